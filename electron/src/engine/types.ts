@@ -1,0 +1,148 @@
+// The host engine's public surface: what the CLI, the Electron main process and the web-mode
+// bridge call. Plain Node; nothing here may import Electron.
+import type { Capabilities, CrashRecord, FileEntry, LogLine, Mode, OnlineStatus, ResetMode } from '../../../protocol/src';
+
+/** A broker to connect to. Secrets (password, key) are never logged. */
+export interface BrokerProfile {
+  /** mqtt://, mqtts://, ws:// or wss:// */
+  url: string;
+  username?: string;
+  password?: string;
+  /** PEM text of the CA bundle to trust for mqtts/wss. */
+  ca?: string;
+  /** PEM client certificate and key for mutual TLS. */
+  cert?: string;
+  key?: string;
+  clientId?: string;
+  /** Seconds; default 30. */
+  keepalive?: number;
+  /** MQTT protocol version; 4 (3.1.1) by default because aedes speaks only that. */
+  protocolVersion?: 4 | 5;
+  discovery?: DiscoverySettings;
+}
+
+export interface DiscoverySettings {
+  /** Prefix depths to watch, e.g. 2 finds `a/b/mqb/status`; default [1, 2, 3]. */
+  depths?: number[];
+  /** Explicit subscription patterns used instead of depths, e.g. `site1/+/mqb/status`. */
+  patterns?: string[];
+}
+
+export type ConnectionPhase = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'closed';
+
+export interface ConnectionState {
+  phase: ConnectionPhase;
+  url?: string;
+  /** ms since the epoch when this phase began. */
+  since: number;
+  /** The last connection error, in words, with its category. */
+  error?: { code: EngineErrorCode; message: string };
+  /** Next reconnect attempt (ms since the epoch) while reconnecting. */
+  retryAt?: number;
+}
+
+export type DeviceKind = 'mqboard' | 'original' | 'unknown';
+export type Presence = 'online' | 'offline' | 'unknown';
+
+export interface DeviceState {
+  prefix: string;
+  kind: DeviceKind;
+  presence: Presence;
+  /** When presence last changed (ms since the epoch). */
+  since: number;
+  /** Last message of any kind from this device (ms since the epoch), if any. */
+  lastSeen?: number;
+  mode?: Mode;
+  runtime?: { kind: string; version: string };
+  firmware?: string;
+  uptime?: number;
+  freeMem?: number;
+  bootReason?: string;
+  capabilities?: Capabilities;
+  ota?: OnlineStatus['ota'];
+  crashCount?: number;
+  /** How it was found: status message, original watchdog feed, log traffic, or by hand. */
+  source: 'status' | 'watchdog' | 'log' | 'manual';
+}
+
+export interface LogEntry {
+  prefix: string;
+  /** Received time, ms since the epoch. */
+  received: number;
+  line: LogLine;
+}
+
+export interface Progress {
+  bytesDone: number;
+  bytesTotal: number;
+  /** Bytes per second over the transfer so far. */
+  rate: number;
+  /** Estimated ms remaining, or undefined before a rate is known. */
+  etaMs?: number;
+}
+
+export interface CommandOptions {
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  onProgress?: (p: Progress) => void;
+}
+
+export type EngineErrorCode =
+  | 'timeout'
+  | 'cancelled'
+  | 'device-error'
+  | 'protocol-error'
+  | 'not-supported'
+  | 'disconnected'
+  | 'not-connected'
+  | 'invalid-argument'
+  | 'verify-failed'
+  | 'dns'
+  | 'refused'
+  | 'tls'
+  | 'auth'
+  | 'network';
+
+export interface PutOptions extends CommandOptions {
+  /** Chunk size; default: what the device advertises, 1400 for boards that advertise nothing. */
+  chunk?: number;
+}
+
+export interface OtaResult {
+  sha256: string;
+  bytes: number;
+}
+
+/** Emitted at most every `batchMs` (default 50 ms): never one event per MQTT message. */
+export interface EngineEvents {
+  connection: (state: ConnectionState) => void;
+  devices: (changed: DeviceState[], removed: string[]) => void;
+  logs: (entries: LogEntry[]) => void;
+  crashes: (prefix: string, records: CrashRecord[]) => void;
+}
+
+export interface Engine {
+  connect(profile: BrokerProfile): Promise<void>;
+  disconnect(): Promise<void>;
+  connection(): ConnectionState;
+  on<E extends keyof EngineEvents>(event: E, fn: EngineEvents[E]): () => void;
+
+  devices(): DeviceState[];
+  device(prefix: string): DeviceState | undefined;
+  addDevice(prefix: string): DeviceState;
+  forgetDevice(prefix: string): void;
+  crashes(prefix: string): CrashRecord[];
+
+  eval(prefix: string, code: string, opts?: CommandOptions): Promise<string>;
+  get(prefix: string, path: string, opts?: PutOptions): Promise<Uint8Array>;
+  put(prefix: string, path: string, data: Uint8Array, opts?: PutOptions): Promise<void>;
+  ota(prefix: string, image: Uint8Array, opts?: PutOptions): Promise<OtaResult>;
+  ls(prefix: string, path: string, opts?: CommandOptions & { recursive?: boolean }): Promise<FileEntry[]>;
+  stat(prefix: string, path: string, opts?: CommandOptions): Promise<FileEntry>;
+  sha256(prefix: string, path: string, opts?: CommandOptions): Promise<string>;
+  rm(prefix: string, path: string, opts?: CommandOptions & { recursive?: boolean }): Promise<void>;
+  mkdir(prefix: string, path: string, opts?: CommandOptions & { parents?: boolean }): Promise<void>;
+  rmdir(prefix: string, path: string, opts?: CommandOptions & { recursive?: boolean }): Promise<void>;
+  mv(prefix: string, from: string, to: string, opts?: CommandOptions): Promise<void>;
+  reset(prefix: string, mode: ResetMode, opts?: CommandOptions): Promise<void>;
+}

@@ -1,0 +1,54 @@
+// Native file commands (docs/protocol.md, "File commands"). Each is one message: the path in
+// the topic tail, options as JSON in the body (may be empty); the reply is JSON on reply/out,
+// streamed with sequence numbers when it does not fit one message.
+import { z } from 'zod';
+
+export const EntryType = z.enum(['file', 'dir', 'link', 'other']);
+export type EntryType = z.infer<typeof EntryType>;
+
+export const FileEntry = z.object({
+  /** Name within the listed directory; with `recursive`, the path relative to it. */
+  name: z.string().max(4096),
+  type: EntryType,
+  /** Absent when the device cannot tell (some MicroPython ports return no size). */
+  size: z.number().int().nonnegative().optional(),
+  /** Modification time, ms since the epoch, when known. */
+  mtime: z.number().nonnegative().optional(),
+});
+export type FileEntry = z.infer<typeof FileEntry>;
+
+export const LsOptions = z.object({ recursive: z.boolean().optional() }).strict();
+export const LsReply = z.object({ path: z.string(), entries: z.array(FileEntry) });
+export type LsReply = z.infer<typeof LsReply>;
+
+export const StatReply = FileEntry.extend({ path: z.string() });
+export type StatReply = z.infer<typeof StatReply>;
+
+export const ShaReply = z.object({ path: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/), size: z.number().int().nonnegative() });
+export type ShaReply = z.infer<typeof ShaReply>;
+
+export const RmOptions = z.object({ recursive: z.boolean().optional() }).strict();
+export const MkdirOptions = z.object({ parents: z.boolean().optional() }).strict();
+export const RmdirOptions = z.object({ recursive: z.boolean().optional() }).strict();
+export const MvOptions = z.object({ to: z.string().min(1).max(4096), overwrite: z.boolean().optional() }).strict();
+
+export const DoneReply = z.object({ ok: z.literal(true), path: z.string() });
+export type DoneReply = z.infer<typeof DoneReply>;
+
+export const ResetMode = z.enum(['normal', 'safe', 'soft', 'hard']);
+export type ResetMode = z.infer<typeof ResetMode>;
+export const ResetOptions = z.object({ mode: ResetMode }).strict();
+
+/** Option and reply schemas per file command, for the one dispatch table on each side. */
+export const FileCommandSchemas = {
+  ls: { options: LsOptions, reply: LsReply },
+  stat: { options: z.object({}).strict(), reply: StatReply },
+  sha: { options: z.object({}).strict(), reply: ShaReply },
+  rm: { options: RmOptions, reply: DoneReply },
+  mkdir: { options: MkdirOptions, reply: DoneReply },
+  rmdir: { options: RmdirOptions, reply: DoneReply },
+  mv: { options: MvOptions, reply: DoneReply },
+} as const;
+export type FileCommand = keyof typeof FileCommandSchemas;
+export type FileOptions<C extends FileCommand> = z.infer<(typeof FileCommandSchemas)[C]['options']>;
+export type FileReply<C extends FileCommand> = z.infer<(typeof FileCommandSchemas)[C]['reply']>;

@@ -1,0 +1,65 @@
+// The retained status message at `P/mqb/status` (docs/protocol.md, "Status").
+import { z } from 'zod';
+
+
+export const PROTOCOL_VERSION = 1;
+
+export const Mode = z.enum(['normal', 'safe']);
+export type Mode = z.infer<typeof Mode>;
+
+export const BootReason = z.enum(['cold', 'command', 'soft', 'watchdog', 'crash', 'ota', 'rollback', 'unknown']);
+export type BootReason = z.infer<typeof BootReason>;
+
+export const Capabilities = z.object({
+  /** Largest data chunk the device accepts per message (body bytes, header excluded). */
+  maxChunk: z.number().int().min(64).max(16 * 1024 * 1024),
+  /** Largest OTA image the device can take, in bytes. */
+  maxImage: z.number().int().nonnegative().optional(),
+  commands: z.array(z.string().max(32)).max(64),
+  /** The device acks put chunks with `SEQ n` (the original only acks ota). */
+  putAck: z.boolean().default(false),
+  /** The device honours `{"window":n}` on get and waits for host acks. */
+  getAck: z.boolean().default(false),
+  /** The device serves interactive terminal sessions on `P/mqb/term/...`. */
+  terminal: z.boolean().default(false),
+});
+export type Capabilities = z.infer<typeof Capabilities>;
+
+export const SlotInfo = z.object({
+  name: z.string().max(32),
+  version: z.string().max(64).nullable(),
+});
+
+export const OnlineStatus = z.object({
+  online: z.literal(true),
+  protocol: z.number().int().positive(),
+  runtime: z.object({ kind: z.string().max(64), version: z.string().max(64) }),
+  firmware: z.string().max(64),
+  mode: Mode,
+  bootReason: BootReason,
+  bootCount: z.number().int().nonnegative().optional(),
+  /** Seconds since the runtime started. */
+  uptime: z.number().nonnegative(),
+  freeMem: z.number().nonnegative(),
+  /** Device clock when published, ms since the epoch. */
+  time: z.number().nonnegative(),
+  capabilities: Capabilities,
+  ota: z
+    .object({ active: z.string().max(32), confirmed: z.boolean(), slots: z.array(SlotInfo).max(4) })
+    .optional(),
+  crashes: z.number().int().nonnegative().optional(),
+});
+export type OnlineStatus = z.infer<typeof OnlineStatus>;
+
+/** Published as the Last Will (reason `lost`) and on clean shutdown (reason `shutdown`). */
+export const OfflineStatus = z.object({
+  online: z.literal(false),
+  reason: z.enum(['lost', 'shutdown', 'reset']).default('lost'),
+  time: z.number().nonnegative().optional(),
+});
+export type OfflineStatus = z.infer<typeof OfflineStatus>;
+
+export const Status = z.discriminatedUnion('online', [OnlineStatus, OfflineStatus]);
+export type Status = z.infer<typeof Status>;
+
+
