@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['protocol/**/*.test.ts', 'device-runtime/**/*.test.ts', 'electron/**/*.test.ts', 'renderer/**/*.test.{ts,tsx}'],
+    include: ['testing/**/*.test.ts', 'protocol/**/*.test.ts', 'device-runtime/**/*.test.ts', 'electron/**/*.test.ts', 'renderer/**/*.test.{ts,tsx}'],
     exclude: ['node_modules/**', 'e2e/**', 'out/**'],
     pool: 'forks',
     testTimeout: 30_000,
