@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { decodeLogLine, encodeLogLine, formatDeviceTime, type LogLine } from './log-line';
+import { bytesEqual, text, utf8 } from './bytes';
+
+// Lines as the original board prints them (seed README boot log).
+const fixtures: Array<{ wire: string; line: LogLine }> = [
+  { wire: 'W 1394     main: MicroPython 1.12.0', line: { level: 'W', time: '1394', name: 'main', text: 'MicroPython 1.12.0' } },
+  { wire: 'I 11569   mqrepl: Subscribed to esp32/test/mqb/cmd/#', line: { level: 'I', time: '11569', name: 'mqrepl', text: 'Subscribed to esp32/test/mqb/cmd/#' } },
+  { wire: 'I 7080 mqtt_async: Connecting to x: y', line: { level: 'I', time: '7080', name: 'mqtt_async', text: 'Connecting to x: y' } },
+  { wire: 'E 12:01:02.345 watchdog: feed failed', line: { level: 'E', time: '12:01:02.345', name: 'watchdog', text: 'feed failed' } },
+  { wire: 'D 5        x: ', line: { level: 'D', time: '5', name: 'x', text: '' } },
+];
+
+describe('log lines', () => {
+  for (const f of fixtures) {
+    it(`decodes and re-encodes byte-equal: ${f.wire}`, () => {
+      const d = decodeLogLine(utf8(f.wire));
+      if (!d.ok) throw new Error(d.error);
+      expect(d.value).toEqual(f.line);
+      expect(bytesEqual(encodeLogLine(d.value), utf8(f.wire))).toBe(true);
+    });
+  }
+
+  it('right-aligns the logger name in 8 columns', () => {
+    expect(text(encodeLogLine({ level: 'I', time: '1', name: 'abc', text: 't' }))).toBe('I 1      abc: t');
+  });
+
+  it('cuts lines at 1024 bytes without splitting a character', () => {
+    const b = encodeLogLine({ level: 'I', time: '1', name: 'n', text: 'é'.repeat(1000) });
+    expect(b.length).toBeLessThanOrEqual(1024);
+    expect(text(b)).not.toContain('\ufffd');
+  });
+
+  it('rejects text that is not a log line', () => {
+    expect(decodeLogLine(utf8('hello')).ok).toBe(false);
+    expect(decodeLogLine(utf8('X 1 n: t')).ok).toBe(false);
+  });
+
+  it('formats device time as ms since boot, or UTC wall clock once known', () => {
+    expect(formatDeviceTime(1394.7)).toBe('1394');
+    expect(formatDeviceTime(0, Date.UTC(2026, 0, 1, 13, 4, 5, 6))).toBe('13:04:05.006');
+  });
+});
