@@ -1,0 +1,574 @@
+# mpboard.py - the Python side of the original-board simulator (device-runtime/src/original).
+#
+# Runs eval source the way the original mqrepl does (compile as expression -> repr, else exec
+# with captured output) in a CPython process, with just enough of MicroPython's modules for the
+# snippets hosts send (uos, uhashlib, ubinascii, gc, machine, time, watchdog, logging), all file
+# access confined to the board root.
+#
+# THIS IS A DEV/TEST SIMULATOR, NOT A SANDBOX. Root confinement keeps honest snippets (and
+# mistakes such as '/../../etc/passwd') inside the board's folder; code that wants to escape
+# CPython can (introspection reaches real modules). Never feed it untrusted code.
+#
+# Wire to Node: stdin/stdout carry frames of a 4-byte big-endian length + UTF-8 JSON.
+#   request  {"op": "eval", "src": str}            -> {"ok": true, "out": base64}
+#                                                   | {"ok": false, "kind": "value", "msg": str}
+#                                                   | {"ok": false, "kind": "exc", "text": str, "short": str}
+#   request  {"op": "path", "path": str}           -> {"ok": true, "host": str} | {"ok": false, ...exc}
+#   event    {"event": "log", "level": "I", "name": str, "text": str}
+#   event    {"event": "reset", "how": "hard" | "soft" | "delayed", "normal": bool | null}
+#   event    {"event": "feed"} / {"event": "normalboot", "normal": bool}
+# Real stdout (fd 1) is moved aside for the protocol; stray output goes to stderr (the board's
+# serial console, which the original never sends over MQTT either).
+
+import base64
+import binascii as _binascii
+import builtins
+import errno as _errno
+import hashlib as _hashlib
+import io
+import json
+import os as _os
+import posixpath
+import stat as _stat
+import struct
+import sys as _sys
+import time as _time
+import traceback
+import types
+
+ROOT = _os.path.realpath(_os.environ["MQB_ROOT"])
+BOOT_MS = float(_os.environ.get("MQB_BOOT_EPOCH_MS", str(_time.time() * 1000)))
+SAFEMODE = _os.environ.get("MQB_SAFEMODE") == "1"
+RESET_CAUSE = int(_os.environ.get("MQB_RESET_CAUSE", "1"))
+PREFIX = _os.environ.get("MQB_PREFIX", "esp32/sim")
+OUT_LIMIT = 2800  # the original captures exec output in a 2800-byte buffer (BUFLEN)
+FLASH_BLOCKS = 512  # a 2 MiB littlefs partition of 4 KiB blocks, for statvfs
+EPOCH_2000 = 946684800  # MicroPython's esp32 epoch is 2000-01-01
+
+_proto_out = _os.fdopen(_os.dup(1), "wb", buffering=0)
+_os.dup2(2, 1)
+_sys.stdout = _sys.stderr
+_proto_in = _sys.stdin.buffer
+
+
+def _send(obj):
+    data = json.dumps(obj).encode("utf-8")
+    _proto_out.write(struct.pack(">I", len(data)) + data)
+
+
+def _recv():
+    head = _proto_in.read(4)
+    if len(head) < 4:
+        return None
+    (n,) = struct.unpack(">I", head)
+    return json.loads(_proto_in.read(n).decode("utf-8"))
+
+
+def _oserror(code):
+    # MicroPython prints OSErrors as "[Errno 2] ENOENT"; the second arg gives that text.
+    return OSError(code, _errno.errorcode.get(code, str(code)))
+
+
+# ---------- root confinement ----------
+_cwd = "/"
+
+
+def _board_path(p):
+    """Board path -> normalized absolute board path; refuses climbing above '/'."""
+    if isinstance(p, bytes):
+        p = p.decode("utf-8")
+    if not isinstance(p, str):
+        raise TypeError("can't convert '%s' object to str implicitly" % type(p).__name__)
+    full = p if p.startswith("/") else posixpath.join(_cwd, p)
+    parts = []
+    for part in full.split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if not parts:
+                raise _oserror(_errno.EACCES)  # would leave the board root
+            parts.pop()
+        else:
+            parts.append(part)
+    return "/" + "/".join(parts)
+
+
+def _host(p):
+    """Board path -> host path inside ROOT; symlinks leading out are refused too."""
+    host = _os.path.join(ROOT, _board_path(p).lstrip("/"))
+    real = _os.path.realpath(host)
+    if real != ROOT and not real.startswith(ROOT + _os.sep):
+        raise _oserror(_errno.EACCES)
+    return host
+
+
+def _wrap_os(fn):
+    def call(*a):
+        try:
+            return fn(*a)
+        except OSError as e:
+            # Re-raise without the host path: the board only knows its own paths.
+            raise _oserror(e.errno or _errno.EIO) from None
+
+    return call
+
+
+# ---------- uos ----------
+def _listdir(d=""):
+    return sorted(_wrap_os(_os.listdir)(_host(d or _cwd)))
+
+
+def _ilistdir(d=""):
+    host = _host(d or _cwd)
+    for name in _listdir(d):
+        st = _os.lstat(_os.path.join(host, name))
+        kind = 0x4000 if _stat.S_ISDIR(st.st_mode) else 0x8000
+        yield (name, kind, 0, 0 if kind == 0x4000 else st.st_size)
+
+
+def _stat_(p):
+    st = _wrap_os(_os.stat)(_host(p))
+    mode = 0x4000 if _stat.S_ISDIR(st.st_mode) else 0x8000
+    t = int(st.st_mtime) - EPOCH_2000
+    return (mode, 0, 0, 0, 0, 0, st.st_size, t, t, t)
+
+
+def _chdir(p):
+    global _cwd
+    bp = _board_path(p)
+    if not _os.path.isdir(_host(bp)):
+        raise _oserror(_errno.ENOENT)
+    _cwd = bp
+
+
+def _rename(a, b):
+    _wrap_os(_os.rename)(_host(a), _host(b))
+
+
+def _du_blocks():
+    n = 0
+    for base, dirs, files in _os.walk(ROOT):
+        n += len(dirs)
+        for f in files:
+            try:
+                n += (_os.lstat(_os.path.join(base, f)).st_size + 4095) // 4096
+            except OSError:
+                pass
+    return n
+
+
+def _statvfs(_p="/"):
+    free = max(0, FLASH_BLOCKS - _du_blocks())
+    return (4096, 4096, FLASH_BLOCKS, free, free, 0, 0, 0, 0, 255)
+
+
+def _uname():
+    return types.SimpleNamespace(
+        sysname="esp32",
+        nodename="esp32",
+        release="1.12.0",
+        version="v1.12 on 2020-05-23 (simulated in CPython %s)" % _sys.version.split()[0],
+        machine="ESP32 module with ESP32 (simulated)",
+    )
+
+
+def _mod(name, **attrs):
+    m = types.ModuleType(name)
+    m.__dict__.update(attrs)
+
+    def missing(attr):
+        # MicroPython's wording, e.g. for uhashlib.sha1 on builds without SSL.
+        raise AttributeError("'module' object has no attribute '%s'" % attr)
+
+    m.__getattr__ = missing
+    return m
+
+
+uos = _mod(
+    "uos",
+    listdir=_listdir,
+    ilistdir=_ilistdir,
+    stat=_stat_,
+    remove=lambda p: _wrap_os(_os.remove)(_host(p)),
+    rmdir=lambda p: _wrap_os(_os.rmdir)(_host(p)),
+    mkdir=lambda p: _wrap_os(_os.mkdir)(_host(p)),
+    rename=_rename,
+    getcwd=lambda: _cwd,
+    chdir=_chdir,
+    statvfs=_statvfs,
+    uname=_uname,
+    sync=lambda: None,
+    urandom=_os.urandom,
+    sep="/",
+)
+
+
+def _open(file, mode="r", *args, **kw):
+    if isinstance(file, int):
+        raise _oserror(_errno.EBADF)  # no raw fds on the board
+    return _wrap_os(io.open)(_host(file), mode, *args, **kw)
+
+
+# ---------- uhashlib / ubinascii ----------
+class _sha256:
+    # MicroPython's hash objects have update() and digest() only: no hexdigest().
+    def __init__(self, data=None):
+        self._h = _hashlib.sha256()
+        if data is not None:
+            self._h.update(data)
+
+    def update(self, data):
+        self._h.update(data)
+
+    def digest(self):
+        return self._h.digest()
+
+
+# No sha1 on purpose: like the esp32 builds without SSL (wire facts, "Measured").
+uhashlib = _mod("uhashlib", sha256=_sha256)
+
+
+def _hexlify(data, sep=None):
+    h = _binascii.hexlify(data)
+    if sep is None:
+        return h
+    s = sep.encode() if isinstance(sep, str) else sep
+    return s.join(h[i : i + 2] for i in range(0, len(h), 2))
+
+
+ubinascii = _mod(
+    "ubinascii",
+    hexlify=_hexlify,
+    unhexlify=_binascii.unhexlify,
+    a2b_base64=_binascii.a2b_base64,
+    b2a_base64=_binascii.b2a_base64,
+    crc32=_binascii.crc32,
+)
+
+
+# ---------- time ----------
+def ticks_ms():
+    return int(_time.time() * 1000 - BOOT_MS) & 0x3FFFFFFF
+
+
+def ticks_diff(a, b):
+    d = (a - b) & 0x3FFFFFFF
+    return d - 0x40000000 if d >= 0x20000000 else d
+
+
+def _localtime(secs=None):
+    t = _time.gmtime((_time.time() - EPOCH_2000 if secs is None else secs) + EPOCH_2000)
+    return (t.tm_year, t.tm_mon, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec, t.tm_wday, t.tm_yday)
+
+
+utime = _mod(
+    "utime",
+    time=lambda: int(_time.time()) - EPOCH_2000,
+    time_ns=lambda: _time.time_ns() - EPOCH_2000 * 10**9,
+    sleep=_time.sleep,
+    sleep_ms=lambda ms: _time.sleep(ms / 1000),
+    sleep_us=lambda us: _time.sleep(us / 1e6),
+    ticks_ms=ticks_ms,
+    ticks_us=lambda: int((_time.time() * 1000 - BOOT_MS) * 1000) & 0x3FFFFFFF,
+    ticks_cpu=lambda: int((_time.time() * 1000 - BOOT_MS) * 1000) & 0x3FFFFFFF,
+    ticks_diff=ticks_diff,
+    ticks_add=lambda a, d: (a + d) & 0x3FFFFFFF,
+    localtime=_localtime,
+    gmtime=_localtime,
+    mktime=lambda t: int(_time.mktime(tuple(t[:6]) + (0, 0, 0))) - _time.timezone - EPOCH_2000,
+)
+
+
+# ---------- gc / micropython ----------
+_HEAP = 111168
+
+
+def _mem_free():
+    return max(4096, _HEAP - 9744 - (len(_globals) * 64))
+
+
+ugc = _mod(
+    "gc",
+    mem_free=_mem_free,
+    mem_alloc=lambda: _HEAP - _mem_free(),
+    collect=lambda: None,
+    threshold=lambda *_a: -1,
+    enable=lambda: None,
+    disable=lambda: None,
+    isenabled=lambda: True,
+)
+micropython = _mod(
+    "micropython",
+    const=lambda x: x,
+    opt_level=lambda *_a: 0,
+    mem_info=lambda *_a: print("stack: 736 out of 15360\nGC: total: %d, used: %d, free: %d" % (_HEAP, _HEAP - _mem_free(), _mem_free())),
+    qstr_info=lambda *_a: None,
+    alloc_emergency_exception_buf=lambda _n: None,
+    schedule=lambda f, a: f(a),
+)
+
+
+# ---------- logging (lines go to Node, which publishes them on P/log) ----------
+_LEVELS = {50: "C", 40: "E", 30: "W", 20: "I", 10: "D"}
+
+
+class Logger:
+    level = 0
+
+    def __init__(self, name):
+        self.name = name
+
+    def setLevel(self, level):
+        self.level = level
+
+    def isEnabledFor(self, level):
+        return level >= (self.level or 20)
+
+    def log(self, level, msg, *args):
+        if not self.isEnabledFor(level):
+            return
+        text = (msg % args) if args else str(msg)
+        _send({"event": "log", "level": _LEVELS.get(level, "I"), "name": str(self.name), "text": text})
+
+    def debug(self, msg, *args):
+        self.log(10, msg, *args)
+
+    def info(self, msg, *args):
+        self.log(20, msg, *args)
+
+    def warning(self, msg, *args):
+        self.log(30, msg, *args)
+
+    def error(self, msg, *args):
+        self.log(40, msg, *args)
+
+    def critical(self, msg, *args):
+        self.log(50, msg, *args)
+
+    def exc(self, e, msg, *args):
+        self.log(40, msg, *args)
+        self.log(40, "".join(traceback.format_exception_only(type(e), e)).rstrip())
+
+    def exception(self, msg, *args):
+        self.exc(_sys.exc_info()[1], msg, *args)
+
+
+_loggers = {}
+
+
+def getLogger(name=None):
+    if name not in _loggers:
+        _loggers[name] = Logger(name)
+    return _loggers[name]
+
+
+logging = _mod(
+    "logging",
+    CRITICAL=50, ERROR=40, WARNING=30, INFO=20, DEBUG=10, NOTSET=0,
+    Logger=Logger, getLogger=getLogger,
+    info=lambda m, *a: getLogger(None).info(m, *a),
+    debug=lambda m, *a: getLogger(None).debug(m, *a),
+    basicConfig=lambda **_kw: None,
+)
+
+
+# ---------- machine / watchdog (state and timers live in Node) ----------
+def _reset_and_wait(how, normal=None):
+    _send({"event": "reset", "how": how, "normal": normal})
+    # machine.reset() never returns on a board: Node tears this process down.
+    while True:
+        _time.sleep(3600)
+
+
+class _RTC:
+    _mem = b""
+
+    def memory(self, data=None):
+        if data is None:
+            return _RTC._mem
+        _RTC._mem = bytes(data)
+
+    def datetime(self, *_a):
+        return _localtime()[:3] + (_localtime()[6], ) + _localtime()[3:6] + (0,)
+
+
+class _WDT:
+    def __init__(self, id=0, timeout=5000):
+        self.timeout = timeout
+
+    def feed(self):
+        _send({"event": "feed"})
+
+
+machine = _mod(
+    "machine",
+    PWRON_RESET=1, HARD_RESET=2, WDT_RESET=3, DEEPSLEEP_RESET=4, SOFT_RESET=5,
+    reset=lambda: _reset_and_wait("hard"),
+    soft_reset=lambda: _reset_and_wait("soft"),
+    reset_cause=lambda: RESET_CAUSE,
+    unique_id=lambda: _hashlib.sha256(PREFIX.encode()).digest()[:6],
+    freq=lambda *_a: 240000000,
+    idle=lambda: None,
+    RTC=_RTC,
+    WDT=_WDT,
+)
+
+
+def _normalboot(normal):
+    _send({"event": "normalboot", "normal": bool(normal)})
+
+
+watchdog = _mod(
+    "watchdog",
+    MAGIC1=0xF00D, MAGIC2=0xBEEF, CMD="cmd/eval/0F00D/", MSG=b"\x80\x00watchdog.feed()",
+    feed=lambda: _send({"event": "feed"}),
+    normalboot=_normalboot,
+    # The original's reset(normal) sets the boot mode, then resets after a second.
+    reset=lambda normal: _send({"event": "reset", "how": "delayed", "normal": bool(normal)}),
+    wdt=_WDT(),
+    safemode=SAFEMODE,
+    log=getLogger("watchdog"),
+)
+
+
+# ---------- sys / imports ----------
+def _print_exception(e, file=None):
+    (file or _sys.stdout).write(_mp_traceback(e))
+
+
+usys = _mod(
+    "sys",
+    platform="esp32",
+    implementation=types.SimpleNamespace(name="micropython", version=(1, 12, 0), mpy=10757),
+    version="3.4.0",
+    version_info=(3, 4, 0),
+    byteorder="little",
+    maxsize=2**31 - 1,
+    path=["", "/lib", "/src"],
+    argv=[],
+    print_exception=_print_exception,
+    exc_info=_sys.exc_info,
+    exit=_sys.exit,
+)
+
+_FAKE = {
+    "uos": uos, "os": uos,
+    "uhashlib": uhashlib, "hashlib": uhashlib,
+    "ubinascii": ubinascii, "binascii": ubinascii,
+    "utime": utime, "time": utime,
+    "gc": ugc,
+    "micropython": micropython,
+    "machine": machine,
+    "watchdog": watchdog,
+    "logging": logging,
+    "sys": usys, "usys": usys,
+}
+_io = _mod("uio", BytesIO=io.BytesIO, StringIO=io.StringIO, open=_open)
+_FAKE["uio"] = _FAKE["io"] = _io
+# Pure-computation CPython modules that stand in for MicroPython's u-modules.
+_REAL = {
+    "ujson": "json", "json": "json", "ustruct": "struct", "struct": "struct",
+    "ure": "re", "re": "re", "ucollections": "collections", "collections": "collections",
+    "uerrno": "errno", "errno": "errno", "urandom": "random", "random": "random",
+    "uarray": "array", "array": "array", "math": "math", "cmath": "cmath",
+    "uheapq": "heapq", "heapq": "heapq", "uzlib": "zlib", "zlib": "zlib",
+}
+usys.modules = dict(_FAKE)
+
+
+def _import(name, globals=None, locals=None, fromlist=(), level=0):
+    if name in usys.modules:
+        return usys.modules[name]
+    if name in _REAL:
+        return __import__(_REAL[name])
+    raise ImportError("no module named '%s'" % name)
+
+
+_builtins = dict(builtins.__dict__)
+_builtins.update(__import__=_import, open=_open, print=print)
+_globals = {"__builtins__": _builtins, "__name__": "__main__"}
+_globals.update(sys=usys, log=getLogger("main"), watchdog=watchdog, gc=ugc)
+usys.modules["__main__"] = _mod("__main__", GLOBALS=lambda: _globals, safemode=SAFEMODE)
+uos.dupterm = lambda *_a: None
+
+
+# ---------- eval ----------
+def _mp_traceback(e):
+    # MicroPython-style: frames of board code only, then "Type: message".
+    lines = ["Traceback (most recent call last):\n"]
+    for fs in traceback.extract_tb(e.__traceback__):
+        if fs.filename.startswith("<") or fs.filename.startswith("/"):
+            if fs.filename == __file__:
+                continue
+            lines.append('  File "%s", line %d, in %s\n' % (fs.filename, fs.lineno, fs.name))
+    name, msg = type(e).__name__, str(e)
+    if isinstance(e, SyntaxError):
+        lines.append('  File "%s", line %s\n' % (e.filename, e.lineno))
+        msg = e.msg
+    elif isinstance(e, OSError):
+        name = "OSError"  # MicroPython has no PermissionError/FileNotFoundError subclasses
+    lines.append("%s: %s\n" % (name, msg) if msg else "%s\n" % name)
+    return "".join(lines)
+
+
+class _Capture(io.TextIOBase):
+    # A bounded capture like the original's BytesIO(BUFLEN) behind os.dupterm.
+    def __init__(self):
+        self.buf = bytearray()
+
+    def write(self, s):
+        b = s.encode("utf-8") if isinstance(s, str) else bytes(s)
+        room = OUT_LIMIT - len(self.buf)
+        if room > 0:
+            self.buf += b[:room]
+        return len(s)
+
+    def writable(self):
+        return True
+
+
+def _eval(src):
+    try:
+        code = compile(src, "<eval>", "eval")
+    except SyntaxError:
+        code = None
+    if code is not None:
+        return repr(eval(code, _globals, None)).encode("utf-8")
+    cap = _Capture()
+    old = _sys.stdout
+    _sys.stdout = cap
+    try:
+        exec(compile(src, "<exec>", "exec"), _globals, None)
+    finally:
+        _sys.stdout = old
+    return bytes(cap.buf)
+
+
+def _error_reply(e):
+    # The original turns any ValueError into "MQRepl protocol error <cmd>: <args[0]>".
+    if isinstance(e, ValueError):
+        return {"ok": False, "kind": "value", "msg": str(e.args[0]) if e.args else ""}
+    return {"ok": False, "kind": "exc", "text": _mp_traceback(e), "short": str(e)}
+
+
+def main():
+    _send({"event": "ready"})
+    while True:
+        req = _recv()
+        if req is None:
+            return
+        try:
+            if req["op"] == "eval":
+                out = _eval(req["src"])
+                _send({"ok": True, "out": base64.b64encode(out).decode("ascii")})
+            elif req["op"] == "path":
+                _send({"ok": True, "host": _host(req["path"])})
+            else:
+                _send({"ok": False, "kind": "exc", "text": "bad op\n", "short": "bad op"})
+        except SystemExit:
+            _send({"ok": True, "out": ""})
+        except BaseException as e:  # noqa: B036 - everything goes back as a reply, like the board
+            _send(_error_reply(e))
+
+
+main()
