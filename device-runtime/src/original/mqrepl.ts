@@ -151,11 +151,18 @@ export class MQRepl {
   private async doGet(name: string | undefined, seq: number, last: boolean): Promise<Reply> {
     if (seq !== 0 || !last) throw new ProtocolError(ERR_SINGLEMSG);
     const host = await this.hostPath(name);
+    let fd: number;
     try {
-      return { stream: fs.openSync(host, 'r') };
+      fd = fs.openSync(host, 'r');
     } catch (e) {
       throw osError(e);
     }
+    // Linux opens directories for reading; the board's filesystem refuses them.
+    if (fs.fstatSync(fd).isDirectory()) {
+      fs.closeSync(fd);
+      throw osError({ code: 'EISDIR' });
+    }
+    return { stream: fd };
   }
 
   // In place, no hash, no acks: exactly the original's weakness (a broken transfer leaves a

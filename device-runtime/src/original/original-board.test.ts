@@ -199,4 +199,25 @@ describe('original board resets', () => {
       fs.rmSync(`${root}.ota`, { recursive: true, force: true });
     }
   });
+
+  it('is reset by its hardware watchdog when an eval hangs', async () => {
+    const broker = await startEmbeddedBroker();
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'mqb-orig-'));
+    const prefix = `test/wdt-${randomBytes(3).toString('hex')}`;
+    const cli = await TestCli.connect(broker.url, prefix);
+    await cli.subscribe(`${prefix}/log`);
+    const board = await startOriginalBoard({ url: broker.url, prefix, root, watchdogIntervalMs: 250, rebootDelayMs: 50 });
+    try {
+      await cli.waitFor((m) => m.payload.toString().includes('Subscribed to'), 'boot');
+      // The board is single-threaded: a busy loop starves the feeder and the WDT (4 x 250 ms) fires.
+      await cli.client.publishAsync(`${prefix}/mqb/cmd/eval/Zz000002`, Buffer.from('\x80\x00while True: pass', 'latin1'), { qos: 1 });
+      await cli.waitFor((m) => m.payload.toString().includes('Reset cause: WDT_RESET'), 'watchdog reset');
+    } finally {
+      await board.stop();
+      await cli.end();
+      await broker.close();
+      fs.rmSync(root, { recursive: true, force: true });
+      fs.rmSync(`${root}.ota`, { recursive: true, force: true });
+    }
+  });
 });
