@@ -125,6 +125,11 @@ export interface Engine {
   connect(profile: BrokerProfile): Promise<void>;
   disconnect(): Promise<void>;
   connection(): ConnectionState;
+  /**
+   * Resolves once the broker has delivered everything it queued for our current subscriptions,
+   * e.g. every retained status after connecting (a round trip through the broker, not a sleep).
+   */
+  settle(): Promise<void>;
   on<E extends keyof EngineEvents>(event: E, fn: EngineEvents[E]): () => void;
 
   devices(): DeviceState[];
@@ -140,6 +145,8 @@ export interface Engine {
   ls(prefix: string, path: string, opts?: CommandOptions & { recursive?: boolean }): Promise<FileEntry[]>;
   stat(prefix: string, path: string, opts?: CommandOptions): Promise<FileEntry>;
   sha256(prefix: string, path: string, opts?: CommandOptions): Promise<string>;
+  /** SHA-256 of every file directly in `dir` (name -> lowercase hex); one round trip on original boards. Used by sync. */
+  hashDir(prefix: string, dir: string, opts?: CommandOptions): Promise<Record<string, string>>;
   rm(prefix: string, path: string, opts?: CommandOptions & { recursive?: boolean }): Promise<void>;
   mkdir(prefix: string, path: string, opts?: CommandOptions & { parents?: boolean }): Promise<void>;
   rmdir(prefix: string, path: string, opts?: CommandOptions & { recursive?: boolean }): Promise<void>;

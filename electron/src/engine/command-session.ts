@@ -1,0 +1,145 @@
+// One command invocation: its fresh id, its reply stream (sequence-checked, acks separated from
+// data), its error reply, an inactivity timeout and cancellation. Replies reach a session through
+// the registry from one `P/mqb/reply/#` subscription per device, so starting a command costs no
+// subscribe round trip.
+import { randomBytes } from 'node:crypto';
+import { checkSeq, concatBytes, decodeAck, decodeFrame, makeCommandId, text, type ReplyKind } from '../../../protocol/src';
+import { EngineError } from './errors';
+
+export interface SessionOptions {
+  /** Fails the session after this long without any reply or progress (like the original CLI). */
+  timeoutMs: number;
+  signal?: AbortSignal;
+  /** Treat short `SEQ n` bodies on reply/out as flow-control acks (put and ota). */
+  acks?: boolean;
+  onAck?: (seq: number) => void;
+  /** Called for each in-order data chunk (get progress and host acks). */
+  onChunk?: (seq: number, body: Uint8Array) => void;
+  /** What the command is, for error messages: `eval on esp32/test`. */
+  what: string;
+}
+
+export interface Session {
+  readonly id: string;
+  readonly prefix: string;
+  /** Resolves with the concatenated reply data once the last reply message arrives. */
+  readonly result: Promise<Uint8Array>;
+  /** Aborted when the session ends for any reason; send loops stop on it. */
+  readonly ended: AbortSignal;
+  /** Resets the inactivity timer (the sender made progress). */
+  touch(): void;
+  fail(err: EngineError): void;
+}
+
+type Handler = (kind: ReplyKind, payload: Uint8Array) => void;
+
+export interface SessionRegistry {
+  start(prefix: string, opts: SessionOptions): Session;
+  /** Routes a reply; returns false when no session has that id (a stale or foreign reply). */
+  dispatch(prefix: string, kind: ReplyKind, id: string, payload: Uint8Array): boolean;
+  /** Fails every running session, e.g. when the broker connection drops. */
+  failAll(err: EngineError): void;
+  /** Fails the running sessions of one device. */
+  failDevice(prefix: string, err: EngineError): void;
+  size(): number;
+}
+
+const key = (prefix: string, id: string) => `${prefix}\n${id}`;
+
+/** Error replies are raw text on the original board; accept a 0xFFFF header too. */
+export function errorText(payload: Uint8Array): string {
+  const body = payload.length >= 2 && payload[0] === 0xff && payload[1] === 0xff ? payload.subarray(2) : payload;
+  return text(body).trim();
+}
+
+function deviceError(what: string, message: string): EngineError {
+  if (/^Command '.*' not supported$/.test(message)) return new EngineError('not-supported', `${what}: ${message}`);
+  if (message.startsWith('MQRepl protocol error')) return new EngineError('protocol-error', `${what}: ${message}`);
+  return new EngineError('device-error', message || `${what}: the device reported an error without text`);
+}
+
+export function createSessionRegistry(): SessionRegistry {
+  const handlers = new Map<string, { prefix: string; handler: Handler; fail: (e: EngineError) => void }>();
+
+  return {
+    start(prefix, opts) {
+      let id = makeCommandId((n) => randomBytes(n));
+      while (handlers.has(key(prefix, id))) id = makeCommandId((n) => randomBytes(n));
+      const k = key(prefix, id);
+      const ended = new AbortController();
+      const parts: Uint8Array[] = [];
+      let expected = 0;
+      let timer: NodeJS.Timeout | undefined;
+      let settle!: { resolve: (b: Uint8Array) => void; reject: (e: EngineError) => void };
+      const result = new Promise<Uint8Array>((resolve, reject) => (settle = { resolve, reject }));
+      // A caller may drop the promise after a failure it already saw through `ended`.
+      result.catch(() => undefined);
+
+      const finish = (err?: EngineError) => {
+        if (ended.signal.aborted) return;
+        handlers.delete(k);
+        if (timer) clearTimeout(timer);
+        opts.signal?.removeEventListener('abort', onAbort);
+        ended.abort(err);
+        if (err) settle.reject(err);
+        else settle.resolve(parts.length === 1 ? parts[0]! : concatBytes(parts));
+      };
+      const touch = () => {
+        if (ended.signal.aborted) return;
+        if (timer) clearTimeout(timer);
+        timer = setTimeout(
+          () => finish(new EngineError('timeout', `${opts.what}: no reply for ${Math.round(opts.timeoutMs / 100) / 10} s`)),
+          opts.timeoutMs,
+        );
+      };
+      const onAbort = () => finish(new EngineError('cancelled', `${opts.what}: cancelled`));
+
+      const handler: Handler = (kind, payload) => {
+        if (kind === 'err') return finish(deviceError(opts.what, errorText(payload)));
+        const f = decodeFrame(payload);
+        if (!f.ok) return finish(new EngineError('protocol-error', `${opts.what}: ${f.error}`));
+        const frame = f.value;
+        touch();
+        if (opts.acks) {
+          const n = decodeAck(frame.body);
+          if (n !== undefined) {
+            opts.onAck?.(n);
+            return;
+          }
+        }
+        const verdict = checkSeq(expected, frame);
+        if (verdict === 'duplicate') return; // redelivered after a board reconnect: drop it
+        if (verdict === 'gap') {
+          return finish(new EngineError('protocol-error', `${opts.what}: reply message missing (expected seq ${expected}, got ${frame.seq})`));
+        }
+        if (!frame.single) expected = frame.seq + 1;
+        if (frame.body.length) {
+          // The payload buffer belongs to mqtt.js's parser only until we return: keep a view of a
+          // Buffer it allocated per packet (mqtt-packet slices a fresh one), no copy needed.
+          parts.push(frame.body);
+        }
+        opts.onChunk?.(frame.seq, frame.body);
+        if (frame.last) finish();
+      };
+
+      handlers.set(k, { prefix, handler, fail: finish });
+      if (opts.signal?.aborted) onAbort();
+      else opts.signal?.addEventListener('abort', onAbort, { once: true });
+      touch();
+      return { id, prefix, result, ended: ended.signal, touch, fail: (e) => finish(e) };
+    },
+    dispatch(prefix, kind, id, payload) {
+      const h = handlers.get(key(prefix, id));
+      if (!h) return false;
+      h.handler(kind, payload);
+      return true;
+    },
+    failAll(err) {
+      for (const h of [...handlers.values()]) h.fail(err);
+    },
+    failDevice(prefix, err) {
+      for (const h of [...handlers.values()]) if (h.prefix === prefix) h.fail(err);
+    },
+    size: () => handlers.size,
+  };
+}

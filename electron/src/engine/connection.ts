@@ -1,0 +1,251 @@
+// One broker connection per engine (mqtt.js v5): socket set-up with TCP_NODELAY, connection
+// state, reconnect with backoff, and a sync barrier through the broker.
+import net from 'node:net';
+import tls from 'node:tls';
+import { randomBytes } from 'node:crypto';
+import { Duplex } from 'node:stream';
+import { MqttClient, type IClientOptions, type IStream } from 'mqtt';
+import WebSocket, { createWebSocketStream } from 'ws';
+import { classifyConnectError, EngineError, redactUrl } from './errors';
+import type { BrokerProfile, ConnectionState } from './types';
+
+export interface IncomingMessage {
+  topic: string;
+  payload: Buffer;
+  retain: boolean;
+}
+
+export interface ConnectionHandlers {
+  onMessage(msg: IncomingMessage): void;
+  onState(state: ConnectionState): void;
+}
+
+export interface Connection {
+  readonly clientId: string;
+  state(): ConnectionState;
+  /** Subscribes at QoS 1 and resolves on SUBACK; rejects if the broker refuses a filter. */
+  subscribe(filters: string[]): Promise<void>;
+  unsubscribe(filters: string[]): Promise<void>;
+  /** Publishes at QoS 1 (the protocol relies on it) and resolves on PUBACK. */
+  publish(topic: string, payload: Uint8Array): Promise<void>;
+  /**
+   * Resolves once every message the broker queued for us before this call (e.g. retained
+   * messages for a fresh subscription) has been delivered: we publish to a private topic and
+   * wait for our own copy, which the broker queues behind them.
+   */
+  barrier(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const BACKOFF_MIN_MS = 500;
+const BACKOFF_MAX_MS = 30_000;
+const CONNECT_TIMEOUT_MS = 10_000;
+const BARRIER_FALLBACK_MS = 1_500;
+
+interface Endpoint {
+  protocol: 'mqtt' | 'mqtts' | 'ws' | 'wss';
+  host: string;
+  port: number;
+  url: string;
+}
+
+export function parseBrokerUrl(url: string): Endpoint {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new EngineError('invalid-argument', `not a broker URL: ${redactUrl(url)}`);
+  }
+  const protocol = u.protocol.replace(/:$/, '');
+  if (protocol !== 'mqtt' && protocol !== 'mqtts' && protocol !== 'ws' && protocol !== 'wss') {
+    throw new EngineError('invalid-argument', `unsupported scheme ${u.protocol} (use mqtt, mqtts, ws or wss)`);
+  }
+  const defaults = { mqtt: 1883, mqtts: 8883, ws: 80, wss: 443 } as const;
+  const host = u.hostname.replace(/^\[(.*)\]$/, '$1') || 'localhost';
+  const port = u.port ? Number(u.port) : defaults[protocol];
+  return { protocol, host, port, url };
+}
+
+/**
+ * Builds the byte stream mqtt.js runs over. We build it ourselves so every socket gets
+ * TCP_NODELAY: the protocol is request/ack (eval round trips, SEQ acks every 8 chunks), and Nagle
+ * plus the peer's delayed ACK stalls each such exchange ~40 ms (wire facts: eval 44 ms vs 1.4 ms).
+ */
+function streamBuilder(ep: Endpoint, profile: BrokerProfile, onStreamError: (e: Error) => void): () => IStream {
+  return () => {
+    let stream: Duplex;
+    if (ep.protocol === 'mqtt') {
+      stream = net.createConnection({ host: ep.host, port: ep.port, noDelay: true });
+    } else if (ep.protocol === 'mqtts') {
+      const socket = tls.connect({
+        host: ep.host,
+        port: ep.port,
+        servername: net.isIP(ep.host) === 0 ? ep.host : undefined,
+        ca: profile.ca,
+        cert: profile.cert,
+        key: profile.key,
+        rejectUnauthorized: true,
+      });
+      socket.setNoDelay(true);
+      stream = socket;
+    } else {
+      // ws calls setNoDelay() on its socket itself once the upgrade completes.
+      const u = new URL(ep.url);
+      u.username = '';
+      u.password = '';
+      const ws = new WebSocket(u.toString(), ['mqtt'], {
+        ca: profile.ca,
+        cert: profile.cert,
+        key: profile.key,
+        rejectUnauthorized: true,
+        handshakeTimeout: CONNECT_TIMEOUT_MS,
+      });
+      stream = createWebSocketStream(ws);
+    }
+    // mqtt.js only re-emits stream errors that carry a code; keep every one for the report.
+    stream.on('error', onStreamError);
+    return stream;
+  };
+}
+
+export async function openConnection(profile: BrokerProfile, handlers: ConnectionHandlers): Promise<Connection> {
+  const ep = parseBrokerUrl(profile.url);
+  const clientId = profile.clientId ?? `mqboard-${randomBytes(6).toString('base64url')}`;
+  const syncTopic = `mqboard-host/${clientId.replace(/[+#/]/g, '_')}/sync`;
+  let state: ConnectionState = { phase: 'connecting', url: redactUrl(profile.url), since: Date.now() };
+  const setState = (s: Omit<ConnectionState, 'since' | 'url'>) => {
+    state = { ...s, url: redactUrl(profile.url), since: Date.now() };
+    handlers.onState(state);
+  };
+  handlers.onState(state);
+
+  let lastError: Error | undefined;
+  const options: IClientOptions = {
+    protocolVersion: profile.protocolVersion ?? 4,
+    clientId,
+    username: profile.username,
+    password: profile.password,
+    keepalive: profile.keepalive ?? 30,
+    clean: true,
+    // We schedule reconnects ourselves to back off; mqtt.js would retry at a fixed period.
+    reconnectPeriod: 0,
+    connectTimeout: CONNECT_TIMEOUT_MS,
+    resubscribe: true,
+    manualConnect: true,
+  };
+  const client = new MqttClient(streamBuilder(ep, profile, (e) => (lastError = e)), options);
+  client.on('error', (e) => (lastError = e));
+  client.on('message', (topic, payload, packet) => {
+    if (topic.startsWith(syncTopic)) {
+      barrierArrived(topic);
+      return;
+    }
+    handlers.onMessage({ topic, payload, retain: packet.retain === true });
+  });
+
+  // First connection: resolve on CONNACK, reject with a classified error on the first failure.
+  await new Promise<void>((resolve, reject) => {
+    const onConnect = () => {
+      client.off('close', onClose);
+      resolve();
+    };
+    const onClose = () => {
+      client.off('connect', onConnect);
+      const err = classifyConnectError(lastError ?? new Error('connection closed before CONNACK'), profile.url);
+      client.end(true);
+      setState({ phase: 'closed', error: { code: err.code, message: err.message } });
+      reject(err);
+    };
+    client.once('connect', onConnect);
+    client.once('close', onClose);
+    client.connect();
+  });
+  setState({ phase: 'connected' });
+
+  let closing = false;
+  let attempt = 0;
+  let retryTimer: NodeJS.Timeout | undefined;
+  client.on('connect', () => {
+    attempt = 0;
+    lastError = undefined;
+    setState({ phase: 'connected' });
+  });
+  client.on('close', () => {
+    if (closing || retryTimer) return;
+    const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** attempt) * (0.75 + Math.random() * 0.5);
+    attempt++;
+    const err = lastError ? classifyConnectError(lastError, profile.url) : new EngineError('disconnected', 'connection to the broker lost');
+    setState({ phase: 'reconnecting', error: { code: err.code, message: err.message }, retryAt: Date.now() + delay });
+    retryTimer = setTimeout(() => {
+      retryTimer = undefined;
+      if (closing) return;
+      setState({ phase: 'connecting' });
+      client.connect();
+    }, delay);
+  });
+
+  let barrierSeq = 0;
+  const barrierWaiters = new Map<string, () => void>();
+  const barrierArrived = (topic: string) => {
+    const w = barrierWaiters.get(topic);
+    if (w) {
+      barrierWaiters.delete(topic);
+      w();
+    }
+  };
+  const barrierReady = client
+    .subscribeAsync(`${syncTopic}/#`, { qos: 1 })
+    .then((grants) => grants.every((g) => g.qos !== 128))
+    .catch(() => false);
+
+  const conn: Connection = {
+    clientId,
+    state: () => state,
+    async subscribe(filters) {
+      if (filters.length === 0) return;
+      const grants = await client.subscribeAsync(filters, { qos: 1 });
+      const refused = grants.filter((g) => g.qos === 128).map((g) => g.topic);
+      if (refused.length) throw new EngineError('auth', `broker refused subscription to ${refused.join(', ')}`);
+    },
+    async unsubscribe(filters) {
+      if (filters.length === 0 || !client.connected) return;
+      await client.unsubscribeAsync(filters);
+    },
+    publish(topic, payload) {
+      const buf = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+      return new Promise((resolve, reject) => {
+        client.publish(topic, buf, { qos: 1 }, (err) => {
+          if (err) reject(new EngineError('disconnected', `publish to ${topic} failed: ${err.message}`, { cause: err }));
+          else resolve();
+        });
+      });
+    },
+    async barrier() {
+      if (!(await barrierReady)) {
+        // The broker would not let us use our private topic (ACL): fall back to a short wait.
+        await new Promise((r) => setTimeout(r, 200));
+        return;
+      }
+      const topic = `${syncTopic}/${++barrierSeq}`;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          barrierWaiters.delete(topic);
+          resolve();
+        }, BARRIER_FALLBACK_MS);
+        barrierWaiters.set(topic, () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        client.publish(topic, Buffer.alloc(0), { qos: 1 });
+      });
+    },
+    async close() {
+      closing = true;
+      if (retryTimer) clearTimeout(retryTimer);
+      retryTimer = undefined;
+      await client.endAsync(!client.connected);
+      setState({ phase: 'closed' });
+    },
+  };
+  return conn;
+}

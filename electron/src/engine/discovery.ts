@@ -1,0 +1,211 @@
+// Device discovery and state: retained status messages (our runtime), watchdog self-feeds and
+// log traffic (original boards, found passively), and devices added by hand.
+import {
+  CrashList,
+  Status,
+  WATCHDOG_ID,
+  decodeJson,
+  decodeLogLine,
+  type CrashRecord,
+  type OnlineStatus,
+} from '../../../protocol/src';
+import type { Batcher } from './batcher';
+import type { DeviceState, DiscoverySettings, LogEntry } from './types';
+
+export const DEFAULT_DEPTHS = [1, 2, 3];
+
+/** The subscriptions that find devices: status, crash records, watchdog feeds and logs per depth. */
+export function discoveryFilters(settings: DiscoverySettings | undefined): string[] {
+  if (settings?.patterns?.length) return [...settings.patterns];
+  const depths = settings?.depths ?? DEFAULT_DEPTHS;
+  const out: string[] = [];
+  for (const d of depths) {
+    if (!Number.isInteger(d) || d < 1 || d > 8) continue;
+    const p = Array.from({ length: d }, () => '+').join('/');
+    out.push(`${p}/mqb/status`, `${p}/mqb/crash`, `${p}/mqb/cmd/eval/${WATCHDOG_ID}/#`, `${p}/log`);
+  }
+  return out;
+}
+
+/** Per-device subscriptions for a device added by hand (discovery may not cover its depth). */
+export const deviceFilters = (prefix: string): string[] => [
+  `${prefix}/mqb/status`,
+  `${prefix}/mqb/crash`,
+  `${prefix}/mqb/cmd/eval/${WATCHDOG_ID}/#`,
+  `${prefix}/log`,
+];
+
+export type Classified =
+  | { kind: 'status'; prefix: string }
+  | { kind: 'crash'; prefix: string }
+  | { kind: 'watchdog'; prefix: string }
+  | { kind: 'log'; prefix: string }
+  | { kind: 'reply'; prefix: string; reply: 'out' | 'err'; id: string }
+  | { kind: 'other' };
+
+const FEED = `/mqb/cmd/eval/${WATCHDOG_ID}`;
+
+/** One pass over the topic string; this runs for every message, so no regex in the hot path. */
+export function classifyTopic(topic: string): Classified {
+  if (topic.endsWith('/log')) return topic.length > 4 ? { kind: 'log', prefix: topic.slice(0, -4) } : { kind: 'other' };
+  const i = topic.lastIndexOf('/mqb/');
+  if (i <= 0) return { kind: 'other' };
+  const prefix = topic.slice(0, i);
+  const rest = topic.slice(i + 5);
+  if (rest === 'status') return { kind: 'status', prefix };
+  if (rest === 'crash') return { kind: 'crash', prefix };
+  if (rest.startsWith('reply/out/') || rest.startsWith('reply/err/')) {
+    const id = rest.slice(10);
+    if (id && !id.includes('/')) return { kind: 'reply', prefix, reply: rest[6] === 'o' ? 'out' : 'err', id };
+    return { kind: 'other' };
+  }
+  // lastIndexOf('/mqb/') may land inside a command tail; look for the feed from the first /mqb/.
+  const j = topic.indexOf(FEED);
+  if (j > 0) return { kind: 'watchdog', prefix: topic.slice(0, j) };
+  return { kind: 'other' };
+}
+
+export interface DeviceRegistry {
+  get(prefix: string): DeviceState | undefined;
+  /** The last status (with capabilities) seen for a device. */
+  status(prefix: string): OnlineStatus | undefined;
+  all(): DeviceState[];
+  crashes(prefix: string): CrashRecord[];
+  addManual(prefix: string): DeviceState;
+  forget(prefix: string): boolean;
+  onStatus(prefix: string, payload: Uint8Array): void;
+  onCrash(prefix: string, payload: Uint8Array): void;
+  onWatchdog(prefix: string): void;
+  /** Returns the entry when the line parses (and somebody listens for logs). */
+  onLog(prefix: string, payload: Uint8Array, wantEntry: boolean): void;
+  /** Marks every device whose presence we cannot observe as unknown (our connection dropped). */
+  markAllUnknown(): void;
+  /** Bad payloads seen so far (kept for diagnostics; never thrown). */
+  rejected(): number;
+}
+
+export function createDeviceRegistry(batch: Batcher, now: () => number = Date.now): DeviceRegistry {
+  const devices = new Map<string, DeviceState>();
+  const statuses = new Map<string, OnlineStatus>();
+  const crashRecords = new Map<string, CrashRecord[]>();
+  let rejected = 0;
+
+  const upsert = (prefix: string, source: DeviceState['source'], kind: DeviceState['kind']): DeviceState => {
+    let d = devices.get(prefix);
+    if (!d) {
+      d = { prefix, kind, presence: 'unknown', since: now(), source };
+      devices.set(prefix, d);
+    }
+    return d;
+  };
+  const commit = (d: DeviceState) => {
+    const copy = { ...d };
+    devices.set(d.prefix, copy);
+    batch.deviceChanged(copy);
+  };
+
+  return {
+    get: (p) => devices.get(p),
+    status: (p) => statuses.get(p),
+    all: () => [...devices.values()],
+    crashes: (p) => crashRecords.get(p) ?? [],
+    addManual(prefix) {
+      const existing = devices.get(prefix);
+      if (existing) return existing;
+      const d = upsert(prefix, 'manual', 'unknown');
+      commit(d);
+      return devices.get(prefix)!;
+    },
+    forget(prefix) {
+      const had = devices.delete(prefix);
+      statuses.delete(prefix);
+      crashRecords.delete(prefix);
+      if (had) batch.deviceRemoved(prefix);
+      return had;
+    },
+    onStatus(prefix, payload) {
+      if (payload.length === 0) return; // a cleared retained status: nothing to learn
+      const s = decodeJson(Status, payload, 'status');
+      if (!s.ok) {
+        rejected++;
+        return;
+      }
+      const t = now();
+      const prev = upsert(prefix, 'status', 'mqboard');
+      // A device added by hand stays 'manual' so forgetting it stays the user's decision.
+      const d: DeviceState = { ...prev, kind: 'mqboard', source: prev.source === 'manual' ? 'manual' : 'status', lastSeen: t };
+      const presence = s.value.online ? 'online' : 'offline';
+      if (presence !== prev.presence) {
+        d.presence = presence;
+        d.since = t;
+      }
+      if (s.value.online) {
+        const st = s.value;
+        statuses.set(prefix, st);
+        d.mode = st.mode;
+        d.runtime = st.runtime;
+        d.firmware = st.firmware;
+        d.uptime = st.uptime;
+        d.freeMem = st.freeMem;
+        d.bootReason = st.bootReason;
+        d.capabilities = st.capabilities;
+        d.ota = st.ota;
+        d.crashCount = st.crashes;
+      }
+      devices.set(prefix, d);
+      batch.deviceChanged({ ...d });
+    },
+    onCrash(prefix, payload) {
+      if (payload.length === 0) {
+        crashRecords.delete(prefix);
+        batch.crashes(prefix, []);
+        return;
+      }
+      const c = decodeJson(CrashList, payload, 'crash records');
+      if (!c.ok) {
+        rejected++;
+        return;
+      }
+      crashRecords.set(prefix, c.value.crashes);
+      const d = upsert(prefix, 'status', 'unknown');
+      if (d.crashCount !== c.value.crashes.length) commit({ ...d, crashCount: c.value.crashes.length });
+      batch.crashes(prefix, c.value.crashes);
+    },
+    onWatchdog(prefix) {
+      // A feed proves the board can be reached through the broker right now.
+      const t = now();
+      const prev = upsert(prefix, 'watchdog', 'original');
+      const d: DeviceState = { ...prev, lastSeen: t };
+      if (d.kind === 'unknown') d.kind = 'original';
+      if (d.presence !== 'online' && d.kind === 'original') {
+        d.presence = 'online';
+        d.since = t;
+      }
+      commit(d);
+    },
+    onLog(prefix, payload, wantEntry) {
+      const t = now();
+      const prev = devices.get(prefix);
+      if (!prev || prev.lastSeen === undefined || t - prev.lastSeen >= 1000) {
+        // lastSeen at 1 s resolution: a log flood must not turn into a device event per line.
+        const d: DeviceState = { ...(prev ?? upsert(prefix, 'log', 'unknown')), lastSeen: t };
+        commit(d);
+      }
+      if (!wantEntry) return;
+      const l = decodeLogLine(payload);
+      if (!l.ok) {
+        rejected++;
+        return;
+      }
+      const entry: LogEntry = { prefix, received: t, line: l.value };
+      batch.log(entry);
+    },
+    markAllUnknown() {
+      const t = now();
+      for (const d of devices.values()) {
+        if (d.presence !== 'unknown') commit({ ...d, presence: 'unknown', since: t });
+      }
+    },
+    rejected: () => rejected,
+  };
+}

@@ -1,0 +1,265 @@
+// The host engine: one broker connection, device discovery and state, batched events, and
+// commands. Plain Node (the CLI, Electron's main process and web mode all run it).
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  commandTopic,
+  encodeFrame,
+  encodeJson,
+  isPublishableTopicPart,
+  makeCommandId,
+  statusTopic,
+  utf8,
+  type CrashRecord,
+  type FileEntry,
+  type ResetMode,
+} from '../../../protocol/src';
+import { createBatcher } from './batcher';
+import { createSessionRegistry } from './command-session';
+import { openConnection, type Connection, type IncomingMessage } from './connection';
+import { profileOf, type CommandContext, type DeviceProfile } from './device-profile';
+import { classifyTopic, createDeviceRegistry, deviceFilters, discoveryFilters } from './discovery';
+import { EngineError } from './errors';
+import * as files from './file-ops';
+import { resetSnippet } from './original-snippets';
+import * as transfer from './transfer';
+import type { BrokerProfile, CommandOptions, ConnectionState, Engine, EngineEvents, PutOptions } from './types';
+
+export interface EngineOptions {
+  /** Event batching interval; default 50 ms. */
+  batchMs?: number;
+  /** Inactivity timeout for commands; default 60 s like the original CLI. */
+  timeoutMs?: number;
+  /** Inactivity timeout for ota; default 10 min like the original CLI. */
+  otaTimeoutMs?: number;
+}
+
+type Listeners = { [E in keyof EngineEvents]: Set<EngineEvents[E]> };
+
+export function createEngine(options: EngineOptions = {}): Engine {
+  const batchMs = options.batchMs ?? 50;
+  const defaultTimeout = options.timeoutMs ?? 60_000;
+  const otaTimeout = options.otaTimeoutMs ?? 600_000;
+  const listeners: Listeners = { connection: new Set(), devices: new Set(), logs: new Set(), crashes: new Set() };
+  const emit = <E extends keyof EngineEvents>(event: E, ...args: Parameters<EngineEvents[E]>) => {
+    for (const fn of listeners[event]) {
+      try {
+        (fn as (...a: Parameters<EngineEvents[E]>) => void)(...args);
+      } catch {
+        // A listener's bug must not stop the engine or the other listeners.
+      }
+    }
+  };
+
+  const batcher = createBatcher(batchMs, {
+    devices: (c, r) => emit('devices', c, r),
+    logs: (l) => emit('logs', l),
+    crashes: (p, recs) => emit('crashes', p, recs),
+  });
+  const registry = createDeviceRegistry(batcher);
+  const sessions = createSessionRegistry();
+  let conn: Connection | undefined;
+  let connState: ConnectionState = { phase: 'idle', since: Date.now() };
+  /** Per device: its reply subscription (and status) is in place. */
+  let ready = new Map<string, Promise<void>>();
+  const manual = new Set<string>();
+
+  const onMessage = (msg: IncomingMessage) => {
+    const c = classifyTopic(msg.topic);
+    switch (c.kind) {
+      case 'reply':
+        sessions.dispatch(c.prefix, c.reply, c.id, msg.payload);
+        return;
+      case 'status':
+        registry.onStatus(c.prefix, msg.payload);
+        return;
+      case 'crash':
+        registry.onCrash(c.prefix, msg.payload);
+        return;
+      case 'watchdog':
+        registry.onWatchdog(c.prefix);
+        return;
+      case 'log':
+        registry.onLog(c.prefix, msg.payload, listeners.logs.size > 0);
+        return;
+      case 'other':
+        return;
+    }
+  };
+  const onState = (s: ConnectionState) => {
+    const wasUp = connState.phase === 'connected';
+    connState = s;
+    if (wasUp && s.phase !== 'connected') {
+      // Replies sent while we are away are lost (clean session): fail what is running now.
+      sessions.failAll(new EngineError('disconnected', `connection to the broker lost${s.error ? `: ${s.error.message}` : ''}`));
+      registry.markAllUnknown();
+    }
+    emit('connection', s);
+  };
+
+  const live = (): Connection => {
+    if (!conn || connState.phase === 'closed' || connState.phase === 'idle') throw new EngineError('not-connected', 'not connected to a broker');
+    return conn;
+  };
+  const ctx = (): CommandContext => ({ conn: live(), sessions });
+
+  async function device(prefix: string): Promise<DeviceProfile> {
+    if (!prefix || !isPublishableTopicPart(prefix) || prefix.startsWith('/') || prefix.endsWith('/')) {
+      throw new EngineError('invalid-argument', `not a device prefix: ${JSON.stringify(prefix)}`);
+    }
+    const c = live();
+    let p = ready.get(prefix);
+    if (!p) {
+      p = (async () => {
+        // One subscription per device for all its replies, so a command costs no subscribe
+        // round trip; its status tells whether it is our runtime and what it can do.
+        await c.subscribe([`${prefix}/mqb/reply/#`, statusTopic(prefix)]);
+        // A retained status follows the SUBACK; the barrier makes sure we have read it.
+        if (!registry.status(prefix)) await c.barrier();
+      })();
+      ready.set(prefix, p);
+      p.catch(() => ready.delete(prefix));
+    }
+    await p;
+    return profileOf(prefix, registry.status(prefix));
+  }
+
+  const timeouts = (o: CommandOptions | undefined, dflt = defaultTimeout) => ({ timeoutMs: o?.timeoutMs ?? dflt, signal: o?.signal });
+  const checkPath = (path: string, what = 'path') => {
+    if (typeof path !== 'string' || path.length === 0 || path.length > 4096 || !isPublishableTopicPart(path)) {
+      throw new EngineError('invalid-argument', `invalid ${what}: ${JSON.stringify(path)} (empty, too long, or contains + # or NUL)`);
+    }
+  };
+
+  const engine: Engine = {
+    async connect(profile: BrokerProfile) {
+      if (conn) await engine.disconnect();
+      ready = new Map();
+      conn = await openConnection(profile, { onMessage, onState });
+      const filters = [...discoveryFilters(profile.discovery)];
+      for (const p of manual) filters.push(...deviceFilters(p));
+      await conn.subscribe(filters);
+    },
+    async disconnect() {
+      const c = conn;
+      conn = undefined;
+      ready = new Map();
+      if (!c) return;
+      sessions.failAll(new EngineError('disconnected', 'disconnected from the broker'));
+      await c.close();
+      batcher.flush();
+    },
+    connection: () => connState,
+    async settle() {
+      await live().barrier();
+      batcher.flush();
+    },
+    on(event, fn) {
+      const set = listeners[event] as Set<typeof fn>;
+      set.add(fn);
+      return () => {
+        set.delete(fn);
+      };
+    },
+
+    devices: () => registry.all(),
+    device: (prefix) => registry.get(prefix),
+    addDevice(prefix) {
+      const d = registry.addManual(prefix);
+      if (!manual.has(prefix)) {
+        manual.add(prefix);
+        conn?.subscribe(deviceFilters(prefix)).catch(() => undefined);
+      }
+      return d;
+    },
+    forgetDevice(prefix) {
+      registry.forget(prefix);
+      if (manual.delete(prefix)) conn?.unsubscribe(deviceFilters(prefix)).catch(() => undefined);
+      if (ready.delete(prefix)) conn?.unsubscribe([`${prefix}/mqb/reply/#`]).catch(() => undefined);
+    },
+    crashes: (prefix): CrashRecord[] => registry.crashes(prefix),
+
+    async eval(prefix, code, opts) {
+      const dev = await device(prefix);
+      return transfer.evalText(ctx(), dev.prefix, code, timeouts(opts));
+    },
+    async get(prefix, path, opts?: PutOptions) {
+      checkPath(path);
+      const dev = await device(prefix);
+      let size: number | undefined;
+      if (opts?.onProgress && dev.native && dev.commands.has('stat')) {
+        size = (await files.stat(ctx(), dev, path, timeouts(opts))).size;
+      }
+      return transfer.get(ctx(), dev, path, { ...timeouts(opts), chunk: opts?.chunk, onProgress: opts?.onProgress, size });
+    },
+    async put(prefix, path, data, opts?: PutOptions) {
+      checkPath(path);
+      const dev = await device(prefix);
+      await transfer.put(ctx(), dev, path, data, { ...timeouts(opts), chunk: opts?.chunk, onProgress: opts?.onProgress });
+      if (dev.native && dev.commands.has('sha')) {
+        // The device already checked size and hash before renaming; reading the hash back
+        // proves the file under its real name is what we sent.
+        const want = createHash('sha256').update(data).digest('hex');
+        const got = await files.sha256(ctx(), dev, path, timeouts(opts));
+        if (got !== want) throw new EngineError('verify-failed', `put ${path} on ${prefix}: device has sha256 ${got}, sent ${want}`);
+      }
+    },
+    async ota(prefix, image, opts?: PutOptions) {
+      const dev = await device(prefix);
+      return transfer.ota(ctx(), dev, image, { ...timeouts(opts, otaTimeout), chunk: opts?.chunk, onProgress: opts?.onProgress });
+    },
+    async ls(prefix, path, opts): Promise<FileEntry[]> {
+      const dev = await device(prefix);
+      return files.ls(ctx(), dev, path, opts?.recursive === true, timeouts(opts));
+    },
+    async stat(prefix, path, opts) {
+      checkPath(path);
+      return files.stat(ctx(), await device(prefix), path, timeouts(opts));
+    },
+    async sha256(prefix, path, opts) {
+      checkPath(path);
+      return files.sha256(ctx(), await device(prefix), path, timeouts(opts));
+    },
+    async hashDir(prefix, dir, opts) {
+      const m = await files.hashDir(ctx(), await device(prefix), dir || '.', timeouts(opts));
+      return Object.fromEntries(m);
+    },
+    async rm(prefix, path, opts) {
+      checkPath(path);
+      await files.rm(ctx(), await device(prefix), path, opts?.recursive === true, timeouts(opts));
+    },
+    async mkdir(prefix, path, opts) {
+      checkPath(path);
+      await files.mkdir(ctx(), await device(prefix), path, opts?.parents === true, timeouts(opts));
+    },
+    async rmdir(prefix, path, opts) {
+      checkPath(path);
+      await files.rmdir(ctx(), await device(prefix), path, opts?.recursive === true, timeouts(opts));
+    },
+    async mv(prefix, from, to, opts) {
+      checkPath(from, 'source path');
+      checkPath(to, 'destination path');
+      await files.mv(ctx(), await device(prefix), from, to, timeouts(opts));
+    },
+    async reset(prefix, mode: ResetMode, opts) {
+      const dev = await device(prefix);
+      const c = ctx();
+      if (mode === 'hard') {
+        // A hard reset never replies (the board is gone before it could): done once the broker has it.
+        const id = makeCommandId((n) => randomBytes(n));
+        if (dev.native && dev.commands.has('reset')) {
+          await c.conn.publish(commandTopic(prefix, 'reset', id), encodeFrame(0, true, encodeJson({ mode })));
+        } else {
+          await c.conn.publish(commandTopic(prefix, 'eval', id), encodeFrame(0, true, utf8(resetSnippet(mode))));
+        }
+        return;
+      }
+      if (dev.native && dev.commands.has('reset')) {
+        await transfer.simpleCommand(c, prefix, 'reset', '', encodeJson({ mode }), timeouts(opts));
+      } else {
+        await transfer.evalText(c, prefix, resetSnippet(mode), timeouts(opts));
+      }
+    },
+  };
+  return engine;
+}
+

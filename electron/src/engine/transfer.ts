@@ -1,0 +1,188 @@
+// Commands and streamed transfers: one-message commands (eval, file commands, reset), put, get
+// and ota, with a bounded window of unacknowledged chunks. A broker's PUBACK only means it
+// accepted a message; a stock Mosquitto drops QoS 1 messages once a subscriber's queue passes
+// 1000 (wire facts), so the only safe pace is the receiver's own: its `SEQ n` acks, or for
+// original boards that never ack a put, the reply to a cheap eval sent behind the chunks (a
+// board handles its messages in order, so that reply proves everything before it was consumed).
+import { createHash } from 'node:crypto';
+import {
+  WINDOW,
+  commandTopic,
+  encodeAck,
+  encodeFrame,
+  encodeGetOptions,
+  encodePutTail,
+  encodeSingle,
+  shouldAck,
+  text,
+  utf8,
+} from '../../../protocol/src';
+import type { Session, SessionOptions } from './command-session';
+import type { CommandContext, DeviceProfile } from './device-profile';
+import { EngineError } from './errors';
+import { createProgressMeter } from './progress';
+import type { Progress } from './types';
+
+/** Original boards: a pacing eval after every this many put chunks, at most two outstanding. */
+export const PACE_EVERY = 16;
+const PACE_OUTSTANDING = 2;
+
+type Common = Pick<SessionOptions, 'timeoutMs' | 'signal'>;
+
+function startSession(ctx: CommandContext, prefix: string, cmd: string, opts: Common & Partial<SessionOptions>): Session {
+  return ctx.sessions.start(prefix, { what: `${cmd} on ${prefix}`, ...opts });
+}
+
+/** Publishes a command message; a failed publish fails the session. */
+function send(ctx: CommandContext, s: Session, topic: string, payload: Uint8Array): void {
+  ctx.conn.publish(topic, payload).catch((e: unknown) => s.fail(e instanceof EngineError ? e : new EngineError('disconnected', String(e))));
+}
+
+/** A one-message command (seq 0, last: the original board refuses anything else for eval). */
+export function simpleCommand(ctx: CommandContext, prefix: string, cmd: string, tail: string, body: Uint8Array, opts: Common): Promise<Uint8Array> {
+  const s = startSession(ctx, prefix, cmd, opts);
+  send(ctx, s, commandTopic(prefix, cmd, s.id, tail), encodeFrame(0, true, body));
+  return s.result;
+}
+
+export async function evalText(ctx: CommandContext, prefix: string, code: string, opts: Common): Promise<string> {
+  return text(await simpleCommand(ctx, prefix, 'eval', '', utf8(code), opts));
+}
+
+/** Waits until `ready()` holds, re-checking on every `poke`; rejects when the session ends. */
+function waiter(s: Session) {
+  let wake: (() => void) | undefined;
+  const poke = () => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  s.ended.addEventListener('abort', poke, { once: true });
+  return {
+    poke,
+    async until(ready: () => boolean): Promise<void> {
+      while (!ready()) {
+        if (s.ended.aborted) throw s.ended.reason;
+        await new Promise<void>((resolve) => (wake = resolve));
+      }
+      if (s.ended.aborted) throw s.ended.reason;
+    },
+  };
+}
+
+interface StreamOptions extends Common {
+  onProgress?: (p: Progress) => void;
+}
+
+/**
+ * Streams `data` as a put or ota command. With `acked`, the device's `SEQ n` replies bound the
+ * window; otherwise (original board put) pacing evals do. Resolves with the final reply text.
+ */
+async function sendStream(
+  ctx: CommandContext,
+  dev: DeviceProfile,
+  cmd: 'put' | 'ota',
+  tail: string,
+  data: Uint8Array,
+  chunk: number,
+  acked: boolean,
+  opts: StreamOptions,
+): Promise<string> {
+  let lastAck = -1;
+  const meter = createProgressMeter(data.length, opts.onProgress);
+  // eslint-disable-next-line prefer-const -- assigned after the session that uses it in onAck
+  let w: ReturnType<typeof waiter>;
+  const s = startSession(ctx, dev.prefix, cmd, {
+    ...opts,
+    acks: true,
+    onAck: (n) => {
+      if (n > lastAck) lastAck = n;
+      w.poke();
+    },
+  });
+  w = waiter(s);
+  const topic = commandTopic(dev.prefix, cmd, s.id, tail);
+  const count = Math.max(1, Math.ceil(data.length / chunk));
+  if (count > 0x7fff) {
+    s.fail(new EngineError('invalid-argument', `${data.length} bytes need ${count} chunks of ${chunk}: more than a stream can carry`));
+    return text(await s.result);
+  }
+  const paces: Promise<Uint8Array>[] = [];
+  try {
+    for (let seq = 0; seq < count; seq++) {
+      if (acked) await w.until(() => seq - lastAck <= WINDOW);
+      const last = seq === count - 1;
+      send(ctx, s, topic, encodeFrame(seq, last, data.subarray(seq * chunk, (seq + 1) * chunk)));
+      meter.update(Math.min(data.length, (seq + 1) * chunk));
+      if (!acked && !last && (seq + 1) % PACE_EVERY === 0) {
+        const pace = simpleCommand(ctx, dev.prefix, 'eval', '', utf8('0'), { timeoutMs: opts.timeoutMs });
+        paces.push(pace);
+        if (paces.length >= PACE_OUTSTANDING) {
+          await Promise.race([paces.shift()!, s.result]);
+          s.touch();
+        }
+      }
+      if (s.ended.aborted) break;
+    }
+  } catch (e) {
+    if (!s.ended.aborted) s.fail(e instanceof EngineError ? e : new EngineError('protocol-error', String(e)));
+  }
+  const reply = text(await s.result);
+  meter.done(data.length);
+  return reply;
+}
+
+export interface PutParams extends StreamOptions {
+  chunk?: number;
+}
+
+export async function put(ctx: CommandContext, dev: DeviceProfile, path: string, data: Uint8Array, opts: PutParams): Promise<void> {
+  if (!path) throw new EngineError('invalid-argument', 'put needs a destination path');
+  const chunk = Math.max(1, Math.min(opts.chunk ?? dev.maxChunk, dev.maxChunk));
+  const sha256 = createHash('sha256').update(data).digest('hex');
+  // Our runtime writes to a temp file and renames only if size and hash match; the original
+  // board would take the query as part of the file name, so it gets the bare path.
+  const tail = dev.native ? encodePutTail({ path, sha256, size: data.length }) : path;
+  await sendStream(ctx, dev, 'put', tail, data, chunk, dev.putAck, opts);
+}
+
+export async function ota(ctx: CommandContext, dev: DeviceProfile, image: Uint8Array, opts: PutParams): Promise<{ sha256: string; bytes: number }> {
+  if (image.length === 0) throw new EngineError('invalid-argument', 'refusing an empty firmware image');
+  if (dev.maxImage !== undefined && image.length > dev.maxImage) {
+    throw new EngineError('invalid-argument', `image of ${image.length} bytes exceeds the device's limit of ${dev.maxImage}`);
+  }
+  const chunk = Math.max(1, Math.min(opts.chunk ?? dev.maxChunk, dev.maxChunk));
+  const sha256 = createHash('sha256').update(image).digest('hex');
+  // Every board acks ota chunks (the original too), so the window always applies.
+  await sendStream(ctx, dev, 'ota', sha256, image, chunk, true, opts);
+  return { sha256, bytes: image.length };
+}
+
+export interface GetParams extends StreamOptions {
+  chunk?: number;
+  /** Expected size for progress, when the caller knows it. */
+  size?: number;
+}
+
+export async function get(ctx: CommandContext, dev: DeviceProfile, path: string, opts: GetParams): Promise<Uint8Array> {
+  if (!path) throw new EngineError('invalid-argument', 'get needs a path');
+  let received = 0;
+  const meter = createProgressMeter(opts.size ?? 0, opts.onProgress);
+  const ackTopic = (id: string) => commandTopic(dev.prefix, 'ack', id);
+  let id = '';
+  const s = startSession(ctx, dev.prefix, 'get', {
+    ...opts,
+    onChunk: (seq, body) => {
+      received += body.length;
+      meter.update(received);
+      // Host acks let a getAck device keep a bounded window (same rule as the device's acks).
+      if (dev.getAck && shouldAck(seq)) ctx.conn.publish(ackTopic(id), encodeSingle(encodeAck(seq))).catch(() => undefined);
+    },
+  });
+  id = s.id;
+  const body = dev.getAck ? encodeGetOptions({ window: WINDOW, chunk: Math.min(opts.chunk ?? dev.maxChunk, dev.maxChunk) }) : new Uint8Array(0);
+  send(ctx, s, commandTopic(dev.prefix, 'get', s.id, path), encodeFrame(0, true, body));
+  const data = await s.result;
+  meter.done(data.length);
+  return data;
+}
