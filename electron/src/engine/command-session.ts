@@ -52,9 +52,14 @@ export function errorText(payload: Uint8Array): string {
   return text(body).trim();
 }
 
+/**
+ * Everything a device reports is a device error, with two refinements the UI words differently:
+ * an unknown command, and a refused hash or size (the original says "MQRepl protocol error ota:
+ * SHA mismatch ...", our runtime "SHA256 mismatch ..." / "size mismatch ...").
+ */
 function deviceError(what: string, message: string): EngineError {
   if (/^Command '.*' not supported$/.test(message)) return new EngineError('not-supported', `${what}: ${message}`);
-  if (message.startsWith('MQRepl protocol error')) return new EngineError('protocol-error', `${what}: ${message}`);
+  if (/\b(SHA(256)?|size) mismatch\b/i.test(message)) return new EngineError('verify-failed', `${what}: ${message}`);
   return new EngineError('device-error', message || `${what}: the device reported an error without text`);
 }
 

@@ -194,18 +194,18 @@ export function createEngine(options: EngineOptions = {}): Engine {
     async put(prefix, path, data, opts?: PutOptions) {
       checkPath(path);
       const dev = await device(prefix);
-      await transfer.put(ctx(), dev, path, data, { ...timeouts(opts), chunk: opts?.chunk, onProgress: opts?.onProgress });
+      await transfer.put(ctx(), dev, path, data, { ...timeouts(opts), chunk: opts?.chunk, onProgress: opts?.onProgress, expectSha256: opts?.expectSha256 });
       if (dev.native && dev.commands.has('sha')) {
         // The device already checked size and hash before renaming; reading the hash back
         // proves the file under its real name is what we sent.
-        const want = createHash('sha256').update(data).digest('hex');
+        const want = opts?.expectSha256?.toLowerCase() ?? createHash('sha256').update(data).digest('hex');
         const got = await files.sha256(ctx(), dev, path, timeouts(opts));
         if (got !== want) throw new EngineError('verify-failed', `put ${path} on ${prefix}: device has sha256 ${got}, sent ${want}`);
       }
     },
     async ota(prefix, image, opts?: PutOptions) {
       const dev = await device(prefix);
-      return transfer.ota(ctx(), dev, image, { ...timeouts(opts, otaTimeout), chunk: opts?.chunk, onProgress: opts?.onProgress });
+      return transfer.ota(ctx(), dev, image, { ...timeouts(opts, otaTimeout), chunk: opts?.chunk, onProgress: opts?.onProgress, expectSha256: opts?.expectSha256 });
     },
     async ls(prefix, path, opts): Promise<FileEntry[]> {
       const dev = await device(prefix);

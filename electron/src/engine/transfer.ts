@@ -13,6 +13,7 @@ import {
   encodeGetOptions,
   encodePutTail,
   encodeSingle,
+  isSha256Hex,
   shouldAck,
   text,
   utf8,
@@ -134,12 +135,19 @@ async function sendStream(
 
 export interface PutParams extends StreamOptions {
   chunk?: number;
+  /** The hash the device must verify; default the hash of the data. */
+  expectSha256?: string;
 }
+
+const checkSha = (s: string | undefined) => {
+  if (s !== undefined && !isSha256Hex(s.toLowerCase())) throw new EngineError('invalid-argument', `not a SHA-256 hex digest: ${s}`);
+};
 
 export async function put(ctx: CommandContext, dev: DeviceProfile, path: string, data: Uint8Array, opts: PutParams): Promise<void> {
   if (!path) throw new EngineError('invalid-argument', 'put needs a destination path');
+  checkSha(opts.expectSha256);
   const chunk = Math.max(1, Math.min(opts.chunk ?? dev.maxChunk, dev.maxChunk));
-  const sha256 = createHash('sha256').update(data).digest('hex');
+  const sha256 = opts.expectSha256?.toLowerCase() ?? createHash('sha256').update(data).digest('hex');
   // Our runtime writes to a temp file and renames only if size and hash match; the original
   // board would take the query as part of the file name, so it gets the bare path.
   const tail = dev.native ? encodePutTail({ path, sha256, size: data.length }) : path;
@@ -148,11 +156,12 @@ export async function put(ctx: CommandContext, dev: DeviceProfile, path: string,
 
 export async function ota(ctx: CommandContext, dev: DeviceProfile, image: Uint8Array, opts: PutParams): Promise<{ sha256: string; bytes: number }> {
   if (image.length === 0) throw new EngineError('invalid-argument', 'refusing an empty firmware image');
+  checkSha(opts.expectSha256);
   if (dev.maxImage !== undefined && image.length > dev.maxImage) {
     throw new EngineError('invalid-argument', `image of ${image.length} bytes exceeds the device's limit of ${dev.maxImage}`);
   }
   const chunk = Math.max(1, Math.min(opts.chunk ?? dev.maxChunk, dev.maxChunk));
-  const sha256 = createHash('sha256').update(image).digest('hex');
+  const sha256 = opts.expectSha256?.toLowerCase() ?? createHash('sha256').update(image).digest('hex');
   // Every board acks ota chunks (the original too), so the window always applies.
   await sendStream(ctx, dev, 'ota', sha256, image, chunk, true, opts);
   return { sha256, bytes: image.length };

@@ -106,6 +106,11 @@ export type EngineErrorCode =
 export interface PutOptions extends CommandOptions {
   /** Chunk size; default: what the device advertises, 1400 for boards that advertise nothing. */
   chunk?: number;
+  /**
+   * put/ota: the SHA-256 (hex) the device must find, when the caller knows it independently of
+   * `data` (e.g. an editor saving a file it hashed earlier); default: the hash of `data`.
+   */
+  expectSha256?: string;
 }
 
 export interface OtaResult {

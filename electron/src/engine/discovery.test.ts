@@ -1,0 +1,118 @@
+// Discovery: retained statuses, Last Will, devices by hand, log traffic, batched events.
+import { afterEach, describe, expect, it } from 'vitest';
+import { startDevice, startFleet } from '../../../device-runtime/src';
+import { startEmbeddedBroker, type EmbeddedBroker } from '../../../testing/brokers';
+import mqtt from 'mqtt';
+import { classifyTopic, discoveryFilters } from './discovery';
+import { connectedEngine, tempDir, waitForDevices } from './test-support';
+import type { Engine, LogEntry } from './types';
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+async function broker(): Promise<EmbeddedBroker> {
+  const b = await startEmbeddedBroker();
+  cleanups.push(() => b.close());
+  return b;
+}
+async function engineOn(url: string, depths?: number[]): Promise<Engine> {
+  const e = await connectedEngine(url, { depths });
+  cleanups.push(() => e.disconnect());
+  return e;
+}
+
+describe('topics', () => {
+  it('watches status, crash records, watchdog feeds and logs at each prefix depth', () => {
+    expect(discoveryFilters({ depths: [1, 2] })).toEqual([
+      '+/mqb/status', '+/mqb/crash', '+/mqb/cmd/eval/0F00D/#', '+/log',
+      '+/+/mqb/status', '+/+/mqb/crash', '+/+/mqb/cmd/eval/0F00D/#', '+/+/log',
+    ]);
+    expect(discoveryFilters({ patterns: ['site/+/mqb/status'] })).toEqual(['site/+/mqb/status']);
+  });
+
+  it('tells the kind of message and the prefix from the topic alone', () => {
+    expect(classifyTopic('a/b/mqb/status')).toEqual({ kind: 'status', prefix: 'a/b' });
+    expect(classifyTopic('esp32/test/mqb/cmd/eval/0F00D/')).toEqual({ kind: 'watchdog', prefix: 'esp32/test' });
+    expect(classifyTopic('esp32/test/log')).toEqual({ kind: 'log', prefix: 'esp32/test' });
+    expect(classifyTopic('x/mqb/reply/err/Ab3x_9Qz')).toEqual({ kind: 'reply', prefix: 'x', reply: 'err', id: 'Ab3x_9Qz' });
+    expect(classifyTopic('x/mqb/cmd/put/Ab3x_9Qz//lib/a.py')).toEqual({ kind: 'other' });
+  });
+});
+
+describe('discovery', () => {
+  it('finds all 50 devices of a fleet from their retained statuses', async () => {
+    const b = await broker();
+    const root = tempDir('fleet');
+    cleanups.push(() => root.remove());
+    const fleet = await startFleet({ url: b.url, prefix: 'site/fleet', root: root.dir, count: 50 });
+    cleanups.push(() => fleet.stop());
+    const engine = await engineOn(b.url);
+    let events = 0;
+    engine.on('devices', () => events++);
+    const all = await waitForDevices(engine, (d) => d.filter((x) => x.presence === 'online').length === 50);
+    expect(all.every((d) => d.kind === 'mqboard' && d.mode === 'normal' && d.prefix.startsWith('site/fleet/'))).toBe(true);
+    // 50 retained statuses arrive within one batch or a few, not as 50 events.
+    expect(events).toBeLessThan(50);
+  });
+
+  it('marks a device offline when the broker publishes its Last Will', async () => {
+    const b = await broker();
+    const root = tempDir('lwt');
+    cleanups.push(() => root.remove());
+    const dev = await startDevice({ url: b.url, prefix: 'lab/lwt', root: root.dir, keepaliveS: 1 });
+    const engine = await engineOn(b.url);
+    await waitForDevices(engine, () => engine.device('lab/lwt')?.presence === 'online');
+    dev.kill();
+    const [d] = (await waitForDevices(engine, () => engine.device('lab/lwt')?.presence === 'offline')).filter((x) => x.prefix === 'lab/lwt');
+    expect(d).toMatchObject({ presence: 'offline', kind: 'mqboard' });
+  });
+
+  it('adds a device by hand at any depth, and forgets it', async () => {
+    const b = await broker();
+    const root = tempDir('manual');
+    cleanups.push(() => root.remove());
+    const dev = await startDevice({ url: b.url, prefix: 'deep/a/b/c/board', root: root.dir });
+    cleanups.push(() => dev.stop());
+    const engine = await engineOn(b.url);
+    expect(engine.addDevice('deep/a/b/c/board')).toMatchObject({ source: 'manual', presence: 'unknown' });
+    await waitForDevices(engine, () => engine.device('deep/a/b/c/board')?.presence === 'online');
+    expect(engine.device('deep/a/b/c/board')).toMatchObject({ source: 'manual', kind: 'mqboard' });
+    engine.forgetDevice('deep/a/b/c/board');
+    expect(engine.device('deep/a/b/c/board')).toBeUndefined();
+  });
+
+  it('finds a board from log traffic and delivers its lines parsed, in batches', async () => {
+    const b = await broker();
+    const engine = await engineOn(b.url);
+    const batches: LogEntry[][] = [];
+    const got = new Promise<void>((resolve) => {
+      engine.on('logs', (entries) => {
+        batches.push(entries);
+        if (batches.flat().length >= 200) resolve();
+      });
+    });
+    const board = await mqtt.connectAsync(b.url, { protocolVersion: 4 });
+    cleanups.push(() => board.endAsync());
+    for (let i = 0; i < 200; i++) board.publish('home/porch/log', `I ${1000 + i}     main: line ${i}`, { qos: 1 });
+    await got;
+    const lines = batches.flat();
+    expect(lines[0]).toMatchObject({ prefix: 'home/porch', line: { level: 'I', time: '1000', name: 'main', text: 'line 0' } });
+    expect(lines.map((l) => l.line.text)).toEqual(Array.from({ length: 200 }, (_, i) => `line ${i}`));
+    expect(batches.length).toBeLessThan(200);
+    expect(engine.device('home/porch')).toMatchObject({ source: 'log', kind: 'unknown' });
+  });
+
+  it('ignores malformed status messages without failing', async () => {
+    const b = await broker();
+    const engine = await engineOn(b.url);
+    const pub = await mqtt.connectAsync(b.url, { protocolVersion: 4 });
+    cleanups.push(() => pub.endAsync());
+    await pub.publishAsync('bad/one/mqb/status', '{"online": "yes"', { qos: 1, retain: true });
+    await pub.publishAsync('bad/two/mqb/status', Buffer.from([0xff, 0xfe, 0x00]), { qos: 1, retain: true });
+    await engine.settle();
+    expect(engine.devices().filter((d) => d.prefix.startsWith('bad/'))).toEqual([]);
+    expect(engine.connection().phase).toBe('connected');
+  });
+});
