@@ -57,7 +57,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['electron/src/engine/**/*.ts', 'electron/src/cli/**/*.ts', 'electron/src/broker/**/*.ts', 'electron/src/web/**/*.ts'],
+    files: ['electron/src/engine/**/*.ts', 'electron/src/cli/**/*.ts', 'electron/src/broker/**/*.ts', 'electron/src/web/**/*.ts', 'electron/src/app/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', {
         patterns: [

@@ -9,3 +9,4 @@ export * from './files';
 export * from './log-line';
 export * from './terminal';
 export * from './crash';
+export * from './bridge';

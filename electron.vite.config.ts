@@ -1,0 +1,43 @@
+// electron-vite (`npm run build`, `npm start` with Electron, `npm run dist`): bundles the main
+// process, the preload and the renderer into out/. The main bundle includes our own TypeScript
+// (engine, app host, device runtime) and leaves node_modules external; the preload is one
+// self-contained CommonJS file, as Electron's sandbox requires. Paths are relative to the
+// repository root (npm runs scripts there): electron-vite bundles this file elsewhere, so
+// import.meta.dirname would not point here. The renderer settings match
+// electron/src/web/renderer-build.ts (web mode), so both shells run the same build.
+import path from 'node:path';
+import { defineConfig } from 'electron-vite';
+import react from '@vitejs/plugin-react';
+
+const root = process.cwd();
+
+export default defineConfig({
+  main: {
+    build: {
+      outDir: path.join(root, 'out/main'),
+      rollupOptions: { input: { index: path.join(root, 'electron/src/main/index.ts') } },
+    },
+  },
+  preload: {
+    build: {
+      outDir: path.join(root, 'out/preload'),
+      externalizeDeps: false,
+      isolatedEntries: true,
+      rollupOptions: {
+        input: { index: path.join(root, 'electron/src/main/preload.ts') },
+        output: { format: 'cjs', entryFileNames: '[name].cjs' },
+      },
+    },
+  },
+  renderer: {
+    root: path.join(root, 'renderer'),
+    base: './',
+    plugins: [react()],
+    build: {
+      outDir: path.join(root, 'out/renderer'),
+      chunkSizeWarningLimit: 2048,
+      // electron-vite reads the renderer entry from rolldownOptions (vite 8).
+      rolldownOptions: { input: path.join(root, 'renderer/index.html') },
+    },
+  },
+});

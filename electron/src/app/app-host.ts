@@ -1,0 +1,144 @@
+// The app host: the engine, the connection profiles, the demo fleet and the bridge handlers,
+// in plain Node. The Electron main process and the web-mode server both create exactly one and
+// only differ in how secrets are kept and how envelopes travel.
+import type { AppInfo, BridgeEvent, ProfilesState } from '../../../protocol/src';
+import { DEMO_PROFILE_ID } from '../../../protocol/src';
+import { createEngine } from '../engine';
+import type { BrokerProfile, DeviceState, Engine } from '../engine/types';
+import { createBridgeHost, type BridgeHost } from './bridge-host';
+import { startDemo, type Demo } from './demo';
+import { createHandlers } from './handlers';
+import { openProfilesStore, type ProfilesStore } from './profiles-store';
+import type { SecretCodec } from './secrets';
+import { startSimulatedFleet, type SimulatedFleet } from './simulator';
+
+export interface AppHostOptions {
+  shell: AppInfo['shell'];
+  version: string;
+  settingsDir: string;
+  codec: SecretCodec;
+  /** Connect to the demo fleet when no settings exist yet (default true). */
+  demoOnFirstRun?: boolean;
+}
+
+export interface AppHost {
+  bridge: BridgeHost;
+  profiles: ProfilesStore;
+  engine: Engine;
+  info(): AppInfo;
+  /** Switches the one broker connection: a saved profile id or `demo`. */
+  useProfile(id: string): Promise<ProfilesState>;
+  /** Starts simulated devices on the current broker (menu and bridge). */
+  startSimulator(prefix: string, count: number): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+export async function createAppHost(opts: AppHostOptions): Promise<AppHost> {
+  const profiles = openProfilesStore(opts.settingsDir, opts.codec);
+  const engine = createEngine();
+  let demo: Demo | undefined;
+  let currentBroker: BrokerProfile | undefined;
+  const simulators: SimulatedFleet[] = [];
+
+  const publish = (e: BridgeEvent) => bridge.events.publish(e);
+  engine.on('connection', (state) => publish({ stream: 'connection', state }));
+  engine.on('devices', (changed, removed) => publish({ stream: 'devices', changed: changed.map(withCrashCount), removed }));
+  engine.on('logs', (entries) => publish({ stream: 'logs', entries }));
+  engine.on('crashes', (prefix, records) => publish({ stream: 'crashes', prefix, records }));
+
+  // A status message without a `crashes` field (runtimes before crash reporting, original
+  // boards) must not hide the retained crash records the engine holds for that device.
+  const withCrashCount = (d: DeviceState): DeviceState => {
+    if (d.crashCount !== undefined) return d;
+    const n = engine.crashes(d.prefix).length;
+    return n > 0 ? { ...d, crashCount: n } : d;
+  };
+
+  const info = (): AppInfo => ({
+    version: opts.version,
+    shell: opts.shell,
+    platform: process.platform,
+    demo: demo ? { url: demo.url, devices: demo.prefixes.length } : null,
+    settings: { path: profiles.path, secrets: opts.codec.kind },
+  });
+
+  async function connectTo(profile: BrokerProfile) {
+    // Forget the previous broker's devices in the UI: a switch shows only the new fleet.
+    const old = engine.devices().map((d) => d.prefix);
+    await engine.disconnect();
+    for (const p of old) engine.forgetDevice(p);
+    currentBroker = profile;
+    await engine.connect(profile);
+  }
+
+  async function useProfile(id: string): Promise<ProfilesState> {
+    if (id === DEMO_PROFILE_ID) {
+      demo ??= await startDemo();
+      await connectTo({ url: demo.url, clientId: `mqboard-app-${process.pid}` });
+    } else {
+      const profile = profiles.brokerProfile(id);
+      await stopSimulators();
+      if (demo) {
+        const d = demo;
+        demo = undefined;
+        await d.stop();
+      }
+      try {
+        await connectTo(profile);
+      } finally {
+        // The choice sticks even when the first attempt fails: the engine keeps retrying and the
+        // connection state shows why, as it would after a restart.
+        profiles.setActive(id);
+      }
+    }
+    if (id === DEMO_PROFILE_ID) profiles.setActive(DEMO_PROFILE_ID);
+    publish({ stream: 'app', info: info() });
+    publish({ stream: 'profiles', state: profiles.state() });
+    return profiles.state();
+  }
+
+  async function stopSimulators() {
+    await Promise.all(simulators.splice(0).map((s) => s.stop()));
+  }
+
+  const handlers = createHandlers({
+    engine,
+    withCrashCount,
+    profiles,
+    info,
+    useProfile: (id) => useProfile(id),
+    startSimulator: (prefix, count) => host.startSimulator(prefix, count),
+    onProfilesChanged: () => publish({ stream: 'profiles', state: profiles.state() }),
+  });
+  const bridge = createBridgeHost(handlers);
+
+  const host: AppHost = {
+    bridge,
+    profiles,
+    engine,
+    info,
+    useProfile,
+    async startSimulator(prefix, count) {
+      if (!currentBroker) throw new Error('not connected to a broker');
+      const fleet = await startSimulatedFleet({ broker: demo ? { url: demo.url } : currentBroker, prefix, count });
+      simulators.push(fleet);
+      return fleet.prefixes;
+    },
+    async close() {
+      await stopSimulators();
+      await engine.disconnect();
+      await demo?.stop();
+      demo = undefined;
+    },
+  };
+
+  const start = profiles.state().active ?? (profiles.firstRun && opts.demoOnFirstRun !== false ? DEMO_PROFILE_ID : null);
+  if (start) {
+    await useProfile(start).catch((e: unknown) => {
+      // A broker that is down at start-up is not fatal: the connection bar shows the error and
+      // the engine keeps retrying.
+      console.warn(`mqboard: could not connect at start-up: ${e instanceof Error ? e.message : e}`);
+    });
+  }
+  return host;
+}

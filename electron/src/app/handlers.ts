@@ -1,0 +1,67 @@
+// The bridge handlers: one function per contract operation, arguments already parsed by the
+// bridge host. They stay thin; the engine and the profile store do the work.
+import type { AppInfo, ProfilesState } from '../../../protocol/src';
+import type { DeviceState, Engine } from '../engine/types';
+import type { Handlers } from './bridge-host';
+import { HostError } from './errors';
+import type { ProfilesStore } from './profiles-store';
+import { testConnection } from './test-connection';
+
+export interface HandlerDeps {
+  engine: Engine;
+  /** Fills the crash indicator from retained crash records when the status has none. */
+  withCrashCount(d: DeviceState): DeviceState;
+  profiles: ProfilesStore;
+  info(): AppInfo;
+  useProfile(id: string): Promise<ProfilesState>;
+  startSimulator(prefix: string, count: number): Promise<string[]>;
+  onProfilesChanged(): void;
+}
+
+export function createHandlers(d: HandlerDeps): Handlers {
+  const device = (prefix: string) => {
+    const dev = d.engine.device(prefix);
+    if (!dev) throw new HostError('not-found', `no device ${prefix}`);
+    return dev;
+  };
+  return {
+    getAppInfo: async () => d.info(),
+    subscribe: async ({ streams }, ctx) => {
+      ctx.client.setStreams(streams);
+      return {};
+    },
+    getConnection: async () => d.engine.connection(),
+    listDevices: async () => d.engine.devices().map(d.withCrashCount),
+    getDevice: async ({ prefix }) => ({ device: d.withCrashCount(device(prefix)), crashes: d.engine.crashes(prefix) }),
+    addDevice: async ({ prefix }) => d.engine.addDevice(prefix),
+    forgetDevice: async ({ prefix }) => {
+      d.engine.forgetDevice(prefix);
+      return {};
+    },
+    resetDevice: async ({ prefix, mode }, ctx) => {
+      device(prefix);
+      await d.engine.reset(prefix, mode, { signal: ctx.signal });
+      return {};
+    },
+    listProfiles: async () => d.profiles.state(),
+    saveProfile: async (input) => {
+      const saved = d.profiles.save(input);
+      d.onProfilesChanged();
+      return saved;
+    },
+    deleteProfile: async ({ id }) => {
+      d.profiles.remove(id);
+      d.onProfilesChanged();
+      return {};
+    },
+    testProfile: async ({ profile }, ctx) => testConnection(d.profiles.resolve(profile), ctx.signal),
+    useProfile: async ({ id }) => d.useProfile(id),
+    exportProfiles: async ({ includeSecrets }) => ({ json: d.profiles.exportJson(includeSecrets) }),
+    importProfiles: async ({ json }) => {
+      const imported = d.profiles.importJson(json);
+      d.onProfilesChanged();
+      return { imported };
+    },
+    startSimulator: async ({ prefix, count }) => ({ prefixes: await d.startSimulator(prefix, count) }),
+  };
+}

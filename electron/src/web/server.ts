@@ -1,0 +1,158 @@
+// Web mode (issue 4): the renderer served on 127.0.0.1 and the bridge over one WebSocket,
+// protected by a random per-run token. Same contract and the same host handlers as the
+// Electron IPC; this file only moves envelopes. Loopback only: never listen on other interfaces.
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { WsClientMessage, type WsServerMessage } from '../../../protocol/src';
+import type { BridgeHost } from '../app/bridge-host';
+
+export interface WebServerOptions {
+  bridge: BridgeHost;
+  /** The built renderer (index.html and assets). */
+  rendererDir: string;
+  port?: number;
+}
+
+export interface WebServer {
+  url: string;
+  port: number;
+  token: string;
+  close(): Promise<void>;
+}
+
+const HOST = '127.0.0.1';
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.woff2': 'font/woff2',
+  '.json': 'application/json',
+};
+
+/** A slow client (a throttled background tab) must not make the host buffer without bound. */
+const MAX_BUFFERED = 16 * 1024 * 1024;
+
+export async function startWebServer(opts: WebServerOptions): Promise<WebServer> {
+  const token = randomBytes(24).toString('base64url');
+  const root = path.resolve(opts.rendererDir);
+  if (!existsSync(path.join(root, 'index.html'))) throw new Error(`renderer is not built: ${root}/index.html is missing`);
+  let port = 0;
+  const allowedHosts = () => new Set([`${HOST}:${port}`, `localhost:${port}`]);
+
+  const server = http.createServer((req, res) => {
+    // DNS rebinding: a page on another name that resolves to 127.0.0.1 must not read the app.
+    if (!allowedHosts().has(req.headers.host ?? '')) {
+      res.writeHead(421).end('wrong host');
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405).end();
+      return;
+    }
+    const url = new URL(req.url ?? '/', `http://${HOST}`);
+    const rel = url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname).replace(/^\/+/, '');
+    const file = path.resolve(root, rel);
+    if (!file.startsWith(root + path.sep) || !existsSync(file) || !statSync(file).isFile()) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+      return;
+    }
+    res.writeHead(200, {
+      'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream',
+      'content-security-policy': CSP,
+      'x-content-type-options': 'nosniff',
+      'referrer-policy': 'no-referrer',
+      'cross-origin-opener-policy': 'same-origin',
+      'cache-control': rel === 'index.html' ? 'no-store' : 'max-age=3600',
+    });
+    if (req.method === 'HEAD') res.end();
+    else createReadStream(file).pipe(res);
+  });
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 8 * 1024 * 1024 });
+  server.on('upgrade', (req, socket, head) => {
+    const url = new URL(req.url ?? '/', `http://${HOST}`);
+    const origin = req.headers.origin;
+    const hosts = allowedHosts();
+    const originOk = origin !== undefined && [...hosts].some((h) => origin === `http://${h}`);
+    if (url.pathname !== '/bridge' || !originOk || !hosts.has(req.headers.host ?? '') || !tokenMatches(url.searchParams.get('token'), token)) {
+      socket.end('HTTP/1.1 403 Forbidden\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => serveSocket(ws, opts.bridge));
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, HOST, () => resolve());
+  });
+  port = (server.address() as AddressInfo).port;
+
+  return {
+    url: `http://${HOST}:${port}/#token=${token}`,
+    port,
+    token,
+    async close() {
+      for (const c of wss.clients) c.terminate();
+      wss.close();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+function serveSocket(ws: WebSocket, bridge: BridgeHost): void {
+  const send = (m: WsServerMessage) => {
+    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(m));
+  };
+  const client = bridge.connect((batch) => {
+    if (ws.bufferedAmount > MAX_BUFFERED) {
+      // Keep device and connection state (the next batch carries the latest anyway) but drop
+      // log lines for a client that cannot keep up.
+      batch = batch.filter((e) => e.stream !== 'logs');
+    }
+    send({ t: 'events', batch });
+  });
+  ws.on('message', (data, isBinary) => {
+    if (isBinary) return ws.close(1003, 'text frames only');
+    let raw: unknown;
+    try {
+      raw = JSON.parse(data.toString());
+    } catch {
+      return ws.close(1007, 'not JSON');
+    }
+    const msg = WsClientMessage.safeParse(raw);
+    if (!msg.success) return ws.close(1008, 'not a bridge message');
+    if (msg.data.t === 'cancel') return client.cancel(msg.data.id);
+    void client.call(msg.data.op, msg.data.call).then(({ id, reply }) => send({ t: 'reply', id: id ?? '', reply }));
+  });
+  ws.on('close', () => client.close());
+  ws.on('error', () => client.close());
+}
+
+function tokenMatches(given: string | null, token: string): boolean {
+  if (!given) return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** Mirrors the meta CSP in renderer/index.html; 'self' covers the same-origin WebSocket. */
+const CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "font-src 'self'",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');

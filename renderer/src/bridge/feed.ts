@@ -1,0 +1,52 @@
+// The one module that feeds the store from the bridge: it subscribes to the event streams,
+// loads the first snapshot, and applies every batch in a single store update per stream. No
+// component talks to the event stream directly.
+import type { EventBatch, StreamName } from '../../../protocol/src';
+import type { AppStore } from '../state/store';
+import type { BridgeClient } from './client';
+
+/** The list's streams; logs are left to the views that show them (issue 5). */
+const STREAMS: StreamName[] = ['app', 'profiles', 'connection', 'devices', 'crashes'];
+
+export async function startFeed(bridge: BridgeClient, store: AppStore): Promise<void> {
+  let ready = false;
+  const early: EventBatch[] = [];
+  const apply = (batch: EventBatch) => {
+    const s = store.getState();
+    for (const e of batch) {
+      switch (e.stream) {
+        case 'app':
+          store.setState({ app: e.info });
+          break;
+        case 'profiles':
+          store.setState({ profiles: e.state });
+          break;
+        case 'connection':
+          store.setState({ connection: e.state });
+          break;
+        case 'devices':
+          s.applyDevices(e.changed, e.removed);
+          break;
+        case 'crashes':
+          s.setCrashes(e.prefix, e.records);
+          break;
+        case 'logs':
+          break;
+      }
+    }
+  };
+  bridge.onEvents((batch) => (ready ? apply(batch) : early.push(batch)));
+  bridge.onLost((why) => store.setState({ hostLost: why }));
+
+  await bridge.call('subscribe', { streams: STREAMS });
+  const [app, connection, profiles, devices] = await Promise.all([
+    bridge.call('getAppInfo', {}),
+    bridge.call('getConnection', {}),
+    bridge.call('listProfiles', {}),
+    bridge.call('listDevices', {}),
+  ]);
+  store.setState({ app, connection, profiles });
+  store.getState().setDevices(devices);
+  ready = true;
+  for (const b of early.splice(0)) apply(b);
+}

@@ -1,0 +1,38 @@
+// Renderer entry: picks the transport (Electron preload or web-mode WebSocket), creates the
+// store and the bridge client once, starts the feed and renders the app.
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { createBridgeClient } from './bridge/client';
+import { startFeed } from './bridge/feed';
+import { ipcTransport, type Transport } from './bridge/transport';
+import { wsTransport } from './bridge/ws-transport';
+import { createAppStore } from './state/store';
+import { App } from './ui/App';
+import { BridgeContext, StoreContext } from './ui/context';
+import './styles.css';
+
+function pickTransport(): Transport | string {
+  if (window.mqboard) return ipcTransport(window.mqboard);
+  const token = new URLSearchParams(location.hash.slice(1)).get('token');
+  if (!token) return 'This page needs the address printed by `npm run web` (it carries a one-time token).';
+  return wsTransport(token);
+}
+
+const root = createRoot(document.getElementById('root')!);
+const transport = pickTransport();
+if (typeof transport === 'string') {
+  root.render(<p className="fatal">{transport}</p>);
+} else {
+  const store = createAppStore();
+  const bridge = createBridgeClient(transport);
+  startFeed(bridge, store).catch((e: unknown) => store.setState({ hostLost: e instanceof Error ? e.message : String(e) }));
+  root.render(
+    <StrictMode>
+      <StoreContext.Provider value={store}>
+        <BridgeContext.Provider value={bridge}>
+          <App />
+        </BridgeContext.Provider>
+      </StoreContext.Provider>
+    </StrictMode>,
+  );
+}

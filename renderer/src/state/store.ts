@@ -1,0 +1,140 @@
+// The renderer's one store: a zustand vanilla store (no React here) built from slices. Only
+// the bridge feed (../bridge/feed.ts) writes fleet data into it; components read single fields
+// through selectors, so a device update re-renders only the rows showing that device.
+import { createStore, type StoreApi } from 'zustand/vanilla';
+import type { AppInfo, ConnectionState, CrashRecord, DeviceState, ProfilesState } from '../../../protocol/src';
+
+export type PresenceFilter = 'all' | 'online' | 'offline' | 'safe' | 'crash';
+export type SortKey = 'name' | 'status' | 'lastSeen' | 'uptime' | 'freeMem';
+
+export interface FleetSlice {
+  app: AppInfo | null;
+  connection: ConnectionState | null;
+  profiles: ProfilesState;
+  /** Replaced (not mutated) on every batch so selectors can compare by reference. */
+  devices: ReadonlyMap<string, DeviceState>;
+  crashes: ReadonlyMap<string, CrashRecord[]>;
+  /** Why the host went away (web mode), if it did. */
+  hostLost: string | null;
+  applyDevices(changed: DeviceState[], removed: string[]): void;
+  setDevices(all: DeviceState[]): void;
+  setCrashes(prefix: string, records: CrashRecord[]): void;
+}
+
+export interface ViewSlice {
+  search: string;
+  filter: PresenceFilter;
+  sort: SortKey;
+  groupByPrefix: boolean;
+  /** The keyboard cursor in the list. */
+  cursor: string | null;
+  setSearch(s: string): void;
+  setFilter(f: PresenceFilter): void;
+  setSort(s: SortKey): void;
+  setGroupByPrefix(g: boolean): void;
+  setCursor(p: string | null): void;
+}
+
+/** Tabs inside a device's workspace; issue 5 adds repl, logs, files, ota. */
+export type WorkspaceTabId = 'details' | (string & {});
+
+export interface WorkspaceSlice {
+  /** Devices open in the workspace, in tab order. */
+  open: string[];
+  active: string | null;
+  tab: Record<string, WorkspaceTabId>;
+  openDevice(prefix: string): void;
+  closeDevice(prefix: string): void;
+  setTab(prefix: string, tab: WorkspaceTabId): void;
+}
+
+export type Dialog = { kind: 'profiles'; editId?: string } | { kind: 'addDevice' } | null;
+
+export interface Toast {
+  id: number;
+  tone: 'info' | 'error' | 'success';
+  text: string;
+}
+
+export interface UiSlice {
+  dialog: Dialog;
+  toasts: Toast[];
+  setDialog(d: Dialog): void;
+  toast(tone: Toast['tone'], text: string): void;
+  dismissToast(id: number): void;
+}
+
+export type AppState = FleetSlice & ViewSlice & WorkspaceSlice & UiSlice;
+export type AppStore = StoreApi<AppState>;
+
+type Slice<T> = (set: StoreApi<AppState>['setState'], get: StoreApi<AppState>['getState']) => T;
+
+const fleetSlice: Slice<FleetSlice> = (set) => ({
+  app: null,
+  connection: null,
+  profiles: { profiles: [], active: null },
+  devices: new Map(),
+  crashes: new Map(),
+  hostLost: null,
+  applyDevices(changed, removed) {
+    set((s) => {
+      const devices = new Map(s.devices);
+      for (const d of changed) devices.set(d.prefix, d);
+      for (const r of removed) devices.delete(r);
+      return { devices };
+    });
+  },
+  setDevices(all) {
+    set({ devices: new Map(all.map((d) => [d.prefix, d])) });
+  },
+  setCrashes(prefix, records) {
+    set((s) => ({ crashes: new Map(s.crashes).set(prefix, records) }));
+  },
+});
+
+const viewSlice: Slice<ViewSlice> = (set) => ({
+  search: '',
+  filter: 'all',
+  sort: 'name',
+  groupByPrefix: false,
+  cursor: null,
+  setSearch: (search) => set({ search }),
+  setFilter: (filter) => set({ filter }),
+  setSort: (sort) => set({ sort }),
+  setGroupByPrefix: (groupByPrefix) => set({ groupByPrefix }),
+  setCursor: (cursor) => set({ cursor }),
+});
+
+const workspaceSlice: Slice<WorkspaceSlice> = (set) => ({
+  open: [],
+  active: null,
+  tab: {},
+  openDevice: (prefix) =>
+    set((s) => ({ open: s.open.includes(prefix) ? s.open : [...s.open, prefix], active: prefix, cursor: prefix })),
+  closeDevice: (prefix) =>
+    set((s) => {
+      const i = s.open.indexOf(prefix);
+      const open = s.open.filter((p) => p !== prefix);
+      const active = s.active === prefix ? (open[Math.min(i, open.length - 1)] ?? null) : s.active;
+      return { open, active };
+    }),
+  setTab: (prefix, tab) => set((s) => ({ tab: { ...s.tab, [prefix]: tab } })),
+});
+
+let toastSeq = 0;
+const uiSlice: Slice<UiSlice> = (set) => ({
+  dialog: null,
+  toasts: [],
+  setDialog: (dialog) => set({ dialog }),
+  toast: (tone, text) => set((s) => ({ toasts: [...s.toasts.slice(-3), { id: ++toastSeq, tone, text }] })),
+  dismissToast: (id) => set((s) => ({ toasts: s.toasts.filter((t) => t.id !== id) })),
+});
+
+export function createAppStore(): AppStore {
+  return createStore<AppState>()((set, get) => ({
+    ...fleetSlice(set, get),
+    ...viewSlice(set, get),
+    ...workspaceSlice(set, get),
+    ...uiSlice(set, get),
+  }));
+}

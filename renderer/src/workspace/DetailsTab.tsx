@@ -1,0 +1,247 @@
+// A device's details: status fields, capabilities, crash records, and the actions (reset into
+// normal or safe mode, soft reset, forget), each behind a confirmation.
+import { useEffect, useState } from 'react';
+import type { CrashRecord, DeviceState } from '../../../protocol/src';
+import { BridgeCallError } from '../bridge/client';
+import { useApp, useAppStore, useBridge } from '../ui/context';
+import { ConfirmDialog } from '../ui/ConfirmDialog';
+import { ago, bytes, clock, duration, forHowLong } from '../ui/format';
+import { Icon } from '../ui/icons';
+import { presenceTone, presenceWord } from '../ui/DeviceRow';
+import { useNow } from '../ui/use-now';
+
+type Action = { kind: 'reset'; mode: 'normal' | 'safe' | 'soft' } | { kind: 'forget' };
+
+const ACTION_TEXT: Record<string, { title: string; body: string; confirm: string; danger?: boolean }> = {
+  normal: { title: 'Reset into normal mode?', body: 'The device restarts and runs its application. Open sessions on it end.', confirm: 'Reset to normal' },
+  safe: { title: 'Reset into safe mode?', body: 'The device restarts from /safemode with only remote access running. Use this to repair a broken application.', confirm: 'Reset to safe mode', danger: true },
+  soft: { title: 'Soft reset?', body: 'The device restarts its runtime in the same mode. Open sessions on it end.', confirm: 'Soft reset' },
+  forget: { title: 'Forget this device?', body: 'It disappears from the list until it announces itself again. Nothing is sent to the device.', confirm: 'Forget', danger: true },
+};
+
+export function DetailsTab({ prefix }: { prefix: string }) {
+  const d = useApp((s) => s.devices.get(prefix));
+  const crashes = useApp((s) => s.crashes.get(prefix));
+  const store = useAppStore();
+  const bridge = useBridge();
+  const [action, setAction] = useState<Action | null>(null);
+  const [busy, setBusy] = useState(false);
+  const crashCount = d?.crashCount ?? 0;
+
+  // Crash records are fetched when the workspace opens; the `crashes` stream keeps them fresh.
+  useEffect(() => {
+    const ac = new AbortController();
+    bridge
+      .call('getDevice', { prefix }, { signal: ac.signal })
+      .then((r) => store.getState().setCrashes(prefix, r.crashes))
+      .catch((e: unknown) => {
+        if (!(e instanceof BridgeCallError && (e.code === 'cancelled' || e.code === 'not-found'))) console.warn(e);
+      });
+    return () => ac.abort();
+  }, [bridge, store, prefix, crashCount]);
+
+  if (!d) {
+    return (
+      <div className="empty">
+        <p>{prefix} is no longer in the device list.</p>
+      </div>
+    );
+  }
+
+  const run = async (a: Action) => {
+    setBusy(true);
+    try {
+      if (a.kind === 'forget') {
+        await bridge.call('forgetDevice', { prefix });
+        store.getState().closeDevice(prefix);
+        store.getState().toast('info', `Forgot ${prefix}`);
+      } else {
+        await bridge.call('resetDevice', { prefix, mode: a.mode });
+        store.getState().toast('success', `${prefix}: ${a.mode === 'soft' ? 'soft reset' : `reset into ${a.mode} mode`} sent`);
+      }
+    } catch (e) {
+      store.getState().toast('error', `${prefix}: ${e instanceof Error ? e.message : String(e)}`);
+    } finally {
+      setBusy(false);
+      setAction(null);
+    }
+  };
+
+  const online = d.presence === 'online';
+  const text = action ? ACTION_TEXT[action.kind === 'forget' ? 'forget' : action.mode]! : null;
+  return (
+    <div className="details" data-testid="device-details">
+      <header className="details-header">
+        <div>
+          <h2 className="details-title">{d.prefix}</h2>
+          <div className="details-sub">
+            <StatusLine d={d} />
+          </div>
+        </div>
+        <div className="details-actions">
+          <button className="btn" disabled={!online || busy} data-testid="reset-normal" onClick={() => setAction({ kind: 'reset', mode: 'normal' })}>
+            <Icon name="refresh" /> Reset to normal
+          </button>
+          <button className="btn btn-warn" disabled={!online || busy} data-testid="reset-safe" onClick={() => setAction({ kind: 'reset', mode: 'safe' })}>
+            <Icon name="shield" /> Safe mode
+          </button>
+          <button className="btn" disabled={!online || busy} data-testid="reset-soft" onClick={() => setAction({ kind: 'reset', mode: 'soft' })}>
+            Soft reset
+          </button>
+          <button className="btn btn-ghost" data-testid="forget-device" disabled={busy} onClick={() => setAction({ kind: 'forget' })} title="Forget device">
+            <Icon name="trash" />
+          </button>
+        </div>
+      </header>
+
+      {d.mode === 'safe' ? (
+        <div className="callout callout-warn" data-testid="safe-mode-callout">
+          <Icon name="shield" />
+          <div>
+            <strong>Running in safe mode.</strong> The application is not running; remote access works from <code>/safemode</code>. Reset to normal mode once the application is fixed.
+          </div>
+        </div>
+      ) : null}
+
+      <div className="cards">
+        <Card title="Status">
+          <Field label="Presence" value={<span className={presenceTone(d)}>{presenceWord(d)}</span>} />
+          <Field label="Since" value={clock(d.since)} />
+          <Field label="Last seen" value={d.lastSeen ? <Ago ms={d.lastSeen} /> : '—'} />
+          <Field label="Mode" value={d.mode ? <span className={d.mode === 'safe' ? 'tone-warn strong' : ''} data-testid="detail-mode">{d.mode === 'safe' ? 'Safe mode' : 'Normal'}</span> : '—'} />
+          <Field label="Uptime" value={online && d.uptime !== undefined ? duration(d.uptime) : '—'} />
+          <Field label="Free memory" value={d.freeMem !== undefined ? bytes(d.freeMem) : '—'} />
+          <Field label="Boot reason" value={d.bootReason ?? '—'} />
+          <Field label="Found by" value={SOURCE[d.source]} />
+        </Card>
+        <Card title="Software">
+          <Field label="Kind" value={d.kind === 'original' ? 'Original MQBoard (MicroPython)' : d.kind === 'mqboard' ? 'MQBoard runtime' : 'Unknown'} />
+          <Field label="Runtime" value={d.runtime ? `${d.runtime.kind} ${d.runtime.version}` : '—'} />
+          <Field label="Firmware" value={d.firmware ?? '—'} />
+          {d.ota ? (
+            <>
+              <Field label="Active slot" value={`${d.ota.active}${d.ota.confirmed ? ' (confirmed)' : ' (not yet confirmed)'}`} />
+              {d.ota.slots.map((s) => (
+                <Field key={s.name} label={`Slot ${s.name}`} value={s.version ?? 'empty'} />
+              ))}
+            </>
+          ) : null}
+        </Card>
+        <Card title="Capabilities">
+          {d.capabilities ? (
+            <>
+              <Field label="Max chunk" value={bytes(d.capabilities.maxChunk)} />
+              <Field label="Max image" value={d.capabilities.maxImage !== undefined ? bytes(d.capabilities.maxImage) : '—'} />
+              <Field label="Terminal" value={d.capabilities.terminal ? 'yes' : 'no'} />
+              <Field label="Acked put / get" value={`${d.capabilities.putAck ? 'yes' : 'no'} / ${d.capabilities.getAck ? 'yes' : 'no'}`} />
+              <div className="chips">
+                {d.capabilities.commands.map((c) => (
+                  <span key={c} className="chip">
+                    {c}
+                  </span>
+                ))}
+              </div>
+            </>
+          ) : (
+            <p className="muted">Not advertised. Original boards accept eval, get, put and ota.</p>
+          )}
+        </Card>
+      </div>
+
+      <section className="crashes" data-testid="crash-records">
+        <h3>
+          Crash records <span className="count">{crashes?.length ?? d.crashCount ?? 0}</span>
+        </h3>
+        {crashes && crashes.length > 0 ? (
+          crashes.map((c) => <Crash key={c.id} c={c} />)
+        ) : (
+          <p className="muted">No crash recorded.</p>
+        )}
+      </section>
+
+      {action && text ? (
+        <ConfirmDialog
+          title={text.title}
+          body={
+            <>
+              <p>
+                <strong>{prefix}</strong>
+              </p>
+              <p>{text.body}</p>
+            </>
+          }
+          confirm={text.confirm}
+          danger={text.danger}
+          busy={busy}
+          onConfirm={() => void run(action)}
+          onCancel={() => setAction(null)}
+        />
+      ) : null}
+    </div>
+  );
+}
+
+const SOURCE: Record<DeviceState['source'], string> = {
+  status: 'status message',
+  watchdog: 'watchdog feed (original board)',
+  log: 'log traffic',
+  manual: 'added by hand',
+};
+
+function StatusLine({ d }: { d: DeviceState }) {
+  const now = useNow();
+  return (
+    <span className={`presence-word ${presenceTone(d)}`} data-testid="detail-presence">
+      <span className={`status-dot ${presenceTone(d)}`} /> {presenceWord(d)} for {forHowLong(d.since, now)}
+      {d.mode === 'safe' ? (
+        <span className="badge badge-safe" data-testid="detail-badge-safe">
+          <Icon name="shield" size={12} /> SAFE MODE
+        </span>
+      ) : null}
+    </span>
+  );
+}
+
+function Ago({ ms }: { ms: number }) {
+  const now = useNow();
+  return <>{ago(ms, now)}</>;
+}
+
+function Card({ title, children }: { title: string; children: React.ReactNode }) {
+  return (
+    <section className="card">
+      <h3>{title}</h3>
+      <dl>{children}</dl>
+    </section>
+  );
+}
+
+function Field({ label, value }: { label: string; value: React.ReactNode }) {
+  return (
+    <>
+      <dt>{label}</dt>
+      <dd>{value}</dd>
+    </>
+  );
+}
+
+function Crash({ c }: { c: CrashRecord }) {
+  return (
+    <details className="crash" data-testid="crash-record">
+      <summary>
+        <span className="badge badge-crash">{c.reason}</span>
+        <span className="crash-message">{c.message}</span>
+        <span className="muted">
+          {clock(c.time)} · boot {c.bootCount} · {c.mode}
+        </span>
+      </summary>
+      {c.stack ? <pre className="code">{c.stack}</pre> : null}
+      {c.log.length ? (
+        <>
+          <h4>Last log lines</h4>
+          <pre className="code">{c.log.join('\n')}</pre>
+        </>
+      ) : null}
+    </details>
+  );
+}

@@ -1,0 +1,100 @@
+// The right-hand side: one tab per open device, and inside it the device's workspace tabs.
+// With nothing open it shows a fleet overview instead of an empty pane.
+import { useMemo } from 'react';
+import { countFleet } from '../state/device-view';
+import { useApp, useAppStore } from '../ui/context';
+import { Icon } from '../ui/icons';
+import { presenceTone } from '../ui/DeviceRow';
+import { WORKSPACE_TABS } from './tabs';
+
+export function Workspace() {
+  const open = useApp((s) => s.open);
+  const active = useApp((s) => s.active);
+  return (
+    <section className="workspace" aria-label="Device workspace" data-testid="workspace">
+      {open.length > 0 ? (
+        <>
+          <nav className="device-tabs" role="tablist">
+            {open.map((p) => (
+              <DeviceTab key={p} prefix={p} active={p === active} />
+            ))}
+          </nav>
+          {active ? <DeviceWorkspace key={active} prefix={active} /> : null}
+        </>
+      ) : (
+        <Overview />
+      )}
+    </section>
+  );
+}
+
+function DeviceTab({ prefix, active }: { prefix: string; active: boolean }) {
+  const store = useAppStore();
+  const tone = useApp((s) => {
+    const d = s.devices.get(prefix);
+    return d ? presenceTone(d) : 'tone-muted';
+  });
+  return (
+    <div className={`device-tab${active ? ' active' : ''}`} role="tab" aria-selected={active} data-testid="device-tab" data-prefix={prefix}>
+      <button className="device-tab-open" onClick={() => store.getState().openDevice(prefix)}>
+        <span className={`status-dot ${tone}`} />
+        {prefix}
+      </button>
+      <button className="device-tab-close" aria-label={`Close ${prefix}`} onClick={() => store.getState().closeDevice(prefix)}>
+        <Icon name="close" size={12} />
+      </button>
+    </div>
+  );
+}
+
+function DeviceWorkspace({ prefix }: { prefix: string }) {
+  const store = useAppStore();
+  const device = useApp((s) => s.devices.get(prefix));
+  const tabId = useApp((s) => s.tab[prefix] ?? 'details');
+  const tabs = WORKSPACE_TABS.filter((t) => !device || !t.available || t.available(device));
+  const current = tabs.find((t) => t.id === tabId) ?? tabs[0]!;
+  const Current = current.component;
+  return (
+    <div className="device-workspace" data-testid="device-workspace" data-prefix={prefix}>
+      <nav className="section-tabs" role="tablist">
+        {tabs.map((t) => (
+          <button key={t.id} role="tab" aria-selected={t.id === current.id} className={t.id === current.id ? 'on' : ''} data-testid={`tab-${t.id}`} onClick={() => store.getState().setTab(prefix, t.id)}>
+            {t.title}
+          </button>
+        ))}
+      </nav>
+      <div className="section-body">
+        <Current prefix={prefix} />
+      </div>
+    </div>
+  );
+}
+
+function Overview() {
+  const devices = useApp((s) => s.devices);
+  const c = useMemo(() => countFleet(devices), [devices]);
+  const store = useAppStore();
+  const tiles: { label: string; value: number; tone: string; filter: 'all' | 'online' | 'offline' | 'safe' | 'crash' }[] = [
+    { label: 'Devices', value: c.total, tone: '', filter: 'all' },
+    { label: 'Online', value: c.online, tone: 'tone-ok', filter: 'online' },
+    { label: 'Offline', value: c.offline, tone: c.offline ? 'tone-bad' : '', filter: 'offline' },
+    { label: 'Safe mode', value: c.safe, tone: c.safe ? 'tone-warn' : '', filter: 'safe' },
+    { label: 'With crashes', value: c.crash, tone: c.crash ? 'tone-bad' : '', filter: 'crash' },
+  ];
+  return (
+    <div className="overview" data-testid="overview">
+      <h2>Fleet</h2>
+      <div className="tiles">
+        {tiles.map((t) => (
+          <button key={t.label} className="tile" onClick={() => store.getState().setFilter(t.filter)} data-testid={`tile-${t.filter}`}>
+            <span className={`tile-value ${t.tone}`}>{t.value.toLocaleString()}</span>
+            <span className="tile-label">{t.label}</span>
+          </button>
+        ))}
+      </div>
+      <p className="hint">
+        Select a device to open its workspace. <kbd>/</kbd> searches, <kbd>↑</kbd> <kbd>↓</kbd> move through the list, <kbd>Enter</kbd> opens.
+      </p>
+    </div>
+  );
+}

@@ -1,0 +1,17 @@
+// The tabs of a device workspace. Issue 5 adds REPL, Logs, Files and OTA by appending here;
+// each tab is a component given the device prefix, and stays mounted while its device is open
+// when `keepAlive` is set (a terminal session must survive switching tabs).
+import type { ComponentType } from 'react';
+import type { DeviceState } from '../../../protocol/src';
+import { DetailsTab } from './DetailsTab';
+
+export interface WorkspaceTab {
+  id: string;
+  title: string;
+  component: ComponentType<{ prefix: string }>;
+  /** Hide the tab for devices that cannot use it. */
+  available?: (d: DeviceState) => boolean;
+  keepAlive?: boolean;
+}
+
+export const WORKSPACE_TABS: WorkspaceTab[] = [{ id: 'details', title: 'Details', component: DetailsTab }];
