@@ -1,0 +1,93 @@
+// Starts the app the way a user does, in a fresh settings directory: the Electron app (through
+// Playwright's Electron support) or web mode (the host process plus Debian's Chromium).
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { _electron, chromium, type Browser, type ElectronApplication, type Page } from '@playwright/test';
+import { CHROMIUM, CHROMIUM_ARGS, repo } from './paths';
+import { spawnProc, type Proc } from './processes';
+import { pickShell } from './shell';
+
+export interface ProfileSeed {
+  name: string;
+  url: string;
+}
+
+export interface AppOptions {
+  /** Saved profiles; the first becomes active. None = first run, which opens the demo fleet. */
+  profiles?: ProfileSeed[];
+  colorScheme?: 'light' | 'dark';
+}
+
+export interface RunningApp {
+  page: Page;
+  shell: 'electron' | 'web';
+  settingsDir: string;
+  logs(): string;
+  close(): Promise<void>;
+}
+
+export async function launchApp(o: AppOptions = {}): Promise<RunningApp> {
+  const shell = pickShell();
+  const settingsDir = mkdtempSync(path.join(os.tmpdir(), 'mqb-e2e-settings-'));
+  if (o.profiles?.length) {
+    const profiles = o.profiles.map((p, i) => ({ id: `e2e-${i}`, name: p.name, url: p.url }));
+    const settings = { version: 1, secrets: shell.kind === 'web' ? 'file-0600' : 'safeStorage', active: profiles[0]!.id, profiles };
+    writeFileSync(path.join(settingsDir, 'settings.json'), JSON.stringify(settings), { mode: 0o600 });
+  }
+  const console: string[] = [];
+  const record = (page: Page) => {
+    page.on('console', (m) => console.push(`[console.${m.type()}] ${m.text()}`));
+    page.on('pageerror', (e) => console.push(`[pageerror] ${e.message}`));
+  };
+
+  if (shell.kind === 'electron') {
+    const app: ElectronApplication = await _electron.launch({
+      executablePath: shell.binary,
+      args: [repo],
+      cwd: repo,
+      env: { ...process.env, MQBOARD_SETTINGS_DIR: settingsDir } as Record<string, string>,
+      colorScheme: o.colorScheme ?? 'light',
+    });
+    const out: string[] = [];
+    app.process().stdout?.on('data', (d: Buffer) => out.push(d.toString()));
+    app.process().stderr?.on('data', (d: Buffer) => out.push(d.toString()));
+    const page = await app.firstWindow();
+    record(page);
+    return {
+      page,
+      shell: 'electron',
+      settingsDir,
+      logs: () => [...out, ...console].join('\n'),
+      close: () => app.close(),
+    };
+  }
+
+  const host: Proc = spawnProc('web host', process.execPath, [path.join(repo, 'bin/run-ts.mjs'), path.join(repo, 'electron/src/web/main.ts'), '--port', '0'], {
+    cwd: repo,
+    env: { MQBOARD_SETTINGS_DIR: settingsDir },
+  });
+  let browser: Browser | undefined;
+  try {
+    const [, url] = await host.waitFor(/MQBoard web mode: (http:\/\/\S+)/);
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    const page = await browser.newPage({ viewport: { width: 1400, height: 860 }, colorScheme: o.colorScheme ?? 'light' });
+    record(page);
+    await page.goto(url!);
+    const b = browser;
+    return {
+      page,
+      shell: 'web',
+      settingsDir,
+      logs: () => [host.output(), ...console].join('\n'),
+      async close() {
+        await b.close();
+        await host.kill();
+      },
+    };
+  } catch (e) {
+    await browser?.close();
+    await host.kill();
+    throw e;
+  }
+}

@@ -1,0 +1,23 @@
+// Simulated devices as separate processes (the `mqboard-device` bin), so a test can kill one
+// the way a board loses power: SIGKILL, the socket dies, the broker fires the Last Will.
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { repo } from './paths';
+import { spawnProc, type Proc } from './processes';
+
+export interface DeviceProcOptions {
+  /** mqtt://host:port */
+  url: string;
+  prefix: string;
+  /** Run a fleet of N devices: prefixes <prefix>/001… */
+  fleet?: number;
+}
+
+export function startDeviceProcess(o: DeviceProcOptions): Proc {
+  const u = new URL(o.url);
+  const root = mkdtempSync(path.join(os.tmpdir(), 'mqb-e2e-dev-'));
+  const args = [path.join(repo, 'bin/mqboard-device.mjs'), '--server', u.hostname, '--port', u.port, '--prefix', o.prefix, '--root', root, '--quiet'];
+  if (o.fleet) args.push('--fleet', String(o.fleet));
+  return spawnProc(`device ${o.prefix}${o.fleet ? ` x${o.fleet}` : ''}`, process.execPath, args, { cwd: repo });
+}
