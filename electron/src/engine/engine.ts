@@ -18,7 +18,7 @@ import { createSessionRegistry } from './command-session';
 import { openConnection, type Connection, type IncomingMessage } from './connection';
 import { profileOf, type CommandContext, type DeviceProfile } from './device-profile';
 import { classifyTopic, createDeviceRegistry, deviceFilters, discoveryFilters } from './discovery';
-import { EngineError } from './errors';
+import { classifyConnectError, EngineError } from './errors';
 import * as files from './file-ops';
 import { resetSnippet } from './original-snippets';
 import * as transfer from './transfer';
@@ -134,7 +134,13 @@ export function createEngine(options: EngineOptions = {}): Engine {
     async connect(profile: BrokerProfile) {
       if (conn) await engine.disconnect();
       ready = new Map();
-      conn = await openConnection(profile, { onMessage, onState });
+      try {
+        conn = await openConnection(profile, { onMessage, onState });
+      } catch (e) {
+        const err = e instanceof EngineError ? e : classifyConnectError(e, profile.url);
+        if (connState.phase !== 'closed') onState({ phase: 'closed', since: Date.now(), error: { code: err.code, message: err.message } });
+        throw err;
+      }
       const filters = [...discoveryFilters(profile.discovery)];
       for (const p of manual) filters.push(...deviceFilters(p));
       await conn.subscribe(filters);

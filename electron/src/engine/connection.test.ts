@@ -1,0 +1,110 @@
+// Connecting: each way a connection can fail gets its own error code, so the user learns what to
+// fix; a dropped connection comes back by itself.
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { freePort, mosquittoMissingReason, startEmbeddedBroker, startMosquitto, type Mosquitto } from '../../../testing/brokers';
+import { createEngine } from './engine';
+import { EngineError } from './errors';
+import { tempDir } from './test-support';
+import type { BrokerProfile, ConnectionState } from './types';
+
+async function connectError(profile: BrokerProfile): Promise<EngineError> {
+  const engine = createEngine();
+  const e = await engine.connect(profile).then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  await engine.disconnect();
+  expect(e).toBeInstanceOf(EngineError);
+  expect(engine.connection().phase).toBe('closed');
+  return e as EngineError;
+}
+
+describe('connection errors', () => {
+  it('says refused when nothing listens on the port', async () => {
+    const e = await connectError({ url: `mqtt://127.0.0.1:${await freePort()}` });
+    expect(e.code).toBe('refused');
+  });
+
+  it('says dns when the host name does not resolve', async () => {
+    const e = await connectError({ url: 'mqtt://no-such-broker.invalid:1883' });
+    expect(e.code).toBe('dns');
+  });
+
+  it('says auth when the broker refuses the credentials, without echoing the password', async () => {
+    const b = await startEmbeddedBroker({ auth: { username: 'ops', password: 'right' } });
+    try {
+      const e = await connectError({ url: b.url, username: 'ops', password: 'wrong-secret' });
+      expect(e.code).toBe('auth');
+      expect(e.message).not.toContain('wrong-secret');
+      const ok = createEngine();
+      await ok.connect({ url: b.url, username: 'ops', password: 'right' });
+      expect(ok.connection().phase).toBe('connected');
+      await ok.disconnect();
+    } finally {
+      await b.close();
+    }
+  });
+
+  it('refuses a URL scheme it cannot speak', async () => {
+    expect((await connectError({ url: 'http://127.0.0.1:1' })).code).toBe('invalid-argument');
+  });
+});
+
+describe('reconnect', () => {
+  it.skipIf(mosquittoMissingReason)('reconnects with backoff after the broker restarts, reporting each phase', async () => {
+    const m = await startMosquitto();
+    const engine = createEngine();
+    try {
+      await engine.connect({ url: m.url, discovery: { depths: [] } });
+      const phases: ConnectionState['phase'][] = [];
+      const back = new Promise<void>((resolve) =>
+        engine.on('connection', (s) => {
+          phases.push(s.phase);
+          if (s.phase === 'connected') resolve();
+        }),
+      );
+      await m.restart();
+      await back;
+      expect(phases[0]).toBe('reconnecting');
+      expect(phases.at(-1)).toBe('connected');
+    } finally {
+      await engine.disconnect();
+      await m.stop();
+    }
+  });
+});
+
+describe.skipIf(mosquittoMissingReason)('TLS and passwords against Mosquitto', () => {
+  const dir = tempDir('tls');
+  const f = (n: string) => path.join(dir.dir, n);
+  const ssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
+  let m: Mosquitto | undefined;
+  afterAll(async () => {
+    await m?.stop();
+    dir.remove();
+  });
+
+  it('connects over mqtts with the CA and credentials; a wrong CA and a wrong password each say so', async () => {
+    ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=Test CA', '-keyout', f('ca.key'), '-out', f('ca.pem'));
+    ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=Other CA', '-keyout', f('other.key'), '-out', f('other.pem'));
+    ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', f('server.key'), '-out', f('server.csr'));
+    writeFileSync(f('ext.cnf'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
+    ssl('x509', '-req', '-in', f('server.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-days', '2', '-extfile', f('ext.cnf'), '-out', f('server.pem'));
+    // Run as root (CI containers), Mosquitto drops to the `mosquitto` user and could then not
+    // read our 0600 password file; `user root` keeps it (ignored when not started as root).
+    m = await startMosquitto({ tls: { cert: f('server.pem'), key: f('server.key') }, users: { ops: 'right' }, extra: ['user root'] });
+    const url = `mqtts://127.0.0.1:${m.tlsPort}`;
+    const { readFileSync } = await import('node:fs');
+    const ca = readFileSync(f('ca.pem'), 'utf8');
+
+    expect((await connectError({ url, ca: readFileSync(f('other.pem'), 'utf8'), username: 'ops', password: 'right' })).code).toBe('tls');
+    expect((await connectError({ url, ca, username: 'ops', password: 'wrong' })).code).toBe('auth');
+    const engine = createEngine();
+    await engine.connect({ url, ca, username: 'ops', password: 'right', discovery: { depths: [] } });
+    expect(engine.connection().phase).toBe('connected');
+    await engine.disconnect();
+  });
+});

@@ -1,0 +1,128 @@
+// Driving an ORIGINAL MQBoard board (the faithful simulator: no status, no put acks, eval in
+// Python): file operations through MicroPython snippets, paced uploads, found passively.
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startOriginalBoard, type OriginalBoard } from '../../../device-runtime/src/original';
+import { mosquittoMissingReason, startEmbeddedBroker, startMosquitto, type EmbeddedBroker, type Mosquitto } from '../../../testing/brokers';
+import { EngineError } from './errors';
+import { connectedEngine, sha256, tempDir, waitForDevices } from './test-support';
+import type { Engine } from './types';
+
+const pythonMissing = spawnSync('python3', ['--version']).status === 0 ? undefined : 'python3 is missing: original-board simulator tests skipped';
+const P = 'esp32/test';
+
+async function failure(p: Promise<unknown>): Promise<EngineError> {
+  const e = await p.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  expect(e).toBeInstanceOf(EngineError);
+  return e as EngineError;
+}
+
+describe.skipIf(pythonMissing)('an original board through aedes', () => {
+  let broker: EmbeddedBroker;
+  let board: OriginalBoard;
+  let engine: Engine;
+  const root = tempDir('orig');
+
+  beforeAll(async () => {
+    broker = await startEmbeddedBroker();
+    engine = await connectedEngine(broker.url, { depths: [2] });
+    board = await startOriginalBoard({ url: broker.url, prefix: P, root: root.dir, watchdogIntervalMs: 200 });
+  });
+  afterAll(async () => {
+    await engine?.disconnect();
+    await board?.stop();
+    await broker?.close();
+    root.remove();
+  });
+
+  it('is found from its watchdog feed and log, as an original board', async () => {
+    await waitForDevices(engine, () => engine.device(P)?.presence === 'online');
+    expect(engine.device(P)).toMatchObject({ kind: 'original', presence: 'online' });
+    expect(engine.device(P)?.capabilities).toBeUndefined();
+  });
+
+  it('evaluates expressions and statements, and reports a traceback', async () => {
+    expect(await engine.eval(P, '6*7')).toBe('42');
+    expect(await engine.eval(P, 'for i in range(3):\n  print(i)')).toBe('0\n1\n2\n');
+    const e = await failure(engine.eval(P, '1/0'));
+    expect(e.code).toBe('device-error');
+    expect(e.message).toMatch(/ZeroDivisionError/);
+  });
+
+  for (const size of [0, 1, 1399, 1400, 1401]) {
+    it(`round-trips ${size} bytes (1400-byte put chunks, 2800-byte get chunks)`, async () => {
+      const data = randomBytes(size);
+      await engine.put(P, `/rt${size}.bin`, data);
+      expect(sha256(await engine.get(P, `/rt${size}.bin`))).toBe(sha256(data));
+    });
+  }
+
+  it('lists, hashes (SHA-256), makes, moves and removes through snippets', async () => {
+    const data = new TextEncoder().encode('import machine\n');
+    await engine.mkdir(P, '/lib/sub', { parents: true });
+    await engine.put(P, '/lib/sub/a.py', data);
+    expect(await engine.ls(P, '/lib', { recursive: true })).toEqual([
+      { name: 'sub', type: 'dir' },
+      { name: 'sub/a.py', type: 'file', size: data.length },
+    ]);
+    expect(await engine.sha256(P, '/lib/sub/a.py')).toBe(sha256(data));
+    expect(await engine.hashDir(P, '/lib/sub')).toEqual({ 'a.py': sha256(data) });
+    expect(await engine.stat(P, '/lib/sub/a.py')).toEqual({ name: 'a.py', type: 'file', size: data.length });
+    await engine.mv(P, '/lib/sub/a.py', '/lib/b.py');
+    await engine.rmdir(P, '/lib/sub');
+    expect((await engine.ls(P, '/lib')).map((e) => e.name)).toEqual(['b.py']);
+    await engine.rm(P, '/lib', { recursive: true });
+    expect((await failure(engine.ls(P, '/lib'))).code).toBe('device-error');
+  });
+
+  it('takes an ota image with its SEQ acks, and refuses a corrupt one', async () => {
+    const image = randomBytes(200_000);
+    expect(await engine.ota(P, image)).toEqual({ sha256: sha256(image), bytes: image.length });
+    expect((await failure(engine.ota(P, image, { expectSha256: '0'.repeat(64) }))).code).toBe('verify-failed');
+  });
+
+  it('resets through the watchdog module and comes back', async () => {
+    const rebooted = new Promise<void>((resolve) =>
+      engine.on('logs', (entries) => {
+        if (entries.some((l) => l.prefix === P && l.line.text.includes('Reset cause: SOFT_RESET'))) resolve();
+      }),
+    );
+    await engine.reset(P, 'soft');
+    await rebooted;
+    expect(await engine.eval(P, '1+1')).toBe('2');
+  });
+});
+
+describe.skipIf(pythonMissing || mosquittoMissingReason)('an original board through Mosquitto with stock queue limits', () => {
+  let m: Mosquitto;
+  let board: OriginalBoard;
+  let engine: Engine;
+  const root = tempDir('orig-mosq');
+
+  beforeAll(async () => {
+    m = await startMosquitto();
+    engine = await connectedEngine(m.url, { depths: [] });
+    engine.addDevice(P);
+    await engine.settle();
+    board = await startOriginalBoard({ url: m.url, prefix: P, root: root.dir });
+    // Its first watchdog feed proves it has subscribed to its commands (it receives the feed).
+    await waitForDevices(engine, () => engine.device(P)?.presence === 'online');
+  });
+  afterAll(async () => {
+    await engine?.disconnect();
+    await board?.stop();
+    await m?.stop();
+    root.remove();
+  });
+
+  it('uploads 1.5 MB intact although the board never acks a put (pacing evals)', async () => {
+    const data = randomBytes(1_500_000);
+    await engine.put(P, '/big.bin', data);
+    expect(await engine.sha256(P, '/big.bin')).toBe(sha256(data));
+    expect(sha256(await engine.get(P, '/big.bin'))).toBe(sha256(data));
+  });
+});
