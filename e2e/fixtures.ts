@@ -38,6 +38,8 @@ function ui(page: Page): Ui {
 }
 
 export const test = base.extend<{ mqb: Mqb }>({
+  // Playwright reads a fixture's dependencies from this destructuring pattern: none here.
+  // eslint-disable-next-line no-empty-pattern
   mqb: async ({}, use, testInfo) => {
     const cleanups: (() => Promise<unknown>)[] = [];
     const apps: RunningApp[] = [];

@@ -1,0 +1,67 @@
+// Profiles on disk: mode 0600, secrets never returned to the renderer, kept or cleared on edit
+// as the form says, exported without secrets unless asked.
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openProfilesStore } from './profiles-store';
+import { plainFileCodec, type SecretCodec } from './secrets';
+
+/** A reversible codec whose output differs from its input, to prove the codec is applied. */
+const rot: SecretCodec = { kind: 'safeStorage', encode: (s) => `enc:${[...s].reverse().join('')}`, decode: (s) => [...s.slice(4)].reverse().join('') };
+
+describe('profiles store', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'mqb-profiles-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('starts as a first run and writes the settings file with mode 0600', () => {
+    const s = openProfilesStore(dir, plainFileCodec);
+    expect(s.firstRun).toBe(true);
+    s.save({ name: 'Home', url: 'mqtt://pi.local' });
+    expect(statSync(s.path).mode & 0o777).toBe(0o600);
+    expect(openProfilesStore(dir, plainFileCodec).firstRun).toBe(false);
+  });
+
+  it('encodes secrets at rest and never returns them in summaries', () => {
+    const s = openProfilesStore(dir, rot);
+    const saved = s.save({ name: 'Plant', url: 'mqtts://plant:8883', username: 'op', password: 'hunter2', key: 'PRIVATE' });
+    expect(saved).toMatchObject({ hasPassword: true, hasKey: true });
+    expect(saved).not.toHaveProperty('password');
+    const file = readFileSync(s.path, 'utf8');
+    expect(file).not.toContain('hunter2');
+    expect(file).toContain('enc:2retnuh');
+    expect(s.brokerProfile(saved.id)).toMatchObject({ password: 'hunter2', key: 'PRIVATE' });
+  });
+
+  it('keeps a stored password when the edit omits it and clears it on an empty string', () => {
+    const s = openProfilesStore(dir, plainFileCodec);
+    const saved = s.save({ name: 'A', url: 'mqtt://a', password: 'pw' });
+    s.save({ id: saved.id, name: 'A2', url: 'mqtt://a' });
+    expect(s.brokerProfile(saved.id)).toMatchObject({ name: 'A2', password: 'pw' });
+    s.save({ id: saved.id, name: 'A2', url: 'mqtt://a', password: '' });
+    expect(s.brokerProfile(saved.id).password).toBeUndefined();
+  });
+
+  it('exports without secrets unless asked, and imports what it exported', () => {
+    const s = openProfilesStore(dir, plainFileCodec);
+    s.save({ name: 'A', url: 'mqtt://a', username: 'u', password: 'pw' });
+    expect(s.exportJson(false)).not.toContain('pw');
+    const withSecrets = s.exportJson(true);
+    expect(withSecrets).toContain('"password": "pw"');
+    const other = openProfilesStore(mkdtempSync(path.join(dir, 'b-')), plainFileCodec);
+    expect(other.importJson(withSecrets)).toBe(1);
+    const [p] = other.state().profiles;
+    expect(p).toMatchObject({ name: 'A', username: 'u', hasPassword: true });
+    expect(() => other.importJson('{"profiles":[]}')).toThrow(/not an MQBoard profiles file/);
+  });
+
+  it('drops secrets written by the other shell instead of failing to decode them', () => {
+    const s = openProfilesStore(dir, rot);
+    const saved = s.save({ name: 'A', url: 'mqtt://a', password: 'pw' });
+    const web = openProfilesStore(dir, plainFileCodec);
+    expect(web.brokerProfile(saved.id).password).toBeUndefined();
+  });
+});

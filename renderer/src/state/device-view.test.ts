@@ -1,0 +1,50 @@
+// The list's rows: filters, search, sort, grouping, and the memo that keeps the same array
+// while the visible order does not change.
+import { describe, expect, it } from 'vitest';
+import type { DeviceState } from '../../../protocol/src';
+import { computeRows, rowsSelector, type ViewInput } from './device-view';
+
+const dev = (prefix: string, o: Partial<DeviceState> = {}): DeviceState => ({ prefix, kind: 'mqboard', presence: 'online', since: 0, source: 'status', mode: 'normal', ...o });
+
+const fleet = new Map(
+  [
+    dev('site1/pump-10', { lastSeen: 30 }),
+    dev('site1/pump-9', { mode: 'safe', lastSeen: 10 }),
+    dev('site2/gate', { presence: 'offline', lastSeen: 20 }),
+    dev('site2/fan', { crashCount: 2, firmware: '1.2.3' }),
+  ].map((d) => [d.prefix, d]),
+);
+const base: ViewInput = { devices: fleet, search: '', filter: 'all', sort: 'name', groupByPrefix: false };
+const prefixes = (v: Partial<ViewInput>) => computeRows({ ...base, ...v }).map((r) => (r.kind === 'device' ? r.prefix : `[${r.group} ${r.count}]`));
+
+describe('device view', () => {
+  it('sorts names naturally', () => {
+    expect(prefixes({})).toEqual(['site1/pump-9', 'site1/pump-10', 'site2/fan', 'site2/gate']);
+  });
+  it('filters by presence, safe mode and crashes', () => {
+    expect(prefixes({ filter: 'online' })).toEqual(['site1/pump-9', 'site1/pump-10', 'site2/fan']);
+    expect(prefixes({ filter: 'offline' })).toEqual(['site2/gate']);
+    expect(prefixes({ filter: 'safe' })).toEqual(['site1/pump-9']);
+    expect(prefixes({ filter: 'crash' })).toEqual(['site2/fan']);
+  });
+  it('searches every word in prefix, versions and mode', () => {
+    expect(prefixes({ search: 'PUMP safe' })).toEqual(['site1/pump-9']);
+    expect(prefixes({ search: '1.2.3' })).toEqual(['site2/fan']);
+  });
+  it('puts problems first and sorts by last seen', () => {
+    expect(prefixes({ sort: 'status' })).toEqual(['site2/gate', 'site1/pump-9', 'site2/fan', 'site1/pump-10']);
+    expect(prefixes({ sort: 'lastSeen' })).toEqual(['site1/pump-10', 'site2/gate', 'site1/pump-9', 'site2/fan']);
+  });
+  it('groups by the first topic level with counts', () => {
+    expect(prefixes({ groupByPrefix: true })).toEqual(['[site1 2]', 'site1/pump-9', 'site1/pump-10', '[site2 2]', 'site2/fan', 'site2/gate']);
+  });
+  it('returns the same array while the visible order is unchanged', () => {
+    const select = rowsSelector();
+    const first = select(base);
+    // A status update that changes no sort key: new Map, same order.
+    const updated = new Map(fleet).set('site2/fan', dev('site2/fan', { crashCount: 2, uptime: 99 }));
+    expect(select({ ...base, devices: updated })).toBe(first);
+    const grown = new Map(updated).set('site0/new', dev('site0/new'));
+    expect(select({ ...base, devices: grown })).not.toBe(first);
+  });
+});
