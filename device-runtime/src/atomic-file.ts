@@ -1,0 +1,86 @@
+// Files that appear complete or not at all: data goes to a temp file in the runtime's private
+// tmp directory (same filesystem as the root, so rename is atomic), is hashed while written,
+// verified, fsynced, and only then renamed over the real name.
+import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { DeviceError } from './errors';
+
+export interface AtomicWriter {
+  readonly tempPath: string;
+  write(data: Uint8Array): Promise<void>;
+  /** Bytes written so far. */
+  size(): number;
+  /** Hex SHA-256 of everything written; only valid once, at the end. */
+  digest(): string;
+  /** fsyncs and renames over `dest`, then fsyncs the directory so the rename is durable. */
+  commit(dest: string): Promise<void>;
+  /** Removes the temp file; safe to call more than once and after commit. */
+  discard(): Promise<void>;
+}
+
+export async function createAtomicWriter(tmpDir: string, tag: string): Promise<AtomicWriter> {
+  await fs.mkdir(tmpDir, { recursive: true });
+  const tempPath = path.join(tmpDir, `${tag.replace(/[^A-Za-z0-9_-]/g, '_')}-${randomBytes(4).toString('hex')}.part`);
+  const fh = await fs.open(tempPath, 'wx', 0o644);
+  const hash = createHash('sha256');
+  let written = 0;
+  let closed = false;
+  let committed = false;
+  const close = async () => {
+    if (!closed) {
+      closed = true;
+      await fh.close();
+    }
+  };
+  return {
+    tempPath,
+    async write(data) {
+      let off = 0;
+      while (off < data.length) {
+        const { bytesWritten } = await fh.write(data, off, data.length - off);
+        off += bytesWritten;
+      }
+      hash.update(data);
+      written += data.length;
+    },
+    size: () => written,
+    digest: () => hash.digest('hex'),
+    async commit(dest) {
+      await fh.sync();
+      await close();
+      await fs.rename(tempPath, dest);
+      committed = true;
+      await syncDir(path.dirname(dest));
+    },
+    async discard() {
+      await close().catch(() => undefined);
+      if (!committed) await fs.rm(tempPath, { force: true });
+    },
+  };
+}
+
+async function syncDir(dir: string): Promise<void> {
+  // Not every platform lets a directory be opened for fsync; durability is best effort there.
+  try {
+    const d = await fs.open(dir, 'r');
+    try {
+      await d.sync();
+    } finally {
+      await d.close();
+    }
+  } catch {
+    /* best effort */
+  }
+}
+
+/** Throws unless the writer's content matches what the sender announced. */
+export function verify(w: AtomicWriter, expect: { sha256?: string; size?: number }): void {
+  if (expect.size !== undefined && w.size() !== expect.size) {
+    throw new DeviceError(`size mismatch: got ${w.size()} bytes, expected ${expect.size}`);
+  }
+  if (expect.sha256 !== undefined) {
+    const got = w.digest();
+    if (got !== expect.sha256) throw new DeviceError(`SHA256 mismatch: got ${got}, expected ${expect.sha256}`);
+  }
+}

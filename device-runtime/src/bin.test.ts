@@ -1,0 +1,63 @@
+// The `mqboard-device` bin as a user runs it: flags, a config file, a fleet, and SIGTERM.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmbeddedBroker, type EmbeddedBroker } from '../../testing/brokers';
+import { text } from '../../protocol/src';
+import { connectHost, type TestHost } from './test-support/host';
+import { tmpRoot } from './test-support/tmp-root';
+
+const BIN = path.resolve(import.meta.dirname, '../../bin/mqboard-device.mjs');
+
+describe('mqboard-device bin', () => {
+  let broker: EmbeddedBroker;
+  let host: TestHost;
+  const root = tmpRoot('bin');
+  beforeAll(async () => {
+    broker = await startEmbeddedBroker();
+    host = await connectHost(broker.url);
+  });
+  afterAll(async () => {
+    await host?.close();
+    await broker?.close();
+    root.cleanup();
+  });
+
+  it('runs a fleet from a config file plus flags and stops cleanly on SIGTERM', async () => {
+    const config = path.join(root.dir, 'device.json');
+    fs.writeFileSync(config, JSON.stringify({ server: '127.0.0.1', port: broker.port, root: 'devices', chunk: 4096 }));
+    const online = Promise.all(['bin/001', 'bin/002'].map((p) => host.status(p, (s) => s.online, 20_000)));
+    const child = spawn(process.execPath, [BIN, '--config', config, '--prefix', 'bin', '--fleet', '2', '--quiet'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    try {
+      const [s1] = await online;
+      expect(s1).toMatchObject({ online: true, capabilities: { maxChunk: 4096 } });
+      const r = await host.eval('bin/002', 'device.prefix');
+      expect(r.ok && text(r.data)).toBe("'bin/002'");
+      expect(fs.existsSync(path.join(root.dir, 'devices', '002'))).toBe(true);
+      const offline = host.status('bin/001', (s) => !s.online && s.reason === 'shutdown');
+      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      await offline;
+    } finally {
+      child.kill('SIGKILL');
+    }
+    expect(stderr).toBe('');
+  });
+
+  it('exits 2 with a one-line reason on a bad config', async () => {
+    const config = path.join(root.dir, 'bad.json');
+    fs.writeFileSync(config, JSON.stringify({ prefix: 'x', port: 'nope' }));
+    const child = spawn(process.execPath, [BIN, '--config', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/^mqboard-device: invalid config .*port: .*\n$/);
+  });
+});

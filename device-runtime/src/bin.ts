@@ -1,0 +1,57 @@
+// `mqboard-device`: one simulated board, or a fleet with --fleet N, until SIGINT/SIGTERM.
+import { readFileSync } from 'node:fs';
+import { Command, InvalidArgumentError } from 'commander';
+import { configFromEnv, readConfigFile, resolveConfig, type BinConfig } from './config';
+import { startDevice } from './device';
+import { startFleet } from './fleet';
+import { RUNTIME_VERSION } from './status';
+
+const int = (min: number, max: number) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`expected an integer ${min}..${max}`);
+  return n;
+};
+
+const program = new Command('mqboard-device')
+  .description('MQBoard device runtime: the board side of MQBoard in Node, answering over MQTT')
+  .version(RUNTIME_VERSION)
+  .option('-s, --server <host>', 'broker host (MQBOARD_SERVER)')
+  .option('-p, --port <n>', 'broker port (MQBOARD_PORT; 1883, or 8883 with --tls)', int(1, 65535))
+  .option('--tls', 'connect with TLS (MQBOARD_TLS)')
+  .option('--ca <file>', 'PEM CA bundle to trust for TLS')
+  .option('--user <name>', 'broker user name (MQBOARD_USER)')
+  .option('--password <pw>', 'broker password (prefer MQBOARD_PASSWORD: flags are visible in ps)')
+  .option('--prefix <topic>', 'topic prefix P; commands arrive on P/mqb/cmd/... (MQBOARD_PREFIX)')
+  .option('--root <dir>', "the device's filesystem (default: $XDG_DATA_HOME/mqboard-device/<prefix>)")
+  .option('--fleet <n>', 'run N devices with prefixes <prefix>/001... and roots <root>/001...', int(1, 999))
+  .option('--chunk <bytes>', 'largest chunk accepted and advertised (default 65536)', int(64, 16 * 1024 * 1024))
+  .option('--status-interval <s>', 'seconds between status refreshes (default 60)', int(1, 86_400))
+  .option('--config <file>', 'JSON file with the same settings (flags win)')
+  .option('-q, --quiet', 'do not echo log lines to stderr');
+
+program.parse();
+const flags = program.opts<BinConfig & { config?: string; quiet?: boolean }>();
+const { config: configFile, quiet, ...cli } = flags;
+
+try {
+  const merged: BinConfig = {
+    ...configFromEnv(process.env),
+    ...(configFile ? readConfigFile(configFile) : {}),
+    ...Object.fromEntries(Object.entries(cli).filter(([, v]) => v !== undefined)),
+  };
+  const { device, fleet } = resolveConfig(merged, (f) => readFileSync(f, 'utf8'));
+  const echo = quiet ? undefined : (line: string) => process.stderr.write(`${line}\n`);
+  const common = { ...device, waitConnected: false, ...(echo ? { echo } : {}) };
+  const handle = fleet ? await startFleet({ ...common, count: fleet }) : await startDevice(common);
+  let stopping = false;
+  const stop = () => {
+    if (stopping) process.exit(1); // second signal: give up on the clean stop
+    stopping = true;
+    void handle.stop().then(() => process.exit(0));
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+} catch (e) {
+  process.stderr.write(`mqboard-device: ${(e as Error).message}\n`);
+  process.exit(2);
+}

@@ -1,0 +1,60 @@
+// `ota`: a stream of chunks with the image's hex SHA-256 as tail, written to the inactive slot
+// (ota-slots.ts), checked at the end, then marked for the next boot. A wrong SHA or a broken
+// transfer leaves the active slot and any earlier pending marker as they were.
+import fs from 'node:fs/promises';
+import { isSha256Hex, type Frame } from '../../../protocol/src';
+import { createAtomicWriter } from '../atomic-file';
+import { DeviceError, ProtocolError } from '../errors';
+import type { InboundResult, Uploads } from '../inbound';
+import { otherSlot, type OtaStore } from '../ota-slots';
+
+export interface OtaEnv {
+  uploads: Uploads;
+  store: OtaStore;
+  tmpDir: string;
+  maxImage: number;
+  /** Names the image's version (e.g. from a bundle manifest); null when it has none. */
+  versionOf: (slotFile: string) => Promise<string | null>;
+  onWritten?: (slot: string, version: string) => void;
+}
+
+export async function handleOta(env: OtaEnv, id: string, tail: string, frame: Frame): Promise<InboundResult> {
+  return env.uploads.handle(id, frame, async () => {
+    const sha = tail.toLowerCase();
+    if (!isSha256Hex(sha)) throw new ProtocolError('the topic tail must be the image SHA-256 in hex');
+    const writer = await createAtomicWriter(env.tmpDir, `ota-${id}`);
+    return {
+      target: 'ota',
+      async write(data) {
+        if (writer.size() + data.length > env.maxImage) {
+          throw new DeviceError(`image larger than ${env.maxImage} bytes`);
+        }
+        await writer.write(data);
+      },
+      async finish() {
+        try {
+          const calc = writer.digest();
+          // Worded as the original board words it.
+          if (calc !== sha) throw new ProtocolError(`SHA mismatch calc:${calc} check=${sha}`);
+          const state = await env.store.load();
+          const slot = otherSlot(state.active);
+          const file = env.store.slotPath(slot);
+          await fs.mkdir(env.store.dir, { recursive: true });
+          await writer.commit(file);
+          const version = (await env.versionOf(file)) ?? `sha256:${sha.slice(0, 12)}`;
+          const size = writer.size();
+          await env.store.save({
+            ...state,
+            pending: slot,
+            slots: { ...state.slots, [slot]: { sha256: sha, size, version, written: Date.now() } },
+          });
+          env.onWritten?.(slot, version);
+          return 'OK';
+        } finally {
+          await writer.discard();
+        }
+      },
+      abort: () => writer.discard(),
+    };
+  });
+}
