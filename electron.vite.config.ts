@@ -5,14 +5,31 @@
 // repository root (npm runs scripts there): electron-vite bundles this file elsewhere, so
 // import.meta.dirname would not point here. The renderer settings match
 // electron/src/web/renderer-build.ts (web mode), so both shells run the same build.
+import { cpSync } from 'node:fs';
 import path from 'node:path';
 import { defineConfig } from 'electron-vite';
+import type { Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
 
 const root = process.cwd();
 
+/**
+ * The original-board simulator (demo fleet) starts python3 on a helper it finds next to its
+ * own module (`new URL('./python/…', import.meta.url)`); bundled into out/main, that is
+ * out/main/python.
+ */
+function copyOriginalBoardHelper(): Plugin {
+  return {
+    name: 'mqboard-copy-original-board-helper',
+    writeBundle() {
+      cpSync(path.join(root, 'device-runtime/src/original/python'), path.join(root, 'out/main/python'), { recursive: true });
+    },
+  };
+}
+
 export default defineConfig({
   main: {
+    plugins: [copyOriginalBoardHelper()],
     build: {
       outDir: path.join(root, 'out/main'),
       rollupOptions: { input: { index: path.join(root, 'electron/src/main/index.ts') } },
