@@ -190,14 +190,14 @@ export function ProfilesDialog({ editId }: { editId: string | undefined }) {
             <Icon name="plus" /> New connection
           </button>
           <div className="profiles-io">
-            <button className="btn btn-small btn-ghost" onClick={() => void exportProfiles(false)} title="Export profiles without passwords and keys">
-              <Icon name="download" /> Export
+            <button className="btn btn-small btn-ghost" onClick={() => void exportProfiles(false)} title="Export profiles without passwords and keys" data-testid="profiles-export">
+              <Icon name="download" /> Export profiles
             </button>
-            <button className="btn btn-small btn-ghost" onClick={() => void exportProfiles(true)} title="Export including passwords and keys, in plain text">
-              with secrets
+            <button className="btn btn-small btn-ghost" onClick={() => void exportProfiles(true)} title="Includes passwords and keys in plain text">
+              <Icon name="download" /> Export with secrets
             </button>
             <label className="btn btn-small btn-ghost">
-              <Icon name="upload" /> Import
+              <Icon name="upload" /> Import profiles…
               <input type="file" accept="application/json,.json" hidden onChange={(e) => e.target.files?.[0] && void importProfiles(e.target.files[0])} />
             </label>
           </div>
