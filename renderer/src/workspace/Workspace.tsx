@@ -1,6 +1,6 @@
 // The right-hand side: one tab per open device, and inside it the device's workspace tabs.
 // With nothing open it shows a fleet overview instead of an empty pane.
-import { useMemo } from 'react';
+import { useMemo, useState } from 'react';
 import { countFleet } from '../state/device-view';
 import { useApp, useAppStore } from '../ui/context';
 import { Icon } from '../ui/icons';
@@ -19,7 +19,11 @@ export function Workspace() {
               <DeviceTab key={p} prefix={p} active={p === active} />
             ))}
           </nav>
-          {active ? <DeviceWorkspace key={active} prefix={active} /> : null}
+          {/* Every open device stays mounted (hidden when not active), so keep-alive tabs such as
+              a terminal session survive switching devices. */}
+          {open.map((p) => (
+            <DeviceWorkspace key={p} prefix={p} hidden={p !== active} />
+          ))}
         </>
       ) : (
         <Overview />
@@ -47,15 +51,21 @@ function DeviceTab({ prefix, active }: { prefix: string; active: boolean }) {
   );
 }
 
-function DeviceWorkspace({ prefix }: { prefix: string }) {
+function DeviceWorkspace({ prefix, hidden }: { prefix: string; hidden: boolean }) {
   const store = useAppStore();
   const device = useApp((s) => s.devices.get(prefix));
   const tabId = useApp((s) => s.tab[prefix] ?? 'details');
   const tabs = WORKSPACE_TABS.filter((t) => !device || !t.available || t.available(device));
   const current = tabs.find((t) => t.id === tabId) ?? tabs[0]!;
-  const Current = current.component;
+  // Keep-alive tabs, once opened, stay mounted while their device is open.
+  const [visited, setVisited] = useState<ReadonlySet<string>>(() => new Set([current.id]));
+  if (!visited.has(current.id)) setVisited(new Set(visited).add(current.id));
+  if (hidden) {
+    const alive = tabs.filter((t) => t.keepAlive && visited.has(t.id));
+    if (alive.length === 0) return null;
+  }
   return (
-    <div className="device-workspace" data-testid="device-workspace" data-prefix={prefix}>
+    <div className="device-workspace" data-testid={hidden ? undefined : 'device-workspace'} data-prefix={prefix} hidden={hidden}>
       <nav className="section-tabs" role="tablist">
         {tabs.map((t) => (
           <button key={t.id} role="tab" aria-selected={t.id === current.id} className={t.id === current.id ? 'on' : ''} data-testid={`tab-${t.id}`} onClick={() => store.getState().setTab(prefix, t.id)}>
@@ -63,9 +73,16 @@ function DeviceWorkspace({ prefix }: { prefix: string }) {
           </button>
         ))}
       </nav>
-      <div className="section-body">
-        <Current prefix={prefix} />
-      </div>
+      {tabs.map((t) => {
+        const shown = t.id === current.id;
+        if (!shown && !(t.keepAlive && visited.has(t.id))) return null;
+        const Tab = t.component;
+        return (
+          <div key={t.id} className="section-body" hidden={!shown || hidden}>
+            <Tab prefix={prefix} />
+          </div>
+        );
+      })}
     </div>
   );
 }
