@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeLogLine, encodeFrame, encodeSingle, logTopic, text, utf8 } from '../../protocol/src';
-import { startDevice, type DeviceHandle } from './index';
+import { createBundle, startDevice, type DeviceHandle } from './index';
 import { BROKERS, type TestBroker } from './test-support/brokers';
 import { chunked, connectHost, sha256, type TestHost } from './test-support/host';
 import { tmpRoot } from './test-support/tmp-root';
@@ -157,22 +157,21 @@ for (const kind of BROKERS) {
     });
 
     describe('ota', () => {
-      it('writes a verified image to the inactive slot and boots it on reset', async () => {
-        const image = randomBytes(200_000);
+      it('writes a verified app bundle to the inactive slot and boots it on reset', async () => {
+        const image = await createBundle({ name: 'demo', version: '2.0.0', modules: [] }, { 'filler.bin': randomBytes(200_000) });
         const r = await host.command(prefix, 'ota', sha256(image), chunked(image, 1400), { window: 16 });
         expect(errorOf(r)).toBe('(no error)');
         expect(r.ok && text(r.data)).toBe('OK');
         expect(r.ok && r.acks.length).toBeGreaterThan(10);
         expect(sha256(fs.readFileSync(file('.mqboard/ota/slot-b.bin')))).toBe(sha256(image));
         const before = device.status();
-        expect(before.ota?.active).toBe('a');
+        expect(before.ota).toMatchObject({ active: 'a', slots: [{ name: 'a', version: null }, { name: 'b', version: '2.0.0' }] });
         const online = host.status(prefix, (s) => s.online && s.bootReason === 'ota');
         const reset = await host.json(prefix, 'reset', '', { mode: 'soft' });
         expect(reset).toEqual({ ok: true, value: { ok: true, path: '' } });
         const s = await online;
-        expect(s.online && s.ota?.active).toBe('b');
-        expect(s.online && s.ota?.confirmed).toBe(false);
-        expect(s.online && s.firmware).toBe(`sha256:${sha256(image).slice(0, 12)}`);
+        expect(s.online && s.ota).toMatchObject({ active: 'b', confirmed: false });
+        expect(s.online && s.firmware).toBe('2.0.0');
       });
 
       it('refuses an image with the wrong SHA-256 and leaves the slots untouched', async () => {
@@ -184,6 +183,15 @@ for (const kind of BROKERS) {
         expect(fs.readFileSync(file('.mqboard/ota/state.json'), 'utf8')).toBe(state);
         expect(fs.existsSync(file('.mqboard/ota/slot-a.bin'))).toBe(slotA);
         expect(fs.readdirSync(file('.mqboard/tmp'))).toEqual([]);
+      });
+
+      it('refuses an image that is not an app bundle, leaving the slots untouched', async () => {
+        const state = fs.readFileSync(file('.mqboard/ota/state.json'), 'utf8');
+        const image = randomBytes(5000);
+        const r = await host.command(prefix, 'ota', sha256(image), chunked(image, 1400));
+        expect(errorOf(r)).toMatch(/not an app bundle/);
+        expect(fs.readFileSync(file('.mqboard/ota/state.json'), 'utf8')).toBe(state);
+        expect(fs.readdirSync(file('.mqboard/ota')).sort()).toEqual(['slot-b.bin', 'slot-b.d', 'state.json']);
       });
     });
 

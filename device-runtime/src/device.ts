@@ -1,29 +1,37 @@
-// One simulated board: boots (state, eval context, broker connection), serves commands, and
-// reboots in-process on `reset` unless a supervisor takes over (options.onReset).
+// One simulated board: boots (RTC memory and OTA state decide mode and slot, eval context,
+// broker connection, application modules, watchdog), serves commands, and reboots on `reset`,
+// a watchdog expiry or a failed module start: in-process, or through a supervisor that runs it
+// as a child process (options.onReset / options.hardwareWatchdog).
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { MqttClient } from 'mqtt';
 import {
   commandSubscription,
+  crashTopic,
   encodeJson,
   logTopic,
+  parseCommandTopic,
   statusTopic,
   type BootReason,
-  type Mode,
   type OnlineStatus,
   type ResetMode,
 } from '../../protocol/src';
 import { createAckRegistry } from './ack-gate';
 import { createEvaluator } from './commands/eval';
+import { crashLog } from './crash-log';
+import { configPath, readDeviceConfig, type DeviceConfig } from './device-config';
 import { createDispatcher } from './dispatch';
 import { errorMessage } from './errors';
 import { createUploads } from './inbound';
 import { openJail } from './jail';
 import { createDeviceLog, type DeviceLog } from './log';
+import { newHooks, startModules, type ModuleFailure, type ModuleMqtt } from './modules';
 import { asBuffer, createMqttClient, publish, redactUrl } from './mqtt-client';
-import { applyPending, otaStore } from './ota-slots';
+import { confirmSlot, otaBoot, otaStore, slotManifest, slotUnpacker } from './ota-slots';
 import { DEFAULTS, type DeviceOptions } from './options';
+import { decideBoot, rtcMemory, type RtcState } from './rtc';
 import { offlineStatus, onlineStatus } from './status';
+import { feedCommand, timerWatchdog, type HardwareWatchdog } from './watchdog';
 
 export interface DeviceHandle {
   prefix: string;
@@ -34,16 +42,26 @@ export interface DeviceHandle {
   kill(): void;
   /** The status the device would publish now. */
   status(): OnlineStatus;
-  /** Resolves when the device has (re)booted `n` times in total (the first boot is 1). */
+  /** Resolves when the device has booted `n` times in total since it was started (first boot: 1). */
   booted(n: number): Promise<void>;
   log: DeviceLog;
 }
+
+/** Why a running session ends and how the next boot should see it. */
+type Reboot = { kind: 'reset'; mode: ResetMode } | { kind: 'watchdog' } | { kind: 'module-failure' } | { kind: 'revert' };
 
 interface Session {
   client: MqttClient;
   status(): OnlineStatus;
   stop(reason: 'shutdown' | 'reset'): Promise<void>;
   kill(): void;
+}
+
+interface Boot {
+  opts: DeviceOptions;
+  log: DeviceLog;
+  generation: number;
+  reboot(r: Reboot, s: Session): void;
 }
 
 const CLOSE_TIMEOUT_MS = 3000;
@@ -54,9 +72,40 @@ export async function startDevice(opts: DeviceOptions): Promise<DeviceHandle> {
   const bootWaiters: Array<{ n: number; resolve: () => void }> = [];
   let stopped = false;
   let current: Session | undefined;
+  let rebooting = false;
+
+  // Power on: RTC memory does not survive it. A supervised child keeps it: the supervisor
+  // powered on, the child is just the next boot.
+  if (opts.coldStart !== false) {
+    const jail = await openJail(opts.root);
+    await rtcMemory(jail.privateDir).clear();
+  }
+
+  const reboot = (r: Reboot, session: Session) => {
+    if (rebooting || stopped) return;
+    rebooting = true;
+    // Outside the message handler: the reset reply still has to leave, and a clean close waits
+    // for outstanding PUBACKs.
+    setImmediate(() => {
+      void (async () => {
+        const jail = await openJail(opts.root);
+        await rtcMemory(jail.privateDir).update((s) => rtcForReboot(s, r));
+        if (r.kind === 'watchdog' || (r.kind === 'reset' && r.mode === 'hard')) session.kill();
+        else await session.stop('reset');
+        if (stopped) return;
+        if (opts.onReset) return opts.onReset(r.kind === 'reset' ? r.mode : 'soft');
+        current = await bootSession(boot);
+        booted();
+      })()
+        .catch((e: unknown) => log.logger('device').critical(`reboot failed: ${errorMessage(e)}`))
+        .finally(() => (rebooting = false));
+    });
+  };
+  const boot: Boot = { opts, log, generation: 0, reboot };
 
   const booted = () => {
     boots++;
+    boot.generation = boots;
     for (const w of [...bootWaiters]) {
       if (boots >= w.n) {
         bootWaiters.splice(bootWaiters.indexOf(w), 1);
@@ -65,23 +114,8 @@ export async function startDevice(opts: DeviceOptions): Promise<DeviceHandle> {
     }
   };
 
-  const reboot = (mode: ResetMode, session: Session) => {
-    // Outside the message handler: the reset reply still has to leave, and a clean close waits
-    // for outstanding PUBACKs.
-    setImmediate(() => {
-      void (async () => {
-        if (mode === 'hard') session.kill();
-        else await session.stop('reset');
-        if (stopped) return;
-        if (opts.onReset) return opts.onReset(mode);
-        const reason: BootReason = mode === 'soft' ? 'soft' : 'command';
-        const nextMode: Mode = mode === 'safe' ? 'safe' : mode === 'normal' ? 'normal' : (opts.mode ?? 'normal');
-        current = await bootSession(opts, log, reason, nextMode, reboot, booted);
-      })().catch((e: unknown) => log.logger('device').critical(`reboot failed: ${errorMessage(e)}`));
-    });
-  };
-
-  current = await bootSession(opts, log, 'cold', opts.mode ?? 'normal', reboot, booted);
+  current = await bootSession(boot);
+  booted();
   return {
     prefix: opts.prefix,
     root: opts.root,
@@ -103,14 +137,25 @@ export async function startDevice(opts: DeviceOptions): Promise<DeviceHandle> {
   };
 }
 
-async function bootSession(
-  opts: DeviceOptions,
-  deviceLog: DeviceLog,
-  bootReason: BootReason,
-  mode: Mode,
-  reboot: (mode: ResetMode, s: Session) => void,
-  booted: () => void,
-): Promise<Session> {
+/** What the RTC memory says after each kind of reboot. */
+function rtcForReboot(s: RtcState, r: Reboot): RtcState {
+  switch (r.kind) {
+    case 'reset':
+      if (r.mode === 'soft') return { ...s, resetReason: 'soft' };
+      if (r.mode === 'hard') return { ...s, resetReason: 'command' };
+      return { ...s, resetReason: 'command', request: r.mode };
+    case 'watchdog':
+      return { ...s, resetReason: 'watchdog' };
+    case 'module-failure':
+      return { ...s, resetReason: 'crash' };
+    case 'revert':
+      return { ...s, resetReason: 'command', request: 'normal' };
+  }
+}
+
+async function bootSession(b: Boot): Promise<Session> {
+  const { opts } = b;
+  const deviceLog = b.log;
   const log = deviceLog.logger('device');
   const startedAt = Date.now();
   const maxChunk = opts.maxChunk ?? DEFAULTS.maxChunk;
@@ -120,20 +165,58 @@ async function bootSession(
   // Temp files of transfers cut short by a crash or kill are worthless after a boot.
   await fs.rm(tmpDir, { recursive: true, force: true });
   await fs.mkdir(tmpDir, { recursive: true });
+  const crashes = crashLog(jail.root);
+  const moduleFailures: ModuleFailure[] = [];
+
+  // The normal config also says how many failed boots lead to safe mode; if it is broken,
+  // that counts against this boot like a module that fails to start.
+  let normalConfig: DeviceConfig | undefined;
+  try {
+    normalConfig = await readDeviceConfig(configPath(jail.root, false));
+  } catch (e) {
+    moduleFailures.push({ name: 'config.json', error: errorMessage(e) });
+  }
+  const rtc = rtcMemory(jail.privateDir);
+  const { decision, next } = decideBoot(await rtc.load(), normalConfig?.maxFailedBoots ?? 3, opts.mode ?? 'normal');
+  await rtc.save(next);
+  const mode = decision.mode;
+  let bootReason: BootReason = decision.reason;
 
   const store = otaStore(jail.privateDir);
-  let ota = await store.load();
-  const applied = applyPending(ota);
-  if (applied.action === 'switched') {
-    ota = applied.state;
-    await store.save(ota);
-    bootReason = 'ota';
-    log.warn(`booting OTA slot ${ota.active} (${ota.slots[ota.active]?.version ?? '?'})`);
+  const ota0 = await store.load();
+  const ob = otaBoot(ota0);
+  let ota = ob.state;
+  if (ob.action !== 'none' || ota0.pending !== ota.pending) await store.save(ota);
+  if (ob.action === 'switched') bootReason = 'ota';
+  if (ob.action === 'rolled-back') bootReason = 'rollback';
+
+  let config: DeviceConfig;
+  if (mode === 'safe') {
+    try {
+      config = await readDeviceConfig(configPath(jail.root, true));
+    } catch (e) {
+      // Safe mode must come up whatever its config says.
+      log.error(`safemode/config.json ignored: ${errorMessage(e)}`);
+      config = await readDeviceConfig('');
+    }
+  } else {
+    config = normalConfig ?? (await readDeviceConfig(''));
   }
   const firmware = () => ota.slots[ota.active]?.version ?? opts.firmware ?? 'none';
+  let crashCount = (await crashes.list()).length;
 
   const status = (): OnlineStatus =>
-    onlineStatus({ mode, bootReason, startedAt, firmware: firmware(), maxChunk, maxImage, ota });
+    onlineStatus({
+      mode,
+      bootReason,
+      bootCount: decision.bootCount,
+      startedAt,
+      firmware: firmware(),
+      maxChunk,
+      maxImage,
+      ota,
+      crashes: crashCount,
+    });
 
   const client = createMqttClient({
     url: opts.url,
@@ -153,6 +236,47 @@ async function bootSession(
   };
   const pub = (topic: string, payload: Uint8Array) => publish(client, topic, payload);
 
+  // --- watchdog, fed through the broker -------------------------------------------------
+  const wd = config.watchdog;
+  // eslint-disable-next-line prefer-const -- assigned once the session exists, used by callbacks
+  let session: Session;
+  const hw: HardwareWatchdog = opts.hardwareWatchdog ?? timerWatchdog(() => {
+    log.critical('watchdog expired: no feed through the broker');
+    b.reboot({ kind: 'watchdog' }, session);
+  });
+  hw.arm(wd.initialS * 1000);
+  let fed = false;
+  let allOk = false;
+  const onFeed = () => {
+    hw.feed();
+    if (!fed) hw.arm(wd.timeoutS * 1000);
+    fed = true;
+    if (!allOk && Date.now() - startedAt >= wd.allokS * 1000) void reachAllOk();
+  };
+  const reachAllOk = async () => {
+    allOk = true;
+    if (!ota.confirmed) {
+      ota = confirmSlot(await store.load());
+      await store.save(ota);
+      log.info(`slot ${ota.active} confirmed`);
+    }
+    // A boot whose modules failed is not good, however well it feeds.
+    if (moduleFailures.length === 0) await rtc.update((s) => ({ ...s, failedBoots: 0 }));
+    log.info(`all OK after ${Math.round((Date.now() - startedAt) / 1000)} s`);
+    publishStatus();
+    if (mode === 'safe' && wd.revert) {
+      log.warn('safe mode with revert: resetting into normal mode');
+      b.reboot({ kind: 'revert' }, session);
+    }
+  };
+  const feedTimer = setInterval(() => {
+    if (!client.connected) return;
+    const f = feedCommand(opts.prefix);
+    send(f.topic, f.payload);
+  }, Math.max(100, (wd.timeoutS * 1000) / 4));
+  feedTimer.unref();
+
+  // --- commands ---------------------------------------------------------------------------
   const uploads = createUploads();
   const evaluator = createEvaluator({
     timeoutMs: opts.evalTimeoutMs ?? DEFAULTS.evalTimeoutMs,
@@ -161,9 +285,12 @@ async function bootSession(
     globals: {
       device: Object.freeze({
         prefix: opts.prefix,
+        mode,
         uptime: () => (Date.now() - startedAt) / 1000,
         log: (msg: unknown) => deviceLog.logger('app').info(String(msg)),
       }),
+      // What the watchdog's self-feed calls, like the original's `watchdog.feed()`.
+      watchdog: Object.freeze({ feed: () => void onFeed() }),
     },
   });
 
@@ -180,26 +307,80 @@ async function bootSession(
     ota: {
       store,
       maxImage,
-      versionOf: async () => null,
+      unpack: slotUnpacker(store, maxImage),
       onWritten: (slot, version) => {
-        log.info(`OTA image ${version} written to slot ${slot}, boots on next reset`);
-        void store.load().then((s) => (ota = s));
+        log.warn(`OTA image ${version} written to slot ${slot}, boots on next reset`);
+        void store.load().then((s) => {
+          ota = s;
+          publishStatus();
+        });
       },
     },
     send: (t, p) => send(t, p),
     publish: pub,
-    reset: (m) => reboot(m, session),
+    reset: (m) => b.reboot({ kind: 'reset', mode: m }, session),
   });
 
+  // --- application modules ------------------------------------------------------------------
+  const hooks = newHooks();
   client.handleMessage = (packet, done) => {
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
-    dispatcher.onMessage(packet.topic, payload, packet.dup === true).then(
-      () => done(),
-      () => done(), // onMessage handles its own errors; a bad message never stops the pipeline
-    );
+    if (parseCommandTopic(opts.prefix, packet.topic)) {
+      dispatcher.onMessage(packet.topic, payload, packet.dup === true).then(
+        () => done(),
+        () => done(), // onMessage handles its own errors; a bad message never stops the pipeline
+      );
+      return;
+    }
+    // Module handlers run without holding up the pipeline; their failures are theirs.
+    for (const h of hooks.messageHandlers) {
+      try {
+        void Promise.resolve(h(packet.topic, payload, packet.retain, packet.qos, packet.dup)).catch((e: unknown) =>
+          deviceLog.logger('app').error(`message handler: ${errorMessage(e)}`),
+        );
+      } catch (e) {
+        deviceLog.logger('app').error(`message handler: ${errorMessage(e)}`);
+      }
+    }
+    done();
   };
 
-  const publishStatus = () => send(statusTopic(opts.prefix), encodeJson(status()), true);
+  const moduleApi = (name: string): ModuleMqtt => ({
+    prefix: opts.prefix,
+    get connected() {
+      return client.connected;
+    },
+    publish: (topic, payload, o = {}) =>
+      new Promise<void>((resolve, reject) =>
+        client.publish(topic, typeof payload === 'string' ? payload : asBuffer(payload), { qos: o.qos ?? 1, retain: o.retain ?? false }, (e) =>
+          e ? reject(e) : resolve(),
+        ),
+      ),
+    subscribe: (topic, qos = 1) => client.subscribeAsync(topic, { qos }).then(() => undefined),
+    onMessage: (h) => void hooks.messageHandlers.push(h),
+    onInit: (f) => void hooks.initHooks.push(f),
+    onConnect: (f) => void hooks.connectHooks.push(f),
+    log: deviceLog.logger(name.slice(0, 8)),
+  });
+
+  // --- connection -----------------------------------------------------------------------------
+  const publishStatus = () => client.connected && send(statusTopic(opts.prefix), encodeJson(status()), true);
+  const publishCrashes = async () => {
+    const list = await crashes.list();
+    crashCount = list.length;
+    if (list.length) send(crashTopic(opts.prefix), encodeJson({ crashes: list.slice(-10) }), true);
+  };
+  const runHooks = (what: string, fns: Array<() => unknown>) =>
+    (async () => {
+      for (const f of fns) {
+        try {
+          await f();
+        } catch (e) {
+          deviceLog.logger('app').error(`${what} hook: ${errorMessage(e)}`);
+        }
+      }
+    })();
+
   let lastError = '';
   let everConnected = false;
   const connected = new Promise<void>((resolve) => {
@@ -211,22 +392,31 @@ async function bootSession(
           return;
         }
         publishStatus();
+        void publishCrashes();
         deviceLog.attach((line) => publish(client, logTopic(opts.prefix), line));
-        if (!everConnected) log.info(`connected to ${redactUrl(opts.url)} as ${opts.prefix} (${mode} mode, boot: ${bootReason})`);
-        else log.info('reconnected');
+        if (!everConnected) {
+          log.info(`connected to ${redactUrl(opts.url)} as ${opts.prefix} (${mode} mode, boot: ${bootReason})`);
+          void runHooks('init', hooks.initHooks).then(() => runHooks('connect', hooks.connectHooks.map((f) => () => f(true))));
+        } else {
+          log.info('reconnected');
+          void runHooks('connect', hooks.connectHooks.map((f) => () => f(true)));
+        }
         everConnected = true;
         resolve();
       });
     });
   });
-  client.on('close', () => deviceLog.detach());
+  client.on('close', () => {
+    deviceLog.detach();
+    if (everConnected && !closed) void runHooks('connect', hooks.connectHooks.map((f) => () => f(false)));
+  });
   client.on('error', (e) => {
     // mqtt.js retries every reconnectPeriod; log each distinct error once, never the password.
     if (e.message !== lastError) log.warn(`broker: ${e.message}`);
     lastError = e.message;
   });
 
-  const statusTimer = setInterval(() => client.connected && publishStatus(), opts.statusIntervalMs ?? DEFAULTS.statusIntervalMs);
+  const statusTimer = setInterval(publishStatus, opts.statusIntervalMs ?? DEFAULTS.statusIntervalMs);
   const sweepTimer = setInterval(() => void uploads.sweep(opts.transferIdleMs ?? DEFAULTS.transferIdleMs), 10_000);
   statusTimer.unref();
   sweepTimer.unref();
@@ -236,10 +426,12 @@ async function bootSession(
     closed = true;
     clearInterval(statusTimer);
     clearInterval(sweepTimer);
+    clearInterval(feedTimer);
+    hw.stop();
     void uploads.abortAll();
   };
 
-  const session: Session = {
+  session = {
     client,
     status,
     async stop(reason) {
@@ -272,9 +464,33 @@ async function bootSession(
     },
   };
 
-  log.info(`boot: ${bootReason}, mode ${mode}, firmware ${firmware()}`);
+  log.info(`boot #${decision.bootCount}: ${bootReason}, ${mode} mode, slot ${ota.active} (${firmware()})`);
+  if (ob.action === 'rolled-back') log.error(`slot ${ota0.active} was never confirmed: rolled back to slot ${ota.active}`);
+
+  if (mode === 'normal') {
+    const manifest = ota.slots[ota.active] ? await slotManifest(store, ota.active) : undefined;
+    const names = config.modules ?? manifest?.modules ?? [];
+    const dirs = [...(manifest ? [store.slotDir(ota.active)] : []), path.join(jail.root, 'lib'), path.join(jail.root, 'src')];
+    const r = await startModules(names, dirs, (n) => config[n], moduleApi, deviceLog.logger('launcher'), b.generation);
+    moduleFailures.push(...r.failed);
+  }
+  if (moduleFailures.length) {
+    await crashes.add({
+      bootCount: decision.bootCount,
+      mode,
+      reason: 'boot-failure',
+      message: moduleFailures.map((f) => `${f.name}: ${f.error}`).join('; '),
+      ...(moduleFailures[0]?.stack ? { stack: moduleFailures[0].stack } : {}),
+      log: deviceLog.recent(),
+    });
+    crashCount++;
+    // Like a board whose imports fail: reboot, and after maxFailedBoots such boots in a row
+    // come up in safe mode. Meanwhile the rest of the device keeps working.
+    const retry = setTimeout(() => b.reboot({ kind: 'module-failure' }, session), opts.moduleRetryMs ?? DEFAULTS.moduleRetryMs);
+    retry.unref();
+  }
+
   if (opts.waitConnected !== false) await connected;
-  booted();
   return session;
 }
 

@@ -4,3 +4,4 @@ export { startFleet, type FleetHandle, type FleetOptions } from './fleet';
 export { defaultRoot, DEFAULTS, type DeviceOptions } from './options';
 export { PRIVATE_DIR } from './jail';
 export { RUNTIME_KIND, RUNTIME_VERSION } from './status';
+export { createBundle, BUNDLE_FORMAT, Manifest } from './bundle';

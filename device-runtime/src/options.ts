@@ -2,6 +2,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import type { Mode, ResetMode } from '../../protocol/src';
+import type { HardwareWatchdog } from './watchdog';
 
 export interface DeviceOptions {
   /** mqtt://host[:port] or mqtts://host[:port] */
@@ -43,6 +44,15 @@ export interface DeviceOptions {
   onReset?: (mode: ResetMode) => void;
   /** Resolve startDevice only once connected and subscribed. Default true. */
   waitConnected?: boolean;
+  /**
+   * A fresh start is a power-on: RTC memory is cleared. A supervised child passes false, since
+   * for it a start is just the next boot. Default true.
+   */
+  coldStart?: boolean;
+  /** What resets the runtime when the watchdog is not fed; default an in-process timer. */
+  hardwareWatchdog?: HardwareWatchdog;
+  /** Delay before rebooting after application modules failed to start. Default 3 s. */
+  moduleRetryMs?: number;
 }
 
 export const DEFAULTS = {
@@ -52,6 +62,7 @@ export const DEFAULTS = {
   evalTimeoutMs: 5_000,
   ackTimeoutMs: 60_000,
   transferIdleMs: 120_000,
+  moduleRetryMs: 3_000,
 } as const;
 
 /** `$XDG_DATA_HOME/mqboard-device/<prefix>` or `~/.local/share/mqboard-device/<prefix>`. */

@@ -5,6 +5,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+import { Manifest, unpackBundle } from './bundle';
 
 export const SlotName = z.enum(['a', 'b']);
 export type SlotName = z.infer<typeof SlotName>;
@@ -25,6 +26,8 @@ const OtaState = z.object({
   confirmed: z.boolean(),
   /** The slot that was active before the last switch, for rollback. */
   previous: SlotName.nullable().default(null),
+  /** Boots of the active slot while unconfirmed; a second one means it never got to all-OK. */
+  trialBoots: z.number().int().nonnegative().default(0),
   slots: z.object({ a: SlotMeta.nullable(), b: SlotMeta.nullable() }),
 });
 export type OtaState = z.infer<typeof OtaState>;
@@ -36,9 +39,11 @@ export interface OtaStore {
   load(): Promise<OtaState>;
   save(state: OtaState): Promise<void>;
   slotPath(slot: SlotName): string;
+  /** Where the slot's bundle is unpacked; app modules load from here. */
+  slotDir(slot: SlotName): string;
 }
 
-const fresh = (): OtaState => ({ active: 'a', pending: null, confirmed: true, previous: null, slots: { a: null, b: null } });
+const fresh = (): OtaState => ({ active: 'a', pending: null, confirmed: true, previous: null, trialBoots: 0, slots: { a: null, b: null } });
 
 export function otaStore(privateDir: string): OtaStore {
   const dir = path.join(privateDir, 'ota');
@@ -46,6 +51,7 @@ export function otaStore(privateDir: string): OtaStore {
   return {
     dir,
     slotPath: (slot) => path.join(dir, `slot-${slot}.bin`),
+    slotDir: (slot) => path.join(dir, `slot-${slot}.d`),
     async load() {
       let raw: string;
       try {
@@ -82,13 +88,61 @@ export async function writeFileAtomic(file: string, data: string): Promise<void>
 }
 
 /** What a boot did with the OTA state. */
-export type OtaBootAction = 'none' | 'switched';
+export type OtaBootAction = 'none' | 'switched' | 'rolled-back';
 
-/** Applies a pending slot at boot: it becomes active, unconfirmed. */
-export function applyPending(state: OtaState): { state: OtaState; action: OtaBootAction } {
-  if (!state.pending || !state.slots[state.pending]) return { state: { ...state, pending: null }, action: 'none' };
-  return {
-    state: { ...state, previous: state.active, active: state.pending, pending: null, confirmed: false },
-    action: 'switched',
+/**
+ * The bootloader's rule, applied at every boot: a pending slot becomes active, unconfirmed; an
+ * active slot that is still unconfirmed at its second boot never reached all-OK (it crashed,
+ * hung, or was reset first), so the previous slot comes back.
+ */
+export function otaBoot(state: OtaState): { state: OtaState; action: OtaBootAction } {
+  if (state.pending && state.slots[state.pending]) {
+    return {
+      state: { ...state, previous: state.active, active: state.pending, pending: null, confirmed: false, trialBoots: 1 },
+      action: 'switched',
+    };
+  }
+  if (!state.confirmed && state.trialBoots >= 1 && state.previous) {
+    return {
+      state: { ...state, active: state.previous, previous: null, pending: null, confirmed: true, trialBoots: 0 },
+      action: 'rolled-back',
+    };
+  }
+  return { state: { ...state, pending: null }, action: 'none' };
+}
+
+/** All-OK: the running slot is good; rollback is off. */
+export const confirmSlot = (state: OtaState): OtaState => ({ ...state, confirmed: true, trialBoots: 0 });
+
+/** Unpacks a verified image beside its slot; `commit` swaps it into the slot's place. */
+export function slotUnpacker(store: OtaStore, maxBytes: number) {
+  return async (image: string, slot: SlotName): Promise<{ version: string; commit(): Promise<void> }> => {
+    const staging = `${store.slotDir(slot)}.new`;
+    await fs.rm(staging, { recursive: true, force: true });
+    await fs.mkdir(store.dir, { recursive: true });
+    let manifest;
+    try {
+      manifest = await unpackBundle(image, staging, maxBytes);
+    } catch (e) {
+      await fs.rm(staging, { recursive: true, force: true });
+      throw e;
+    }
+    return {
+      version: manifest.version,
+      async commit() {
+        await fs.rm(store.slotDir(slot), { recursive: true, force: true });
+        await fs.rename(staging, store.slotDir(slot));
+      },
+    };
   };
+}
+
+/** The manifest of an installed slot, or undefined when it has none (never written, damaged). */
+export async function slotManifest(store: OtaStore, slot: SlotName): Promise<Manifest | undefined> {
+  try {
+    const r = Manifest.safeParse(JSON.parse(await fs.readFile(path.join(store.slotDir(slot), 'manifest.json'), 'utf8')));
+    return r.success ? r.data : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -13,8 +13,11 @@ export interface OtaEnv {
   store: OtaStore;
   tmpDir: string;
   maxImage: number;
-  /** Names the image's version (e.g. from a bundle manifest); null when it has none. */
-  versionOf: (slotFile: string) => Promise<string | null>;
+  /**
+   * Checks and unpacks the verified image for `slot` beside the slot (throwing DeviceError when
+   * it is not acceptable); `commit` then puts it in the slot's place.
+   */
+  unpack: (image: string, slot: 'a' | 'b') => Promise<{ version: string; commit(): Promise<void> }>;
   onWritten?: (slot: string, version: string) => void;
 }
 
@@ -38,10 +41,16 @@ export async function handleOta(env: OtaEnv, id: string, tail: string, frame: Fr
           if (calc !== sha) throw new ProtocolError(`SHA mismatch calc:${calc} check=${sha}`);
           const state = await env.store.load();
           const slot = otherSlot(state.active);
-          const file = env.store.slotPath(slot);
+          const unpacked = await env.unpack(writer.tempPath, slot);
+          // The slot may hold an older image: mark it gone before replacing it, so a crash from
+          // here on leaves a state that names no half-replaced slot.
+          if (state.slots[slot] || state.pending === slot) {
+            await env.store.save({ ...state, pending: state.pending === slot ? null : state.pending, slots: { ...state.slots, [slot]: null } });
+          }
+          await unpacked.commit();
+          const version = unpacked.version;
           await fs.mkdir(env.store.dir, { recursive: true });
-          await writer.commit(file);
-          const version = (await env.versionOf(file)) ?? `sha256:${sha.slice(0, 12)}`;
+          await writer.commit(env.store.slotPath(slot));
           const size = writer.size();
           await env.store.save({
             ...state,

@@ -1,0 +1,88 @@
+// The OTA image of this runtime: an application bundle. Format `mqboard-app/1`: a tar archive
+// (gzip allowed) holding `manifest.json` and the app's ES modules, e.g.
+//
+//   manifest.json   {"format":"mqboard-app/1","name":"weather","version":"1.4.0","modules":["sensors"]}
+//   sensors.mjs     export function start(mqtt, config) { ... }
+//   lib/util.mjs    (anything the modules import relatively)
+//
+// Only regular files and directories are allowed, no absolute paths, no `..`, at most
+// MAX_FILES entries and the image size limit unpacked. `modules` names the modules a device
+// starts when its config.json does not list its own.
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import * as tar from 'tar';
+import { z } from 'zod';
+import { decodeValue } from '../../protocol/src';
+import { DeviceError } from './errors';
+
+export const BUNDLE_FORMAT = 'mqboard-app/1';
+export const MODULE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
+const MAX_FILES = 2000;
+
+export const Manifest = z.object({
+  format: z.literal(BUNDLE_FORMAT),
+  name: z.string().min(1).max(64),
+  version: z.string().min(1).max(64),
+  modules: z.array(z.string().regex(MODULE_NAME)).max(64).default([]),
+});
+export type Manifest = z.infer<typeof Manifest>;
+
+/** Checks every entry of the archive, then unpacks it into `dest` (which must not exist). */
+export async function unpackBundle(file: string, dest: string, maxBytes: number): Promise<Manifest> {
+  let count = 0;
+  let total = 0;
+  let problem: string | undefined;
+  try {
+    await tar.t({
+      file,
+      strict: true,
+      onReadEntry: (e) => {
+        count++;
+        total += e.size ?? 0;
+        const p = e.path;
+        if (problem) return;
+        if (e.type !== 'File' && e.type !== 'Directory') problem = `${p}: only files and directories allowed (${e.type})`;
+        else if (path.posix.isAbsolute(p) || p.split('/').includes('..')) problem = `${p}: path outside the bundle`;
+        else if (count > MAX_FILES) problem = `more than ${MAX_FILES} entries`;
+        else if (total > maxBytes) problem = `unpacks to more than ${maxBytes} bytes`;
+      },
+    });
+  } catch (e) {
+    throw new DeviceError(`not an app bundle (${BUNDLE_FORMAT}): ${(e as Error).message}`);
+  }
+  if (problem) throw new DeviceError(`bad app bundle: ${problem}`);
+  await fs.mkdir(dest, { recursive: false });
+  await tar.x({ file, cwd: dest, strict: true, preservePaths: false, noChmod: true });
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await fs.readFile(path.join(dest, 'manifest.json'), 'utf8'));
+  } catch {
+    throw new DeviceError('bad app bundle: no readable manifest.json');
+  }
+  const m = decodeValue(Manifest, raw, 'manifest.json');
+  if (!m.ok) throw new DeviceError(`bad app bundle: ${m.error}`);
+  return m.value;
+}
+
+/** Builds a bundle from in-memory files, e.g. for tests, the demo fleet, or a release script. */
+export async function createBundle(manifest: Omit<Manifest, 'format'>, files: Record<string, string | Uint8Array>): Promise<Buffer> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'mqb-bundle-'));
+  try {
+    const full: Manifest = { format: BUNDLE_FORMAT, ...manifest };
+    await fs.writeFile(path.join(dir, 'manifest.json'), JSON.stringify(full, null, 2));
+    for (const [name, content] of Object.entries(files)) {
+      await fs.mkdir(path.dirname(path.join(dir, name)), { recursive: true });
+      await fs.writeFile(path.join(dir, name), content);
+    }
+    const out = path.join(dir, '..', `${path.basename(dir)}.tar`);
+    await tar.c({ file: out, cwd: dir, portable: true }, ['manifest.json', ...Object.keys(files)]);
+    try {
+      return await fs.readFile(out);
+    } finally {
+      await fs.rm(out, { force: true });
+    }
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,38 @@
+// The watchdog fed through the broker (wire facts, "Watchdog and safe mode"): a task publishes
+// `watchdog.feed()` as an eval to the device's own command topic with the fixed id 0F00D every
+// timeout/4; only when that command comes back through the broker and runs is the "hardware"
+// watchdog fed. A fed watchdog therefore proves the device can be reached and commanded.
+import { commandTopic, encodeFrame, utf8, WATCHDOG_ID } from '../../protocol/src';
+
+/** The part that resets the runtime: the supervisor process, or a timer for in-process devices. */
+export interface HardwareWatchdog {
+  /** (Re)arms with a timeout; a feed is then due within `timeoutMs`. */
+  arm(timeoutMs: number): void;
+  feed(): void;
+  stop(): void;
+}
+
+/** In-process stand-in: fires `onExpire` when not fed in time. Cannot see a blocked loop. */
+export function timerWatchdog(onExpire: () => void): HardwareWatchdog {
+  let timer: NodeJS.Timeout | undefined;
+  let timeout = 0;
+  const restart = () => {
+    clearTimeout(timer);
+    timer = setTimeout(onExpire, timeout);
+    timer.unref();
+  };
+  return {
+    arm(ms) {
+      timeout = ms;
+      restart();
+    },
+    feed: () => timeout > 0 && restart(),
+    stop: () => clearTimeout(timer),
+  };
+}
+
+/** The feed command exactly as the original's watchdog task publishes it. */
+export const feedCommand = (prefix: string): { topic: string; payload: Uint8Array } => ({
+  topic: commandTopic(prefix, 'eval', WATCHDOG_ID),
+  payload: encodeFrame(0, true, utf8('watchdog.feed()')),
+});
