@@ -71,6 +71,8 @@ describe.each(brokers)('original board via %s', (_name, startBroker) => {
   it('executes statements and returns printed output, state persists', async () => {
     expect((await cli.perform('eval', 'x = 7\nprint(x * 6)')).text).toBe('42\n');
     expect((await cli.perform('eval', 'x')).text).toBe('7');
+    // The README's example, answered as a MicroPython board would.
+    expect((await cli.perform('eval', 'import sys; print(sys.implementation)')).text).toBe("(name='micropython', version=(1, 12, 0), mpy=10757)\n");
   });
 
   it('sends exceptions as traceback text on reply/err, ValueErrors as protocol errors', async () => {

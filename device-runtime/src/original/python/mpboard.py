@@ -162,8 +162,14 @@ def _statvfs(_p="/"):
     return (4096, 4096, FLASH_BLOCKS, free, free, 0, 0, 0, 0, 255)
 
 
+class _Attrs(types.SimpleNamespace):
+    # MicroPython prints attrtuples such as sys.implementation as "(name='micropython', ...)".
+    def __repr__(self):
+        return "(" + ", ".join("%s=%r" % kv for kv in self.__dict__.items()) + ")"
+
+
 def _uname():
-    return types.SimpleNamespace(
+    return _Attrs(
         sysname="esp32",
         nodename="esp32",
         release="1.12.0",
@@ -439,7 +445,7 @@ def _print_exception(e, file=None):
 usys = _mod(
     "sys",
     platform="esp32",
-    implementation=types.SimpleNamespace(name="micropython", version=(1, 12, 0), mpy=10757),
+    implementation=_Attrs(name="micropython", version=(1, 12, 0), mpy=10757),
     version="3.4.0",
     version_info=(3, 4, 0),
     byteorder="little",
