@@ -29,6 +29,7 @@ test('search, filter, group and keyboard navigation', async ({ mqb }) => {
   await page.getByTestId('group-by-prefix').check();
   await expect(page.locator('[data-testid="group-row"][data-group="greenhouse"]')).toContainText('3');
   await expect(page.locator('[data-testid="group-row"][data-group="workshop"]')).toContainText('2');
+  await mqb.screenshot(page, 'grouped-light');
   await page.getByTestId('group-by-prefix').uncheck();
 
   // Arrows move the cursor, Enter opens the workspace.

@@ -19,6 +19,7 @@ test('reset into safe mode shows the badge, and back to normal', async ({ mqb })
   await expect(row).toHaveAttribute('data-presence', 'online');
   await expect(row.getByTestId('badge-safe')).toBeVisible();
   await expect(page.getByTestId('detail-badge-safe')).toBeVisible();
+  await mqb.screenshot(page, 'safe-mode-light');
 
   await page.getByTestId('reset-normal').click();
   await page.getByTestId('confirm-ok').click();

@@ -109,9 +109,38 @@ function Overview() {
           </button>
         ))}
       </div>
+      <Attention />
       <p className="hint">
         Select a device to open its workspace. <kbd>/</kbd> searches, <kbd>↑</kbd> <kbd>↓</kbd> move through the list, <kbd>Enter</kbd> opens.
       </p>
     </div>
+  );
+}
+
+/** Devices that need a look: offline, in safe mode, or with crash records (at most 8). */
+function Attention() {
+  const devices = useApp((s) => s.devices);
+  const store = useAppStore();
+  const problems = useMemo(() => {
+    const out: { prefix: string; tone: string; why: string }[] = [];
+    for (const d of devices.values()) {
+      const why = [d.presence !== 'online' ? 'offline' : null, d.mode === 'safe' ? 'in safe mode' : null, (d.crashCount ?? 0) > 0 ? `${d.crashCount} crash record${d.crashCount === 1 ? '' : 's'}` : null].filter(Boolean);
+      if (why.length) out.push({ prefix: d.prefix, tone: presenceTone(d), why: why.join(', ') });
+    }
+    return out.sort((a, b) => a.prefix.localeCompare(b.prefix)).slice(0, 8);
+  }, [devices]);
+  if (problems.length === 0) return null;
+  return (
+    <section className="attention" data-testid="attention">
+      <h3>Needs attention</h3>
+      {problems.map((p) => (
+        <button key={p.prefix} className="attention-item" onClick={() => store.getState().openDevice(p.prefix)}>
+          <span className={`status-dot ${p.tone}`} />
+          <span className="attention-name">{p.prefix}</span>
+          <span className="muted">{p.why}</span>
+          <Icon name="chevron" size={14} />
+        </button>
+      ))}
+    </section>
   );
 }
