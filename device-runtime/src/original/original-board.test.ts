@@ -99,6 +99,9 @@ describe.each(brokers)('original board via %s', (_name, startBroker) => {
     const ls = await cli.perform('eval', "import uos\nfor f in uos.ilistdir('/'):\n print('{:12} {}{}'.format(f[3]if len(f)>3 else 0,f[0],'/'if f[1]&0x4000 else ''))");
     expect(ls.text).toMatch(/\s+7 boot\.py\n/);
     expect(ls.text).toMatch(/\s+0 lib\/\n/);
+    // Code on the board's filesystem imports along sys.path ('', /lib, /src).
+    fs.writeFileSync(path.join(root, 'lib', 'greet.py'), 'def hi():\n    return "hi"\n');
+    expect((await cli.perform('eval', 'import greet\nprint(greet.hi())')).text).toBe('hi\n');
     // No sha1, like builds without SSL.
     expect(await errorOf(cli.perform('eval', 'import uhashlib\nuhashlib.sha1()'))).toContain("no attribute 'sha1'");
   });

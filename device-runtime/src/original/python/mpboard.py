@@ -482,12 +482,72 @@ _REAL = {
 usys.modules = dict(_FAKE)
 
 
+def _usys_getattr(attr):
+    # print(..., file=sys.stdout) and sys.stdout.write() must reach the current capture.
+    if attr in ("stdout", "stderr", "stdin"):
+        return getattr(_sys, attr)
+    raise AttributeError("'module' object has no attribute '%s'" % attr)
+
+
+usys.__getattr__ = _usys_getattr
+
+
+def _load_board_module(name):
+    # Modules on the board's filesystem, searched along sys.path like MicroPython does.
+    rel = name.replace(".", "/")
+    for d in usys.path:
+        base = d if d else _cwd
+        for cand, pkg in ((rel + ".py", False), (rel + "/__init__.py", True)):
+            bp = posixpath.join(base, cand)
+            try:
+                host = _host(bp)
+            except OSError:
+                continue
+            if not _os.path.isfile(host):
+                continue
+            with io.open(host, "rb") as f:
+                src = f.read()
+            m = _mod(name, __file__=bp, __builtins__=_builtins)
+            if pkg:
+                m.__path__ = [posixpath.dirname(bp)]
+            del m.__dict__["__getattr__"]
+            usys.modules[name] = m
+            try:
+                exec(compile(src, bp, "exec"), m.__dict__)
+            except BaseException:
+                del usys.modules[name]
+                raise
+            return m
+    return None
+
+
 def _import(name, globals=None, locals=None, fromlist=(), level=0):
+    if level:
+        raise ImportError("relative import not supported")
     if name in usys.modules:
-        return usys.modules[name]
-    if name in _REAL:
+        m = usys.modules[name]
+    elif name in _REAL:
         return __import__(_REAL[name])
-    raise ImportError("no module named '%s'" % name)
+    else:
+        m = None
+        parts = name.split(".")
+        for i in range(1, len(parts) + 1):
+            sub = ".".join(parts[:i])
+            parent = m
+            m = usys.modules.get(sub) or _load_board_module(sub)
+            if m is None:
+                raise ImportError("no module named '%s'" % name)
+            if parent is not None:
+                setattr(parent, parts[i - 1], m)
+    if fromlist:
+        # "from pkg import sub" may name a submodule that is not loaded yet.
+        for item in fromlist:
+            if hasattr(m, "__path__") and item != "*" and item not in m.__dict__:
+                sub = _load_board_module(name + "." + item)
+                if sub is not None:
+                    setattr(m, item, sub)
+        return m
+    return usys.modules.get(name.split(".")[0], m)
 
 
 _builtins = dict(builtins.__dict__)
