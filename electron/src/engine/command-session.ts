@@ -15,6 +15,11 @@ export interface SessionOptions {
   onAck?: (seq: number) => void;
   /** Called for each in-order data chunk (get progress and host acks). */
   onChunk?: (seq: number, body: Uint8Array) => void;
+  /**
+   * Expected reply size, when known (get after a stat): chunks are copied straight into one
+   * buffer, so they die young instead of piling up in the old generation until a final concat.
+   */
+  sizeHint?: number;
   /** What the command is, for error messages: `eval on esp32/test`. */
   what: string;
 }
@@ -73,6 +78,8 @@ export function createSessionRegistry(): SessionRegistry {
       const k = key(prefix, id);
       const ended = new AbortController();
       const parts: Uint8Array[] = [];
+      let into = opts.sizeHint !== undefined && opts.sizeHint > 0 ? new Uint8Array(opts.sizeHint) : undefined;
+      let filled = 0;
       let expected = 0;
       let timer: NodeJS.Timeout | undefined;
       let settle!: { resolve: (b: Uint8Array) => void; reject: (e: EngineError) => void };
@@ -87,6 +94,7 @@ export function createSessionRegistry(): SessionRegistry {
         opts.signal?.removeEventListener('abort', onAbort);
         ended.abort(err);
         if (err) settle.reject(err);
+        else if (into) settle.resolve(filled === into.length ? into : into.subarray(0, filled));
         else settle.resolve(parts.length === 1 ? parts[0]! : concatBytes(parts));
       };
       const touch = () => {
@@ -119,9 +127,18 @@ export function createSessionRegistry(): SessionRegistry {
         }
         if (!frame.single) expected = frame.seq + 1;
         if (frame.body.length) {
-          // The payload buffer belongs to mqtt.js's parser only until we return: keep a view of a
-          // Buffer it allocated per packet (mqtt-packet slices a fresh one), no copy needed.
-          parts.push(frame.body);
+          if (into && filled + frame.body.length > into.length) {
+            // The file grew since the stat: fall back to collecting parts.
+            parts.push(into.subarray(0, filled));
+            into = undefined;
+          }
+          if (into) {
+            into.set(frame.body, filled);
+            filled += frame.body.length;
+          } else {
+            // mqtt-packet hands us a Buffer of its own per packet: keeping a view is safe.
+            parts.push(frame.body);
+          }
         }
         opts.onChunk?.(frame.seq, frame.body);
         if (frame.last) finish();

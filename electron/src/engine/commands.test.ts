@@ -1,7 +1,7 @@
 // Commands end to end: engine -> embedded aedes broker -> our device runtime.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDevice, type DeviceHandle } from '../../../device-runtime/src';
+import { createBundle, startDevice, type DeviceHandle } from '../../../device-runtime/src';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../../testing/brokers';
 import { EngineError } from './errors';
 import { connectedEngine, sha256, tempDir } from './test-support';
@@ -137,7 +137,8 @@ describe('file commands', () => {
 
 describe('ota', () => {
   it('accepts an image and reports its hash', async () => {
-    const image = randomBytes(300_000);
+    // Our runtime takes app bundles (a tar with a manifest); the payload makes it ~300 kB.
+    const image = await createBundle({ name: 'app', version: '2.0.0' }, { 'main.js': 'export {}\n', 'blob.bin': randomBytes(300_000) });
     expect(await engine.ota(P, image)).toEqual({ sha256: sha256(image), bytes: image.length });
   });
 

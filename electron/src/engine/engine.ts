@@ -1,6 +1,6 @@
 // The host engine: one broker connection, device discovery and state, batched events, and
 // commands. Plain Node (the CLI, Electron's main process and web mode all run it).
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import {
   commandTopic,
   encodeFrame,
@@ -191,8 +191,9 @@ export function createEngine(options: EngineOptions = {}): Engine {
     async get(prefix, path, opts?: PutOptions) {
       checkPath(path);
       const dev = await device(prefix);
+      // One stat round trip gives progress its total and lets the reply land in one buffer.
       let size: number | undefined;
-      if (opts?.onProgress && dev.native && dev.commands.has('stat')) {
+      if (dev.native && dev.commands.has('stat')) {
         size = (await files.stat(ctx(), dev, path, timeouts(opts))).size;
       }
       return transfer.get(ctx(), dev, path, { ...timeouts(opts), chunk: opts?.chunk, onProgress: opts?.onProgress, size });
@@ -200,13 +201,13 @@ export function createEngine(options: EngineOptions = {}): Engine {
     async put(prefix, path, data, opts?: PutOptions) {
       checkPath(path);
       const dev = await device(prefix);
-      await transfer.put(ctx(), dev, path, data, { ...timeouts(opts), chunk: opts?.chunk, onProgress: opts?.onProgress, expectSha256: opts?.expectSha256 });
-      if (dev.native && dev.commands.has('sha')) {
-        // The device already checked size and hash before renaming; reading the hash back
-        // proves the file under its real name is what we sent.
-        const want = opts?.expectSha256?.toLowerCase() ?? createHash('sha256').update(data).digest('hex');
+      const want = await transfer.put(ctx(), dev, path, data, { ...timeouts(opts), chunk: opts?.chunk, onProgress: opts?.onProgress, expectSha256: opts?.expectSha256 });
+      if (!dev.native) {
+        // The original board writes in place and checks nothing: read the hash back (SHA-256
+        // snippet) so a broken upload is reported, not discovered later. Our runtime already
+        // verified size and hash before renaming, and its OK says so.
         const got = await files.sha256(ctx(), dev, path, timeouts(opts));
-        if (got !== want) throw new EngineError('verify-failed', `put ${path} on ${prefix}: device has sha256 ${got}, sent ${want}`);
+        if (got !== want) throw new EngineError('verify-failed', `put ${path} on ${prefix}: the board has sha256 ${got}, sent ${want}`);
       }
     },
     async ota(prefix, image, opts?: PutOptions) {

@@ -143,7 +143,8 @@ const checkSha = (s: string | undefined) => {
   if (s !== undefined && !isSha256Hex(s.toLowerCase())) throw new EngineError('invalid-argument', `not a SHA-256 hex digest: ${s}`);
 };
 
-export async function put(ctx: CommandContext, dev: DeviceProfile, path: string, data: Uint8Array, opts: PutParams): Promise<void> {
+/** Streams a file; resolves with the SHA-256 the device was asked to verify (or we will). */
+export async function put(ctx: CommandContext, dev: DeviceProfile, path: string, data: Uint8Array, opts: PutParams): Promise<string> {
   if (!path) throw new EngineError('invalid-argument', 'put needs a destination path');
   checkSha(opts.expectSha256);
   const chunk = Math.max(1, Math.min(opts.chunk ?? dev.maxChunk, dev.maxChunk));
@@ -152,6 +153,7 @@ export async function put(ctx: CommandContext, dev: DeviceProfile, path: string,
   // board would take the query as part of the file name, so it gets the bare path.
   const tail = dev.native ? encodePutTail({ path, sha256, size: data.length }) : path;
   await sendStream(ctx, dev, 'put', tail, data, chunk, dev.putAck, opts);
+  return sha256;
 }
 
 export async function ota(ctx: CommandContext, dev: DeviceProfile, image: Uint8Array, opts: PutParams): Promise<{ sha256: string; bytes: number }> {
@@ -181,6 +183,7 @@ export async function get(ctx: CommandContext, dev: DeviceProfile, path: string,
   let id = '';
   const s = startSession(ctx, dev.prefix, 'get', {
     ...opts,
+    sizeHint: opts.size,
     onChunk: (seq, body) => {
       received += body.length;
       meter.update(received);

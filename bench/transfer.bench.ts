@@ -1,0 +1,220 @@
+// `npm run bench`: transfer throughput against a Mosquitto on loopback, in one run.
+//  1. the ceiling: raw mqtt.js QoS 1, publisher (here) -> Mosquitto -> subscriber (own process),
+//     16 publishes awaiting PUBACK at a time, same chunk sizes;
+//  2. put and get of a 16 MB file through the engine to a `mqboard-device` process, at 1400-byte
+//     chunks and at the chunk size the device advertises;
+//  3. eval round-trip latency (REPL echo) and discovery of a simulated fleet.
+// Prints a table and writes bench/results.json (git-ignored).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import mqtt from 'mqtt';
+import { startMosquitto, mosquittoMissingReason, type Mosquitto } from '../testing/brokers';
+import { createEngine } from '../electron/src/engine';
+import type { Engine } from '../electron/src/engine/types';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repo = path.resolve(here, '..');
+const SIZE = 16 * 1024 * 1024;
+const IN_FLIGHT = 16;
+const SMALL = 1400;
+const FLEET = Number(process.env.MQB_BENCH_FLEET ?? 500);
+/** Runs per measurement; the median is reported (the machine may be shared and noisy). */
+const RUNS = Number(process.env.MQB_BENCH_RUNS ?? 3);
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+async function medianOf(run: () => Promise<number>): Promise<number> {
+  const xs: number[] = [];
+  for (let i = 0; i < RUNS; i++) xs.push(await run());
+  return median(xs);
+}
+
+interface TransferRow {
+  op: 'put' | 'get';
+  chunkBytes: number;
+  MBps: number;
+  ceilingMBps: number;
+  ratio: number;
+}
+
+const mbps = (bytes: number, ms: number) => bytes / 1e6 / (ms / 1000);
+const round = (n: number, d = 2) => Math.round(n * 10 ** d) / 10 ** d;
+
+function runTs(file: string, args: string[]): ChildProcess {
+  return spawn(process.execPath, [path.join(repo, 'bin/run-ts.mjs'), file, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+function waitLine(child: ChildProcess, pred: (line: string) => boolean): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    const onData = (d: Buffer) => {
+      buf += d.toString();
+      const lines = buf.split('\n');
+      buf = lines.pop() ?? '';
+      const hit = lines.find(pred);
+      if (hit !== undefined) {
+        child.stdout?.off('data', onData);
+        resolve(hit);
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`child exited (${code}) before the expected output`)));
+  });
+}
+
+/** Raw mqtt.js QoS 1 throughput with IN_FLIGHT publishes awaiting PUBACK. */
+async function ceiling(m: Mosquitto, chunk: number): Promise<number> {
+  const topic = `bench/ceiling/${chunk}`;
+  const count = Math.ceil(SIZE / chunk);
+  const sub = runTs(path.join(here, 'ceiling-subscriber.ts'), [m.url, topic, String(count * chunk)]);
+  await waitLine(sub, (l) => l === 'ready');
+  const pub = await mqtt.connectAsync(m.url, { protocolVersion: 4 });
+  (pub.stream as { setNoDelay?: (b: boolean) => void }).setNoDelay?.(true);
+  const payload = randomBytes(chunk);
+  const done = waitLine(sub, (l) => l.startsWith('done '));
+  const t0 = performance.now();
+  let sent = 0;
+  await new Promise<void>((resolve, reject) => {
+    let inFlight = 0;
+    const pump = () => {
+      while (inFlight < IN_FLIGHT && sent < count) {
+        inFlight++;
+        sent++;
+        pub.publish(topic, payload, { qos: 1 }, (err) => {
+          inFlight--;
+          if (err) return reject(err);
+          if (sent === count && inFlight === 0) resolve();
+          else pump();
+        });
+      }
+    };
+    pump();
+  });
+  await done;
+  const ms = performance.now() - t0;
+  await pub.endAsync();
+  return mbps(count * chunk, ms);
+}
+
+async function startDeviceProcess(m: Mosquitto, prefix: string, root: string, fleet?: number): Promise<ChildProcess> {
+  const args = ['--server', '127.0.0.1', '--port', String(m.port), '--prefix', prefix, '--root', root, '--quiet'];
+  if (fleet) args.push('--fleet', String(fleet), '--status-interval', '3600');
+  return spawn(process.execPath, [path.join(repo, 'bin/mqboard-device.mjs'), ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+function waitOnline(engine: Engine, prefix: string): Promise<void> {
+  return new Promise((resolve) => {
+    const check = () => {
+      if (engine.device(prefix)?.presence === 'online') {
+        off();
+        resolve();
+      }
+    };
+    const off = engine.on('devices', check);
+    engine.addDevice(prefix);
+    check();
+  });
+}
+
+async function stopChild(c: ChildProcess): Promise<void> {
+  if (c.exitCode !== null) return;
+  await new Promise<void>((resolve) => {
+    c.once('exit', () => resolve());
+    c.kill('SIGTERM');
+  });
+}
+
+async function main() {
+  if (mosquittoMissingReason) {
+    console.error(`bench: ${mosquittoMissingReason}`);
+    process.exit(1);
+  }
+  const m = await startMosquitto();
+  // The device's files live in RAM when possible: this measures the protocol, not the disk's
+  // fsync (the runtime syncs every committed put).
+  const tmp = mkdtempSync(path.join(existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), 'mqb-bench-'));
+  const prefix = 'bench/dev';
+  const dev = await startDeviceProcess(m, prefix, path.join(tmp, 'dev'));
+  const engine = createEngine({ timeoutMs: 60_000 });
+  const rows: TransferRow[] = [];
+  let evalStats: { n: number; medianMs: number; p99Ms: number } | undefined;
+  let discovery: { devices: number; ms: number } | undefined;
+  try {
+    await engine.connect({ url: m.url, discovery: { depths: [] } });
+    await waitOnline(engine, prefix);
+    const advertised = engine.device(prefix)?.capabilities?.maxChunk ?? SMALL;
+    const data = randomBytes(SIZE);
+    for (const chunk of [SMALL, advertised]) {
+      const ceil = await medianOf(() => ceiling(m, chunk));
+      const putMBps = await medianOf(async () => {
+        const t0 = performance.now();
+        await engine.put(prefix, '/bench.bin', data, { chunk });
+        return mbps(SIZE, performance.now() - t0);
+      });
+      const getMBps = await medianOf(async () => {
+        const t0 = performance.now();
+        const back = await engine.get(prefix, '/bench.bin', { chunk });
+        const r = mbps(SIZE, performance.now() - t0);
+        if (back.length !== SIZE || Buffer.compare(Buffer.from(back), data) !== 0) throw new Error(`get at ${chunk} returned different data`);
+        return r;
+      });
+      rows.push({ op: 'put', chunkBytes: chunk, MBps: round(putMBps), ceilingMBps: round(ceil), ratio: round(putMBps / ceil, 3) });
+      rows.push({ op: 'get', chunkBytes: chunk, MBps: round(getMBps), ceilingMBps: round(ceil), ratio: round(getMBps / ceil, 3) });
+    }
+
+    // REPL echo: eval round trips, one at a time.
+    const times: number[] = [];
+    for (let i = 0; i < 300; i++) {
+      const t0 = performance.now();
+      await engine.eval(prefix, '1');
+      times.push(performance.now() - t0);
+    }
+    times.sort((a, b) => a - b);
+    evalStats = { n: times.length, medianMs: round(times[Math.floor(times.length / 2)]!, 3), p99Ms: round(times[Math.floor(times.length * 0.99)]!, 3) };
+  } finally {
+    await engine.disconnect();
+    await stopChild(dev);
+  }
+
+  // Discovery at scale: a fleet publishes retained statuses; a fresh engine finds them all.
+  if (FLEET > 0) {
+    const fleet = await startDeviceProcess(m, 'bench/fleet', path.join(tmp, 'fleet'), FLEET);
+    const probe = createEngine();
+    try {
+      await probe.connect({ url: m.url, discovery: { patterns: ['bench/fleet/+/mqb/status'] } });
+      await new Promise<void>((resolve) => {
+        const check = () => probe.devices().filter((d) => d.presence === 'online').length >= FLEET && resolve();
+        probe.on('devices', check);
+        check();
+      });
+      await probe.disconnect();
+      const fresh = createEngine();
+      const t0 = performance.now();
+      await fresh.connect({ url: m.url, discovery: { patterns: ['bench/fleet/+/mqb/status'] } });
+      await fresh.settle();
+      const found = fresh.devices().filter((d) => d.presence === 'online').length;
+      discovery = { devices: found, ms: round(performance.now() - t0, 1) };
+      await fresh.disconnect();
+    } finally {
+      await stopChild(fleet);
+    }
+  }
+  await m.stop();
+  rmSync(tmp, { recursive: true, force: true });
+
+  console.log(`\nTransfers of 16 MiB through Mosquitto on loopback, median of ${RUNS} (ceiling: raw mqtt.js QoS 1, 16 in flight)\n`);
+  console.log('op   chunk    MB/s  ceiling MB/s  ratio');
+  for (const r of rows) {
+    console.log(`${r.op.padEnd(4)} ${String(r.chunkBytes).padStart(6)} ${r.MBps.toFixed(1).padStart(7)} ${r.ceilingMBps.toFixed(1).padStart(13)} ${(r.ratio * 100).toFixed(0).padStart(5)}%`);
+  }
+  if (evalStats) console.log(`\neval round trip (REPL echo), ${evalStats.n} runs: median ${evalStats.medianMs} ms, p99 ${evalStats.p99Ms} ms`);
+  if (discovery) console.log(`discovery: ${discovery.devices} devices' retained statuses read in ${discovery.ms} ms (connect to settled)`);
+  writeFileSync(path.join(here, 'results.json'), JSON.stringify({ date: new Date().toISOString(), fileBytes: SIZE, transfers: rows, eval: evalStats, discovery }, null, 2) + '\n');
+  console.log('\nwrote bench/results.json');
+}
+
+await main();
+process.exit(0);
