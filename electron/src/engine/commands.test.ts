@@ -138,7 +138,7 @@ describe('file commands', () => {
 describe('ota', () => {
   it('accepts an image and reports its hash', async () => {
     // Our runtime takes app bundles (a tar with a manifest); the payload makes it ~300 kB.
-    const image = await createBundle({ name: 'app', version: '2.0.0' }, { 'main.js': 'export {}\n', 'blob.bin': randomBytes(300_000) });
+    const image = await createBundle({ name: 'app', version: '2.0.0', modules: [] }, { 'main.js': 'export {}\n', 'blob.bin': randomBytes(300_000) });
     expect(await engine.ota(P, image)).toEqual({ sha256: sha256(image), bytes: image.length });
   });
 
