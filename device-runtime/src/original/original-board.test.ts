@@ -69,10 +69,11 @@ describe.each(brokers)('original board via %s', (_name, startBroker) => {
   });
 
   it('executes statements and returns printed output, state persists', async () => {
-    expect((await cli.perform('eval', 'x = 7\nprint(x * 6)')).text).toBe('42\n');
+    // The esp32 port cooks stdout before dupterm captures it: lines end in \r\n.
+    expect((await cli.perform('eval', 'x = 7\nprint(x * 6)')).text).toBe('42\r\n');
     expect((await cli.perform('eval', 'x')).text).toBe('7');
     // The README's example, answered as a MicroPython board would.
-    expect((await cli.perform('eval', 'import sys; print(sys.implementation)')).text).toBe("(name='micropython', version=(1, 12, 0), mpy=10757)\n");
+    expect((await cli.perform('eval', 'import sys; print(sys.implementation)')).text).toBe("(name='micropython', version=(1, 12, 0), mpy=10757)\r\n");
   });
 
   it('sends exceptions as traceback text on reply/err, ValueErrors as protocol errors', async () => {
@@ -93,15 +94,15 @@ describe.each(brokers)('original board via %s', (_name, startBroker) => {
     ].join('\n');
     const r = await cli.perform('eval', src);
     const want = sha256(fs.readFileSync(path.join(root, 'lib', 'a.py')));
-    expect(r.text).toContain(`a.py 0x8000 11 ${want}\n`);
+    expect(r.text).toContain(`a.py 0x8000 11 ${want}\r\n`);
     expect(r.text).toContain("'lib'");
     // The original CLI's ls snippet, verbatim in spirit: sizes from 4-tuples, '/' for dirs.
     const ls = await cli.perform('eval', "import uos\nfor f in uos.ilistdir('/'):\n print('{:12} {}{}'.format(f[3]if len(f)>3 else 0,f[0],'/'if f[1]&0x4000 else ''))");
-    expect(ls.text).toMatch(/\s+7 boot\.py\n/);
-    expect(ls.text).toMatch(/\s+0 lib\/\n/);
+    expect(ls.text).toMatch(/\s+7 boot\.py\r\n/);
+    expect(ls.text).toMatch(/\s+0 lib\/\r\n/);
     // Code on the board's filesystem imports along sys.path ('', /lib, /src).
     fs.writeFileSync(path.join(root, 'lib', 'greet.py'), 'def hi():\n    return "hi"\n');
-    expect((await cli.perform('eval', 'import greet\nprint(greet.hi())')).text).toBe('hi\n');
+    expect((await cli.perform('eval', 'import greet\nprint(greet.hi())')).text).toBe('hi\r\n');
     // No sha1, like builds without SSL.
     expect(await errorOf(cli.perform('eval', 'import uhashlib\nuhashlib.sha1()'))).toContain("no attribute 'sha1'");
   });
@@ -221,6 +222,30 @@ describe('original board resets', () => {
       await board.stop();
       await cli.end();
       await broker.close();
+      fs.rmSync(root, { recursive: true, force: true });
+      fs.rmSync(`${root}.ota`, { recursive: true, force: true });
+    }
+  });
+
+  it.skipIf(!!mosquittoMissingReason)('loses its subscription when the broker restarts and recovers through its watchdog', async () => {
+    const m = await startMosquitto();
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'mqb-orig-'));
+    const prefix = `test/brk-${randomBytes(3).toString('hex')}`;
+    const cli = await TestCli.connect(m.url, prefix);
+    await cli.subscribe(`${prefix}/log`);
+    const board = await startOriginalBoard({ url: m.url, prefix, root, watchdogIntervalMs: 250, rebootDelayMs: 50 });
+    try {
+      await cli.waitFor((x) => x.payload.toString().includes('Subscribed to'), 'boot');
+      // No persistence: the board's clean=0 session is gone and the original never resubscribes,
+      // so its feeds go nowhere until the hardware WDT resets it and it connects clean again.
+      await m.restart();
+      await cli.waitFor((x) => x.payload.toString().includes('Reset cause: WDT_RESET'), 'watchdog reset after broker restart', 15_000);
+      await cli.waitFor((x) => x.payload.toString().includes('Subscribed to') && cli.seen.indexOf(x) > cli.seen.findIndex((y) => y.payload.toString().includes('WDT_RESET')), 'resubscribed');
+      expect((await cli.perform('eval', '6*7')).text).toBe('42');
+    } finally {
+      await board.stop();
+      await cli.end();
+      await m.stop();
       fs.rmSync(root, { recursive: true, force: true });
       fs.rmSync(`${root}.ota`, { recursive: true, force: true });
     }

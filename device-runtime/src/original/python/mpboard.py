@@ -578,12 +578,17 @@ def _mp_traceback(e):
 
 
 class _Capture(io.TextIOBase):
-    # A bounded capture like the original's BytesIO(BUFLEN) behind os.dupterm.
+    # A bounded capture like the original's BytesIO(BUFLEN) behind os.dupterm. On the esp32 port
+    # stdout is "cooked" before it reaches dupterm (mp_hal_stdout_tx_strn_cooked): every "\n"
+    # arrives as "\r\n", so hosts parsing eval output must strip the "\r".
     def __init__(self):
         self.buf = bytearray()
 
     def write(self, s):
-        b = s.encode("utf-8") if isinstance(s, str) else bytes(s)
+        if isinstance(s, str):
+            b = s.replace("\n", "\r\n").encode("utf-8")
+        else:
+            b = bytes(s).replace(b"\n", b"\r\n")
         room = OUT_LIMIT - len(self.buf)
         if room > 0:
             self.buf += b[:room]
