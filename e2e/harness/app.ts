@@ -44,7 +44,9 @@ export async function launchApp(o: AppOptions = {}): Promise<RunningApp> {
   if (shell.kind === 'electron') {
     const app: ElectronApplication = await _electron.launch({
       executablePath: shell.binary,
-      args: [repo],
+      // Chromium refuses to start its OS sandbox as root (containers); the renderer stays
+      // sandboxed by webPreferences either way.
+      args: [...(process.getuid?.() === 0 ? ['--no-sandbox'] : []), repo],
       cwd: repo,
       env: { ...process.env, MQBOARD_SETTINGS_DIR: settingsDir } as Record<string, string>,
       colorScheme: o.colorScheme ?? 'light',

@@ -48,3 +48,18 @@ describe('device view', () => {
     expect(select({ ...base, devices: grown })).not.toBe(first);
   });
 });
+
+describe('device view at 10,000 devices', () => {
+  it('re-sorts names only when membership changes and keeps the order after updates', () => {
+    const big = new Map<string, DeviceState>();
+    for (let i = 0; i < 10_000; i++) big.set(`s${i % 7}/d${(i * 7919) % 10_000}`, dev(`s${i % 7}/d${(i * 7919) % 10_000}`, { lastSeen: i }));
+    const select = rowsSelector();
+    const first = select({ ...base, devices: big });
+    expect(first).toHaveLength(10_000);
+    expect(first[0]).toEqual({ kind: 'device', prefix: 's0/d0' });
+    const updated = new Map(big).set('s0/d0', dev('s0/d0', { lastSeen: 1e9 }));
+    expect(select({ ...base, devices: updated })).toBe(first);
+    const bySeen = select({ ...base, devices: updated, sort: 'lastSeen' });
+    expect(bySeen[0]).toEqual({ kind: 'device', prefix: 's0/d0' });
+  });
+});

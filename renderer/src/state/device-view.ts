@@ -42,17 +42,26 @@ export const groupOf = (prefix: string) => prefix.split('/')[0] ?? prefix;
 
 const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' });
 
-function compare(sort: SortKey): (a: DeviceState, b: DeviceState) => number {
-  const byName = (a: DeviceState, b: DeviceState) => collator.compare(a.prefix, b.prefix);
+/** Prefixes in natural name order, with each one's rank (the tie-break of every other sort). */
+interface NameOrder {
+  prefixes: string[];
+  rank: Map<string, number>;
+}
+
+function nameOrder(devices: ReadonlyMap<string, DeviceState>): NameOrder {
+  const prefixes = [...devices.keys()].sort(collator.compare);
+  return { prefixes, rank: new Map(prefixes.map((p, i) => [p, i])) };
+}
+
+function compare(sort: Exclude<SortKey, 'name'>, rank: Map<string, number>): (a: DeviceState, b: DeviceState) => number {
+  const byName = (a: DeviceState, b: DeviceState) => rank.get(a.prefix)! - rank.get(b.prefix)!;
   const desc = (f: (d: DeviceState) => number | undefined) => (a: DeviceState, b: DeviceState) =>
     (f(b) ?? -1) - (f(a) ?? -1) || byName(a, b);
   switch (sort) {
-    case 'name':
-      return byName;
     case 'status': {
       // Problems first: offline, then safe mode, then crashed, then healthy.
-      const rank = (d: DeviceState) => (d.presence !== 'online' ? 0 : d.mode === 'safe' ? 1 : (d.crashCount ?? 0) > 0 ? 2 : 3);
-      return (a, b) => rank(a) - rank(b) || byName(a, b);
+      const level = (d: DeviceState) => (d.presence !== 'online' ? 0 : d.mode === 'safe' ? 1 : (d.crashCount ?? 0) > 0 ? 2 : 3);
+      return (a, b) => level(a) - level(b) || byName(a, b);
     }
     case 'lastSeen':
       return desc((d) => d.lastSeen);
@@ -63,10 +72,15 @@ function compare(sort: SortKey): (a: DeviceState, b: DeviceState) => number {
   }
 }
 
-export function computeRows(v: ViewInput): Row[] {
+export function computeRows(v: ViewInput, order: NameOrder = nameOrder(v.devices)): Row[] {
   const list: DeviceState[] = [];
-  for (const d of v.devices.values()) if (matchesFilter(d, v.filter) && matchesSearch(d, v.search)) list.push(d);
-  list.sort(compare(v.sort));
+  for (const p of order.prefixes) {
+    const d = v.devices.get(p);
+    if (d && matchesFilter(d, v.filter) && matchesSearch(d, v.search)) list.push(d);
+  }
+  // Name order is the walk order already; other sorts compare numbers and break ties by rank,
+  // so no string comparison runs per update (a collator sort of 10,000 names costs ~30 ms).
+  if (v.sort !== 'name') list.sort(compare(v.sort, order.rank));
   if (!v.groupByPrefix) return list.map((d) => ({ kind: 'device', prefix: d.prefix }));
   const groups = new Map<string, DeviceState[]>();
   for (const d of list) {
@@ -87,10 +101,14 @@ export function computeRows(v: ViewInput): Row[] {
 const sameRow = (a: Row, b: Row) =>
   a.kind === 'device' ? b.kind === 'device' && a.prefix === b.prefix : b.kind === 'group' && a.group === b.group && a.count === b.count;
 
-/** A selector-friendly memo: returns the previous array when the visible order is unchanged. */
+/**
+ * A selector-friendly memo: returns the previous array when the visible order is unchanged,
+ * and re-sorts names only when devices join or leave, not on every status update.
+ */
 export function rowsSelector(): (v: ViewInput) => Row[] {
   let lastInput: ViewInput | undefined;
   let lastRows: Row[] = [];
+  let order: NameOrder = { prefixes: [], rank: new Map() };
   return (v) => {
     if (
       lastInput &&
@@ -102,8 +120,12 @@ export function rowsSelector(): (v: ViewInput) => Row[] {
     ) {
       return lastRows;
     }
+    if (v.devices !== lastInput?.devices) {
+      const sameMembers = order.prefixes.length === v.devices.size && order.prefixes.every((p) => v.devices.has(p));
+      if (!sameMembers) order = nameOrder(v.devices);
+    }
     lastInput = v;
-    const rows = computeRows(v);
+    const rows = computeRows(v, order);
     if (rows.length === lastRows.length && rows.every((r, i) => sameRow(r, lastRows[i]!))) return lastRows;
     lastRows = rows;
     return rows;

@@ -1,6 +1,7 @@
 // The window: top bar (broker and connection), the demo banner, then the fleet list on the left
 // and the device workspace on the right.
 import { useEffect } from 'react';
+import { ConnectionBanner } from './ConnectionBanner';
 import { DemoBanner } from './DemoBanner';
 import { DeviceList } from './DeviceList';
 import { Dialogs } from './Dialogs';
@@ -36,7 +37,10 @@ export function App() {
           <strong>Disconnected from the MQBoard host.</strong> {hostLost}. Restart <code>npm run web</code> and open the new address.
         </div>
       ) : (
-        <DemoBanner />
+        <>
+          <ConnectionBanner />
+          <DemoBanner />
+        </>
       )}
       <main className="main">
         <section className="fleet" aria-label="Devices">

@@ -56,6 +56,41 @@ function AddDeviceDialog() {
         </label>
         {error ? <p className="form-error">{error}</p> : null}
       </form>
+      <Simulate onDone={close} />
     </Modal>
+  );
+}
+
+/** Starts simulated devices from the bundled device runtime on the broker in use. */
+function Simulate({ onDone }: { onDone: () => void }) {
+  const store = useAppStore();
+  const bridge = useBridge();
+  const [count, setCount] = useState('5');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const start = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      const { prefixes } = await bridge.call('startSimulator', { prefix: `sim/${Date.now().toString(36)}`, count: Number(count) });
+      store.getState().toast('success', `Started ${prefixes.length} simulated device${prefixes.length === 1 ? '' : 's'}`);
+      onDone();
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <div className="simulate">
+      <span className="field-label">Or start simulated devices on this broker</span>
+      <div className="simulate-row">
+        <input type="number" min={1} max={1000} value={count} onChange={(e) => setCount(e.target.value)} data-testid="simulate-count" />
+        <button className="btn" disabled={busy || !(Number(count) >= 1)} onClick={() => void start()} data-testid="simulate-start">
+          {busy ? 'Starting…' : 'Start simulated devices'}
+        </button>
+      </div>
+      {error ? <p className="form-error">{error}</p> : null}
+    </div>
   );
 }

@@ -48,7 +48,6 @@ function ConnectionPill({ state }: { state: ConnectionState | null }) {
       <span className="dot" />
       {words[state.phase]}
       {retry}
-      {state.error && state.phase !== 'connected' ? <span className="pill-detail"> · {state.error.message}</span> : null}
     </span>
   );
 }
