@@ -5,6 +5,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort, mosquittoMissingReason, startEmbeddedBroker, startMosquitto, type Mosquitto } from '../../../testing/brokers';
+import { startDevice } from '../../../device-runtime/src';
 import { createEngine } from './engine';
 import { EngineError } from './errors';
 import { tempDir } from './test-support';
@@ -50,6 +51,24 @@ describe('connection errors', () => {
 
   it('refuses a URL scheme it cannot speak', async () => {
     expect((await connectError({ url: 'http://127.0.0.1:1' })).code).toBe('invalid-argument');
+  });
+});
+
+describe('transports', () => {
+  it('speaks MQTT over WebSocket (ws://) as well as TCP', async () => {
+    const b = await startEmbeddedBroker({ wsPort: 0 });
+    const root = tempDir('ws');
+    const dev = await startDevice({ url: b.url, prefix: 'ws/dev', root: root.dir });
+    const engine = createEngine();
+    try {
+      await engine.connect({ url: `ws://127.0.0.1:${b.wsPort}`, discovery: { depths: [] } });
+      expect(await engine.eval('ws/dev', '2 ** 10')).toBe('1024');
+    } finally {
+      await engine.disconnect();
+      await dev.stop();
+      await b.close();
+      root.remove();
+    }
   });
 });
 

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDevice, type DeviceHandle } from '../../../device-runtime/src';
 import { mosquittoMissingReason, startMosquitto, type Mosquitto } from '../../../testing/brokers';
+import { startProxy, type CuttableProxy } from '../../../device-runtime/src/test-support/proxy';
 import { connectedEngine, sha256, tempDir } from './test-support';
 import type { Engine } from './types';
 
@@ -49,3 +50,44 @@ describe.skipIf(mosquittoMissingReason)('our runtime through Mosquitto', () => {
 });
 
 if (mosquittoMissingReason) console.warn(mosquittoMissingReason);
+
+describe.skipIf(mosquittoMissingReason)('a device that loses its connection in the middle of a transfer', () => {
+  let m: Mosquitto;
+  let proxy: CuttableProxy;
+  let device: DeviceHandle;
+  let engine: Engine;
+  const root = tempDir('drop');
+
+  beforeAll(async () => {
+    m = await startMosquitto();
+    proxy = await startProxy(m.port);
+    // The device reaches the broker through a proxy the test can cut; the host connects directly.
+    device = await startDevice({ url: proxy.url, prefix: 'flaky/dev', root: root.dir, reconnectPeriodMs: 50 });
+    engine = await connectedEngine(m.url, { depths: [] });
+  });
+  afterAll(async () => {
+    await engine?.disconnect();
+    await device?.stop();
+    await proxy?.close();
+    await m?.stop();
+    root.remove();
+  });
+
+  it('completes a put and a get when the device drops and resumes its session midway', async () => {
+    const data = randomBytes(1_500_000);
+    let cut = false;
+    const dropOnce = (done: number) => {
+      if (!cut && done > data.length / 3) {
+        cut = true;
+        proxy.cut();
+        proxy.restore();
+      }
+    };
+    await engine.put('flaky/dev', '/f.bin', data, { chunk: 1400, onProgress: (p) => dropOnce(p.bytesDone) });
+    expect(cut).toBe(true);
+    cut = false;
+    const back = await engine.get('flaky/dev', '/f.bin', { chunk: 1400, onProgress: (p) => dropOnce(p.bytesDone) });
+    expect(cut).toBe(true);
+    expect(sha256(back)).toBe(sha256(data));
+  });
+});
