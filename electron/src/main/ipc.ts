@@ -29,8 +29,10 @@ export function serveIpc(bridge: BridgeHost, isAppUrl: (url: string) => boolean)
   };
 
   const trusted = (e: IpcMainEvent | IpcMainInvokeEvent): boolean => {
+    // Only our page's top frame may call: not an iframe, not a page it was navigated to.
     const frame = e.senderFrame;
-    return frame !== null && frame === e.sender.mainFrame && isAppUrl(frame.url);
+    const main = e.sender.mainFrame;
+    return frame !== null && frame.processId === main.processId && frame.routingId === main.routingId && isAppUrl(frame.url);
   };
 
   for (const op of OPERATION_NAMES) {
