@@ -109,4 +109,25 @@ describe('MQRepl dispatch', () => {
     expect(sent.map((s) => (s.topic.includes('/out/') ? Buffer.from(s.raw.subarray(2)).toString() : s.text))).toEqual(['SEQ 0', 'SEQ 0', 'MQRepl protocol error ota: message missing']);
     expect(logs).toContain('W mqrepl: Duplicate OTA message seq=5');
   });
+
+  it('bounds captured output at 2800 bytes and reports file errors as OSError tracebacks', async () => {
+    sent = [];
+    logs = [];
+    const r = newRepl();
+    await r.onMessage(`${P}/mqb/cmd/eval/e0`, frame(0, true, 'print(1)'), false);
+    await r.onMessage(`${P}/mqb/cmd/eval/e1`, frame(0, true, "s = 'x' * 5000\nprint(s)"), false);
+    await r.onMessage(`${P}/mqb/cmd/get/e2//nope.txt`, frame(0, true, ''), false);
+    await r.onMessage(`${P}/mqb/cmd/put/e3//no/dir/f.txt`, frame(0, true, 'x'), false);
+    await r.onMessage(`${P}/mqb/cmd/get/e4//lib`, frame(0, true, ''), false);
+    await settle();
+    // A lone print(...) is an expression: the original replies its repr, the text goes to the UART.
+    expect(Buffer.from(sent.shift()!.raw.subarray(2)).toString()).toBe('None');
+    expect(sent[0]!.raw.length).toBe(2 + 2800);
+    expect(sent.slice(1).map((s) => [s.topic.split('/').at(-1), s.text.split('\n').at(-2)])).toEqual([
+      ['e2', 'OSError: [Errno 2] ENOENT'],
+      ['e3', 'OSError: [Errno 2] ENOENT'],
+      ['e4', 'OSError: [Errno 21] EISDIR'],
+    ]);
+    expect(logs).toContain('W mqrepl: Exception in get: [Errno 2] ENOENT');
+  });
 });
