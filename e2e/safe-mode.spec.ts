@@ -19,6 +19,8 @@ test('reset into safe mode shows the badge, and back to normal', async ({ mqb })
   await expect(row).toHaveAttribute('data-presence', 'online');
   await expect(row.getByTestId('badge-safe')).toBeVisible();
   await expect(page.getByTestId('detail-badge-safe')).toBeVisible();
+  // The reboot is logged on P/log and shows in the details' recent log.
+  await expect(page.getByTestId('recent-log').getByTestId('log-line').first()).toBeVisible();
   await mqb.screenshot(page, 'safe-mode-light');
 
   await page.getByTestId('reset-normal').click();

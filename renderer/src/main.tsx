@@ -6,9 +6,10 @@ import { createBridgeClient } from './bridge/client';
 import { startFeed } from './bridge/feed';
 import { ipcTransport, type Transport } from './bridge/transport';
 import { wsTransport } from './bridge/ws-transport';
+import { createLogRing } from './state/log-ring';
 import { createAppStore } from './state/store';
 import { App } from './ui/App';
-import { BridgeContext, StoreContext } from './ui/context';
+import { BridgeContext, LogContext, StoreContext } from './ui/context';
 import './styles.css';
 
 function pickTransport(): Transport | string {
@@ -25,12 +26,15 @@ if (typeof transport === 'string') {
 } else {
   const store = createAppStore();
   const bridge = createBridgeClient(transport);
-  startFeed(bridge, store).catch((e: unknown) => store.setState({ hostLost: e instanceof Error ? e.message : String(e) }));
+  const logs = createLogRing();
+  startFeed(bridge, store, logs).catch((e: unknown) => store.setState({ hostLost: e instanceof Error ? e.message : String(e) }));
   root.render(
     <StrictMode>
       <StoreContext.Provider value={store}>
         <BridgeContext.Provider value={bridge}>
-          <App />
+          <LogContext.Provider value={logs}>
+            <App />
+          </LogContext.Provider>
         </BridgeContext.Provider>
       </StoreContext.Provider>
     </StrictMode>,

@@ -40,7 +40,7 @@ const ORIGINAL_PREFIX = 'lab/original-board';
 /** The flaky device's cycle: online this long, then gone this long. */
 const FLAKY_UP_MS = 40_000;
 const FLAKY_DOWN_MS = 12_000;
-const LOG_EVERY_MS = 1_500;
+const LOG_EVERY_MS = 700;
 
 export async function startDemo(): Promise<Demo> {
   const broker = await startEmbeddedBroker({ port: 0 });

@@ -2,13 +2,14 @@
 // loads the first snapshot, and applies every batch in a single store update per stream. No
 // component talks to the event stream directly.
 import type { EventBatch, StreamName } from '../../../protocol/src';
+import type { LogRing } from '../state/log-ring';
 import type { AppStore } from '../state/store';
 import type { BridgeClient } from './client';
 
-/** The list's streams; logs are left to the views that show them (issue 5). */
-const STREAMS: StreamName[] = ['app', 'profiles', 'connection', 'devices', 'crashes'];
+/** Everything the window shows; logs go to the ring of recent lines, not into the store. */
+const STREAMS: StreamName[] = ['app', 'profiles', 'connection', 'devices', 'crashes', 'logs'];
 
-export async function startFeed(bridge: BridgeClient, store: AppStore): Promise<void> {
+export async function startFeed(bridge: BridgeClient, store: AppStore, logs: LogRing): Promise<void> {
   let ready = false;
   const early: EventBatch[] = [];
   const apply = (batch: EventBatch) => {
@@ -31,6 +32,7 @@ export async function startFeed(bridge: BridgeClient, store: AppStore): Promise<
           s.setCrashes(e.prefix, e.records);
           break;
         case 'logs':
+          logs.push(e.entries);
           break;
       }
     }

@@ -3,7 +3,7 @@
 import { useEffect, useState } from 'react';
 import type { CrashRecord, DeviceState } from '../../../protocol/src';
 import { BridgeCallError } from '../bridge/client';
-import { useApp, useAppStore, useBridge } from '../ui/context';
+import { useApp, useAppStore, useBridge, useDeviceLog } from '../ui/context';
 import { ConfirmDialog } from '../ui/ConfirmDialog';
 import { ago, bytes, clock, duration, forHowLong } from '../ui/format';
 import { Icon } from '../ui/icons';
@@ -148,6 +148,8 @@ export function DetailsTab({ prefix }: { prefix: string }) {
         </Card>
       </div>
 
+      <RecentLog prefix={prefix} />
+
       <section className="crashes" data-testid="crash-records">
         <h3>
           Crash records <span className="count">{crashes?.length ?? d.crashCount ?? 0}</span>
@@ -243,5 +245,29 @@ function Crash({ c }: { c: CrashRecord }) {
         </>
       ) : null}
     </details>
+  );
+}
+
+/** The last lines the device logged since the window opened, coloured by level as on `P/log`. */
+function RecentLog({ prefix }: { prefix: string }) {
+  const lines = useDeviceLog(prefix);
+  const shown = lines.slice(-12);
+  return (
+    <section className="recent-log" data-testid="recent-log">
+      <h3>
+        Recent log <span className="count">{lines.length}</span>
+      </h3>
+      {shown.length === 0 ? (
+        <p className="muted">No log lines since the window opened.</p>
+      ) : (
+        <pre className="code log">
+          {shown.map((e, i) => (
+            <div key={`${e.received}-${i}`} className={`log-line level-${e.line.level}`} data-testid="log-line">
+              <span className="log-time">{e.line.time}</span> <span className="log-level">{e.line.level}</span> <span className="log-name">{e.line.name}</span>: {e.line.text}
+            </div>
+          ))}
+        </pre>
+      )}
+    </section>
   );
 }
