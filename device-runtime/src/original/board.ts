@@ -78,7 +78,14 @@ class Board implements BoardHost {
     if (!safemode) this.rtc = 'cleared';
     const life = new Life(this, this.opts, { cause, safemode, clientId: this.clientId, interval: this.interval, allok: this.allok });
     this.life = life;
-    await life.start(this.partitions);
+    try {
+      await life.start(this.partitions);
+    } catch (e) {
+      // e.g. python3 missing: do not leave a half-booted board with live timers behind
+      life.teardown(true);
+      if (this.life === life) this.life = undefined;
+      throw e;
+    }
   }
 
   /** Called by a Life when the board resets itself; boots again after a moment. */
