@@ -67,7 +67,7 @@ interface Boot {
 const CLOSE_TIMEOUT_MS = 3000;
 
 export async function startDevice(opts: DeviceOptions): Promise<DeviceHandle> {
-  const log = createDeviceLog({ ...(opts.echo ? { echo: opts.echo } : {}) });
+  const log = opts.log ?? createDeviceLog({ ...(opts.echo ? { echo: opts.echo } : {}) });
   let boots = 0;
   const bootWaiters: Array<{ n: number; resolve: () => void }> = [];
   let stopped = false;
@@ -360,6 +360,7 @@ async function bootSession(b: Boot): Promise<Session> {
     onMessage: (h) => void hooks.messageHandlers.push(h),
     onInit: (f) => void hooks.initHooks.push(f),
     onConnect: (f) => void hooks.connectHooks.push(f),
+    onStop: (f) => void hooks.stopHooks.push(f),
     log: deviceLog.logger(name.slice(0, 8)),
   });
 
@@ -381,6 +382,10 @@ async function bootSession(b: Boot): Promise<Session> {
       }
     })();
 
+  // Init hooks run once both the first connection is up and every module has had its start()
+  // (modules start while the client connects, so either may come first).
+  let modulesStarted!: () => void;
+  const modulesReady = new Promise<void>((r) => (modulesStarted = r));
   let lastError = '';
   let everConnected = false;
   const connected = new Promise<void>((resolve) => {
@@ -396,7 +401,9 @@ async function bootSession(b: Boot): Promise<Session> {
         deviceLog.attach((line) => publish(client, logTopic(opts.prefix), line));
         if (!everConnected) {
           log.info(`connected to ${redactUrl(opts.url)} as ${opts.prefix} (${mode} mode, boot: ${bootReason})`);
-          void runHooks('init', hooks.initHooks).then(() => runHooks('connect', hooks.connectHooks.map((f) => () => f(true))));
+          void modulesReady
+            .then(() => runHooks('init', hooks.initHooks))
+            .then(() => runHooks('connect', hooks.connectHooks.map((f) => () => f(true))));
         } else {
           log.info('reconnected');
           void runHooks('connect', hooks.connectHooks.map((f) => () => f(true)));
@@ -429,6 +436,7 @@ async function bootSession(b: Boot): Promise<Session> {
     clearInterval(feedTimer);
     hw.stop();
     void uploads.abortAll();
+    void runHooks('stop', hooks.stopHooks);
   };
 
   session = {
@@ -474,6 +482,7 @@ async function bootSession(b: Boot): Promise<Session> {
     const r = await startModules(names, dirs, (n) => config[n], moduleApi, deviceLog.logger('launcher'), b.generation);
     moduleFailures.push(...r.failed);
   }
+  modulesStarted();
   if (moduleFailures.length) {
     await crashes.add({
       bootCount: decision.bootCount,

@@ -85,14 +85,17 @@ export function createDeviceLog(opts: LogOptions = {}): DeviceLog {
     settle();
   };
 
-  const write = (level: Level, name: string, msg: string) => {
-    if (RANK[level] > minRank) return;
+  const format = (level: Level, name: string, msg: string) => {
     const bytes = encodeLogLine({ level, time: formatDeviceTime(0, Date.now()), name, text: msg });
     const line = text(bytes);
     recent.push(line);
     if (recent.length > recentMax) recent.shift();
     opts.echo?.(line);
-    buffer.push({ level, bytes });
+    return bytes;
+  };
+  const write = (level: Level, name: string, msg: string) => {
+    if (RANK[level] > minRank) return;
+    buffer.push({ level, bytes: format(level, name, msg) });
     pump();
   };
 
@@ -107,8 +110,9 @@ export function createDeviceLog(opts: LogOptions = {}): DeviceLog {
     attach(s) {
       sink = s;
       buffer.setBudget(runBudget);
+      // Said first, before the lines that survived, so a reader knows there is a gap.
       const lost = buffer.takeDropped();
-      if (lost > 0) write('W', 'log', `${lost} log line(s) dropped while offline`);
+      if (lost > 0) buffer.unshift({ level: 'W', bytes: format('W', 'log', `${lost} log line(s) dropped while offline`) });
       pump();
     },
     detach() {

@@ -23,6 +23,11 @@ export interface ModuleMqtt {
   onInit(fn: () => unknown): void;
   /** Called on every connect (true) and disconnect (false). */
   onConnect(fn: (connected: boolean) => unknown): void;
+  /**
+   * Called when this boot ends. A board needs no such hook (a reset ends everything); an
+   * in-process device does, or the module's timers would outlive the boot.
+   */
+  onStop(fn: () => unknown): void;
   log: Logger;
 }
 
@@ -30,6 +35,7 @@ export interface ModuleHooks {
   messageHandlers: MessageHandler[];
   initHooks: Array<() => unknown>;
   connectHooks: Array<(connected: boolean) => unknown>;
+  stopHooks: Array<() => unknown>;
 }
 
 export interface ModuleFailure {
@@ -38,7 +44,7 @@ export interface ModuleFailure {
   stack?: string;
 }
 
-export const newHooks = (): ModuleHooks => ({ messageHandlers: [], initHooks: [], connectHooks: [] });
+export const newHooks = (): ModuleHooks => ({ messageHandlers: [], initHooks: [], connectHooks: [], stopHooks: [] });
 
 /** Finds `<name>.mjs` or `<name>.js` in the search directories, first match wins. */
 export function findModule(name: string, dirs: string[]): string | undefined {

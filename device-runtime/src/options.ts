@@ -2,6 +2,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import type { Mode, ResetMode } from '../../protocol/src';
+import type { DeviceLog } from './log';
 import type { HardwareWatchdog } from './watchdog';
 
 export interface DeviceOptions {
@@ -51,6 +52,8 @@ export interface DeviceOptions {
   coldStart?: boolean;
   /** What resets the runtime when the watchdog is not fed; default an in-process timer. */
   hardwareWatchdog?: HardwareWatchdog;
+  /** Use this log (e.g. one the caller already routes console output into). */
+  log?: DeviceLog;
   /** Delay before rebooting after application modules failed to start. Default 3 s. */
   moduleRetryMs?: number;
 }

@@ -1,0 +1,195 @@
+// The supervisor: runs the runtime as a child process and treats its death like a board reset
+// (issue 3, "Boot, modules and modes"). It is the "hardware" around the runtime: the watchdog
+// that resets it when no feed comes back through the broker, the detector of a blocked event
+// loop (missed heartbeats), and the keeper of crash records for deaths the runtime could not
+// record itself. Its own start is a power-on: RTC memory is cleared.
+import { fork, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { CrashReason, Mode } from '../../protocol/src';
+import { crashLog } from './crash-log';
+import { FromChild, type ChildOptions, type ToChild } from './ipc';
+import { openJail } from './jail';
+import type { DeviceOptions } from './options';
+import { rtcMemory } from './rtc';
+
+export interface SupervisorOptions extends Omit<DeviceOptions, 'echo' | 'onReset' | 'hardwareWatchdog' | 'coldStart' | 'waitConnected' | 'log'> {
+  /** Child heartbeat period. Default 500 ms. */
+  heartbeatMs?: number;
+  /** No heartbeat for this long means the event loop is blocked: reset. Default 10 s. */
+  blockedMs?: number;
+  /** Log lines of the runtime, e.g. to stderr. */
+  echo?: (line: string) => void;
+  /** Lines kept for crash records. Default 50. */
+  crashLogLines?: number;
+}
+
+export interface SupervisedDevice {
+  prefix: string;
+  root: string;
+  /** The runtime child's pid, while one runs. */
+  pid(): number | undefined;
+  /** Resolves when the runtime has booted `n` times in total (first boot: 1). */
+  booted(n: number): Promise<{ mode: Mode; bootCount: number }>;
+  /** Clean stop of the runtime (offline status `shutdown`), then no restart. */
+  stop(): Promise<void>;
+  /** Power cut: SIGKILL, no restart; the broker publishes the Last Will. */
+  kill(): Promise<void>;
+}
+
+const CHILD = fileURLToPath(new URL('./child.ts', import.meta.url));
+const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+
+export async function startSupervisedDevice(opts: SupervisorOptions): Promise<SupervisedDevice> {
+  const root = path.resolve(opts.root);
+  const jail = await openJail(root);
+  const rtc = rtcMemory(jail.privateDir);
+  await rtc.clear(); // power-on
+  const crashes = crashLog(jail.root);
+  const heartbeatMs = opts.heartbeatMs ?? 500;
+  const blockedMs = opts.blockedMs ?? 10_000;
+  const keepLines = opts.crashLogLines ?? 50;
+
+  const recent: string[] = [];
+  const boots: Array<{ mode: Mode; bootCount: number }> = [];
+  const bootWaiters: Array<{ n: number; resolve: (b: { mode: Mode; bootCount: number }) => void }> = [];
+  let child: ChildProcess | undefined;
+  let stopping = false;
+  let restartDelay = 200;
+
+  const childOptions: ChildOptions = {
+    ...Object.fromEntries(
+      Object.entries(opts).filter(([k, v]) => v !== undefined && !['heartbeatMs', 'blockedMs', 'echo', 'crashLogLines'].includes(k)),
+    ),
+    url: opts.url,
+    prefix: opts.prefix,
+    root,
+    heartbeatMs,
+  };
+
+  const spawnRuntime = () => {
+    let lastBeat = Date.now();
+    let watchdog: { deadline: number; ms: number } | undefined;
+    let killedFor: CrashReason | undefined;
+    let fatal: Extract<FromChild, { t: 'fatal' }> | undefined;
+    let resetRequested = false;
+    let mode: Mode = opts.mode ?? 'normal';
+    let bootCount = 0;
+    let stderr = '';
+    const startedAt = Date.now();
+
+    const c = fork(CHILD, [], {
+      execArgv: ['--import', TSX],
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      serialization: 'json',
+    });
+    child = c;
+    c.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-8192)));
+    const killFor = (reason: CrashReason) => {
+      if (killedFor || c.exitCode !== null || c.signalCode !== null) return;
+      killedFor = reason;
+      c.kill('SIGKILL');
+    };
+    const tick = setInterval(() => {
+      const now = Date.now();
+      if (now - lastBeat > blockedMs) killFor('blocked');
+      else if (watchdog && now > watchdog.deadline) killFor('watchdog');
+    }, Math.min(heartbeatMs, 250));
+
+    c.on('message', (raw: unknown) => {
+      const p = FromChild.safeParse(raw);
+      if (!p.success) return;
+      const m = p.data;
+      switch (m.t) {
+        case 'beat':
+          lastBeat = Date.now();
+          return;
+        case 'arm':
+          watchdog = { ms: m.ms, deadline: Date.now() + m.ms };
+          return;
+        case 'feed':
+          if (watchdog) watchdog.deadline = Date.now() + watchdog.ms;
+          return;
+        case 'log':
+          recent.push(m.line);
+          if (recent.length > keepLines) recent.shift();
+          opts.echo?.(m.line);
+          return;
+        case 'booted': {
+          mode = m.mode;
+          bootCount = m.bootCount;
+          const b = { mode: m.mode, bootCount: m.bootCount };
+          boots.push(b);
+          for (const w of [...bootWaiters]) {
+            if (boots.length >= w.n) {
+              bootWaiters.splice(bootWaiters.indexOf(w), 1);
+              w.resolve(boots[w.n - 1]!);
+            }
+          }
+          return;
+        }
+        case 'fatal':
+          fatal = m;
+          return;
+        case 'reset':
+          resetRequested = true;
+          return;
+      }
+    });
+
+    c.on('exit', (code, signal) => {
+      clearInterval(tick);
+      child = undefined;
+      if (stopping) return;
+      void (async () => {
+        if (!resetRequested) {
+          const reason: CrashReason = killedFor ?? fatal?.reason ?? (signal ? 'signal' : 'exit');
+          const message =
+            killedFor === 'watchdog'
+              ? `watchdog: no feed through the broker for ${watchdog?.ms ?? 0} ms`
+              : killedFor === 'blocked'
+                ? `event loop blocked: no heartbeat for ${blockedMs} ms`
+                : (fatal?.message ?? (signal ? `killed by ${signal}` : `exited with code ${code}`));
+          const stack = fatal?.stack ?? (stderr.trim() ? stderr.trim() : undefined);
+          await rtc.update((s) => ({ ...s, resetReason: reason === 'watchdog' ? 'watchdog' : 'crash' }));
+          await crashes.add({ bootCount, mode, reason, message, ...(stack ? { stack } : {}), log: [...recent] });
+          opts.echo?.(`E supervisor: runtime died (${reason}): ${message}`);
+          // A runtime that dies right after booting is retried with growing pauses.
+          restartDelay = Date.now() - startedAt > 30_000 ? 200 : Math.min(restartDelay * 2, 10_000);
+        }
+        if (stopping) return;
+        setTimeout(() => !stopping && spawnRuntime(), resetRequested ? 0 : restartDelay).unref();
+      })();
+    });
+    const start: ToChild = { t: 'start', options: childOptions };
+    c.send(start);
+  };
+
+  spawnRuntime();
+
+  const stopChild = (graceful: boolean) =>
+    new Promise<void>((resolve) => {
+      stopping = true;
+      const c = child;
+      if (!c || c.exitCode !== null || c.signalCode !== null) return resolve();
+      c.once('exit', () => resolve());
+      if (!graceful) return void c.kill('SIGKILL');
+      const msg: ToChild = { t: 'stop' };
+      c.send(msg);
+      setTimeout(() => c.kill('SIGKILL'), 5000).unref();
+    });
+
+  return {
+    prefix: opts.prefix,
+    root,
+    pid: () => child?.pid,
+    booted: (n) =>
+      new Promise((resolve) => {
+        if (boots.length >= n) resolve(boots[n - 1]!);
+        else bootWaiters.push({ n, resolve });
+      }),
+    stop: () => stopChild(true),
+    kill: () => stopChild(false),
+  };
+}
