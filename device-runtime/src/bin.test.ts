@@ -7,6 +7,7 @@ import { startEmbeddedBroker, type EmbeddedBroker } from '../../testing/brokers'
 import { text } from '../../protocol/src';
 import { connectHost, type TestHost } from './test-support/host';
 import { tmpRoot } from './test-support/tmp-root';
+import { waitForMessage } from './test-support/wait';
 
 const BIN = path.resolve(import.meta.dirname, '../../bin/mqboard-device.mjs');
 
@@ -40,6 +41,29 @@ describe('mqboard-device bin', () => {
       expect(r.ok && text(r.data)).toBe("'bin/002'");
       expect(fs.existsSync(path.join(root.dir, 'devices', '002'))).toBe(true);
       const offline = host.status('bin/001', (s) => !s.online && s.reason === 'shutdown');
+      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      await offline;
+    } finally {
+      child.kill('SIGKILL');
+    }
+    expect(stderr).toBe('');
+  });
+
+  it('runs one supervised device with the demo app and stops it cleanly on SIGTERM', async () => {
+    const dir = path.join(root.dir, 'single');
+    const online = host.status('bin/one', (s) => s.online, 20_000);
+    const child = spawn(process.execPath, [BIN, '-s', '127.0.0.1', '-p', String(broker.port), '--prefix', 'bin/one', '--root', dir, '--demo', '--quiet'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    try {
+      await online;
+      await waitForMessage(host.client, 'bin/one/blinky/state', () => true);
+      expect(JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'))).toMatchObject({ modules: ['blinky'] });
+      const offline = host.status('bin/one', (s) => !s.online && s.reason === 'shutdown');
       const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
       expect(await exited).toBe(0);

@@ -2,8 +2,12 @@
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { configFromEnv, readConfigFile, resolveConfig, type BinConfig } from './config';
+import path from 'node:path';
+import { installDemo } from './demo';
 import { startDevice } from './device';
 import { startFleet } from './fleet';
+import { fleetMember } from './options';
+import { startSupervisedDevice } from './supervisor';
 import { RUNTIME_VERSION } from './status';
 
 const int = (min: number, max: number) => (v: string) => {
@@ -27,11 +31,14 @@ const program = new Command('mqboard-device')
   .option('--chunk <bytes>', 'largest chunk accepted and advertised (default 65536)', int(64, 16 * 1024 * 1024))
   .option('--status-interval <s>', 'seconds between status refreshes (default 60)', int(1, 86_400))
   .option('--config <file>', 'JSON file with the same settings (flags win)')
+  .option('--demo', 'install the demo blinky application into each device root (if it has no config.json)')
+  .option('--no-supervisor', 'run the runtime in this process instead of a supervised child (no crash/hang recovery)')
+  .option('--supervise', 'with --fleet: give every device its own supervised runtime process')
   .option('-q, --quiet', 'do not echo log lines to stderr');
 
 program.parse();
-const flags = program.opts<BinConfig & { config?: string; quiet?: boolean }>();
-const { config: configFile, quiet, ...cli } = flags;
+const flags = program.opts<BinConfig & { config?: string; quiet?: boolean; demo?: boolean; supervisor: boolean; supervise?: boolean }>();
+const { config: configFile, quiet, demo, supervisor, supervise, ...cli } = flags;
 
 try {
   const merged: BinConfig = {
@@ -41,8 +48,25 @@ try {
   };
   const { device, fleet } = resolveConfig(merged, (f) => readFileSync(f, 'utf8'));
   const echo = quiet ? undefined : (line: string) => process.stderr.write(`${line}\n`);
-  const common = { ...device, waitConnected: false, ...(echo ? { echo } : {}) };
-  const handle = fleet ? await startFleet({ ...common, count: fleet }) : await startDevice(common);
+  const members = fleet
+    ? Array.from({ length: fleet }, (_, i) => ({ prefix: `${device.prefix}/${fleetMember(i + 1)}`, root: path.join(device.root, fleetMember(i + 1)) }))
+    : [{ prefix: device.prefix, root: device.root }];
+  if (demo) for (const m of members) await installDemo(m.root);
+  // One board: supervised unless told otherwise. A fleet: one process for all unless --supervise
+  // (a supervised runtime is a Node process of its own, ~50 MB each).
+  const supervised = fleet ? supervise === true : supervisor;
+  let handle: { stop(): Promise<void> };
+  if (supervised) {
+    const all = await Promise.all(
+      members.map((m) =>
+        startSupervisedDevice({ ...device, ...m, ...(echo ? { echo: (l: string) => echo(fleet ? `[${m.prefix}] ${l}` : l) } : {}) }),
+      ),
+    );
+    handle = { stop: async () => void (await Promise.all(all.map((d) => d.stop()))) };
+  } else {
+    const common = { ...device, waitConnected: false, ...(echo ? { echo } : {}) };
+    handle = fleet ? await startFleet({ ...common, count: fleet }) : await startDevice(common);
+  }
   let stopping = false;
   const stop = () => {
     if (stopping) process.exit(1); // second signal: give up on the clean stop

@@ -69,6 +69,7 @@ process.on('message', (raw: unknown) => {
       stop: () => undefined,
     },
     onReset: (mode) => sendAndExit({ t: 'reset', mode }, 0),
+    onCommand: (id) => send({ t: 'cmd', id: id.slice(0, 64) }),
   }).then(
     (h) => {
       handle = h;

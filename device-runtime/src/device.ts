@@ -319,6 +319,8 @@ async function bootSession(b: Boot): Promise<Session> {
     send: (t, p) => send(t, p),
     publish: pub,
     reset: (m) => b.reboot({ kind: 'reset', mode: m }, session),
+    poison: new Set(decision.poison),
+    ...(opts.onCommand ? { onCommand: opts.onCommand } : {}),
   });
 
   // --- application modules ------------------------------------------------------------------
@@ -391,14 +393,16 @@ async function bootSession(b: Boot): Promise<Session> {
   const connected = new Promise<void>((resolve) => {
     client.on('connect', () => {
       lastError = '';
+      // Status and logs first, not in the SUBACK callback: with a persistent session, redelivered
+      // commands can arrive before the SUBACK and hold the packet pipeline for a while.
+      publishStatus();
+      void publishCrashes();
+      deviceLog.attach((line) => publish(client, logTopic(opts.prefix), line));
       client.subscribe(commandSubscription(opts.prefix), { qos: 1 }, (err) => {
         if (err) {
           log.error(`subscribe failed: ${err.message}`);
           return;
         }
-        publishStatus();
-        void publishCrashes();
-        deviceLog.attach((line) => publish(client, logTopic(opts.prefix), line));
         if (!everConnected) {
           log.info(`connected to ${redactUrl(opts.url)} as ${opts.prefix} (${mode} mode, boot: ${bootReason})`);
           void modulesReady

@@ -48,6 +48,10 @@ export interface DispatchEnv {
   publish(topic: string, payload: Uint8Array): Promise<void>;
   /** Runs after the reset reply has been handed to the client. */
   reset(mode: ResetMode): void;
+  /** Command ids to ignore: they were in progress when the runtime last died. */
+  poison?: ReadonlySet<string>;
+  /** Told the id of every command as it starts (the supervisor remembers the last ones). */
+  onCommand?: (id: string) => void;
 }
 
 export interface Dispatcher {
@@ -146,6 +150,10 @@ export function createDispatcher(env: DispatchEnv): Dispatcher {
         return;
       }
       seenNonDup = true;
+      if (env.poison?.has(addr.id)) {
+        env.log.warn(`ignoring ${addr.cmd} ${addr.id}: it was running when the runtime died`);
+        return;
+      }
       const decoded = decodeFrame(payload);
       if (!decoded.ok) return;
       const frame = decoded.value;
@@ -153,7 +161,11 @@ export function createDispatcher(env: DispatchEnv): Dispatcher {
       if (cmd !== 'ack' && (frame.single || frame.seq === 0)) {
         const line = `${cmd} ${id}${tail ? ` ${tail}` : ''}`;
         if (id === WATCHDOG_ID) env.log.debug(line);
-        else env.log.info(line);
+        else {
+          env.log.info(line);
+          // The watchdog's fixed id is never remembered: ignoring it would starve the watchdog.
+          env.onCommand?.(id);
+        }
       }
       try {
         await handle(cmd, id, tail, frame);

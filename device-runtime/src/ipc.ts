@@ -42,6 +42,8 @@ export const FromChild = z.discriminatedUnion('t', [
   /** A feed came back through the broker. */
   z.object({ t: z.literal('feed') }),
   z.object({ t: z.literal('log'), line: z.string().max(2048) }),
+  /** A command started. */
+  z.object({ t: z.literal('cmd'), id: z.string().max(64) }),
   z.object({ t: z.literal('booted'), mode: Mode, bootCount: z.number().int().nonnegative() }),
   /** About to die of an uncaught exception or unhandled rejection. */
   z.object({

@@ -52,6 +52,8 @@ export interface DeviceOptions {
   coldStart?: boolean;
   /** What resets the runtime when the watchdog is not fed; default an in-process timer. */
   hardwareWatchdog?: HardwareWatchdog;
+  /** Told the id of each command as it starts (the supervisor uses it; see rtc.ts `poison`). */
+  onCommand?: (id: string) => void;
   /** Use this log (e.g. one the caller already routes console output into). */
   log?: DeviceLog;
   /** Delay before rebooting after application modules failed to start. Default 3 s. */

@@ -19,10 +19,17 @@ const RtcState = z.object({
   resetReason: BootReason.nullable(),
   /** Mode asked for by `reset` (normal / safe); wins over the failure count once. */
   request: Mode.nullable(),
+  /**
+   * Ids of the commands that were running or had just run when the runtime died. The next boot
+   * ignores them if the broker redelivers them: the original relies on the DUP flag for this,
+   * but not every broker sets it on redelivery (aedes does not), and a command that killed the
+   * runtime once would kill it again.
+   */
+  poison: z.array(z.string().max(64)).max(8).default([]),
 });
 export type RtcState = z.infer<typeof RtcState>;
 
-const BLANK: RtcState = { bootCount: 0, failedBoots: 0, resetReason: null, request: null };
+const BLANK: RtcState = { bootCount: 0, failedBoots: 0, resetReason: null, request: null, poison: [] };
 
 export interface Rtc {
   load(): Promise<RtcState>;
@@ -60,6 +67,7 @@ export interface BootDecision {
   reason: BootReason;
   bootCount: number;
   failedBoots: number;
+  poison: string[];
 }
 
 /**
@@ -73,6 +81,7 @@ export function decideBoot(s: RtcState, maxFailedBoots: number, configured: Mode
     reason: s.resetReason ?? 'cold',
     bootCount: s.bootCount + 1,
     failedBoots: s.failedBoots + 1,
+    poison: s.poison,
   };
-  return { decision, next: { bootCount: decision.bootCount, failedBoots: decision.failedBoots, resetReason: null, request: null } };
+  return { decision, next: { bootCount: decision.bootCount, failedBoots: decision.failedBoots, resetReason: null, request: null, poison: [] } };
 }

@@ -78,6 +78,9 @@ export async function startSupervisedDevice(opts: SupervisorOptions): Promise<Su
     let bootCount = 0;
     let stderr = '';
     const startedAt = Date.now();
+    // The command in progress and the one before it: if the runtime dies, either may be the
+    // cause, and either may be redelivered (its PUBACK may not have left before the death).
+    const lastCommands: string[] = [];
 
     const c = fork(CHILD, [], {
       execArgv: ['--import', TSX],
@@ -110,6 +113,10 @@ export async function startSupervisedDevice(opts: SupervisorOptions): Promise<Su
           return;
         case 'feed':
           if (watchdog) watchdog.deadline = Date.now() + watchdog.ms;
+          return;
+        case 'cmd':
+          lastCommands.push(m.id);
+          if (lastCommands.length > 2) lastCommands.shift();
           return;
         case 'log':
           recent.push(m.line);
@@ -152,7 +159,7 @@ export async function startSupervisedDevice(opts: SupervisorOptions): Promise<Su
                 ? `event loop blocked: no heartbeat for ${blockedMs} ms`
                 : (fatal?.message ?? (signal ? `killed by ${signal}` : `exited with code ${code}`));
           const stack = fatal?.stack ?? (stderr.trim() ? stderr.trim() : undefined);
-          await rtc.update((s) => ({ ...s, resetReason: reason === 'watchdog' ? 'watchdog' : 'crash' }));
+          await rtc.update((s) => ({ ...s, resetReason: reason === 'watchdog' ? 'watchdog' : 'crash', poison: [...lastCommands] }));
           await crashes.add({ bootCount, mode, reason, message, ...(stack ? { stack } : {}), log: [...recent] });
           opts.echo?.(`E supervisor: runtime died (${reason}): ${message}`);
           // A runtime that dies right after booting is retried with growing pauses.

@@ -1,0 +1,182 @@
+// Fault injection with real processes (issue 3): the runtime runs as the supervisor's child;
+// the tests kill it, block it, starve its watchdog and crash it, and check what the device
+// says afterwards on the wire and what it left on disk.
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CrashList, encodeSingle, Status, text, utf8, commandTopic } from '../../protocol/src';
+import { mosquittoMissingReason, startEmbeddedBroker, startMosquitto, type EmbeddedBroker } from '../../testing/brokers';
+import { createBundle, startSupervisedDevice, type SupervisedDevice } from './index';
+import { chunked, connectHost, newId, sha256, type TestHost } from './test-support/host';
+import { tmpRoot } from './test-support/tmp-root';
+import { waitForMessage } from './test-support/wait';
+
+const isStatus = (pred: (s: Status) => boolean) => (payload: string) => {
+  const s = Status.safeParse(JSON.parse(payload));
+  return s.success && pred(s.data);
+};
+const lastCrash = (payload: string) => CrashList.parse(JSON.parse(payload)).crashes.at(-1);
+
+describe('supervised runtime under faults', () => {
+  let broker: EmbeddedBroker;
+  let host: TestHost;
+  const roots: Array<ReturnType<typeof tmpRoot>> = [];
+  const devices: SupervisedDevice[] = [];
+  const start = async (prefix: string, setup?: (root: string) => void, extra: { blockedMs?: number; evalTimeoutMs?: number } = {}) => {
+    const r = tmpRoot('sup');
+    roots.push(r);
+    setup?.(r.dir);
+    const d = await startSupervisedDevice({ url: broker.url, prefix, root: r.dir, heartbeatMs: 100, blockedMs: extra.blockedMs ?? 3000, moduleRetryMs: 20, ...extra });
+    devices.push(d);
+    await d.booted(1);
+    await host.status(prefix, (s) => s.online);
+    return { dev: d, root: r.dir };
+  };
+
+  beforeAll(async () => {
+    broker = await startEmbeddedBroker();
+    host = await connectHost(broker.url);
+  });
+  afterAll(async () => {
+    await Promise.all(devices.map((d) => d.stop()));
+    await host?.close();
+    await broker?.close();
+    roots.forEach((r) => r.cleanup());
+  });
+
+  it('kill -9 in the middle of a put: old file intact, no partial file, retry succeeds', async () => {
+    const { dev, root } = await start('sup/kill', (r) => fs.writeFileSync(path.join(r, 'data.bin'), 'old'));
+    const data = randomBytes(300_000);
+    const frames = chunked(data, 1400);
+    // Send the first half and wait for the device's ack of seq 64: it has written that far.
+    const id = newId();
+    const acked = waitForMessage(host.client, `sup/kill/mqb/reply/out/${id}`, (p) => p.includes('SEQ 64'));
+    for (const f of frames.slice(0, 100)) await host.client.publishAsync(commandTopic('sup/kill', 'put', id, '/data.bin'), Buffer.from(f), { qos: 1 });
+    await acked;
+    const crashed = waitForMessage(host.client, 'sup/kill/mqb/status', isStatus((s) => s.online && s.bootReason === 'crash'));
+    process.kill(dev.pid()!, 'SIGKILL');
+    await crashed;
+    expect(fs.readFileSync(path.join(root, 'data.bin'), 'utf8')).toBe('old');
+    expect(fs.readdirSync(path.join(root, '.mqboard', 'tmp'))).toEqual([]);
+    const crash = lastCrash(await waitForMessage(host.client, 'sup/kill/mqb/crash', () => true));
+    expect(crash).toMatchObject({ reason: 'signal', message: 'killed by SIGKILL' });
+    const retry = await host.put('sup/kill', '/data.bin', data, { verify: true });
+    expect(retry.ok && text(retry.data)).toBe('OK');
+    expect(sha256(fs.readFileSync(path.join(root, 'data.bin')))).toBe(sha256(data));
+  });
+
+  it('resets a runtime whose event loop is blocked, and the crash record says why', async () => {
+    const { dev } = await start('sup/block', undefined, { blockedMs: 1000 });
+    const blocked = waitForMessage(host.client, 'sup/block/mqb/crash', (p) => lastCrash(p)?.reason === 'blocked');
+    // Like an application `while (true)`; eval's own timeout cannot see it because it starts
+    // from a timer, after the eval has returned.
+    await host.eval('sup/block', 'setTimeout(() => { for (;;) {} }, 10); "armed"');
+    const crash = lastCrash(await blocked);
+    expect(crash?.message).toMatch(/event loop blocked/);
+    expect(crash?.log.some((l) => l.includes('eval'))).toBe(true);
+    await dev.booted(2);
+    const r = await host.eval('sup/block', '1 + 1');
+    expect(r.ok && text(r.data)).toBe('2');
+  });
+
+  it('resets when the watchdog is not fed through the broker', async () => {
+    const { dev } = await start(
+      'sup/wdt',
+      (r) => fs.writeFileSync(path.join(r, 'config.json'), JSON.stringify({ watchdog: { timeoutS: 0.6, initialS: 1, allokS: 100 } })),
+      { evalTimeoutMs: 60_000 },
+    );
+    const reset = waitForMessage(host.client, 'sup/wdt/mqb/status', isStatus((s) => s.online && s.bootReason === 'watchdog'));
+    // An eval that never finishes holds the command pipeline: the event loop runs, but the
+    // device cannot be commanded, so the feeds stop coming back.
+    await host.client.publishAsync(commandTopic('sup/wdt', 'eval', newId()), Buffer.from(encodeSingle(utf8('await new Promise(() => {})'))), { qos: 1 });
+    await reset;
+    const crash = lastCrash(await waitForMessage(host.client, 'sup/wdt/mqb/crash', () => true));
+    expect(crash).toMatchObject({ reason: 'watchdog' });
+    await dev.booted(2);
+  });
+
+  it('records an uncaught exception of an application module with its stack', async () => {
+    await start('sup/throw', (r) => {
+      fs.mkdirSync(path.join(r, 'lib'));
+      fs.writeFileSync(path.join(r, 'lib', 'late.mjs'), 'export function start(mqtt) { mqtt.onMessage((t) => { if (t.endsWith("/boom")) setTimeout(() => { throw new RangeError("late boom"); }); }); mqtt.onInit(() => mqtt.subscribe(mqtt.prefix + "/boom")); }\n');
+      fs.writeFileSync(path.join(r, 'config.json'), JSON.stringify({ modules: ['late'] }));
+    });
+    const crashed = waitForMessage(host.client, 'sup/throw/mqb/crash', (p) => lastCrash(p)?.reason === 'exception');
+    await host.client.publishAsync('sup/throw/boom', 'now', { qos: 1 });
+    const crash = lastCrash(await crashed);
+    expect(crash?.message).toBe('late boom');
+    expect(crash?.stack).toMatch(/RangeError: late boom\n\s+at /);
+    const s = await host.status('sup/throw', (x) => x.online && x.bootReason === 'crash');
+    expect(s.online && s.crashes).toBe(1);
+    const ls = await host.json('sup/throw', 'ls', '/crash');
+    expect(ls.ok && (ls.value as { entries: unknown[] }).entries).toHaveLength(1);
+  });
+
+  it('stops cleanly (offline: shutdown) and a power cut leaves the Will (offline: lost)', async () => {
+    const { dev } = await start('sup/stop');
+    const down = waitForMessage(host.client, 'sup/stop/mqb/status', isStatus((s) => !s.online && s.reason === 'shutdown'));
+    await dev.stop();
+    await down;
+    const { dev: dev2 } = await start('sup/cut');
+    const lost = waitForMessage(host.client, 'sup/cut/mqb/status', isStatus((s) => !s.online && s.reason === 'lost'));
+    await dev2.kill();
+    await lost;
+  });
+});
+
+describe.skipIf(mosquittoMissingReason !== undefined)(
+  `transfers across a broker restart (Mosquitto${mosquittoMissingReason ? `, SKIPPED: ${mosquittoMissingReason}` : ''})`,
+  () => {
+    it('a put and an ota cut by a broker restart fail, leave nothing corrupt, and a retry succeeds', async () => {
+      const m = await startMosquitto();
+      const r = tmpRoot('restart');
+      fs.writeFileSync(path.join(r.dir, 'data.bin'), 'old');
+      const dev = await startSupervisedDevice({ url: m.url, prefix: 'rs/dev', root: r.dir, heartbeatMs: 100, reconnectPeriodMs: 100 });
+      try {
+        await dev.booted(1);
+        const interrupted = async (run: (h: TestHost) => Promise<unknown>) => {
+          const h = await connectHost(m.url);
+          await h.status('rs/dev', (s) => s.online);
+          const firstAck = waitForMessage(h.client, 'rs/dev/mqb/reply/out/+', (p) => p.includes('SEQ 16'));
+          const transfer = run(h).then(
+            (x) => x,
+            (e: unknown) => ({ ok: false, error: String(e) }),
+          );
+          await firstAck;
+          await m.restart(100);
+          h.client.end(true); // fails the host's in-flight publishes at once
+          return transfer;
+        };
+
+        const data = randomBytes(600_000);
+        const cut = (await interrupted((h) => h.put('rs/dev', '/data.bin', data, { verify: true }))) as { ok: boolean };
+        expect(cut.ok).toBe(false);
+        expect(fs.readFileSync(path.join(r.dir, 'data.bin'), 'utf8')).toBe('old');
+
+        const image = await createBundle({ name: 'app', version: '3.1.4', modules: [] }, { 'blob.bin': randomBytes(600_000) });
+        const otaCut = (await interrupted((h) => h.command('rs/dev', 'ota', sha256(image), chunked(image, 1400), { window: 16 }))) as { ok: boolean };
+        expect(otaCut.ok).toBe(false);
+        expect(fs.existsSync(path.join(r.dir, '.mqboard', 'ota', 'slot-b.bin'))).toBe(false);
+
+        const h = await connectHost(m.url);
+        try {
+          await h.status('rs/dev', (s) => s.online);
+          const put = await h.put('rs/dev', '/data.bin', data, { verify: true });
+          expect(put.ok && text(put.data)).toBe('OK');
+          expect(sha256(fs.readFileSync(path.join(r.dir, 'data.bin')))).toBe(sha256(data));
+          const ota = await h.command('rs/dev', 'ota', sha256(image), chunked(image, 1400), { window: 16 });
+          expect(ota.ok && text(ota.data)).toBe('OK');
+          const s = await h.status('rs/dev', (x) => x.online && x.ota?.slots[1]?.version === '3.1.4');
+          expect(s.online && s.ota?.active).toBe('a');
+        } finally {
+          await h.close();
+        }
+      } finally {
+        await dev.stop();
+        await m.stop();
+        r.cleanup();
+      }
+    });
+  },
+);
