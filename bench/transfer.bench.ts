@@ -21,10 +21,13 @@ const repo = path.resolve(here, '..');
 const SIZE = 16 * 1024 * 1024;
 const IN_FLIGHT = 16;
 const SMALL = 1400;
-const FLEET = Number(process.env.MQB_BENCH_FLEET ?? 500);
+const DEVICES = Number(process.env.MQB_BENCH_DEVICES ?? 10_000);
+const LOG_LINES = Number(process.env.MQB_BENCH_LOG_LINES ?? 100_000);
+const LOG_RATE = Number(process.env.MQB_BENCH_LOG_RATE ?? 25_000);
 /** Runs per measurement; the median is reported (the machine may be shared and noisy). */
 const RUNS = Number(process.env.MQB_BENCH_RUNS ?? 3);
 
+const step = (what: string) => process.stderr.write(`bench: ${what}\n`);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 async function medianOf(run: () => Promise<number>): Promise<number> {
   const xs: number[] = [];
@@ -99,9 +102,29 @@ async function ceiling(m: Mosquitto, chunk: number): Promise<number> {
   return mbps(count * chunk, ms);
 }
 
-async function startDeviceProcess(m: Mosquitto, prefix: string, root: string, fleet?: number): Promise<ChildProcess> {
+/** Publishes n messages at QoS 1 with up to 256 awaiting PUBACK. */
+async function publishMany(c: mqtt.MqttClient, n: number, msg: (i: number) => [string, string, boolean]): Promise<void> {
+  let next = 0;
+  await new Promise<void>((resolve, reject) => {
+    let inFlight = 0;
+    const pump = () => {
+      while (inFlight < 256 && next < n) {
+        const [topic, payload, retain] = msg(next++);
+        inFlight++;
+        c.publish(topic, payload, { qos: 1, retain }, (err) => {
+          inFlight--;
+          if (err) return reject(err);
+          if (next === n && inFlight === 0) resolve();
+          else pump();
+        });
+      }
+    };
+    pump();
+  });
+}
+
+async function startDeviceProcess(m: Mosquitto, prefix: string, root: string): Promise<ChildProcess> {
   const args = ['--server', '127.0.0.1', '--port', String(m.port), '--prefix', prefix, '--root', root, '--quiet'];
-  if (fleet) args.push('--fleet', String(fleet), '--status-interval', '3600');
   return spawn(process.execPath, [path.join(repo, 'bin/mqboard-device.mjs'), ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
@@ -141,14 +164,17 @@ async function main() {
   const engine = createEngine({ timeoutMs: 60_000 });
   const rows: TransferRow[] = [];
   let evalStats: { n: number; medianMs: number; p99Ms: number } | undefined;
-  let discovery: { devices: number; ms: number } | undefined;
+  let discovery: { devices: number; ms: number; events: number } | undefined;
+  let logs: { lines: number; sent: number; lost: number; linesPerSec: number; batches: number } | undefined;
   try {
     await engine.connect({ url: m.url, discovery: { depths: [] } });
     await waitOnline(engine, prefix);
     const advertised = engine.device(prefix)?.capabilities?.maxChunk ?? SMALL;
     const data = randomBytes(SIZE);
     for (const chunk of [SMALL, advertised]) {
+      step(`ceiling at ${chunk} B`);
       const ceil = await medianOf(() => ceiling(m, chunk));
+      step(`put and get at ${chunk} B`);
       const putMBps = await medianOf(async () => {
         const t0 = performance.now();
         await engine.put(prefix, '/bench.bin', data, { chunk });
@@ -166,6 +192,7 @@ async function main() {
     }
 
     // REPL echo: eval round trips, one at a time.
+    step('eval round trips');
     const times: number[] = [];
     for (let i = 0; i < 300; i++) {
       const t0 = performance.now();
@@ -179,28 +206,61 @@ async function main() {
     await stopChild(dev);
   }
 
-  // Discovery at scale: a fleet publishes retained statuses; a fresh engine finds them all.
-  if (FLEET > 0) {
-    const fleet = await startDeviceProcess(m, 'bench/fleet', path.join(tmp, 'fleet'), FLEET);
-    const probe = createEngine();
-    try {
-      await probe.connect({ url: m.url, discovery: { patterns: ['bench/fleet/+/mqb/status'] } });
-      await new Promise<void>((resolve) => {
-        const check = () => probe.devices().filter((d) => d.presence === 'online').length >= FLEET && resolve();
-        probe.on('devices', check);
-        check();
+  // Discovery at scale: DEVICES retained statuses (as many boards would leave them), then a fresh
+  // engine connects and reads them all.
+  if (DEVICES > 0) {
+    step(`discovery of ${DEVICES} devices`);
+    const pub = await mqtt.connectAsync(m.url, { protocolVersion: 4 });
+    const status = (i: number) =>
+      JSON.stringify({
+        online: true, protocol: 1, runtime: { kind: 'bench', version: '0' }, firmware: '1.0.0', mode: i % 50 ? 'normal' : 'safe',
+        bootReason: 'cold', uptime: i, freeMem: 100_000, time: Date.now(),
+        capabilities: { maxChunk: 65536, commands: ['eval', 'get', 'put'], putAck: true, getAck: true },
       });
-      await probe.disconnect();
-      const fresh = createEngine();
-      const t0 = performance.now();
-      await fresh.connect({ url: m.url, discovery: { patterns: ['bench/fleet/+/mqb/status'] } });
-      await fresh.settle();
-      const found = fresh.devices().filter((d) => d.presence === 'online').length;
-      discovery = { devices: found, ms: round(performance.now() - t0, 1) };
-      await fresh.disconnect();
-    } finally {
-      await stopChild(fleet);
+    await publishMany(pub, DEVICES, (i) => [`bench/scale/${String(i).padStart(5, '0')}/mqb/status`, status(i), true]);
+    const fresh = createEngine();
+    let events = 0;
+    fresh.on('devices', () => events++);
+    const t0 = performance.now();
+    await fresh.connect({ url: m.url, discovery: { patterns: ['bench/scale/+/mqb/status'] } });
+    await fresh.settle();
+    const found = fresh.devices().filter((d) => d.presence === 'online').length;
+    discovery = { devices: found, ms: round(performance.now() - t0, 1), events };
+    await fresh.disconnect();
+    // Clear the retained statuses again.
+    await publishMany(pub, DEVICES, (i) => [`bench/scale/${String(i).padStart(5, '0')}/mqb/status`, '', true]);
+    await pub.endAsync();
+  }
+
+  // Log ingest: LOG_LINES lines from 100 boards at LOG_RATE lines/s, parsed and delivered in
+  // batches. A stock Mosquitto drops what a slow subscriber cannot take (queue limit 1000), so
+  // lost lines mean the engine fell behind.
+  if (LOG_LINES > 0) {
+    step(`${LOG_LINES} log lines at ${LOG_RATE}/s`);
+    const logEngine = createEngine();
+    await logEngine.connect({ url: m.url, discovery: { patterns: ['bench/logs/+/log'] } });
+    let got = 0;
+    let batches = 0;
+    logEngine.on('logs', (entries) => {
+      batches++;
+      got += entries.length;
+    });
+    const pub = await mqtt.connectAsync(m.url, { protocolVersion: 4 });
+    const t0 = performance.now();
+    let sent = 0;
+    while (sent < LOG_LINES) {
+      // Keep to the target rate: send what is due by now, then yield a few ms.
+      const due = Math.min(LOG_LINES, Math.floor(((performance.now() - t0) / 1000) * LOG_RATE) + 100);
+      const from = sent;
+      sent = Math.max(sent, due);
+      await publishMany(pub, sent - from, (i) => [`bench/logs/${(from + i) % 100}/log`, `I ${from + i} mqtt: line ${from + i} of the log ingest benchmark`, false]);
+      await new Promise((r) => setTimeout(r, 5));
     }
+    await logEngine.settle();
+    const ms = performance.now() - t0;
+    logs = { lines: got, sent, lost: sent - got, linesPerSec: Math.round(got / (ms / 1000)), batches };
+    await pub.endAsync();
+    await logEngine.disconnect();
   }
   await m.stop();
   rmSync(tmp, { recursive: true, force: true });
@@ -211,8 +271,9 @@ async function main() {
     console.log(`${r.op.padEnd(4)} ${String(r.chunkBytes).padStart(6)} ${r.MBps.toFixed(1).padStart(7)} ${r.ceilingMBps.toFixed(1).padStart(13)} ${(r.ratio * 100).toFixed(0).padStart(5)}%`);
   }
   if (evalStats) console.log(`\neval round trip (REPL echo), ${evalStats.n} runs: median ${evalStats.medianMs} ms, p99 ${evalStats.p99Ms} ms`);
-  if (discovery) console.log(`discovery: ${discovery.devices} devices' retained statuses read in ${discovery.ms} ms (connect to settled)`);
-  writeFileSync(path.join(here, 'results.json'), JSON.stringify({ date: new Date().toISOString(), fileBytes: SIZE, transfers: rows, eval: evalStats, discovery }, null, 2) + '\n');
+  if (discovery) console.log(`discovery: ${discovery.devices} devices' retained statuses read in ${discovery.ms} ms (connect to settled), ${discovery.events} device events`);
+  if (logs) console.log(`logs: ${logs.lines} of ${logs.sent} lines received at ${logs.linesPerSec} lines/s (offered ${LOG_RATE}/s), ${logs.lost} lost, ${logs.batches} batches`);
+  writeFileSync(path.join(here, 'results.json'), JSON.stringify({ date: new Date().toISOString(), fileBytes: SIZE, transfers: rows, eval: evalStats, discovery, logs }, null, 2) + '\n');
   console.log('\nwrote bench/results.json');
 }
 

@@ -23,8 +23,11 @@ export interface ConnectionHandlers {
 export interface Connection {
   readonly clientId: string;
   state(): ConnectionState;
-  /** Subscribes at QoS 1 and resolves on SUBACK; rejects if the broker refuses a filter. */
-  subscribe(filters: string[]): Promise<void>;
+  /**
+   * Subscribes and resolves on SUBACK; rejects if the broker refuses a filter. QoS 1 (default)
+   * for command replies; QoS 0 for discovery, see engine.ts.
+   */
+  subscribe(filters: string[], qos?: 0 | 1): Promise<void>;
   unsubscribe(filters: string[]): Promise<void>;
   /** Publishes at QoS 1 (the protocol relies on it) and resolves on PUBACK. */
   publish(topic: string, payload: Uint8Array): Promise<void>;
@@ -201,9 +204,9 @@ export async function openConnection(profile: BrokerProfile, handlers: Connectio
   const conn: Connection = {
     clientId,
     state: () => state,
-    async subscribe(filters) {
+    async subscribe(filters, qos = 1) {
       if (filters.length === 0) return;
-      const grants = await client.subscribeAsync(filters, { qos: 1 });
+      const grants = await client.subscribeAsync(filters, { qos });
       const refused = grants.filter((g) => g.qos === 128).map((g) => g.topic);
       if (refused.length) throw new EngineError('auth', `broker refused subscription to ${refused.join(', ')}`);
     },

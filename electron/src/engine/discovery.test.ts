@@ -1,7 +1,7 @@
 // Discovery: retained statuses, Last Will, devices by hand, log traffic, batched events.
 import { afterEach, describe, expect, it } from 'vitest';
 import { startDevice, startFleet } from '../../../device-runtime/src';
-import { startEmbeddedBroker, type EmbeddedBroker } from '../../../testing/brokers';
+import { mosquittoMissingReason, startEmbeddedBroker, startMosquitto, type EmbeddedBroker } from '../../../testing/brokers';
 import mqtt from 'mqtt';
 import { classifyTopic, discoveryFilters } from './discovery';
 import { connectedEngine, tempDir, waitForDevices } from './test-support';
@@ -38,6 +38,23 @@ describe('topics', () => {
     expect(classifyTopic('esp32/test/log')).toEqual({ kind: 'log', prefix: 'esp32/test' });
     expect(classifyTopic('x/mqb/reply/err/Ab3x_9Qz')).toEqual({ kind: 'reply', prefix: 'x', reply: 'err', id: 'Ab3x_9Qz' });
     expect(classifyTopic('x/mqb/cmd/put/Ab3x_9Qz//lib/a.py')).toEqual({ kind: 'other' });
+  });
+});
+
+describe.skipIf(mosquittoMissingReason)('discovery through a stock Mosquitto', () => {
+  it('finds 3,000 devices from retained statuses although Mosquitto queues at most 1,000 QoS 1 messages', async () => {
+    const m = await startMosquitto();
+    cleanups.push(() => m.stop());
+    const pub = await mqtt.connectAsync(m.url, { protocolVersion: 4 });
+    cleanups.push(() => pub.endAsync());
+    const status = JSON.stringify({
+      online: true, protocol: 1, runtime: { kind: 'test', version: '0' }, firmware: '1', mode: 'normal', bootReason: 'cold',
+      uptime: 1, freeMem: 1, time: 0, capabilities: { maxChunk: 65536, commands: ['eval'] },
+    });
+    await Promise.all(Array.from({ length: 3000 }, (_, i) => pub.publishAsync(`big/${i}/mqb/status`, status, { qos: 1, retain: true })));
+    const engine = await engineOn(m.url, [2]);
+    await engine.settle();
+    expect(engine.devices().filter((d) => d.presence === 'online')).toHaveLength(3000);
   });
 });
 

@@ -33,6 +33,15 @@ export interface EngineOptions {
   otaTimeoutMs?: number;
 }
 
+/**
+ * Discovery, status and log subscriptions use QoS 0. A stock Mosquitto queues at most 1000 QoS 1
+ * messages per client (max_queued_messages) and silently drops the rest, retained messages on a
+ * fresh subscription included: at QoS 1 a 10,000-device fleet shows up as ~1,020 devices. QoS 0
+ * messages to a connected client bypass that queue. Command replies stay QoS 1: their windows
+ * keep them far below the limit.
+ */
+const DISCOVERY_QOS = 0;
+
 type Listeners = { [E in keyof EngineEvents]: Set<EngineEvents[E]> };
 
 export function createEngine(options: EngineOptions = {}): Engine {
@@ -143,7 +152,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       }
       const filters = [...discoveryFilters(profile.discovery)];
       for (const p of manual) filters.push(...deviceFilters(p));
-      await conn.subscribe(filters);
+      await conn.subscribe(filters, DISCOVERY_QOS);
     },
     async disconnect() {
       const c = conn;
@@ -173,7 +182,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       const d = registry.addManual(prefix);
       if (!manual.has(prefix)) {
         manual.add(prefix);
-        conn?.subscribe(deviceFilters(prefix)).catch(() => undefined);
+        conn?.subscribe(deviceFilters(prefix), DISCOVERY_QOS).catch(() => undefined);
       }
       return d;
     },
