@@ -2,14 +2,12 @@
 // loopback port and a small fleet from the bundled device runtime in varied states, so a new
 // user sees a live fleet within seconds. Everything runs in-process and stops with the app.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import mqtt from 'mqtt';
-import { crashTopic, type CrashList } from '../../../protocol/src';
-import { startDevice, type DeviceHandle, type DeviceOptions } from '../../../device-runtime/src';
+import { installDemo, startDevice, type DeviceHandle, type DeviceOptions } from '../../../device-runtime/src';
 import { startOriginalBoard, type OriginalBoard } from '../../../device-runtime/src/original';
-import { startEmbeddedBroker, type EmbeddedBroker } from '../broker/embedded';
+import { startEmbeddedBroker } from '../broker/embedded';
 
 export interface Demo {
   url: string;
@@ -23,6 +21,7 @@ interface DemoDevice {
   mode?: 'safe';
   /** Drops off the broker (power cut) and comes back, on a cycle. */
   flaky?: true;
+  /** Runs an application module with a bug that crashes its first boot (a real crash record). */
   crash?: true;
 }
 
@@ -40,7 +39,8 @@ const ORIGINAL_PREFIX = 'lab/original-board';
 /** The flaky device's cycle: online this long, then gone this long. */
 const FLAKY_UP_MS = 40_000;
 const FLAKY_DOWN_MS = 12_000;
-const LOG_EVERY_MS = 700;
+/** Each device's application logs a line this often (staggered per device). */
+const LOG_EVERY_MS = 4_000;
 
 export async function startDemo(): Promise<Demo> {
   const broker = await startEmbeddedBroker({ port: 0 });
@@ -59,12 +59,16 @@ export async function startDemo(): Promise<Demo> {
     // Frequent status refreshes keep uptime and free memory moving on screen.
     statusIntervalMs: 5_000,
     keepaliveS: 10,
+    moduleRetryMs: 1_000,
     waitConnected: false,
   });
 
-  await Promise.all(DEVICES.map(async (d) => handles.set(d.prefix, await startDevice(options(d)))));
-
-  for (const d of DEVICES.filter((x) => x.crash)) await publishCrash(broker, d.prefix);
+  await Promise.all(
+    DEVICES.map(async (d, i) => {
+      await installApplication(path.join(root, d.prefix), d, i, path.join(root, `${d.prefix.replace(/\//g, '_')}.calibrated`));
+      handles.set(d.prefix, await startDevice(options(d)));
+    }),
+  );
 
   for (const d of DEVICES.filter((x) => x.flaky)) {
     const cycle = () => {
@@ -97,22 +101,11 @@ export async function startDemo(): Promise<Demo> {
     );
   }
 
-  // Logs flowing: a plausible application chatter from each device.
-  let tick = 0;
-  const chatter = setInterval(() => {
-    const list = [...handles.values()];
-    const h = list[tick++ % list.length];
-    if (!h) return;
-    const line = LINES[tick % LINES.length]!;
-    h.log.logger(line.name)[line.level](line.text(tick));
-  }, LOG_EVERY_MS);
-
   return {
     url: broker.url,
     prefixes: [...DEVICES.map((d) => d.prefix), ...(original ? [ORIGINAL_PREFIX] : [])],
     async stop() {
       stopped = true;
-      clearInterval(chatter);
       timers.forEach(clearTimeout);
       await Promise.allSettled([...[...handles.values()].map((h) => h.stop()), original?.stop()]);
       await broker.close();
@@ -121,45 +114,60 @@ export async function startDemo(): Promise<Demo> {
   };
 }
 
-const LINES: { name: string; level: 'info' | 'debug' | 'warn' | 'error'; text: (n: number) => string }[] = [
-  { name: 'sensor', level: 'info', text: (n) => `temperature ${(19 + ((n * 7) % 40) / 10).toFixed(1)} C, humidity ${55 + (n % 17)} %` },
-  { name: 'mqtt', level: 'debug', text: (n) => `keepalive ping ok (rtt ${2 + (n % 9)} ms)` },
-  { name: 'valve', level: 'info', text: (n) => `zone ${1 + (n % 4)} ${n % 2 ? 'open' : 'closed'}` },
-  { name: 'sensor', level: 'warn', text: (n) => `reading out of range on channel ${n % 3}, retrying` },
-  { name: 'app', level: 'debug', text: (n) => `loop ${n} took ${8 + (n % 23)} ms` },
-  { name: 'storage', level: 'error', text: () => 'write to /data/cache.json failed: ENOSPC, dropping cache' },
-];
-
 function hasPython(): boolean {
   return spawnSync('python3', ['--version'], { stdio: 'ignore' }).status === 0;
 }
 
 /**
- * A crash record for the demo's "crashed" device, retained at P/mqb/crash exactly as a device
- * publishes it after restarting from a crash (docs/protocol.md, "Crash records").
+ * Gives a demo device a real application: the runtime's blinky module, a `chatter` module that
+ * logs at every level, and for the "crashed" device a `calibrate` module whose first boot hits
+ * a TypeError, so the runtime records a genuine crash and reboots. Safe-mode config without
+ * `revert`, so the safe-mode device stays in safe mode while the demo runs.
  */
-async function publishCrash(broker: EmbeddedBroker, prefix: string): Promise<void> {
-  const now = Date.now();
-  const record: CrashList = {
-    crashes: [
-      {
-        id: `c-${now.toString(36)}`,
-        time: now - 14 * 60_000,
-        bootCount: 12,
-        mode: 'normal',
-        reason: 'exception',
-        message: "TypeError: Cannot read properties of undefined (reading 'calibration')",
-        stack: [
-          "TypeError: Cannot read properties of undefined (reading 'calibration')",
-          '    at readSensor (/app/sensor.js:42:31)',
-          '    at Timeout.poll [as _onTimeout] (/app/main.js:18:5)',
-          '    at listOnTimeout (node:internal/timers:581:17)',
-        ].join('\n'),
-        log: ['I 18233   sensor: polling 4 channels', 'W 18240   sensor: channel 3 not calibrated', "C 18241      app: uncaught TypeError in readSensor"],
-      },
-    ],
-  };
-  const client = await mqtt.connectAsync(broker.url, { clientId: `mqboard-demo-${process.pid}`, protocolVersion: 4 });
-  await client.publishAsync(crashTopic(prefix), JSON.stringify(record), { qos: 1, retain: true });
-  await client.endAsync();
+async function installApplication(root: string, d: DemoDevice, index: number, marker: string): Promise<void> {
+  mkdirSync(path.join(root, 'lib'), { recursive: true });
+  mkdirSync(path.join(root, 'safemode'), { recursive: true });
+  writeFileSync(path.join(root, 'lib', 'chatter.mjs'), CHATTER);
+  if (d.crash) writeFileSync(path.join(root, 'lib', 'calibrate.mjs'), CALIBRATE);
+  const modules = ['blinky', 'chatter', ...(d.crash ? ['calibrate'] : [])];
+  const config = { modules, blinky: { period: 2 }, chatter: { everyMs: LOG_EVERY_MS + index * 350, seed: index }, calibrate: { marker } };
+  writeFileSync(path.join(root, 'config.json'), JSON.stringify(config, null, 2));
+  writeFileSync(path.join(root, 'safemode', 'config.json'), JSON.stringify({ watchdog: { revert: false } }, null, 2));
+  // Copies blinky into /lib; it leaves the config files written above alone.
+  await installDemo(root, 2);
 }
+
+/** Demo module: plausible application log lines at every level. */
+const CHATTER = `// Demo application module (MQBoard demo fleet): log lines at every level.
+const LINES = [
+  ['info', (n) => 'temperature ' + (19 + ((n * 7) % 40) / 10).toFixed(1) + ' C, humidity ' + (55 + (n % 17)) + ' %'],
+  ['debug', (n) => 'loop ' + n + ' took ' + (8 + (n % 23)) + ' ms'],
+  ['info', (n) => 'zone ' + (1 + (n % 4)) + ' valve ' + (n % 2 ? 'open' : 'closed')],
+  ['warn', (n) => 'reading out of range on channel ' + (n % 3) + ', retrying'],
+  ['debug', (n) => 'keepalive ok, rtt ' + (2 + (n % 9)) + ' ms'],
+  ['error', () => 'write to /data/cache.json failed: ENOSPC, dropping cache'],
+];
+export function start(mqtt, config) {
+  let n = Number(config.seed) || 0;
+  const timer = setInterval(() => {
+    const [level, text] = LINES[n % LINES.length];
+    n++;
+    mqtt.log[level](text(n));
+  }, Number(config.everyMs) || 4000);
+  mqtt.onStop(() => clearInterval(timer));
+}
+`;
+
+/** Demo module with a first-boot bug: the runtime records the crash and reboots. */
+const CALIBRATE = `// Demo application module (MQBoard demo fleet): crashes on its first boot.
+import fs from 'node:fs';
+export function start(mqtt, config) {
+  if (!fs.existsSync(config.marker)) {
+    fs.writeFileSync(config.marker, String(Date.now()));
+    mqtt.log.warn('channel 3 not calibrated');
+    const channels = {};
+    return channels[3].calibration;
+  }
+  mqtt.log.info('calibration loaded for 4 channels');
+}
+`;
