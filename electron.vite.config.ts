@@ -14,22 +14,24 @@ import react from '@vitejs/plugin-react';
 const root = process.cwd();
 
 /**
- * The original-board simulator (demo fleet) starts python3 on a helper it finds next to its
- * own module (`new URL('./python/…', import.meta.url)`); bundled into out/main, that is
- * out/main/python.
+ * Files the bundled device runtime finds next to its own modules by `new URL(…, import.meta.url)`;
+ * bundled into out/main/index.js, those URLs resolve relative to out/main: the original-board
+ * simulator's python helper (`./python/…` → out/main/python) and the demo application
+ * (`../demo/blinky.mjs` → out/demo).
  */
-function copyOriginalBoardHelper(): Plugin {
+function copyDeviceRuntimeFiles(): Plugin {
   return {
-    name: 'mqboard-copy-original-board-helper',
+    name: 'mqboard-copy-device-runtime-files',
     writeBundle() {
       cpSync(path.join(root, 'device-runtime/src/original/python'), path.join(root, 'out/main/python'), { recursive: true });
+      cpSync(path.join(root, 'device-runtime/demo'), path.join(root, 'out/demo'), { recursive: true });
     },
   };
 }
 
 export default defineConfig({
   main: {
-    plugins: [copyOriginalBoardHelper()],
+    plugins: [copyDeviceRuntimeFiles()],
     build: {
       outDir: path.join(root, 'out/main'),
       rollupOptions: { input: { index: path.join(root, 'electron/src/main/index.ts') } },
