@@ -99,6 +99,35 @@ describe('mqboard', () => {
     await boots;
   });
 
+  it('views the board log, one line per log message, until interrupted', async () => {
+    const child = spawn(process.execPath, [path.join(repo, 'bin/mqboard.mjs'), 'view'], {
+      cwd: work.dir,
+      env: { ...process.env, MQBOARD_SERVER: '127.0.0.1', MQBOARD_PORT: String(broker.port), MQBOARD_PREFIX: P },
+    });
+    let out = '';
+    const seen = new Promise<void>((resolve) =>
+      child.stdout.on('data', (d: Buffer) => {
+        out += d;
+        if (out.includes('marker-from-test')) resolve();
+      }),
+    );
+    // The device logs a line now and then until `view` (once subscribed) has shown one.
+    const poke = setInterval(() => device.log.logger('test').warn('marker-from-test'), 100);
+    try {
+      await seen;
+    } finally {
+      clearInterval(poke);
+    }
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(out).toMatch(/^W \S+ +test: marker-from-test$/m);
+  });
+
+  it('prints crash records (none on a healthy device)', async () => {
+    expect(await mqboard(['crashes'])).toMatchObject({ code: 0, stdout: 'no crash records\n' });
+  });
+
   it('fails with a non-zero exit and one line saying why', async () => {
     const r = await mqboard(['eval', 'throw new Error("kaput")']);
     expect(r.code).toBe(1);

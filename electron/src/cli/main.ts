@@ -270,6 +270,25 @@ program
   });
 
 program
+  .command('crashes')
+  .description("print the board's crash records (our runtime keeps them; original boards have none)")
+  .option('--json', 'print JSON')
+  .action((o: { json?: boolean }) =>
+    withDevice(async (e, p) => {
+      e.addDevice(p);
+      // The records are retained at P/mqb/crash: they have arrived once the barrier returns.
+      await e.settle();
+      const records = e.crashes(p);
+      if (o.json) return console.log(JSON.stringify(records, null, 2));
+      if (records.length === 0) return console.log('no crash records');
+      for (const r of records) {
+        console.log(`${new Date(r.time).toISOString()}  boot ${r.bootCount}  ${r.mode}  ${r.reason}: ${r.message}`);
+        if (r.stack) console.log(r.stack.replace(/^/gm, '    '));
+      }
+    }),
+  );
+
+program
   .command('broker')
   .description('run the embedded MQTT broker until interrupted')
   .option('--port <port>', 'TCP port', '1883')

@@ -80,6 +80,11 @@ export interface DeviceRegistry {
   onLog(prefix: string, payload: Uint8Array, wantEntry: boolean): void;
   /** Marks every device whose presence we cannot observe as unknown (our connection dropped). */
   markAllUnknown(): void;
+  /**
+   * Original boards have no Last Will: one whose watchdog feeds stopped more than `staleMs` ago
+   * is no longer known to be online.
+   */
+  expireSilent(staleMs: number): void;
   /** Bad payloads seen so far (kept for diagnostics; never thrown). */
   rejected(): number;
 }
@@ -204,6 +209,14 @@ export function createDeviceRegistry(batch: Batcher, now: () => number = Date.no
       const t = now();
       for (const d of devices.values()) {
         if (d.presence !== 'unknown') commit({ ...d, presence: 'unknown', since: t });
+      }
+    },
+    expireSilent(staleMs) {
+      const t = now();
+      for (const d of devices.values()) {
+        if (d.kind === 'original' && d.presence === 'online' && d.lastSeen !== undefined && t - d.lastSeen > staleMs) {
+          commit({ ...d, presence: 'unknown', since: t });
+        }
       }
     },
     rejected: () => rejected,

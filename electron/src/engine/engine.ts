@@ -31,6 +31,11 @@ export interface EngineOptions {
   timeoutMs?: number;
   /** Inactivity timeout for ota; default 10 min like the original CLI. */
   otaTimeoutMs?: number;
+  /**
+   * An original board (no Last Will) counts as online until its feeds or logs stop for this
+   * long; default 5 min (the original feeds every timeout/4, at most 75 s).
+   */
+  originalStaleMs?: number;
 }
 
 /**
@@ -71,6 +76,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
   /** Per device: its reply subscription (and status) is in place. */
   let ready = new Map<string, Promise<void>>();
   const manual = new Set<string>();
+  const staleMs = options.originalStaleMs ?? 300_000;
+  let staleTimer: NodeJS.Timeout | undefined;
 
   const onMessage = (msg: IncomingMessage) => {
     const c = classifyTopic(msg.topic);
@@ -153,11 +160,15 @@ export function createEngine(options: EngineOptions = {}): Engine {
       const filters = [...discoveryFilters(profile.discovery)];
       for (const p of manual) filters.push(...deviceFilters(p));
       await conn.subscribe(filters, DISCOVERY_QOS);
+      staleTimer ??= setInterval(() => registry.expireSilent(staleMs), Math.max(100, Math.min(30_000, staleMs / 4)));
+      staleTimer.unref();
     },
     async disconnect() {
       const c = conn;
       conn = undefined;
       ready = new Map();
+      if (staleTimer) clearInterval(staleTimer);
+      staleTimer = undefined;
       if (!c) return;
       sessions.failAll(new EngineError('disconnected', 'disconnected from the broker'));
       await c.close();

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOriginalBoard, type OriginalBoard } from '../../../device-runtime/src/original';
 import { mosquittoMissingReason, startEmbeddedBroker, startMosquitto, type EmbeddedBroker, type Mosquitto } from '../../../testing/brokers';
+import { createEngine } from './engine';
 import { EngineError } from './errors';
 import { connectedEngine, sha256, tempDir, waitForDevices } from './test-support';
 import type { Engine } from './types';
@@ -47,7 +48,8 @@ describe.skipIf(pythonMissing)('an original board through aedes', () => {
 
   it('evaluates expressions and statements, and reports a traceback', async () => {
     expect(await engine.eval(P, '6*7')).toBe('42');
-    expect(await engine.eval(P, 'for i in range(3):\n  print(i)')).toBe('0\n1\n2\n');
+    // Printed output comes back as the board's terminal wrote it, with CR LF line ends.
+    expect(await engine.eval(P, 'for i in range(3):\n  print(i)')).toBe('0\r\n1\r\n2\r\n');
     const e = await failure(engine.eval(P, '1/0'));
     expect(e.code).toBe('device-error');
     expect(e.message).toMatch(/ZeroDivisionError/);
@@ -94,6 +96,26 @@ describe.skipIf(pythonMissing)('an original board through aedes', () => {
     await engine.reset(P, 'soft');
     await rebooted;
     expect(await engine.eval(P, '1+1')).toBe('2');
+  });
+});
+
+describe.skipIf(pythonMissing)('an original board that goes silent', () => {
+  it('is no longer counted online once its watchdog feeds stop (it has no Last Will)', async () => {
+    const broker = await startEmbeddedBroker();
+    const root = tempDir('orig-silent');
+    const engine = createEngine({ originalStaleMs: 1000 });
+    try {
+      await engine.connect({ url: broker.url, discovery: { depths: [2] } });
+      const board = await startOriginalBoard({ url: broker.url, prefix: 'quiet/board', root: root.dir, watchdogIntervalMs: 200 });
+      await waitForDevices(engine, () => engine.device('quiet/board')?.presence === 'online');
+      board.kill();
+      await waitForDevices(engine, () => engine.device('quiet/board')?.presence === 'unknown');
+      expect(engine.device('quiet/board')).toMatchObject({ kind: 'original', presence: 'unknown' });
+    } finally {
+      await engine.disconnect();
+      await broker.close();
+      root.remove();
+    }
   });
 });
 
