@@ -3,7 +3,7 @@
 // without Node, a strict CSP (renderer/index.html), no navigation or new windows.
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { app, BrowserWindow, nativeTheme } from 'electron';
+import { app, BrowserWindow, dialog, nativeTheme } from 'electron';
 import { createAppHost, type AppHost } from '../app/app-host';
 import { serveIpc } from './ipc';
 import { installMenu } from './menu';
@@ -18,8 +18,10 @@ const appUrl = devUrl ?? pathToFileURL(indexHtml).href;
 const isAppUrl = (url: string) => url.split('#')[0] === appUrl.split('#')[0] || (devUrl !== undefined && url.startsWith(devUrl));
 
 app.enableSandbox();
-if (!app.requestSingleInstanceLock()) app.quit();
-hardenApp(isAppUrl);
+// One instance: a second launch focuses the first window (and must not start a second engine).
+const primary = app.requestSingleInstanceLock();
+if (!primary) app.quit();
+else hardenApp(isAppUrl);
 
 let host: AppHost | undefined;
 let win: BrowserWindow | undefined;
@@ -54,12 +56,20 @@ app.on('second-instance', () => {
 });
 
 app.whenReady().then(async () => {
-  host = await createAppHost({
-    shell: 'electron',
-    version: app.getVersion(),
-    settingsDir: process.env.MQBOARD_SETTINGS_DIR ?? app.getPath('userData'),
-    codec: safeStorageCodec,
-  });
+  if (!primary) return;
+  try {
+    host = await createAppHost({
+      shell: 'electron',
+      version: app.getVersion(),
+      settingsDir: process.env.MQBOARD_SETTINGS_DIR ?? app.getPath('userData'),
+      codec: safeStorageCodec,
+    });
+  } catch (e) {
+    // A settings file we cannot read must not leave a process with no window.
+    dialog.showErrorBox('MQBoard cannot start', e instanceof Error ? e.message : String(e));
+    app.exit(1);
+    return;
+  }
   serveIpc(host.bridge, isAppUrl);
   installMenu(host);
   win = createWindow();
