@@ -28,14 +28,21 @@ function defaultSettingsDir(): string {
 
 const version = (JSON.parse(readFileSync(path.join(repo, 'package.json'), 'utf8')) as { version: string }).version;
 
-const host = await createAppHost({
-  shell: 'web',
-  version,
-  settingsDir: values['settings-dir'],
-  codec: plainFileCodec,
-  demoOnFirstRun: !values['no-demo'],
-});
-const server = await startWebServer({ bridge: host.bridge, rendererDir: values['renderer-dir'], port: Number(values.port) });
+let host: Awaited<ReturnType<typeof createAppHost>>;
+let server: Awaited<ReturnType<typeof startWebServer>>;
+try {
+  host = await createAppHost({
+    shell: 'web',
+    version,
+    settingsDir: values['settings-dir'],
+    codec: plainFileCodec,
+    demoOnFirstRun: !values['no-demo'],
+  });
+  server = await startWebServer({ bridge: host.bridge, rendererDir: values['renderer-dir'], port: Number(values.port) });
+} catch (e) {
+  console.error(`mqboard web: ${e instanceof Error ? e.message : String(e)}`);
+  process.exit(1);
+}
 
 // One line a person can click and a test can parse.
 console.log(`MQBoard web mode: ${server.url}`);
