@@ -1,5 +1,6 @@
 // A second broker (a real Mosquitto) is added as a profile from the UI, tested, and connected
 // to without a restart: its devices replace the demo fleet.
+import net from 'node:net';
 import { expect, test } from './fixtures';
 import { mosquittoMissingReason } from '../testing/brokers';
 
@@ -22,6 +23,20 @@ test('a Mosquitto broker added as a profile shows its devices', async ({ mqb }) 
   await page.getByTestId('profile-url').fill('mqtt://127.0.0.1:1');
   await page.getByTestId('profile-test').click();
   await expect(page.getByTestId('profile-test-result')).toHaveAttribute('data-code', 'refused');
+
+  // A peer that accepts the connection and never answers: the test runs until cancelled.
+  const silent = net.createServer(() => {});
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
+  try {
+    await page.getByTestId('profile-url').fill(`mqtt://127.0.0.1:${(silent.address() as net.AddressInfo).port}`);
+    await page.getByTestId('profile-test').click();
+    await expect(page.getByTestId('profile-test')).toHaveText('Cancel test');
+    await page.getByTestId('profile-test').click();
+    await expect(page.getByTestId('profile-test')).toHaveText('Test connection');
+    await expect(page.getByTestId('profile-test-result')).toHaveCount(0);
+  } finally {
+    silent.close();
+  }
   await page.getByTestId('profile-url').fill(mosquitto.url);
 
   await page.getByTestId('profile-connect').click();

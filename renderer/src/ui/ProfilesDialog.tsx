@@ -2,7 +2,7 @@
 // connection reports the engine's precise failure (DNS, refused, TLS, auth); "Connect" switches
 // the app's one connection without a restart. Secrets are write-only from here: the host only
 // says whether one is stored.
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import { DEMO_PROFILE_ID, type ProfileInput, type ProfileSummary, type TestResult } from '../../../protocol/src';
 import { BridgeCallError } from '../bridge/client';
 import { useApp, useAppStore, useBridge } from './context';
@@ -132,12 +132,26 @@ export function ProfilesDialog({ editId }: { editId: string | undefined }) {
       close();
     });
 
+  const testAbort = useRef<AbortController | null>(null);
   const runTest = () => {
+    // A second click cancels the running test (a silent host can take the whole timeout).
+    if (testAbort.current) {
+      testAbort.current.abort();
+      return;
+    }
+    const ac = new AbortController();
+    testAbort.current = ac;
     setTest('running');
     bridge
-      .call('testProfile', { profile: toInput(form) })
+      .call('testProfile', { profile: toInput(form) }, { signal: ac.signal })
       .then(setTest)
-      .catch((e: unknown) => setTest({ ok: false, error: e instanceof BridgeCallError ? { code: e.code, message: e.issues ? e.issues.join('; ') : e.message } : { code: 'internal', message: String(e) } }));
+      .catch((e: unknown) => {
+        if (e instanceof BridgeCallError && e.code === 'cancelled') return setTest(null);
+        setTest({ ok: false, error: e instanceof BridgeCallError ? { code: e.code, message: e.issues ? e.issues.join('; ') : e.message } : { code: 'internal', message: String(e) } });
+      })
+      .finally(() => {
+        testAbort.current = null;
+      });
   };
 
   const remove = () =>
@@ -280,8 +294,8 @@ export function ProfilesDialog({ editId }: { editId: string | undefined }) {
             ) : null}
 
             <div className="editor-actions">
-              <button type="button" className="btn" disabled={busy || test === 'running'} onClick={runTest} data-testid="profile-test">
-                {test === 'running' ? 'Testing…' : 'Test connection'}
+              <button type="button" className="btn" disabled={busy} onClick={runTest} data-testid="profile-test">
+                {test === 'running' ? 'Cancel test' : 'Test connection'}
               </button>
               {form.id ? (
                 <button type="button" className="btn btn-ghost danger-text" disabled={busy} onClick={() => void remove()} data-testid="profile-delete">
