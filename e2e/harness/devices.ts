@@ -12,6 +12,8 @@ export interface DeviceProcOptions {
   prefix: string;
   /** Run a fleet of N devices: prefixes <prefix>/001… */
   fleet?: number;
+  /** Run the runtime inside the bin's process instead of under its supervisor (--no-supervisor). */
+  unsupervised?: boolean;
 }
 
 export function startDeviceProcess(o: DeviceProcOptions): Proc {
@@ -19,5 +21,6 @@ export function startDeviceProcess(o: DeviceProcOptions): Proc {
   const root = mkdtempSync(path.join(os.tmpdir(), 'mqb-e2e-dev-'));
   const args = [path.join(repo, 'bin/mqboard-device.mjs'), '--server', u.hostname, '--port', u.port, '--prefix', o.prefix, '--root', root, '--quiet'];
   if (o.fleet) args.push('--fleet', String(o.fleet));
+  if (o.unsupervised) args.push('--no-supervisor');
   return spawnProc(`device ${o.prefix}${o.fleet ? ` x${o.fleet}` : ''}`, process.execPath, args, { cwd: repo });
 }
