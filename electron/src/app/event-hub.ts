@@ -22,7 +22,7 @@ interface Subscriber {
 }
 
 /** Caps one batch's log lines; the on-disk log store (issue 5) is the place for everything. */
-const MAX_LOGS_PER_BATCH = 5_000;
+const MAX_LOGS_PER_BATCH = 2_000;
 
 export function createEventHub(batchMs: number): EventHub {
   const subscribers = new Set<Subscriber>();
