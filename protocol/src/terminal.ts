@@ -37,3 +37,16 @@ export const TermEvent = z.discriminatedUnion('op', [
 export type TermEvent = z.infer<typeof TermEvent>;
 
 export const DEFAULT_TERM_WINDOW = 256 * 1024;
+
+/**
+ * Sequence numbers of the `in` and `out` streams. A session outlives 32,768 messages, so the
+ * 15-bit seq wraps to 0 after 0x7FFF (never marked last, so never the 0xFFFF single header).
+ */
+export const nextTermSeq = (seq: number): number => (seq + 1) & 0x7fff;
+
+/** `next` for the expected seq, `duplicate` for one up to half the ring behind it, else `gap`. */
+export function termSeqVerdict(expected: number, seq: number): 'next' | 'duplicate' | 'gap' {
+  if (seq === expected) return 'next';
+  const behind = (expected - seq) & 0x7fff;
+  return behind > 0 && behind <= 0x4000 ? 'duplicate' : 'gap';
+}

@@ -21,6 +21,7 @@ import { classifyTopic, createDeviceRegistry, deviceFilters, discoveryFilters } 
 import { classifyConnectError, EngineError } from './errors';
 import * as files from './file-ops';
 import { resetSnippet } from './original-snippets';
+import { createTerminals } from './terminal';
 import * as transfer from './transfer';
 import type { BrokerProfile, CommandOptions, ConnectionState, Engine, EngineEvents, PutOptions } from './types';
 
@@ -80,6 +81,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
   let staleTimer: NodeJS.Timeout | undefined;
 
   const onMessage = (msg: IncomingMessage) => {
+    if (terminals.onMessage(msg.topic, msg.payload)) return;
     const c = classifyTopic(msg.topic);
     switch (c.kind) {
       case 'reply':
@@ -107,6 +109,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     if (wasUp && s.phase !== 'connected') {
       // Replies sent while we are away are lost (clean session): fail what is running now.
       sessions.failAll(new EngineError('disconnected', `connection to the broker lost${s.error ? `: ${s.error.message}` : ''}`));
+      terminals.onDisconnected('connection to the broker lost');
       registry.markAllUnknown();
     }
     emit('connection', s);
@@ -146,7 +149,16 @@ export function createEngine(options: EngineOptions = {}): Engine {
     }
   };
 
+  const terminals = createTerminals({
+    conn: live,
+    capable: async (prefix) => {
+      await device(prefix);
+      return registry.status(prefix)?.capabilities.terminal === true;
+    },
+  });
+
   const engine: Engine = {
+    terminals,
     async connect(profile: BrokerProfile) {
       if (conn) await engine.disconnect();
       ready = new Map();
@@ -171,6 +183,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       staleTimer = undefined;
       if (!c) return;
       sessions.failAll(new EngineError('disconnected', 'disconnected from the broker'));
+      terminals.onDisconnected('disconnected from the broker');
       await c.close();
       batcher.flush();
     },

@@ -1,5 +1,6 @@
 // The host engine's public surface: what the CLI, the Electron main process and the web-mode
 // bridge call. Plain Node; nothing here may import Electron.
+import type { Terminals } from './terminal';
 import type { Capabilities, CrashRecord, FileEntry, LogLine, Mode, OnlineStatus, ResetMode } from '../../../protocol/src';
 
 /** A broker to connect to. Secrets (password, key) are never logged. */
@@ -157,4 +158,6 @@ export interface Engine {
   rmdir(prefix: string, path: string, opts?: CommandOptions & { recursive?: boolean }): Promise<void>;
   mv(prefix: string, from: string, to: string, opts?: CommandOptions): Promise<void>;
   reset(prefix: string, mode: ResetMode, opts?: CommandOptions): Promise<void>;
+  /** Interactive terminal sessions on devices with the `terminal` capability (terminal.ts). */
+  readonly terminals: Terminals;
 }
