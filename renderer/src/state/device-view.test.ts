@@ -63,3 +63,17 @@ describe('device view at 10,000 devices', () => {
     expect(bySeen[0]).toEqual({ kind: 'device', prefix: 's0/d0' });
   });
 });
+
+describe('device view updates', () => {
+  it('moves a row when a field its view depends on changes', () => {
+    const select = rowsSelector();
+    const online = select({ ...base, filter: 'online' });
+    expect(online.map((r) => (r.kind === 'device' ? r.prefix : ''))).toContain('site1/pump-10');
+    const down = new Map(fleet).set('site1/pump-10', dev('site1/pump-10', { presence: 'offline', lastSeen: 30 }));
+    const after = select({ ...base, filter: 'online', devices: down });
+    expect(after.map((r) => (r.kind === 'device' ? r.prefix : ''))).not.toContain('site1/pump-10');
+    const seen = new Map(down).set('site2/fan', dev('site2/fan', { crashCount: 2, firmware: '1.2.3', lastSeen: 99 }));
+    const bySeen = select({ ...base, sort: 'lastSeen', devices: seen });
+    expect(bySeen[0]).toEqual({ kind: 'device', prefix: 'site2/fan' });
+  });
+});

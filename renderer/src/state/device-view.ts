@@ -120,6 +120,12 @@ export function rowsSelector(): (v: ViewInput) => Row[] {
     ) {
       return lastRows;
     }
+    if (lastInput && v.devices !== lastInput.devices && sameView(v, lastInput) && onlyIrrelevantChanges(lastInput.devices, v.devices, v)) {
+      // The common case at scale: status updates that move no row (last seen, uptime under
+      // name order). One identity pass over the map instead of filtering and sorting again.
+      lastInput = v;
+      return lastRows;
+    }
     if (v.devices !== lastInput?.devices) {
       const sameMembers = order.prefixes.length === v.devices.size && order.prefixes.every((p) => v.devices.has(p));
       if (!sameMembers) order = nameOrder(v.devices);
@@ -132,6 +138,39 @@ export function rowsSelector(): (v: ViewInput) => Row[] {
   };
 }
 
+const sameView = (a: ViewInput, b: ViewInput) =>
+  a.search === b.search && a.filter === b.filter && a.sort === b.sort && a.groupByPrefix === b.groupByPrefix;
+
+/** The fields a row's place depends on under this view (filter, search and sort). */
+function sameForView(a: DeviceState, b: DeviceState, v: ViewInput): boolean {
+  if (a.presence !== b.presence || a.mode !== b.mode || a.crashCount !== b.crashCount) return false;
+  if (v.search.trim() && (a.firmware !== b.firmware || a.kind !== b.kind || a.runtime?.kind !== b.runtime?.kind || a.runtime?.version !== b.runtime?.version)) {
+    return false;
+  }
+  switch (v.sort) {
+    case 'name':
+    case 'status':
+      return true;
+    case 'lastSeen':
+      return a.lastSeen === b.lastSeen;
+    case 'uptime':
+      return a.uptime === b.uptime;
+    case 'freeMem':
+      return a.freeMem === b.freeMem;
+  }
+}
+
+/** True when both maps hold the same prefixes and no changed device moves under this view. */
+function onlyIrrelevantChanges(before: ReadonlyMap<string, DeviceState>, after: ReadonlyMap<string, DeviceState>, v: ViewInput): boolean {
+  if (before.size !== after.size) return false;
+  for (const [p, d] of after) {
+    const old = before.get(p);
+    if (old === d) continue;
+    if (!old || !sameForView(old, d, v)) return false;
+  }
+  return true;
+}
+
 export interface FleetCounts {
   total: number;
   online: number;
@@ -140,7 +179,12 @@ export interface FleetCounts {
   crash: number;
 }
 
+const countsCache = new WeakMap<ReadonlyMap<string, DeviceState>, FleetCounts>();
+
+/** Counts per filter; computed once per fleet snapshot however many views ask. */
 export function countFleet(devices: ReadonlyMap<string, DeviceState>): FleetCounts {
+  const cached = countsCache.get(devices);
+  if (cached) return cached;
   const c: FleetCounts = { total: 0, online: 0, offline: 0, safe: 0, crash: 0 };
   for (const d of devices.values()) {
     c.total++;
@@ -149,5 +193,6 @@ export function countFleet(devices: ReadonlyMap<string, DeviceState>): FleetCoun
     if (d.mode === 'safe') c.safe++;
     if ((d.crashCount ?? 0) > 0) c.crash++;
   }
+  countsCache.set(devices, c);
   return c;
 }
