@@ -9,8 +9,10 @@ import { DeviceError } from './errors';
 export interface AtomicWriter {
   readonly tempPath: string;
   write(data: Uint8Array): Promise<void>;
-  /** Bytes written so far. */
+  /** Bytes written so far (handed to write, not necessarily on disk yet). */
   size(): number;
+  /** Waits until everything written is in the temp file (e.g. before reading it back). */
+  flush(): Promise<void>;
   /** Hex SHA-256 of everything written; only valid once, at the end. */
   digest(): string;
   /** fsyncs and renames over `dest`, then fsyncs the directory so the rename is durable. */
@@ -18,6 +20,8 @@ export interface AtomicWriter {
   /** Removes the temp file; safe to call more than once and after commit. */
   discard(): Promise<void>;
 }
+
+const WRITE_BEHIND = 4 * 1024 * 1024;
 
 export async function createAtomicWriter(tmpDir: string, tag: string): Promise<AtomicWriter> {
   await fs.mkdir(tmpDir, { recursive: true });
@@ -27,6 +31,16 @@ export async function createAtomicWriter(tmpDir: string, tag: string): Promise<A
   let written = 0;
   let closed = false;
   let committed = false;
+  // Write-behind: a chunk is handed to the disk and the caller moves on to receive the next one,
+  // so network and disk overlap. At most WRITE_BEHIND bytes wait; a write error surfaces at the
+  // next write or at commit.
+  let queue: Promise<void> = Promise.resolve();
+  let queued = 0;
+  let failure: unknown;
+  const flush = async () => {
+    await queue;
+    if (failure) throw failure;
+  };
   const close = async () => {
     if (!closed) {
       closed = true;
@@ -36,17 +50,30 @@ export async function createAtomicWriter(tmpDir: string, tag: string): Promise<A
   return {
     tempPath,
     async write(data) {
-      let off = 0;
-      while (off < data.length) {
-        const { bytesWritten } = await fh.write(data, off, data.length - off);
-        off += bytesWritten;
-      }
+      if (failure) throw failure;
       hash.update(data);
       written += data.length;
+      queued += data.length;
+      queue = queue.then(async () => {
+        try {
+          let off = 0;
+          while (off < data.length && !failure) {
+            const { bytesWritten } = await fh.write(data, off, data.length - off);
+            off += bytesWritten;
+          }
+        } catch (e) {
+          failure ??= e;
+        } finally {
+          queued -= data.length;
+        }
+      });
+      if (queued > WRITE_BEHIND) await flush();
     },
     size: () => written,
+    flush,
     digest: () => hash.digest('hex'),
     async commit(dest) {
+      await flush();
       await fh.sync();
       await close();
       await fs.rename(tempPath, dest);
@@ -54,6 +81,7 @@ export async function createAtomicWriter(tmpDir: string, tag: string): Promise<A
       await syncDir(path.dirname(dest));
     },
     async discard() {
+      await queue;
       await close().catch(() => undefined);
       if (!committed) await fs.rm(tempPath, { force: true });
     },

@@ -55,6 +55,9 @@ process.on('message', (raw: unknown) => {
   }
   if (handle) return;
   const { heartbeatMs, ...options } = m.data.options;
+  // The first beat at once: from here on the supervisor watches for a blocked loop (the code
+  // is loaded; before this, slow loading on a busy machine is not a hang).
+  send({ t: 'beat' });
   setInterval(() => send({ t: 'beat' }), heartbeatMs);
   const log = createDeviceLog({ echo: (line) => send({ t: 'log', line: line.slice(0, 2048) }) });
   captureConsole(log.logger('console'));

@@ -251,7 +251,7 @@ async function bootSession(b: Boot): Promise<Session> {
     hw.feed();
     if (!fed) hw.arm(wd.timeoutS * 1000);
     fed = true;
-    if (!allOk && Date.now() - startedAt >= wd.allokS * 1000) void reachAllOk();
+    if (!allOk && Date.now() - startedAt >= wd.allokS * 1000) reachAllOk().catch((e: unknown) => log.error(`all-OK: ${errorMessage(e)}`));
   };
   const reachAllOk = async () => {
     allOk = true;
@@ -308,12 +308,10 @@ async function bootSession(b: Boot): Promise<Session> {
       store,
       maxImage,
       unpack: slotUnpacker(store, maxImage),
-      onWritten: (slot, version) => {
+      onWritten: (slot, version, state) => {
         log.warn(`OTA image ${version} written to slot ${slot}, boots on next reset`);
-        void store.load().then((s) => {
-          ota = s;
-          publishStatus();
-        });
+        ota = state;
+        publishStatus();
       },
     },
     send: (t, p) => send(t, p),
@@ -428,7 +426,10 @@ async function bootSession(b: Boot): Promise<Session> {
   });
 
   const statusTimer = setInterval(publishStatus, opts.statusIntervalMs ?? DEFAULTS.statusIntervalMs);
-  const sweepTimer = setInterval(() => void uploads.sweep(opts.transferIdleMs ?? DEFAULTS.transferIdleMs), 10_000);
+  const sweepTimer = setInterval(
+    () => uploads.sweep(opts.transferIdleMs ?? DEFAULTS.transferIdleMs).catch((e: unknown) => log.warn(`sweeping transfers: ${errorMessage(e)}`)),
+    10_000,
+  );
   statusTimer.unref();
   sweepTimer.unref();
 
@@ -439,7 +440,7 @@ async function bootSession(b: Boot): Promise<Session> {
     clearInterval(sweepTimer);
     clearInterval(feedTimer);
     hw.stop();
-    void uploads.abortAll();
+    uploads.abortAll().catch((e: unknown) => log.warn(`aborting transfers: ${errorMessage(e)}`));
     void runHooks('stop', hooks.stopHooks);
   };
 

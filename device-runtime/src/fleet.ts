@@ -26,6 +26,7 @@ export async function startFleet(opts: FleetOptions): Promise<FleetHandle> {
         ...one,
         prefix: `${opts.prefix}/${member}`,
         root: path.join(opts.root, member),
+        ...(opts.echo ? { echo: (line: string) => opts.echo!(`[${opts.prefix}/${member}] ${line}`) } : {}),
         ...(opts.clientId ? { clientId: `${opts.clientId}/${member}` } : {}),
       });
     }),

@@ -38,6 +38,8 @@ export interface SupervisedDevice {
   kill(): Promise<void>;
 }
 
+/** A runtime that has not sent one heartbeat by then is stuck at boot. */
+const BOOT_TIMEOUT_MS = 60_000;
 const CHILD = fileURLToPath(new URL('./child.ts', import.meta.url));
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
@@ -69,7 +71,9 @@ export async function startSupervisedDevice(opts: SupervisorOptions): Promise<Su
   };
 
   const spawnRuntime = () => {
-    let lastBeat = Date.now();
+    // Blocked-loop detection starts with the first heartbeat: loading the runtime's code is
+    // synchronous and, on a busy machine, may take longer than `blockedMs` by itself.
+    let lastBeat: number | undefined;
     let watchdog: { deadline: number; ms: number } | undefined;
     let killedFor: CrashReason | undefined;
     let fatal: Extract<FromChild, { t: 'fatal' }> | undefined;
@@ -89,15 +93,18 @@ export async function startSupervisedDevice(opts: SupervisorOptions): Promise<Su
     });
     child = c;
     c.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-8192)));
-    const killFor = (reason: CrashReason) => {
+    let killDetail = '';
+    const killFor = (reason: CrashReason, detail: string) => {
       if (killedFor || c.exitCode !== null || c.signalCode !== null) return;
       killedFor = reason;
+      killDetail = detail;
       c.kill('SIGKILL');
     };
     const tick = setInterval(() => {
       const now = Date.now();
-      if (now - lastBeat > blockedMs) killFor('blocked');
-      else if (watchdog && now > watchdog.deadline) killFor('watchdog');
+      if (lastBeat === undefined && now - startedAt > BOOT_TIMEOUT_MS) killFor('blocked', `runtime did not start within ${BOOT_TIMEOUT_MS} ms`);
+      else if (lastBeat !== undefined && now - lastBeat > blockedMs) killFor('blocked', `event loop blocked: no heartbeat for ${blockedMs} ms`);
+      else if (watchdog && now > watchdog.deadline) killFor('watchdog', `watchdog: no feed through the broker for ${watchdog.ms} ms`);
     }, Math.min(heartbeatMs, 250));
 
     c.on('message', (raw: unknown) => {
@@ -152,12 +159,7 @@ export async function startSupervisedDevice(opts: SupervisorOptions): Promise<Su
       void (async () => {
         if (!resetRequested) {
           const reason: CrashReason = killedFor ?? fatal?.reason ?? (signal ? 'signal' : 'exit');
-          const message =
-            killedFor === 'watchdog'
-              ? `watchdog: no feed through the broker for ${watchdog?.ms ?? 0} ms`
-              : killedFor === 'blocked'
-                ? `event loop blocked: no heartbeat for ${blockedMs} ms`
-                : (fatal?.message ?? (signal ? `killed by ${signal}` : `exited with code ${code}`));
+          const message = killedFor ? killDetail : (fatal?.message ?? (signal ? `killed by ${signal}` : `exited with code ${code}`));
           const stack = fatal?.stack ?? (stderr.trim() ? stderr.trim() : undefined);
           await rtc.update((s) => ({ ...s, resetReason: reason === 'watchdog' ? 'watchdog' : 'crash', poison: [...lastCommands] }));
           await crashes.add({ bootCount, mode, reason, message, ...(stack ? { stack } : {}), log: [...recent] });
@@ -167,7 +169,11 @@ export async function startSupervisedDevice(opts: SupervisorOptions): Promise<Su
         }
         if (stopping) return;
         setTimeout(() => !stopping && spawnRuntime(), resetRequested ? 0 : restartDelay).unref();
-      })();
+      })().catch((e: unknown) => {
+        // Recording failed (disk full?): still bring the runtime back.
+        opts.echo?.(`E supervisor: ${(e as Error).message}`);
+        if (!stopping) setTimeout(() => !stopping && spawnRuntime(), restartDelay).unref();
+      });
     });
     const start: ToChild = { t: 'start', options: childOptions };
     c.send(start);

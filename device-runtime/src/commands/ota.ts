@@ -6,7 +6,7 @@ import { isSha256Hex, type Frame } from '../../../protocol/src';
 import { createAtomicWriter } from '../atomic-file';
 import { DeviceError, ProtocolError } from '../errors';
 import type { InboundResult, Uploads } from '../inbound';
-import { otherSlot, type OtaStore } from '../ota-slots';
+import { otherSlot, type OtaState, type OtaStore } from '../ota-slots';
 
 export interface OtaEnv {
   uploads: Uploads;
@@ -18,7 +18,8 @@ export interface OtaEnv {
    * it is not acceptable); `commit` then puts it in the slot's place.
    */
   unpack: (image: string, slot: 'a' | 'b') => Promise<{ version: string; commit(): Promise<void> }>;
-  onWritten?: (slot: string, version: string) => void;
+  /** Told about the new state once the image is in place and marked pending. */
+  onWritten?: (slot: string, version: string, state: OtaState) => void;
 }
 
 export async function handleOta(env: OtaEnv, id: string, tail: string, frame: Frame): Promise<InboundResult> {
@@ -41,6 +42,7 @@ export async function handleOta(env: OtaEnv, id: string, tail: string, frame: Fr
           if (calc !== sha) throw new ProtocolError(`SHA mismatch calc:${calc} check=${sha}`);
           const state = await env.store.load();
           const slot = otherSlot(state.active);
+          await writer.flush();
           const unpacked = await env.unpack(writer.tempPath, slot);
           // The slot may hold an older image: mark it gone before replacing it, so a crash from
           // here on leaves a state that names no half-replaced slot.
@@ -52,12 +54,13 @@ export async function handleOta(env: OtaEnv, id: string, tail: string, frame: Fr
           await fs.mkdir(env.store.dir, { recursive: true });
           await writer.commit(env.store.slotPath(slot));
           const size = writer.size();
-          await env.store.save({
-            ...state,
+          const next: OtaState = {
+            ...(await env.store.load()),
             pending: slot,
-            slots: { ...state.slots, [slot]: { sha256: sha, size, version, written: Date.now() } },
-          });
-          env.onWritten?.(slot, version);
+          };
+          next.slots = { ...next.slots, [slot]: { sha256: sha, size, version, written: Date.now() } };
+          await env.store.save(next);
+          env.onWritten?.(slot, version, next);
           return 'OK';
         } finally {
           await writer.discard();

@@ -1,6 +1,7 @@
 // A minimal host for tests: a plain mqtt.js client speaking the wire format by hand, so the
 // tests pin the bytes on the wire rather than another engineer's engine.
 import { createHash, randomBytes } from 'node:crypto';
+import net from 'node:net';
 import mqtt, { type MqttClient } from 'mqtt';
 import {
   commandTopic,
@@ -60,6 +61,9 @@ export function chunked(data: Uint8Array, chunk: number): Uint8Array[] {
 
 export async function connectHost(url: string): Promise<TestHost> {
   const client = await mqtt.connectAsync(url, { protocolVersion: 4, reconnectPeriod: 0, clientId: `test-host-${newId()}` });
+  // mqtt.js writes a PUBLISH in several pieces; without NODELAY, Nagle holds the payload until
+  // the broker ACKs the header, and every awaited publish costs a delayed-ACK wait.
+  if (client.stream instanceof net.Socket) client.stream.setNoDelay(true);
   const handlers = new Map<string, (topic: string, payload: Buffer) => void>();
   client.on('message', (topic, payload) => {
     for (const [pattern, h] of handlers) if (matches(pattern, topic)) h(topic, payload);

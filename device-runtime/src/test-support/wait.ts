@@ -12,7 +12,13 @@ export async function waitForMessage(client: MqttClient, topic: string, pred: (p
     onMsg = (t, p) => {
       if (!matches(topic, t)) return;
       const s = p.toString();
-      if (pred(s, t)) {
+      let hit = false;
+      try {
+        hit = pred(s, t);
+      } catch {
+        // A payload the predicate cannot read is simply not the one we wait for.
+      }
+      if (hit) {
         clearTimeout(timer);
         resolve(s);
       }
