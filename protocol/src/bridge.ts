@@ -11,6 +11,9 @@ import { Capabilities, Mode, OnlineStatus } from './status';
 import { CrashRecord } from './crash';
 import { ResetMode } from './files';
 import { LEVELS } from './log-line';
+import { terminalOperations, TerminalEvent } from './bridge-terminal';
+
+export * from './bridge-terminal';
 
 // ---------------------------------------------------------------------------------------------
 // Shared value schemas. They mirror electron/src/engine/types.ts; the app host checks at compile
@@ -144,7 +147,7 @@ export type TestResult = z.infer<typeof TestResult>;
 // Event streams. The host sends them in batches (at most one message per 50 ms per client),
 // never one message per MQTT message.
 
-export const StreamName = z.enum(['connection', 'devices', 'logs', 'crashes', 'profiles', 'app']);
+export const StreamName = z.enum(['connection', 'devices', 'logs', 'crashes', 'profiles', 'app', 'terminal']);
 export type StreamName = z.infer<typeof StreamName>;
 
 export const BridgeEvent = z.discriminatedUnion('stream', [
@@ -154,6 +157,7 @@ export const BridgeEvent = z.discriminatedUnion('stream', [
   z.object({ stream: z.literal('crashes'), prefix: z.string(), records: z.array(CrashRecord) }),
   z.object({ stream: z.literal('profiles'), state: ProfilesState }),
   z.object({ stream: z.literal('app'), info: AppInfo }),
+  TerminalEvent,
 ]);
 export type BridgeEvent = z.infer<typeof BridgeEvent>;
 
@@ -197,6 +201,7 @@ export const operations = {
     z.object({ prefixes: z.array(z.string()) }),
     60_000,
   ),
+  ...terminalOperations,
 } as const;
 
 export type Operations = typeof operations;

@@ -109,6 +109,7 @@ export async function createAppHost(opts: AppHostOptions): Promise<AppHost> {
     useProfile: (id) => useProfile(id),
     startSimulator: (prefix, count) => host.startSimulator(prefix, count),
     onProfilesChanged: () => publish({ stream: 'profiles', state: profiles.state() }),
+    publish,
   });
   const bridge = createBridgeHost(handlers);
 

@@ -76,9 +76,12 @@ interface Pending {
   crashes: Map<string, BridgeEvent & { stream: 'crashes' }>;
   profiles?: BridgeEvent & { stream: 'profiles' };
   app?: BridgeEvent & { stream: 'app' };
+  /** Terminal output merged per session (flow control bounds it), then ended sessions. */
+  terminal: Map<string, { data: string; bytes: number }>;
+  ended: (BridgeEvent & { stream: 'terminal' })['ended'];
 }
 
-const emptyPending = (): Pending => ({ devices: new Map(), logs: [], crashes: new Map() });
+const emptyPending = (): Pending => ({ devices: new Map(), logs: [], crashes: new Map(), terminal: new Map(), ended: [] });
 
 function merge(p: Pending, e: BridgeEvent): void {
   switch (e.stream) {
@@ -102,6 +105,16 @@ function merge(p: Pending, e: BridgeEvent): void {
     case 'app':
       p.app = e;
       return;
+    case 'terminal':
+      for (const o of e.output) {
+        const t = p.terminal.get(o.term);
+        if (t) {
+          t.data += o.data;
+          t.bytes += o.bytes;
+        } else p.terminal.set(o.term, { data: o.data, bytes: o.bytes });
+      }
+      p.ended.push(...e.ended);
+      return;
   }
 }
 
@@ -122,5 +135,8 @@ function toBatch(p: Pending): EventBatch {
   }
   if (p.logs.length) out.push({ stream: 'logs', entries: p.logs });
   out.push(...p.crashes.values());
+  if (p.terminal.size || p.ended.length) {
+    out.push({ stream: 'terminal', output: [...p.terminal].map(([term, o]) => ({ term, ...o })), ended: p.ended });
+  }
   return out;
 }

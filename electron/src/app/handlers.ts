@@ -1,10 +1,11 @@
 // The bridge handlers: one function per contract operation, arguments already parsed by the
 // bridge host. They stay thin; the engine and the profile store do the work.
-import type { AppInfo, ProfilesState } from '../../../protocol/src';
+import type { AppInfo, BridgeEvent, ProfilesState } from '../../../protocol/src';
 import type { DeviceState, Engine } from '../engine/types';
 import type { Handlers } from './bridge-host';
 import { HostError } from './errors';
 import type { ProfilesStore } from './profiles-store';
+import { createTerminalHandlers } from './terminal-handlers';
 import { testConnection } from './test-connection';
 
 export interface HandlerDeps {
@@ -16,6 +17,8 @@ export interface HandlerDeps {
   useProfile(id: string): Promise<ProfilesState>;
   startSimulator(prefix: string, count: number): Promise<string[]>;
   onProfilesChanged(): void;
+  /** Pushes an event to the renderers (terminal output). */
+  publish(e: BridgeEvent): void;
 }
 
 export function createHandlers(d: HandlerDeps): Handlers {
@@ -63,5 +66,6 @@ export function createHandlers(d: HandlerDeps): Handlers {
       return { imported };
     },
     startSimulator: async ({ prefix, count }) => ({ prefixes: await d.startSimulator(prefix, count) }),
+    ...createTerminalHandlers(d.engine, d.publish),
   };
 }
