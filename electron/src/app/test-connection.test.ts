@@ -78,3 +78,11 @@ describe.skipIf(mosquittoMissingReason !== undefined)('test connection over mqtt
     expect(r).toMatchObject({ ok: false, error: { code: 'refused' } });
   });
 });
+
+describe('test connection without a broker', () => {
+  it('reports a host name that does not resolve as a DNS error', async () => {
+    // RFC 2606 reserves .invalid: it never resolves, online or offline.
+    const r = await testConnection({ url: 'mqtt://no-such-broker.invalid:1883' }, never);
+    expect(r).toMatchObject({ ok: false, error: { code: 'dns' } });
+  });
+});
