@@ -31,6 +31,7 @@ import { confirmSlot, otaBoot, otaStore, slotManifest, slotUnpacker } from './ot
 import { DEFAULTS, type DeviceOptions } from './options';
 import { decideBoot, rtcMemory, type RtcState } from './rtc';
 import { offlineStatus, onlineStatus } from './status';
+import { createTerminalServer } from './terminal';
 import { feedCommand, timerWatchdog, type HardwareWatchdog } from './watchdog';
 
 export interface DeviceHandle {
@@ -294,6 +295,23 @@ async function bootSession(b: Boot): Promise<Session> {
     },
   });
 
+  // Interactive REPL sessions share the eval context (terminal/index.ts).
+  const terminals = createTerminalServer({
+    prefix: opts.prefix,
+    context: evaluator.globals,
+    broker: {
+      url: opts.url,
+      ...(opts.username !== undefined ? { username: opts.username } : {}),
+      ...(opts.password !== undefined ? { password: opts.password } : {}),
+      ...(opts.ca !== undefined ? { ca: opts.ca } : {}),
+      clientId: opts.clientId ?? `mqb-dev/${opts.prefix}`,
+    },
+    maxChunk,
+    send: (t, p) => send(t, p),
+    log: deviceLog.logger('term'),
+    evalTimeoutMs: opts.evalTimeoutMs ?? DEFAULTS.evalTimeoutMs,
+  });
+
   const dispatcher = createDispatcher({
     prefix: opts.prefix,
     jail,
@@ -325,6 +343,12 @@ async function bootSession(b: Boot): Promise<Session> {
   const hooks = newHooks();
   client.handleMessage = (packet, done) => {
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+    if (terminals.handles(packet.topic)) {
+      // Released first: an evaluation may run long, and must not hold the packet pipeline.
+      done();
+      terminals.onMessage(packet.topic, payload);
+      return;
+    }
     if (parseCommandTopic(opts.prefix, packet.topic)) {
       dispatcher.onMessage(packet.topic, payload, packet.dup === true).then(
         () => done(),
@@ -396,7 +420,7 @@ async function bootSession(b: Boot): Promise<Session> {
       publishStatus();
       void publishCrashes();
       deviceLog.attach((line) => publish(client, logTopic(opts.prefix), line));
-      client.subscribe(commandSubscription(opts.prefix), { qos: 1 }, (err) => {
+      client.subscribe([commandSubscription(opts.prefix), ...terminals.subscriptions], { qos: 1 }, (err) => {
         if (err) {
           log.error(`subscribe failed: ${err.message}`);
           return;
@@ -441,6 +465,7 @@ async function bootSession(b: Boot): Promise<Session> {
     clearInterval(feedTimer);
     hw.stop();
     uploads.abortAll().catch((e: unknown) => log.warn(`aborting transfers: ${errorMessage(e)}`));
+    terminals.closeAll('device stopping').catch((e: unknown) => log.warn(`closing terminals: ${errorMessage(e)}`));
     void runHooks('stop', hooks.stopHooks);
   };
 

@@ -39,7 +39,7 @@ for (const kind of BROKERS) {
         bootReason: 'cold',
         firmware: 'app-1.2',
         runtime: { kind: 'mqboard-device-node' },
-        capabilities: { maxChunk: 65536, putAck: true, getAck: true, terminal: false },
+        capabilities: { maxChunk: 65536, putAck: true, getAck: true, terminal: true },
         ota: { active: 'a', confirmed: true },
       });
       await dev.stop();

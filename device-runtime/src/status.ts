@@ -56,7 +56,7 @@ export function onlineStatus(s: StatusInput): OnlineStatus {
       commands: [...ALL_COMMANDS],
       putAck: true,
       getAck: true,
-      terminal: false,
+      terminal: true,
     },
     ota: {
       active: s.ota.active,
