@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { compileLogFilter, splitHighlights } from './log-filter';
+
+describe('log filter', () => {
+  it('keeps only the chosen levels', () => {
+    const m = compileLogFilter({ levels: ['E', 'C'] });
+    expect(m.test('E', 'main', 'x')).toBe(true);
+    expect(m.test('C', 'main', 'x')).toBe(true);
+    expect(m.test('W', 'main', 'x')).toBe(false);
+  });
+
+  it('treats plain search text literally and case-insensitively by default', () => {
+    const m = compileLogFilter({ search: 'a.b(' });
+    expect(m.test('I', 'n', 'xx A.B( yy')).toBe(true);
+    expect(m.test('I', 'n', 'aXb(')).toBe(false);
+    expect(compileLogFilter({ search: 'Boom', caseSensitive: true }).test('I', 'n', 'boom')).toBe(false);
+  });
+
+  it('matches the logger name too', () => {
+    expect(compileLogFilter({ search: 'wifi' }).test('I', 'wifi', 'connected')).toBe(true);
+  });
+
+  it('runs regexes and reports one that does not compile', () => {
+    const m = compileLogFilter({ search: '^temp=\\d+$', regex: true });
+    expect(m.test('I', 'n', 'temp=42')).toBe(true);
+    expect(m.test('I', 'n', 'temp=x')).toBe(false);
+    const bad = compileLogFilter({ search: '(', regex: true });
+    expect(bad.error).toBeTruthy();
+    expect(bad.test('I', 'n', '(')).toBe(false);
+  });
+
+  it('highlights every match, and survives patterns that match the empty string', () => {
+    const m = compileLogFilter({ search: 'o', regex: false });
+    expect(m.highlights('foo bOo')).toEqual([[1, 2], [2, 3], [5, 6], [6, 7]]);
+    expect(compileLogFilter({ search: 'x*', regex: true }).highlights('axxb')).toEqual([[1, 3]]);
+    expect(compileLogFilter({}).highlights('abc')).toEqual([]);
+  });
+
+  it('splits text into plain and highlighted parts', () => {
+    expect(splitHighlights('hello world', [[0, 5]])).toEqual([
+      { text: 'hello', hit: true },
+      { text: ' world', hit: false },
+    ]);
+    expect(splitHighlights('', [])).toEqual([{ text: '', hit: false }]);
+  });
+});
