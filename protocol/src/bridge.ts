@@ -12,8 +12,10 @@ import { CrashRecord } from './crash';
 import { ResetMode } from './files';
 import { LEVELS } from './log-line';
 import { terminalOperations, TerminalEvent } from './bridge-terminal';
+import { fileOperations, TransfersEvent } from './bridge-files';
 
 export * from './bridge-terminal';
+export * from './bridge-files';
 
 // ---------------------------------------------------------------------------------------------
 // Shared value schemas. They mirror electron/src/engine/types.ts; the app host checks at compile
@@ -147,7 +149,7 @@ export type TestResult = z.infer<typeof TestResult>;
 // Event streams. The host sends them in batches (at most one message per 50 ms per client),
 // never one message per MQTT message.
 
-export const StreamName = z.enum(['connection', 'devices', 'logs', 'crashes', 'profiles', 'app', 'terminal']);
+export const StreamName = z.enum(['connection', 'devices', 'logs', 'crashes', 'profiles', 'app', 'terminal', 'transfers']);
 export type StreamName = z.infer<typeof StreamName>;
 
 export const BridgeEvent = z.discriminatedUnion('stream', [
@@ -158,6 +160,7 @@ export const BridgeEvent = z.discriminatedUnion('stream', [
   z.object({ stream: z.literal('profiles'), state: ProfilesState }),
   z.object({ stream: z.literal('app'), info: AppInfo }),
   TerminalEvent,
+  TransfersEvent,
 ]);
 export type BridgeEvent = z.infer<typeof BridgeEvent>;
 
@@ -202,6 +205,7 @@ export const operations = {
     60_000,
   ),
   ...terminalOperations,
+  ...fileOperations,
 } as const;
 
 export type Operations = typeof operations;

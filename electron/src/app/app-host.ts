@@ -7,10 +7,15 @@ import { createEngine } from '../engine';
 import type { BrokerProfile, DeviceState, Engine } from '../engine/types';
 import { createBridgeHost, type BridgeHost } from './bridge-host';
 import { startDemo, type Demo } from './demo';
+import { createFileHandlers } from './file-handlers';
 import { createHandlers } from './handlers';
+import type { HostDialogs } from './host-dialogs';
+import { writeLocalAtomic } from './local-files';
 import { openProfilesStore, type ProfilesStore } from './profiles-store';
 import type { SecretCodec } from './secrets';
 import { startSimulatedFleet, type SimulatedFleet } from './simulator';
+import { createTransferStages } from './transfer-stages';
+import { createTransferQueue, type TransferQueue } from './transfers';
 
 export interface AppHostOptions {
   shell: AppInfo['shell'];
@@ -19,6 +24,8 @@ export interface AppHostOptions {
   codec: SecretCodec;
   /** Connect to the demo fleet when no settings exist yet (default true). */
   demoOnFirstRun?: boolean;
+  /** Open/save dialogs for file transfers; the desktop app only (electron/src/main/dialogs.ts). */
+  dialogs?: HostDialogs;
 }
 
 export interface AppHost {
@@ -30,6 +37,8 @@ export interface AppHost {
   useProfile(id: string): Promise<ProfilesState>;
   /** Starts simulated devices on the current broker (menu and bridge). */
   startSimulator(prefix: string, count: number): Promise<string[]>;
+  /** Uploads, downloads and OTA streams (transfers.ts). */
+  transfers: TransferQueue;
   close(): Promise<void>;
 }
 
@@ -101,6 +110,11 @@ export async function createAppHost(opts: AppHostOptions): Promise<AppHost> {
     await Promise.all(simulators.splice(0).map((s) => s.stop()));
   }
 
+  const transfers = createTransferQueue({
+    engine,
+    publish: (changed, removed) => publish({ stream: 'transfers', changed, removed }),
+    writeFile: writeLocalAtomic,
+  });
   const handlers = createHandlers({
     engine,
     withCrashCount,
@@ -110,6 +124,7 @@ export async function createAppHost(opts: AppHostOptions): Promise<AppHost> {
     startSimulator: (prefix, count) => host.startSimulator(prefix, count),
     onProfilesChanged: () => publish({ stream: 'profiles', state: profiles.state() }),
     publish,
+    files: createFileHandlers({ engine, queue: transfers, stages: createTransferStages(), dialogs: opts.dialogs }),
   });
   const bridge = createBridgeHost(handlers);
 
@@ -119,6 +134,7 @@ export async function createAppHost(opts: AppHostOptions): Promise<AppHost> {
     engine,
     info,
     useProfile,
+    transfers,
     async startSimulator(prefix, count) {
       if (!currentBroker) throw new Error('not connected to a broker');
       const fleet = await startSimulatedFleet({ broker: demo ? { url: demo.url } : currentBroker, prefix, count });
@@ -126,6 +142,7 @@ export async function createAppHost(opts: AppHostOptions): Promise<AppHost> {
       return fleet.prefixes;
     },
     async close() {
+      transfers.close();
       await stopSimulators();
       await engine.disconnect();
       await demo?.stop();

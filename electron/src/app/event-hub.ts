@@ -2,7 +2,7 @@
 // message per interval, holding only the streams it subscribed to. Device updates for the same
 // prefix within one interval collapse to the latest, so a flood of status messages costs one
 // row update per device per interval (issue 4: "never one IPC message per MQTT message").
-import type { BridgeEvent, DeviceState, EventBatch, StreamName } from '../../../protocol/src';
+import type { BridgeEvent, DeviceState, EventBatch, StreamName, TransferInfo } from '../../../protocol/src';
 
 export interface EventSink {
   setStreams(streams: StreamName[]): void;
@@ -79,9 +79,11 @@ interface Pending {
   /** Terminal output merged per session (flow control bounds it), then ended sessions. */
   terminal: Map<string, { data: string; bytes: number }>;
   ended: (BridgeEvent & { stream: 'terminal' })['ended'];
+  /** Latest state per transfer id (null = dismissed): a progress flood is one row per batch. */
+  transfers: Map<string, TransferInfo | null>;
 }
 
-const emptyPending = (): Pending => ({ devices: new Map(), logs: [], crashes: new Map(), terminal: new Map(), ended: [] });
+const emptyPending = (): Pending => ({ devices: new Map(), logs: [], crashes: new Map(), terminal: new Map(), ended: [], transfers: new Map() });
 
 function merge(p: Pending, e: BridgeEvent): void {
   switch (e.stream) {
@@ -115,6 +117,10 @@ function merge(p: Pending, e: BridgeEvent): void {
       }
       p.ended.push(...e.ended);
       return;
+    case 'transfers':
+      for (const t of e.changed) p.transfers.set(t.id, t);
+      for (const id of e.removed) p.transfers.set(id, null);
+      return;
   }
 }
 
@@ -137,6 +143,10 @@ function toBatch(p: Pending): EventBatch {
   out.push(...p.crashes.values());
   if (p.terminal.size || p.ended.length) {
     out.push({ stream: 'terminal', output: [...p.terminal].map(([term, o]) => ({ term, ...o })), ended: p.ended });
+  }
+  if (p.transfers.size) {
+    const all = [...p.transfers];
+    out.push({ stream: 'transfers', changed: all.flatMap(([, t]) => (t ? [t] : [])), removed: all.filter(([, t]) => !t).map(([id]) => id) });
   }
   return out;
 }

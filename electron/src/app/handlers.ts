@@ -5,6 +5,7 @@ import type { DeviceState, Engine } from '../engine/types';
 import type { Handlers } from './bridge-host';
 import { HostError } from './errors';
 import type { ProfilesStore } from './profiles-store';
+import type { createFileHandlers } from './file-handlers';
 import { createTerminalHandlers } from './terminal-handlers';
 import { testConnection } from './test-connection';
 
@@ -19,6 +20,8 @@ export interface HandlerDeps {
   onProfilesChanged(): void;
   /** Pushes an event to the renderers (terminal output). */
   publish(e: BridgeEvent): void;
+  /** File browser, transfer queue and OTA (file-handlers.ts). */
+  files: ReturnType<typeof createFileHandlers>;
 }
 
 export function createHandlers(d: HandlerDeps): Handlers {
@@ -67,5 +70,6 @@ export function createHandlers(d: HandlerDeps): Handlers {
     },
     startSimulator: async ({ prefix, count }) => ({ prefixes: await d.startSimulator(prefix, count) }),
     ...createTerminalHandlers(d.engine, d.publish),
+    ...d.files,
   };
 }

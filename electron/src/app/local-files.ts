@@ -1,0 +1,47 @@
+// The computer's side of desktop transfers: reading what the user chose in an open dialog (files,
+// or a folder walked recursively) and writing a finished download. Bounded like the page's
+// staging (MAX_STAGE_BYTES per file, MAX_UPLOAD_ITEMS files), symlinks are not followed.
+import { lstat, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { MAX_STAGE_BYTES, MAX_UPLOAD_ITEMS } from '../../../protocol/src';
+import { HostError } from './errors';
+
+export interface LocalFile {
+  /** Relative path with `/` separators, starting with the chosen file's or folder's name. */
+  rel: string;
+  abs: string;
+}
+
+/** The files to upload for the chosen paths; a folder contributes its whole tree. */
+export async function collectLocal(chosen: string[]): Promise<{ files: LocalFile[]; dirs: string[] }> {
+  const files: LocalFile[] = [];
+  const dirs: string[] = [];
+  const walk = async (abs: string, rel: string) => {
+    const st = await lstat(abs);
+    if (st.isDirectory()) {
+      dirs.push(rel);
+      for (const name of (await readdir(abs)).sort()) await walk(path.join(abs, name), `${rel}/${name}`);
+    } else if (st.isFile()) {
+      if (st.size > MAX_STAGE_BYTES) throw new HostError('invalid-argument', `${rel}: ${st.size} bytes is more than the ${MAX_STAGE_BYTES} a single upload may have`);
+      files.push({ rel, abs });
+    }
+    if (files.length + dirs.length > MAX_UPLOAD_ITEMS) throw new HostError('invalid-argument', `more than ${MAX_UPLOAD_ITEMS} files and folders in one upload`);
+  };
+  for (const c of chosen) await walk(c, path.basename(c));
+  return { files, dirs };
+}
+
+export const readLocal = (abs: string): Promise<Uint8Array> => readFile(abs);
+
+/** Writes beside the destination and renames, so a failed write never leaves half a file. */
+export async function writeLocalAtomic(file: string, data: Uint8Array): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.part`;
+  try {
+    await writeFile(tmp, data);
+    await rename(tmp, file);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
+}

@@ -1,0 +1,35 @@
+// A device folder downloaded as one zip (issue 5): list it recursively, fetch every file through
+// the engine (one at a time: a board serves one stream at a time), and pack them with fflate.
+// Empty folders become directory entries so the tree comes back as it was.
+import { zipSync, type Zippable } from 'fflate';
+import type { Engine } from '../engine/types';
+import { HostError } from './errors';
+
+/** Unpacked bytes a folder download may gather in the host. */
+export const MAX_ZIP_INPUT = 128 * 1024 * 1024;
+
+export interface ZipOptions {
+  signal: AbortSignal;
+  /** The sum of the listed file sizes, once known (0 for files the device gives no size for). */
+  onTotal: (bytes: number) => void;
+  onProgress: (bytesDone: number) => void;
+}
+
+export async function downloadFolderZip(engine: Engine, prefix: string, dir: string, o: ZipOptions): Promise<Uint8Array> {
+  const entries = await engine.ls(prefix, dir, { recursive: true, signal: o.signal });
+  const files = entries.filter((e) => e.type === 'file');
+  const total = files.reduce((n, e) => n + (e.size ?? 0), 0);
+  if (total > MAX_ZIP_INPUT) throw new HostError('invalid-argument', `${dir} holds ${total} bytes; a zip download takes at most ${MAX_ZIP_INPUT}`);
+  o.onTotal(total);
+  const base = dir.endsWith('/') ? dir : `${dir}/`;
+  const tree: Zippable = {};
+  for (const e of entries) if (e.type === 'dir') tree[`${e.name.replace(/\/+$/, '')}/`] = {};
+  let done = 0;
+  for (const f of files) {
+    const data = await engine.get(prefix, base + f.name, { signal: o.signal, onProgress: (p) => o.onProgress(done + p.bytesDone) });
+    done += data.length;
+    o.onProgress(done);
+    tree[f.name] = data;
+  }
+  return zipSync(tree, { level: 6 });
+}
