@@ -5,6 +5,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { app, BrowserWindow, dialog, nativeTheme } from 'electron';
 import { createAppHost, type AppHost } from '../app/app-host';
+import { electronDialogs } from './dialogs';
 import { serveIpc } from './ipc';
 import { installMenu } from './menu';
 import { safeStorageCodec } from './safe-storage-codec';
@@ -63,6 +64,7 @@ app.whenReady().then(async () => {
       version: app.getVersion(),
       settingsDir: process.env.MQBOARD_SETTINGS_DIR ?? app.getPath('userData'),
       codec: safeStorageCodec,
+      dialogs: electronDialogs,
     });
   } catch (e) {
     // A settings file we cannot read must not leave a process with no window.
