@@ -63,6 +63,9 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
     lines.push(`listener ${tlsPort} 127.0.0.1`, `certfile ${opts.tls.cert}`, `keyfile ${opts.tls.key}`);
     if (opts.tls.ca) lines.push(`cafile ${opts.tls.ca}`);
   }
+  // Started as root, Mosquitto drops to the `mosquitto` user and then cannot read the 0600
+  // files this harness writes; keep it as root there (loopback-only test broker).
+  if (process.getuid?.() === 0) lines.push('user root');
   if (opts.users) {
     const pwfile = path.join(dir, 'passwd');
     writeFileSync(pwfile, '', { mode: 0o600 });

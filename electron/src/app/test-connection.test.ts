@@ -38,9 +38,6 @@ describe.skipIf(mosquittoMissingReason !== undefined)('test connection over mqtt
     broker = await startMosquitto({
       tls: { cert: path.join(dir, 'server.crt'), key: path.join(dir, 'server.key') },
       users: { alice: 'correct horse' },
-      // Run as root, Mosquitto drops to the `mosquitto` user, which cannot read the 0600
-      // password file in the harness's private temp dir; as another user this line is inert.
-      ...(process.getuid?.() === 0 ? { extra: ['user root'] } : {}),
     });
     url = `mqtts://127.0.0.1:${broker.tlsPort}`;
     ca = readFileSync(path.join(dir, 'ca.crt'), 'utf8');
