@@ -23,7 +23,8 @@ export async function downloadFolderZip(engine: Engine, prefix: string, dir: str
   o.onTotal(total);
   const base = dir.endsWith('/') ? dir : `${dir}/`;
   const tree: Zippable = {};
-  for (const e of entries) if (e.type === 'dir') tree[`${e.name.replace(/\/+$/, '')}/`] = {};
+  // fflate writes an object value as a directory entry and adds the slash itself.
+  for (const e of entries) if (e.type === 'dir') tree[e.name.replace(/\/+$/, '')] = {};
   let done = 0;
   for (const f of files) {
     const data = await engine.get(prefix, base + f.name, { signal: o.signal, onProgress: (p) => o.onProgress(done + p.bytesDone) });
