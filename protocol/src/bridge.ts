@@ -13,9 +13,12 @@ import { ResetMode } from './files';
 import { LEVELS } from './log-line';
 import { terminalOperations, TerminalEvent } from './bridge-terminal';
 import { fileOperations, TransfersEvent } from './bridge-files';
+import { logOperations } from './bridge-logs';
 
 export * from './bridge-terminal';
 export * from './bridge-files';
+export * from './bridge-logs';
+export * from './log-filter';
 
 // ---------------------------------------------------------------------------------------------
 // Shared value schemas. They mirror electron/src/engine/types.ts; the app host checks at compile
@@ -72,6 +75,10 @@ export const LogEntry = z.object({
   prefix: z.string(),
   received: z.number(),
   line: z.object({ level: z.enum(LEVELS), time: z.string(), name: z.string(), text: z.string() }),
+  /** The log store's id (bridge-logs.ts): joins live lines to history without duplicates. */
+  id: z.number().int().nonnegative().optional(),
+  /** Set when the line stands for a crash record, which the log view shows with its stack. */
+  crash: CrashRecord.optional(),
 });
 export type LogEntry = z.infer<typeof LogEntry>;
 
@@ -206,6 +213,7 @@ export const operations = {
   ),
   ...terminalOperations,
   ...fileOperations,
+  ...logOperations,
 } as const;
 
 export type Operations = typeof operations;

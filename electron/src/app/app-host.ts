@@ -1,6 +1,7 @@
 // The app host: the engine, the connection profiles, the demo fleet and the bridge handlers,
 // in plain Node. The Electron main process and the web-mode server both create exactly one and
 // only differ in how secrets are kept and how envelopes travel.
+import path from 'node:path';
 import type { AppInfo, BridgeEvent, ProfilesState } from '../../../protocol/src';
 import { DEMO_PROFILE_ID } from '../../../protocol/src';
 import { createEngine } from '../engine';
@@ -10,6 +11,9 @@ import { startDemo, type Demo } from './demo';
 import { createFileHandlers } from './file-handlers';
 import { createHandlers } from './handlers';
 import type { HostDialogs } from './host-dialogs';
+import { createLogHandlers } from './log-handlers';
+import { ingestLogs } from './log-ingest';
+import { openLogStore, type LogStoreOptions } from './log-store';
 import { writeLocalAtomic } from './local-files';
 import { openProfilesStore, type ProfilesStore } from './profiles-store';
 import type { SecretCodec } from './secrets';
@@ -26,6 +30,8 @@ export interface AppHostOptions {
   demoOnFirstRun?: boolean;
   /** Open/save dialogs for file transfers; the desktop app only (electron/src/main/dialogs.ts). */
   dialogs?: HostDialogs;
+  /** Log store budgets (log-store.ts); stored under <settingsDir>/logs. */
+  logs?: Omit<LogStoreOptions, 'dir'>;
 }
 
 export interface AppHost {
@@ -48,11 +54,13 @@ export async function createAppHost(opts: AppHostOptions): Promise<AppHost> {
   let demo: Demo | undefined;
   let currentBroker: BrokerProfile | undefined;
   const simulators: SimulatedFleet[] = [];
+  const logStore = await openLogStore({ ...opts.logs, dir: path.join(opts.settingsDir, 'logs') });
 
   const publish = (e: BridgeEvent) => bridge.events.publish(e);
   engine.on('connection', (state) => publish({ stream: 'connection', state }));
   engine.on('devices', (changed, removed) => publish({ stream: 'devices', changed: changed.map(withCrashCount), removed }));
-  engine.on('logs', (entries) => publish({ stream: 'logs', entries }));
+  // Lines go through the log store first, which stamps them with ids (issue 5).
+  ingestLogs(engine, logStore, publish);
   engine.on('crashes', (prefix, records) => publish({ stream: 'crashes', prefix, records }));
 
   // A status message without a `crashes` field (runtimes before crash reporting, original
@@ -125,6 +133,7 @@ export async function createAppHost(opts: AppHostOptions): Promise<AppHost> {
     onProfilesChanged: () => publish({ stream: 'profiles', state: profiles.state() }),
     publish,
     files: createFileHandlers({ engine, queue: transfers, stages: createTransferStages(), dialogs: opts.dialogs }),
+    logs: createLogHandlers(logStore, opts.dialogs),
   });
   const bridge = createBridgeHost(handlers);
 
@@ -147,6 +156,7 @@ export async function createAppHost(opts: AppHostOptions): Promise<AppHost> {
       await engine.disconnect();
       await demo?.stop();
       demo = undefined;
+      await logStore.close();
     },
   };
 

@@ -7,6 +7,7 @@ import { HostError } from './errors';
 import type { ProfilesStore } from './profiles-store';
 import type { createFileHandlers } from './file-handlers';
 import { createTerminalHandlers } from './terminal-handlers';
+import type { createLogHandlers } from './log-handlers';
 import { testConnection } from './test-connection';
 
 export interface HandlerDeps {
@@ -22,6 +23,8 @@ export interface HandlerDeps {
   publish(e: BridgeEvent): void;
   /** File browser, transfer queue and OTA (file-handlers.ts). */
   files: ReturnType<typeof createFileHandlers>;
+  /** Log history and export (log-handlers.ts). */
+  logs: ReturnType<typeof createLogHandlers>;
 }
 
 export function createHandlers(d: HandlerDeps): Handlers {
@@ -71,5 +74,6 @@ export function createHandlers(d: HandlerDeps): Handlers {
     startSimulator: async ({ prefix, count }) => ({ prefixes: await d.startSimulator(prefix, count) }),
     ...createTerminalHandlers(d.engine, d.publish),
     ...d.files,
+    ...d.logs,
   };
 }

@@ -10,7 +10,7 @@
 // device cannot evict a quiet one's history); above `totalBytes` the oldest closed segment of
 // the whole store goes. Writes are batched: `append` only queues (ids are assigned at once), a
 // timer writes each device's queued lines with one appendFile per flush, never one per line.
-import { appendFile, mkdir, open, readdir, stat, unlink } from 'node:fs/promises';
+import { appendFile, mkdir, open, readdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { LEVELS, type CrashRecord, type Level } from '../../../protocol/src';
 import type { LogFilter, LogRecord } from '../../../protocol/src/bridge-logs';
@@ -56,6 +56,11 @@ export interface LogStore {
   query(q: LogQuery): Promise<{ records: LogRecord[]; cursor: number | null }>;
   /** Every matching record, oldest first, in pages (for export). */
   each(q: Omit<LogQuery, 'limit' | 'before'>, fn: (r: LogRecord) => void): Promise<void>;
+  /**
+   * Notes a crash record as stored; false if it was already (devices re-publish their retained
+   * crash records on every connection, and the store must keep each once, across restarts).
+   */
+  rememberCrash(prefix: string, key: string): boolean;
   /** Writes everything queued. */
   flush(): Promise<void>;
   /** Bytes on disk per device (tests, diagnostics). */
@@ -78,7 +83,12 @@ interface DeviceLog {
   queued: { id: number; json: string }[];
   /** The last segment may not be appended to (torn last line after a crash). */
   sealed: boolean;
+  /** Keys of crash records already stored, newest last (persisted in crash-ids.json). */
+  crashKeys: string[];
 }
+
+const CRASH_KEYS = 'crash-ids.json';
+const MAX_CRASH_KEYS = 200;
 
 const DEFAULTS = { segmentBytes: 2 * 1024 * 1024, segmentsPerDevice: 4, totalBytes: 512 * 1024 * 1024, flushMs: 250 };
 const DEFAULT_SCAN_LIMIT = 2_000_000;
@@ -103,7 +113,7 @@ export async function openLogStore(o: LogStoreOptions): Promise<LogStore> {
     let d = devices.get(prefix);
     if (!d) {
       const dir = path.join(cfg.dir, Buffer.from(prefix).toString('base64url'));
-      d = { prefix, dir, segments: [], queued: [], sealed: false };
+      d = { prefix, dir, segments: [], queued: [], sealed: false, crashKeys: [] };
       devices.set(prefix, d);
     }
     return d;
@@ -240,6 +250,21 @@ export async function openLogStore(o: LogStoreOptions): Promise<LogStore> {
       return out;
     },
     query,
+    rememberCrash(prefix, key) {
+      const d = deviceFor(prefix);
+      if (d.crashKeys.includes(key)) return false;
+      d.crashKeys.push(key);
+      if (d.crashKeys.length > MAX_CRASH_KEYS) d.crashKeys.splice(0, d.crashKeys.length - MAX_CRASH_KEYS);
+      const keys = JSON.stringify(d.crashKeys);
+      // Through the write chain, so it never races the device directory's creation.
+      writing = writing
+        .then(async () => {
+          await mkdir(d.dir, { recursive: true });
+          await writeFile(path.join(d.dir, CRASH_KEYS), keys);
+        })
+        .catch((e: unknown) => console.warn('log store: could not save crash ids:', e instanceof Error ? e.message : e));
+      return true;
+    },
     async each(q, fn) {
       // Pages from the end, then replayed oldest first: bounded memory per page would need a
       // forward reader; export sizes are bounded by the store's budget, so collecting is fine.
@@ -315,8 +340,19 @@ async function loadDevice(root: string, name: string): Promise<DeviceLog | undef
     segments.push({ file, firstId: Number(m[1]), bytes: (await stat(file)).size });
   }
   segments.sort((a, b) => a.firstId - b.firstId);
-  if (segments.length === 0) return undefined;
-  return { prefix, dir, segments, queued: [], sealed: !(await endsWithNewline(segments.at(-1)!)) };
+  const crashKeys = await readCrashKeys(path.join(dir, CRASH_KEYS));
+  if (segments.length === 0 && crashKeys.length === 0) return undefined;
+  const last = segments.at(-1);
+  return { prefix, dir, segments, queued: [], sealed: last ? !(await endsWithNewline(last)) : false, crashKeys };
+}
+
+async function readCrashKeys(file: string): Promise<string[]> {
+  try {
+    const v: unknown = JSON.parse(await readFile(file, 'utf8'));
+    return Array.isArray(v) ? v.filter((k): k is string => typeof k === 'string') : [];
+  } catch {
+    return [];
+  }
 }
 
 async function endsWithNewline(s: Segment): Promise<boolean> {

@@ -1,0 +1,48 @@
+// Bridge handlers for log history and export (protocol/src/bridge-logs.ts). Queries run in the
+// store (filter and search host-side); export writes where the desktop app's save dialog says,
+// or hands web mode the text to download.
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import type { Handlers } from './bridge-host';
+import { HostError } from './errors';
+import type { HostDialogs } from './host-dialogs';
+import { exportFileName, formatExportLine } from './log-export';
+import type { LogStore } from './log-store';
+
+/** Web mode sends the export in one reply; beyond this the user should use the desktop app. */
+const MAX_DOWNLOAD_CHARS = 64 * 1024 * 1024;
+
+export function createLogHandlers(store: LogStore, dialogs: Pick<HostDialogs, 'save'> | undefined): Pick<Handlers, 'queryLogs' | 'exportLogs'> {
+  return {
+    queryLogs: async ({ prefix, filter, before, limit }) => store.query({ prefix, filter, before, limit }),
+    exportLogs: async ({ prefix, filter }, ctx) => {
+      const filename = exportFileName(prefix, new Date());
+      if (dialogs) {
+        const file = await dialogs.save({ title: 'Export logs', defaultName: filename });
+        if (file === null) return { kind: 'cancelled' };
+        const out = createWriteStream(file);
+        let lines = 0;
+        try {
+          await store.each({ prefix, filter }, (r) => {
+            if (ctx.signal.aborted) return;
+            out.write(formatExportLine(r, prefix === undefined) + '\n');
+            lines++;
+          });
+        } finally {
+          out.end();
+          await once(out, 'close');
+        }
+        return { kind: 'saved', path: file, lines };
+      }
+      const parts: string[] = [];
+      let size = 0;
+      await store.each({ prefix, filter }, (r) => {
+        const l = formatExportLine(r, prefix === undefined) + '\n';
+        size += l.length;
+        parts.push(l);
+      });
+      if (size > MAX_DOWNLOAD_CHARS) throw new HostError('invalid-argument', `the export is ${Math.round(size / 1048576)} MB; narrow the filter (web mode downloads at most 64 MB)`);
+      return { kind: 'download', filename, text: parts.join(''), lines: parts.length };
+    },
+  };
+}
