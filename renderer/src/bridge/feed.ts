@@ -7,7 +7,8 @@ import type { AppStore } from '../state/store';
 import type { BridgeClient } from './client';
 
 /** Everything the window shows; logs go to the ring of recent lines, not into the store. */
-const STREAMS: StreamName[] = ['app', 'profiles', 'connection', 'devices', 'crashes', 'logs'];
+// 'transfers' feeds the file browser's transfer queue (workspace/files/transfers-store.ts).
+const STREAMS: StreamName[] = ['app', 'profiles', 'connection', 'devices', 'crashes', 'logs', 'transfers'];
 
 export async function startFeed(bridge: BridgeClient, store: AppStore, logs: LogRing): Promise<void> {
   let ready = false;
