@@ -6,7 +6,7 @@ import path from 'node:path';
 import { Command, Option } from 'commander';
 import type { ResetMode } from '../../../protocol/src';
 import { startEmbeddedBroker } from '../broker/embedded';
-import { createEngine, EngineError, type Engine } from '../engine';
+import { createEngine, EngineError, redactUrl, type Engine } from '../engine';
 import type { DeviceState, Progress } from '../engine/types';
 import { addGlobalOptions, brokerProfile, devicePrefix, timeoutMs, type GlobalOptions } from './global-options';
 import { colourLine } from './log-view';
@@ -32,7 +32,7 @@ async function withDevice<T>(fn: (engine: Engine, prefix: string) => Promise<T>)
   const prefix = devicePrefix(g);
   const engine = createEngine({ timeoutMs: timeoutMs(g) });
   const profile = brokerProfile(g, { depths: [] });
-  verbose(`connecting to ${profile.url}`);
+  verbose(`connecting to ${redactUrl(profile.url)}`);
   await engine.connect(profile);
   try {
     return await fn(engine, prefix);

@@ -121,10 +121,14 @@ export function createEngine(options: EngineOptions = {}): Engine {
   };
   const ctx = (): CommandContext => ({ conn: live(), sessions });
 
-  async function device(prefix: string): Promise<DeviceProfile> {
-    if (!prefix || !isPublishableTopicPart(prefix) || prefix.startsWith('/') || prefix.endsWith('/')) {
+  function checkPrefix(prefix: string) {
+    if (typeof prefix !== 'string' || !prefix || prefix.length > 1024 || !isPublishableTopicPart(prefix) || prefix.startsWith('/') || prefix.endsWith('/')) {
       throw new EngineError('invalid-argument', `not a device prefix: ${JSON.stringify(prefix)}`);
     }
+  }
+
+  async function device(prefix: string): Promise<DeviceProfile> {
+    checkPrefix(prefix);
     const c = live();
     let p = ready.get(prefix);
     if (!p) {
@@ -203,6 +207,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     devices: () => registry.all(),
     device: (prefix) => registry.get(prefix),
     addDevice(prefix) {
+      checkPrefix(prefix);
       const d = registry.addManual(prefix);
       if (!manual.has(prefix)) {
         manual.add(prefix);
