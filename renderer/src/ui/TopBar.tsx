@@ -5,6 +5,7 @@ import { useApp, useAppStore } from './context';
 import { Icon } from './icons';
 import { useNow } from './use-now';
 import { Logo } from './Logo';
+import { FleetLogsButton } from '../workspace/logs/FleetLogs';
 
 export function TopBar() {
   const connection = useApp((s) => s.connection);
@@ -24,6 +25,7 @@ export function TopBar() {
         <ConnectionPill state={connection} />
       </button>
       <div className="topbar-spacer" />
+      <FleetLogsButton />
       <button className="btn btn-ghost" onClick={() => store.getState().setDialog({ kind: 'profiles' })} data-testid="open-connections">
         Connections…
       </button>

@@ -6,12 +6,17 @@ import { useApp, useAppStore } from '../ui/context';
 import { Icon } from '../ui/icons';
 import { presenceTone } from '../ui/DeviceRow';
 import { WORKSPACE_TABS } from './tabs';
+import { FleetLogsPane } from './logs/FleetLogs';
+import { useFleetLogs } from './logs/fleet-logs-state';
 
 export function Workspace() {
   const open = useApp((s) => s.open);
   const active = useApp((s) => s.active);
+  const fleetLogs = useFleetLogs((s) => s.shown);
   return (
-    <section className="workspace" aria-label="Device workspace" data-testid="workspace">
+    <section className={`workspace${fleetLogs ? ' fleet-logs-shown' : ''}`} aria-label="Device workspace" data-testid="workspace">
+      {/* The fleet log view covers the device workspace without unmounting it (issue 5). */}
+      <FleetLogsPane />
       {open.length > 0 ? (
         <>
           <nav className="device-tabs" role="tablist">

@@ -4,6 +4,7 @@
 import type { ComponentType } from 'react';
 import type { DeviceState } from '../../../protocol/src';
 import { DetailsTab } from './DetailsTab';
+import { LogsTab } from './logs/LogsTab';
 
 export interface WorkspaceTab {
   id: string;
@@ -14,4 +15,8 @@ export interface WorkspaceTab {
   keepAlive?: boolean;
 }
 
-export const WORKSPACE_TABS: WorkspaceTab[] = [{ id: 'details', title: 'Details', component: DetailsTab }];
+export const WORKSPACE_TABS: WorkspaceTab[] = [
+  { id: 'details', title: 'Details', component: DetailsTab },
+  // Keep-alive: the view's lines, filter and scroll position survive switching tabs.
+  { id: 'logs', title: 'Logs', component: LogsTab, keepAlive: true },
+];

@@ -1,0 +1,56 @@
+// One line of a log view: received time, device time, device (fleet view), level, logger and
+// text, coloured by level as the original viewer (wire facts, "Logging"), search hits marked.
+import { memo } from 'react';
+import { splitHighlights, type LogMatcher } from '../../../../protocol/src/log-filter';
+import type { LogRow } from './log-view-model';
+
+export const ROW_HEIGHT = 20;
+
+/** Local wall-clock time with milliseconds: the column is narrow and the date rarely matters. */
+export function receivedTime(ms: number): string {
+  const d = new Date(ms);
+  const p = (n: number, w = 2) => String(n).padStart(w, '0');
+  return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
+}
+
+interface Props {
+  row: LogRow;
+  matcher: LogMatcher;
+  showDevice: boolean;
+  selected: boolean;
+  top: number;
+  onSelect(id: number): void;
+}
+
+export const LogRowView = memo(function LogRowView({ row, matcher, showDevice, selected, top, onSelect }: Props) {
+  const parts = splitHighlights(row.text, matcher.highlights(row.text));
+  return (
+    <div
+      className={`log-row lv-${row.level}${selected ? ' selected' : ''}${row.crash ? ' crash-row' : ''}`}
+      style={{ transform: `translateY(${top}px)` }}
+      data-testid="log-row"
+      data-level={row.level}
+      data-prefix={row.prefix}
+      onClick={() => onSelect(row.id)}
+      title={new Date(row.received).toLocaleString()}
+    >
+      <span className="lc-received">{receivedTime(row.received)}</span>
+      <span className="lc-time">{row.time}</span>
+      {showDevice ? <span className="lc-device">{row.prefix}</span> : null}
+      <span className="lc-level">{row.level}</span>
+      <span className="lc-name">{row.name}</span>
+      <span className="lc-text">
+        {row.crash ? <span className="crash-tag">crash</span> : null}
+        {parts.map((p, i) =>
+          p.hit ? (
+            <mark key={i} data-testid="log-hit">
+              {p.text}
+            </mark>
+          ) : (
+            p.text
+          ),
+        )}
+      </span>
+    </div>
+  );
+});

@@ -1,0 +1,224 @@
+// One log view's data: a bounded deque of lines (outside any React or zustand state) and a
+// small vanilla zustand store with the view settings and a version counter the virtualized list
+// re-renders on (style anchors: log floods do not belong in the store).
+//
+// The deque holds only lines that match the view's filter: history comes from the host already
+// filtered (search runs host-side over everything stored), live lines are tested here with the
+// same matcher (protocol/src/log-filter.ts). Changing the filter reloads from the host.
+import { createStore, type StoreApi } from 'zustand/vanilla';
+import { LEVELS, type Level, type LogEntry } from '../../../../protocol/src';
+import type { LogFilter, LogRecord } from '../../../../protocol/src/bridge-logs';
+import { compileLogFilter, type LogMatcher } from '../../../../protocol/src/log-filter';
+import type { BridgeClient } from '../../bridge/client';
+import { LogDeque } from './log-deque';
+
+export type LogRow = LogRecord;
+
+export interface LogViewState {
+  levels: Level[];
+  search: string;
+  regex: boolean;
+  caseSensitive: boolean;
+  /** While paused the list stands still; matching lines wait in `held`. */
+  paused: boolean;
+  /** Matching lines that arrived while paused ("N new lines"). */
+  pending: number;
+  /** Keep the newest line in view; scrolling up turns it off. */
+  follow: boolean;
+  /** Bumped whenever the rows change; the list re-renders on it. */
+  version: number;
+  /** Rows removed from the front since the last reload (the list keeps its position). */
+  evicted: number;
+  /** Rows of older history added to the front since the last reload (likewise). */
+  prepended: number;
+  loading: boolean;
+  /** No older history to load (or the view is full). */
+  historyDone: boolean;
+  error: string | null;
+  /** Id of the row shown in the detail pane (full text, crash stack). */
+  selected: number | null;
+}
+
+export interface LogViewModel {
+  readonly prefix: string | undefined;
+  readonly store: StoreApi<LogViewState>;
+  readonly rows: LogDeque<LogRow>;
+  matcher(): LogMatcher;
+  filter(): LogFilter;
+  setFilter(patch: Partial<Pick<LogViewState, 'levels' | 'search' | 'regex' | 'caseSensitive'>>): void;
+  setPaused(paused: boolean): void;
+  setFollow(follow: boolean): void;
+  select(id: number | null): void;
+  /** Loads one page of older history to the front; resolves with how many rows were added. */
+  loadOlder(): Promise<number>;
+  /** Lines from the `logs` stream (any device; the view keeps its own). */
+  live(entries: LogEntry[]): void;
+  start(): void;
+}
+
+export interface LogViewOptions {
+  prefix?: string;
+  capacity?: number;
+  pageSize?: number;
+}
+
+export const DEFAULT_CAPACITY = 100_000;
+
+export function createLogViewModel(bridge: Pick<BridgeClient, 'call'>, o: LogViewOptions = {}): LogViewModel {
+  const prefix = o.prefix;
+  const pageSize = o.pageSize ?? 2_000;
+  const rows = new LogDeque<LogRow>(o.capacity ?? DEFAULT_CAPACITY);
+  const store = createStore<LogViewState>()(() => ({
+    levels: [...LEVELS],
+    search: '',
+    regex: false,
+    caseSensitive: false,
+    paused: false,
+    pending: 0,
+    follow: true,
+    version: 0,
+    evicted: 0,
+    prepended: 0,
+    loading: false,
+    historyDone: false,
+    error: null,
+    selected: null,
+  }));
+  let matcher = compileLogFilter({});
+  let cursor: number | null = null;
+  /** Newest id in the view or held: live lines at or below it are already shown. */
+  let maxId = -1;
+  /** Bumped on every filter change, so a stale history reply is dropped. */
+  let generation = 0;
+  /** Live lines that arrive while the first page is loading. */
+  let early: LogRow[] | null = null;
+  let held: LogRow[] = [];
+
+  const filter = (): LogFilter => {
+    const s = store.getState();
+    return {
+      ...(s.levels.length < LEVELS.length ? { levels: s.levels } : {}),
+      ...(s.search ? { search: s.search, regex: s.regex, caseSensitive: s.caseSensitive } : {}),
+    };
+  };
+  const bump = (extra: Partial<LogViewState> = {}) => store.setState((s) => ({ ...extra, version: s.version + 1 }));
+
+  function append(items: LogRow[]) {
+    if (items.length === 0) return;
+    const dropped = rows.pushBack(items);
+    bump(dropped ? { evicted: store.getState().evicted + dropped } : {});
+  }
+
+  async function reload() {
+    const gen = ++generation;
+    matcher = compileLogFilter(filter());
+    rows.clear();
+    held = [];
+    cursor = null;
+    maxId = -1;
+    early = [];
+    bump({ loading: true, historyDone: false, error: matcher.error ?? null, pending: 0, evicted: 0, prepended: 0, selected: null });
+    if (matcher.error) {
+      early = null;
+      bump({ loading: false, historyDone: true });
+      return;
+    }
+    try {
+      const page = await bridge.call('queryLogs', { ...(prefix ? { prefix } : {}), filter: filter(), limit: pageSize });
+      if (gen !== generation) return;
+      rows.pushBack(page.records);
+      cursor = page.cursor;
+      maxId = page.records.at(-1)?.id ?? -1;
+      const late = (early ?? []).filter((r) => r.id > maxId);
+      early = null;
+      if (late.length) maxId = late.at(-1)!.id;
+      rows.pushBack(late);
+      bump({ loading: false, historyDone: cursor === null });
+    } catch (e) {
+      if (gen !== generation) return;
+      const rest = early ?? [];
+      early = null;
+      rows.pushBack(rest);
+      bump({ loading: false, historyDone: true, error: `History unavailable: ${e instanceof Error ? e.message : String(e)}` });
+    }
+  }
+
+  return {
+    prefix,
+    store,
+    rows,
+    matcher: () => matcher,
+    filter,
+    setFilter(patch) {
+      store.setState(patch);
+      void reload();
+    },
+    setPaused(paused) {
+      if (paused) {
+        store.setState({ paused: true, pending: 0 });
+        return;
+      }
+      const items = held;
+      held = [];
+      store.setState({ paused: false, pending: 0, follow: true });
+      append(items);
+      bump();
+    },
+    setFollow(follow) {
+      if (store.getState().follow !== follow) store.setState({ follow });
+    },
+    select(id) {
+      store.setState({ selected: id });
+    },
+    async loadOlder() {
+      const s = store.getState();
+      if (s.loading || s.historyDone || cursor === null) return 0;
+      if (rows.length >= rows.capacity) {
+        store.setState({ historyDone: true });
+        return 0;
+      }
+      const gen = generation;
+      store.setState({ loading: true });
+      try {
+        const page = await bridge.call('queryLogs', { ...(prefix ? { prefix } : {}), filter: filter(), limit: pageSize, before: cursor });
+        if (gen !== generation) return 0;
+        const added = rows.pushFront(page.records);
+        cursor = page.cursor;
+        bump({ loading: false, historyDone: cursor === null || added < page.records.length, prepended: store.getState().prepended + added });
+        return added;
+      } catch (e) {
+        if (gen === generation) bump({ loading: false, error: `History unavailable: ${e instanceof Error ? e.message : String(e)}` });
+        return 0;
+      }
+    },
+    live(entries) {
+      const mine: LogRow[] = [];
+      for (const e of entries) {
+        if (prefix !== undefined && e.prefix !== prefix) continue;
+        // Lines without a store id (an older host) are shown as they come, never deduplicated.
+        const id = e.id ?? maxId + 1;
+        if (e.id !== undefined && early === null && id <= maxId) continue;
+        if (!matcher.test(e.line.level, e.line.name, e.line.text)) continue;
+        mine.push({ id, prefix: e.prefix, received: e.received, ...e.line, ...(e.crash ? { crash: e.crash } : {}) });
+      }
+      if (mine.length === 0) return;
+      if (early !== null) {
+        early.push(...mine);
+        return;
+      }
+      maxId = Math.max(maxId, mine.at(-1)!.id);
+      if (store.getState().paused) {
+        held.push(...mine);
+        // Held lines are bounded like the view: beyond its capacity the oldest would be evicted
+        // on resume anyway.
+        if (held.length > rows.capacity) held.splice(0, held.length - rows.capacity);
+        store.setState((s) => ({ pending: s.pending + mine.length }));
+        return;
+      }
+      append(mine);
+    },
+    start() {
+      void reload();
+    },
+  };
+}
