@@ -112,9 +112,7 @@ describe.skipIf(mosquittoMissingReason)('TLS and passwords against Mosquitto', (
     ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', f('server.key'), '-out', f('server.csr'));
     writeFileSync(f('ext.cnf'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
     ssl('x509', '-req', '-in', f('server.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-days', '2', '-extfile', f('ext.cnf'), '-out', f('server.pem'));
-    // Run as root (CI containers), Mosquitto drops to the `mosquitto` user and could then not
-    // read our 0600 password file; `user root` keeps it (ignored when not started as root).
-    m = await startMosquitto({ tls: { cert: f('server.pem'), key: f('server.key') }, users: { ops: 'right' }, extra: ['user root'] });
+    m = await startMosquitto({ tls: { cert: f('server.pem'), key: f('server.key') }, users: { ops: 'right' } });
     const url = `mqtts://127.0.0.1:${m.tlsPort}`;
     const { readFileSync } = await import('node:fs');
     const ca = readFileSync(f('ca.pem'), 'utf8');
