@@ -17,6 +17,8 @@ export interface AppOptions {
   /** Saved profiles; the first becomes active. None = first run, which opens the demo fleet. */
   profiles?: ProfileSeed[];
   colorScheme?: 'light' | 'dark';
+  /** Reuse this settings (and data) directory: restarts the app against what it stored before. */
+  settingsDir?: string;
 }
 
 export interface RunningApp {
@@ -29,7 +31,7 @@ export interface RunningApp {
 
 export async function launchApp(o: AppOptions = {}): Promise<RunningApp> {
   const shell = pickShell();
-  const settingsDir = mkdtempSync(path.join(os.tmpdir(), 'mqb-e2e-settings-'));
+  const settingsDir = o.settingsDir ?? mkdtempSync(path.join(os.tmpdir(), 'mqb-e2e-settings-'));
   if (o.profiles?.length) {
     const profiles = o.profiles.map((p, i) => ({ id: `e2e-${i}`, name: p.name, url: p.url }));
     const settings = { version: 1, secrets: shell.kind === 'web' ? 'file-0600' : 'safeStorage', active: profiles[0]!.id, profiles };
