@@ -151,12 +151,16 @@ export async function createAppHost(opts: AppHostOptions): Promise<AppHost> {
       return fleet.prefixes;
     },
     async close() {
-      transfers.close();
-      await stopSimulators();
-      await engine.disconnect();
-      await demo?.stop();
-      demo = undefined;
-      await logStore.close();
+      try {
+        transfers.close();
+        await stopSimulators();
+        await engine.disconnect();
+        await demo?.stop();
+        demo = undefined;
+      } finally {
+        // Whatever failed above, the lines received so far reach the disk.
+        await logStore.close();
+      }
     },
   };
 
