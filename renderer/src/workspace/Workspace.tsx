@@ -5,6 +5,7 @@ import { countFleet } from '../state/device-view';
 import { useApp, useAppStore } from '../ui/context';
 import { Icon } from '../ui/icons';
 import { presenceTone } from '../ui/DeviceRow';
+import { useWorkspaceDrop } from './ota/workspace-drop';
 import { WORKSPACE_TABS } from './tabs';
 import { FleetLogsPane } from './logs/FleetLogs';
 import { useFleetLogs } from './logs/fleet-logs-state';
@@ -60,6 +61,8 @@ function DeviceWorkspace({ prefix, hidden }: { prefix: string; hidden: boolean }
   const store = useAppStore();
   const device = useApp((s) => s.devices.get(prefix));
   const tabId = useApp((s) => s.tab[prefix] ?? 'details');
+  // A firmware image dropped anywhere on the workspace goes to the OTA tab (ota/workspace-drop.ts).
+  const otaDrop = useWorkspaceDrop(prefix);
   const tabs = WORKSPACE_TABS.filter((t) => !device || !t.available || t.available(device));
   const current = tabs.find((t) => t.id === tabId) ?? tabs[0]!;
   // Keep-alive tabs, once opened, stay mounted while their device is open.
@@ -70,7 +73,7 @@ function DeviceWorkspace({ prefix, hidden }: { prefix: string; hidden: boolean }
     if (alive.length === 0) return null;
   }
   return (
-    <div className="device-workspace" data-testid={hidden ? undefined : 'device-workspace'} data-prefix={prefix} hidden={hidden}>
+    <div className="device-workspace" data-testid={hidden ? undefined : 'device-workspace'} data-prefix={prefix} hidden={hidden} {...otaDrop}>
       <nav className="section-tabs" role="tablist">
         {tabs.map((t) => (
           <button key={t.id} role="tab" aria-selected={t.id === current.id} className={t.id === current.id ? 'on' : ''} data-testid={`tab-${t.id}`} onClick={() => store.getState().setTab(prefix, t.id)}>

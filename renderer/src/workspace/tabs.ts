@@ -4,6 +4,8 @@
 import type { ComponentType } from 'react';
 import type { DeviceState } from '../../../protocol/src';
 import { DetailsTab } from './DetailsTab';
+import { FilesTab } from './files/FilesTab';
+import { OtaTab } from './ota/OtaTab';
 import { LogsTab } from './logs/LogsTab';
 
 export interface WorkspaceTab {
@@ -19,4 +21,7 @@ export const WORKSPACE_TABS: WorkspaceTab[] = [
   { id: 'details', title: 'Details', component: DetailsTab },
   // Keep-alive: the view's lines, filter and scroll position survive switching tabs.
   { id: 'logs', title: 'Logs', component: LogsTab, keepAlive: true },
+  // Keep-alive: the expanded tree and an open editor (with unsaved text) survive switching.
+  { id: 'files', title: 'Files', component: FilesTab, keepAlive: true },
+  { id: 'ota', title: 'OTA', component: OtaTab, keepAlive: true },
 ];

@@ -1,0 +1,60 @@
+// Asks for one file or folder name (new folder, rename), checking it as the user types.
+import { useState } from 'react';
+import { Modal } from '../../ui/Modal';
+import { nameProblem } from './paths';
+
+export function NameDialog(p: { title: string; label: string; initial: string; confirm: string; onSubmit: (name: string) => Promise<void>; onCancel: () => void }) {
+  const [name, setName] = useState(p.initial);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const problem = nameProblem(name);
+  const submit = async () => {
+    if (problem || busy) return;
+    setBusy(true);
+    setError(null);
+    try {
+      await p.onSubmit(name.trim());
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e));
+      setBusy(false);
+    }
+  };
+  return (
+    <Modal
+      title={p.title}
+      onClose={p.onCancel}
+      testId="name-dialog"
+      footer={
+        <>
+          <button className="btn" onClick={p.onCancel}>
+            Cancel
+          </button>
+          <button className="btn btn-primary" disabled={!!problem || busy} onClick={() => void submit()} data-testid="name-ok">
+            {busy ? 'Working…' : p.confirm}
+          </button>
+        </>
+      }
+    >
+      <label className="field">
+        <span>{p.label}</span>
+        <input
+          autoFocus
+          value={name}
+          data-testid="name-input"
+          spellCheck={false}
+          onChange={(e) => setName(e.target.value)}
+          onFocus={(e) => {
+            // Select the stem, not the extension, as file managers do.
+            const dot = e.target.value.lastIndexOf('.');
+            e.target.setSelectionRange(0, dot > 0 ? dot : e.target.value.length);
+          }}
+          onKeyDown={(e) => {
+            if (e.key === 'Enter') void submit();
+          }}
+        />
+        {name && problem ? <small className="danger-text">{problem}</small> : null}
+        {error ? <small className="danger-text" data-testid="name-error">{error}</small> : null}
+      </label>
+    </Modal>
+  );
+}
