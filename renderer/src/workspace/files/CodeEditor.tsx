@@ -61,8 +61,17 @@ export default function CodeEditor(p: { doc: string; docKey: string; language: E
   });
 
   useEffect(() => {
+    // CodeMirror injects its styles at run time. The app's CSP (style-src 'self') blocks <style>
+    // elements in the document, but a shadow root takes constructed stylesheets
+    // (adoptedStyleSheets), so the editor lives in one; CSS variables still inherit into it.
+    const el = host.current!;
+    const shadow = el.shadowRoot ?? el.attachShadow({ mode: 'open' });
+    const parent = document.createElement('div');
+    parent.style.height = '100%';
+    shadow.append(parent);
     const v = new EditorView({
-      parent: host.current!,
+      root: shadow,
+      parent,
       state: EditorState.create({
         doc: p.doc,
         extensions: [
@@ -98,6 +107,7 @@ export default function CodeEditor(p: { doc: string; docKey: string; language: E
     view.current = v;
     return () => {
       v.destroy();
+      parent.remove();
       view.current = null;
     };
     // A new document (another file, or the file reloaded) makes a new editor state; typing does not.

@@ -1,5 +1,5 @@
 // Asks for one file or folder name (new folder, rename), checking it as the user types.
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { Modal } from '../../ui/Modal';
 import { nameProblem } from './paths';
 
@@ -8,6 +8,15 @@ export function NameDialog(p: { title: string; label: string; initial: string; c
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const problem = nameProblem(name);
+  const input = useRef<HTMLInputElement>(null);
+  useEffect(() => {
+    // Once, when the dialog opens: select the stem, not the extension, as file managers do.
+    const el = input.current;
+    if (!el) return;
+    el.focus();
+    const dot = el.value.lastIndexOf('.');
+    el.setSelectionRange(0, dot > 0 ? dot : el.value.length);
+  }, []);
   const submit = async () => {
     if (problem || busy) return;
     setBusy(true);
@@ -38,16 +47,11 @@ export function NameDialog(p: { title: string; label: string; initial: string; c
       <label className="field">
         <span>{p.label}</span>
         <input
-          autoFocus
+          ref={input}
           value={name}
           data-testid="name-input"
           spellCheck={false}
           onChange={(e) => setName(e.target.value)}
-          onFocus={(e) => {
-            // Select the stem, not the extension, as file managers do.
-            const dot = e.target.value.lastIndexOf('.');
-            e.target.setSelectionRange(0, dot > 0 ? dot : e.target.value.length);
-          }}
           onKeyDown={(e) => {
             if (e.key === 'Enter') void submit();
           }}
