@@ -2,6 +2,7 @@
 // search (with highlight) work, pause counts what arrives meanwhile, crash records show their
 // stack, and everything stored is still there after the app restarts. Lines are published on
 // the device's `P/log` topic by the test itself, so the spec knows exactly what to expect.
+import { readFile } from 'node:fs/promises';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Locator, Page } from '@playwright/test';
 import { expect, test } from './fixtures';
@@ -96,9 +97,27 @@ test('live colour logs: filter, search, pause, crash stack, fleet view, and hist
     await expect(page.getByTestId('log-crash-banner').filter({ visible: true })).toContainText('TypeError: boom');
     await mqb.screenshot(page, 'logs-tab-light');
 
-    // The fleet view: every device with a device column.
+    // Export the filtered view (web mode: a download of what the host wrote).
+    await page.getByTestId('log-level-E').dblclick();
+    await expect(page.getByTestId('log-count')).toHaveAttribute('data-count', '1');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('log-export').click()]);
+    const exported = await readFile((await download.path())!, 'utf8');
+    expect(exported).toContain('E 12:00:00.004 sensor: sensor failed to answer');
+    expect(exported).not.toContain('boot complete');
+    for (const l of ['C', 'W', 'I', 'D']) await page.getByTestId(`log-level-${l}`).click();
+    await expect(row(page, 'boot complete')).toBeVisible();
+
+    // Virtualized: thousands of lines, a screenful of rows in the DOM, following the newest.
+    await Promise.all(Array.from({ length: 3_000 }, (_, k) => pub.publishAsync(`${PREFIX}/log`, `D 12:00:03.000     bulk: bulk line ${k}`, { qos: 1 })));
+    await expect(row(page, 'bulk line 2999')).toBeVisible();
+    expect(Number(await page.getByTestId('log-count').getAttribute('data-count'))).toBeGreaterThan(3_000);
+    expect(await page.getByTestId('log-row').count()).toBeLessThan(150);
+
+    // The fleet view: every device with a device column; its own filter (no debug lines).
     await page.getByTestId('open-fleet-logs').click();
     const fleet = page.getByTestId('fleet-logs');
+    await expect(fleet.getByTestId('log-row').filter({ hasText: 'bulk line 2999' })).toHaveAttribute('data-prefix', PREFIX);
+    await fleet.getByTestId('log-level-D').click();
     await expect(fleet.getByTestId('log-row').filter({ hasText: 'sensor failed' })).toHaveAttribute('data-prefix', PREFIX);
     await expect(fleet.locator('.lc-device').filter({ hasText: PREFIX }).first()).toBeVisible();
     await mqb.screenshot(page, 'logs-fleet-light');
@@ -107,18 +126,26 @@ test('live colour logs: filter, search, pause, crash stack, fleet view, and hist
     // Restart against the same settings and data; a line that arrives while no log view is
     // open is kept by the host all the same.
     const second = await mqb.app({ profiles: [{ name: 'Logs broker', url: broker.url }], settingsDir: first.settingsDir, colorScheme: 'dark' });
+    const p2 = second.page;
     await second.ui.connected();
     await expect(second.ui.row(PREFIX)).toHaveAttribute('data-presence', 'online');
     await log(pub, ['I 12:00:02.000     loop: after the restart']);
-    await openLogsTab(second.page, second.ui);
-    await expect(row(second.page, 'sensor failed to answer')).toBeVisible();
-    await expect(row(second.page, 'after the restart')).toBeVisible();
+    await openLogsTab(p2, second.ui);
+    await expect(row(p2, 'after the restart')).toBeVisible();
+    await expect(row(p2, 'bulk line 2999')).toBeVisible();
+    // History from before the restart, found host-side past the bulk lines.
+    await p2.getByTestId('log-level-D').click();
+    await expect(row(p2, 'sensor failed to answer')).toBeVisible();
+    await expect(row(p2, 'watchdog starving')).toBeVisible();
     // The retained crash record arrives again on connect; it is stored once.
-    await expect(row(second.page, 'exception: TypeError: boom')).toHaveCount(1);
-    await mqb.screenshot(second.page, 'logs-tab-dark');
-    await second.page.getByTestId('open-fleet-logs').click();
-    await expect(second.page.getByTestId('fleet-logs').getByTestId('log-row').filter({ hasText: 'boot complete' })).toBeVisible();
-    await mqb.screenshot(second.page, 'logs-fleet-dark');
+    await expect(row(p2, 'exception: TypeError: boom')).toHaveCount(1);
+    await p2.getByTestId('log-search').fill('o');
+    await expect(p2.getByTestId('log-hit').first()).toBeVisible();
+    await mqb.screenshot(p2, 'logs-tab-dark');
+    await p2.getByTestId('open-fleet-logs').click();
+    await p2.getByTestId('fleet-logs').getByTestId('log-level-D').click();
+    await expect(p2.getByTestId('fleet-logs').getByTestId('log-row').filter({ hasText: 'boot complete' })).toBeVisible();
+    await mqb.screenshot(p2, 'logs-fleet-dark');
   } finally {
     await pub.endAsync();
   }

@@ -3,13 +3,15 @@
 import type { LogFilter } from '../../../../protocol/src/bridge-logs';
 import type { BridgeClient } from '../../bridge/client';
 
+const lines = (n: number) => `${n.toLocaleString()} line${n === 1 ? '' : 's'}`;
+
 export async function exportLogs(bridge: BridgeClient, prefix: string | undefined, filter: LogFilter): Promise<string | null> {
   const r = await bridge.call('exportLogs', { ...(prefix ? { prefix } : {}), filter });
   switch (r.kind) {
     case 'cancelled':
       return null;
     case 'saved':
-      return `Exported ${r.lines.toLocaleString()} lines to ${r.path}`;
+      return `Exported ${lines(r.lines)} to ${r.path}`;
     case 'download': {
       const url = URL.createObjectURL(new Blob([r.text], { type: 'text/plain;charset=utf-8' }));
       try {
@@ -23,7 +25,7 @@ export async function exportLogs(bridge: BridgeClient, prefix: string | undefine
         // The click has started the download synchronously; the URL is no longer needed.
         setTimeout(() => URL.revokeObjectURL(url), 0);
       }
-      return `Exported ${r.lines.toLocaleString()} lines to ${r.filename}`;
+      return `Exported ${lines(r.lines)} to ${r.filename}`;
     }
   }
 }
