@@ -38,7 +38,9 @@ export async function readBundleManifest(image: Uint8Array): Promise<{ name: str
     parser.on('close', () => resolve());
     parser.end(Buffer.from(image.buffer, image.byteOffset, image.byteLength));
   });
-  if (manifest === undefined) return { problem: problem ? `not an app bundle (${problem})` : 'not an app bundle: no manifest.json' };
+  // A damaged archive is refused even when its manifest was readable: the device would unpack it.
+  if (problem) return { problem: `not a valid app bundle (${problem})` };
+  if (manifest === undefined) return { problem: 'not an app bundle: no manifest.json' };
   try {
     const m = JSON.parse(manifest) as unknown;
     if (typeof m === 'object' && m !== null && 'format' in m && m.format === 'mqboard-app/1' && 'version' in m && typeof m.version === 'string') {
