@@ -54,6 +54,8 @@ try {
 
 async function countAll(store: Awaited<ReturnType<typeof openLogStore>>): Promise<number> {
   let n = 0;
-  await store.each({ filter: {} }, () => n++);
+  await store.each({ filter: {} }, () => {
+    n++;
+  });
   return n;
 }

@@ -23,10 +23,11 @@ export function createLogHandlers(store: LogStore, dialogs: Pick<HostDialogs, 's
         const out = createWriteStream(file);
         let lines = 0;
         try {
-          await store.each({ prefix, filter }, (r) => {
-            if (ctx.signal.aborted) return;
-            out.write(formatExportLine(r, prefix === undefined) + '\n');
+          await store.each({ prefix, filter }, async (r) => {
+            ctx.signal.throwIfAborted();
             lines++;
+            // Backpressure: a large export streams to disk instead of piling up in memory.
+            if (!out.write(formatExportLine(r, prefix === undefined) + '\n')) await once(out, 'drain');
           });
         } finally {
           out.end();

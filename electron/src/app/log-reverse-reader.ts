@@ -59,7 +59,7 @@ export class ReverseLineReader {
         this.carry = '';
       }
       if (this.pos <= 0) {
-        if (this.carry) this.ready.push(this.carry);
+        if (this.carry) this.ready.push(Buffer.from(this.carry, 'latin1').toString('utf8'));
         this.carry = '';
         await this.handle.close();
         this.handle = undefined;

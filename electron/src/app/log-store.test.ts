@@ -131,10 +131,28 @@ describe('log store', () => {
     const s = await openLogStore({ dir: tmp() });
     s.append(Array.from({ length: 12_000 }, (_, i) => line('a', i, i % 2 ? 'W' : 'D')));
     const seen: string[] = [];
-    await s.each({ filter: { levels: ['W'] } }, (r) => seen.push(r.time));
+    await s.each({ filter: { levels: ['W'] } }, (r) => {
+      seen.push(r.time);
+    });
     expect(seen).toHaveLength(6_000);
     expect(seen[0]).toBe('1');
     expect(seen.at(-1)).toBe('11999');
+    await s.close();
+  });
+});
+
+describe('log store text', () => {
+  it('keeps non-ASCII text intact across chunk boundaries, both directions', async () => {
+    const s = await openLogStore({ dir: tmp() });
+    const text = (i: number) => `température ${i} °C — ✓ ${'é'.repeat(i % 50)}`;
+    s.append(Array.from({ length: 3_000 }, (_, i) => line('a', i, 'I', text(i))));
+    const page = await s.query({ filter: {}, limit: 5_000 });
+    expect(page.records.map((r) => r.text)).toEqual(Array.from({ length: 3_000 }, (_, i) => text(i)));
+    const forward: string[] = [];
+    await s.each({ filter: {} }, (r) => {
+      forward.push(r.text);
+    });
+    expect(forward).toEqual(Array.from({ length: 3_000 }, (_, i) => text(i)));
     await s.close();
   });
 });

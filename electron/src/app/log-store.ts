@@ -15,7 +15,9 @@ import path from 'node:path';
 import { LEVELS, type CrashRecord, type Level } from '../../../protocol/src';
 import type { LogFilter, LogRecord } from '../../../protocol/src/bridge-logs';
 import { compileLogFilter } from '../../../protocol/src/log-filter';
-import { ReverseLineReader } from './log-reverse-reader';
+import { IdHeap } from './id-heap';
+import { ForwardLineReader } from './log-forward-reader';
+import { ReverseLineReader, type StoredLine } from './log-reverse-reader';
 
 export interface LogStoreOptions {
   dir: string;
@@ -54,8 +56,8 @@ export interface LogStore {
   append(lines: IncomingLine[]): LogRecord[];
   /** Newest matching records before `before`, oldest first, and where to continue. */
   query(q: LogQuery): Promise<{ records: LogRecord[]; cursor: number | null }>;
-  /** Every matching record, oldest first, in pages (for export). */
-  each(q: Omit<LogQuery, 'limit' | 'before'>, fn: (r: LogRecord) => void): Promise<void>;
+  /** Every matching record, oldest first (export); `fn` may return a promise to apply backpressure. */
+  each(q: { prefix?: string; filter: LogFilter }, fn: (r: LogRecord) => void | Promise<void>): Promise<void>;
   /**
    * Notes a crash record as stored; false if it was already (devices re-publish their retained
    * crash records on every connection, and the store must keep each once, across restarts).
@@ -89,6 +91,12 @@ interface DeviceLog {
 
 const CRASH_KEYS = 'crash-ids.json';
 const MAX_CRASH_KEYS = 200;
+
+interface Head<R> {
+  prefix: string;
+  reader: R;
+  line: StoredLine;
+}
 
 const DEFAULTS = { segmentBytes: 2 * 1024 * 1024, segmentsPerDevice: 4, totalBytes: 512 * 1024 * 1024, flushMs: 250 };
 const DEFAULT_SCAN_LIMIT = 2_000_000;
@@ -198,43 +206,62 @@ export async function openLogStore(o: LogStoreOptions): Promise<LogStore> {
   async function query(q: LogQuery): Promise<{ records: LogRecord[]; cursor: number | null }> {
     await flush();
     const match = compileLogFilter(q.filter);
-    const scope = q.prefix !== undefined ? [devices.get(q.prefix)].filter((d) => d !== undefined) : [...devices.values()];
     const before = q.before ?? Number.MAX_SAFE_INTEGER;
     const scanLimit = q.scanLimit ?? DEFAULT_SCAN_LIMIT;
     // One reverse reader per device, merged by id: always take the device whose next line is
     // the newest, so the page comes out in store-wide arrival order.
-    const heads: { prefix: string; reader: ReverseLineReader; line: { json: string; id: number } }[] = [];
+    const heads = new IdHeap<Head<ReverseLineReader>>((a, b) => a.line.id > b.line.id);
     const records: LogRecord[] = [];
     let scanned = 0;
     let lastSeen: number | null = null;
     try {
-      for (const d of scope) {
+      for (const d of inScope(q.prefix)) {
         const reader = new ReverseLineReader(d.segments.map((s) => s.file));
         const line = await nextBefore(reader, before);
         if (line) heads.push({ prefix: d.prefix, reader, line });
         else await reader.close();
       }
-      while (heads.length && records.length < q.limit) {
+      while (heads.size && records.length < q.limit) {
         if (scanned >= scanLimit) return { records: records.reverse(), cursor: lastSeen };
-        let best = 0;
-        for (let k = 1; k < heads.length; k++) if (heads[k]!.line.id > heads[best]!.line.id) best = k;
-        const h = heads[best]!;
+        const h = heads.pop()!;
         scanned++;
         lastSeen = h.line.id;
         const r = decodeRecord(h.prefix, h.line.json);
         if (r && match.test(r.level, r.name, r.text)) records.push(r);
         const next = await h.reader.next();
-        if (next) h.line = next;
-        else {
-          await h.reader.close();
-          heads.splice(best, 1);
-        }
+        if (next) heads.push({ ...h, line: next });
+        else await h.reader.close();
       }
-      const cursor = heads.length ? lastSeen : null;
-      return { records: records.reverse(), cursor };
+      return { records: records.reverse(), cursor: heads.size ? lastSeen : null };
     } finally {
-      await Promise.all(heads.map((h) => h.reader.close()));
+      await Promise.all(heads.drain().map((h) => h.reader.close()));
     }
+  }
+
+  /** Forward merge for export: bounded memory however much is stored. */
+  async function each(q: { prefix?: string; filter: LogFilter }, fn: (r: LogRecord) => void | Promise<void>) {
+    await flush();
+    const match = compileLogFilter(q.filter);
+    // Lines that arrive during a long export are not part of it.
+    const end = nextId;
+    const heads = new IdHeap<Head<ForwardLineReader>>((a, b) => a.line.id < b.line.id);
+    for (const d of inScope(q.prefix)) {
+      const reader = new ForwardLineReader(d.segments.map((s) => s.file));
+      const line = await reader.next();
+      if (line) heads.push({ prefix: d.prefix, reader, line });
+    }
+    for (let h = heads.pop(); h && h.line.id < end; h = heads.pop()) {
+      const r = decodeRecord(h.prefix, h.line.json);
+      if (r && match.test(r.level, r.name, r.text)) await fn(r);
+      const next = await h.reader.next();
+      if (next) heads.push({ ...h, line: next });
+    }
+  }
+
+  function inScope(prefix: string | undefined): DeviceLog[] {
+    if (prefix === undefined) return [...devices.values()];
+    const d = devices.get(prefix);
+    return d ? [d] : [];
   }
 
   return {
@@ -265,19 +292,7 @@ export async function openLogStore(o: LogStoreOptions): Promise<LogStore> {
         .catch((e: unknown) => console.warn('log store: could not save crash ids:', e instanceof Error ? e.message : e));
       return true;
     },
-    async each(q, fn) {
-      // Pages from the end, then replayed oldest first: bounded memory per page would need a
-      // forward reader; export sizes are bounded by the store's budget, so collecting is fine.
-      const pages: LogRecord[][] = [];
-      let before: number | undefined;
-      for (;;) {
-        const page = await query({ ...q, before, limit: 5_000, scanLimit: Number.MAX_SAFE_INTEGER });
-        pages.push(page.records);
-        if (page.cursor === null) break;
-        before = page.cursor;
-      }
-      for (let p = pages.length - 1; p >= 0; p--) for (const r of pages[p]!) fn(r);
-    },
+    each,
     flush,
     usage() {
       const m = new Map<string, number>();
