@@ -136,14 +136,7 @@ function LogDetail({ model }: { model: LogViewModel }) {
   const selected = useStore(model.store, (s) => s.selected);
   useStore(model.store, (s) => s.version);
   if (selected === null) return null;
-  let row = undefined;
-  for (let i = model.rows.length - 1; i >= 0; i--) {
-    const r = model.rows.get(i);
-    if (r?.id === selected) {
-      row = r;
-      break;
-    }
-  }
+  const row = model.find(selected);
   if (!row) return null;
   return (
     <div className="log-detail" data-testid="log-detail">

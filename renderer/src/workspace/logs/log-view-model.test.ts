@@ -91,6 +91,7 @@ describe('log view model', () => {
     calls[1]!.resolve({ records: [rec(3), rec(4)], cursor: null });
     expect(await older).toBe(2);
     expect(texts(m)).toEqual(['line 3', 'line 4', 'line 5', 'line 6']);
+    expect([3, 4, 5, 6, 7].map((id) => m.find(id)?.text)).toEqual(['line 3', 'line 4', 'line 5', 'line 6', undefined]);
     expect(m.store.getState()).toMatchObject({ prepended: 2, historyDone: true });
     expect(await m.loadOlder()).toBe(0);
   });

@@ -49,6 +49,8 @@ export interface LogViewModel {
   setPaused(paused: boolean): void;
   setFollow(follow: boolean): void;
   select(id: number | null): void;
+  /** The row with this id, if the view holds it. */
+  find(id: number): LogRow | undefined;
   /** Loads one page of older history to the front; resolves with how many rows were added. */
   loadOlder(): Promise<number>;
   /** Lines from the `logs` stream (any device; the view keeps its own). */
@@ -169,6 +171,19 @@ export function createLogViewModel(bridge: Pick<BridgeClient, 'call'>, o: LogVie
     },
     select(id) {
       store.setState({ selected: id });
+    },
+    find(id) {
+      // Rows are in id order (history pages and live lines both arrive in store order).
+      let lo = 0;
+      let hi = rows.length - 1;
+      while (lo <= hi) {
+        const mid = (lo + hi) >> 1;
+        const r = rows.get(mid)!;
+        if (r.id === id) return r;
+        if (r.id < id) lo = mid + 1;
+        else hi = mid - 1;
+      }
+      return undefined;
     },
     async loadOlder() {
       const s = store.getState();
