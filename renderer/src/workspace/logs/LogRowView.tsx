@@ -18,16 +18,14 @@ interface Props {
   matcher: LogMatcher;
   showDevice: boolean;
   selected: boolean;
-  top: number;
   onSelect(id: number): void;
 }
 
-export const LogRowView = memo(function LogRowView({ row, matcher, showDevice, selected, top, onSelect }: Props) {
+export const LogRowView = memo(function LogRowView({ row, matcher, showDevice, selected, onSelect }: Props) {
   const parts = splitHighlights(row.text, matcher.highlights(row.text));
   return (
     <div
       className={`log-row lv-${row.level}${selected ? ' selected' : ''}${row.crash ? ' crash-row' : ''}`}
-      style={{ transform: `translateY(${top}px)` }}
       data-testid="log-row"
       data-level={row.level}
       data-prefix={row.prefix}

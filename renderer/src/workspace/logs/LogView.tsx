@@ -22,7 +22,7 @@ export function LogView({ prefix, header }: { prefix?: string; header?: React.Re
   const bridge = useBridge();
   const [model] = useState<LogViewModel>(() => createLogViewModel(bridge, { prefix }));
   useEffect(() => {
-    const off = onLiveLogs(bridge, (entries) => model.live(entries));
+    const off = onLiveLogs(bridge, (entries, gap) => model.live(entries, gap));
     model.start();
     return off;
   }, [bridge, model]);
@@ -98,6 +98,7 @@ function LogList({ model, showDevice }: { model: LogViewModel; showDevice: boole
 
   const onSelect = useCallback((id: number) => model.select(model.store.getState().selected === id ? null : id), [model]);
   const matcher = model.matcher();
+  const items = virtualizer.getVirtualItems();
 
   return (
     <div className={`log-list${showDevice ? ' with-device' : ''}`}>
@@ -118,10 +119,14 @@ function LogList({ model, showDevice }: { model: LogViewModel; showDevice: boole
           </p>
         ) : (
           <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
-            {virtualizer.getVirtualItems().map((v) => {
-              const row = model.rows.get(v.index);
-              return row ? <LogRowView key={`${row.id}-${row.prefix}`} row={row} matcher={matcher} showDevice={showDevice} selected={row.id === selected} top={v.start} onSelect={onSelect} /> : null;
-            })}
+            {/* Rows flow inside one shifted block, so scrolling moves the block and re-renders
+                only rows that come into view (the memoized rows keep their props). */}
+            <div className="log-window" style={{ transform: `translateY(${items[0]?.start ?? 0}px)` }}>
+              {items.map((v) => {
+                const row = model.rows.get(v.index);
+                return row ? <LogRowView key={`${row.id}-${row.prefix}`} row={row} matcher={matcher} showDevice={showDevice} selected={row.id === selected} onSelect={onSelect} /> : null;
+              })}
+            </div>
           </div>
         )}
       </div>

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Level, LogEntry } from '../../../../protocol/src';
 import type { LogPage, LogRecord } from '../../../../protocol/src/bridge-logs';
 import type { BridgeClient } from '../../bridge/client';
+import { createGapTracker } from './log-live';
 import { createLogViewModel } from './log-view-model';
 
 interface Call {
@@ -114,5 +115,29 @@ describe('log view model', () => {
     m.setFilter({ search: '(', regex: true });
     expect(calls).toHaveLength(1);
     expect(m.store.getState().error).toBeTruthy();
+  });
+});
+
+describe('live gaps', () => {
+  it('finds ids the stream skipped between batches', () => {
+    const next = createGapTracker();
+    expect(next([live(rec(1)), live(rec(2))])).toBeUndefined();
+    expect(next([live(rec(3))])).toBeUndefined();
+    expect(next([live(rec(7)), live(rec(8))])).toEqual({ from: 4, to: 7 });
+  });
+
+  it('fetches a gap from history and keeps later batches in order behind it', async () => {
+    const { bridge, calls } = fakeBridge();
+    const m = createLogViewModel(bridge, { prefix: 'lab/a' });
+    m.start();
+    calls[0]!.resolve({ records: [rec(1)], cursor: null });
+    await settle();
+    m.live([live(rec(6))], { from: 2, to: 6 });
+    m.live([live(rec(7))]);
+    expect(calls[1]!.args).toMatchObject({ prefix: 'lab/a', before: 6, limit: 4 });
+    expect(texts(m)).toEqual(['line 1']);
+    calls[1]!.resolve({ records: [rec(3), rec(5)], cursor: null });
+    await settle();
+    expect(texts(m)).toEqual(['line 1', 'line 3', 'line 5', 'line 6', 'line 7']);
   });
 });

@@ -7,7 +7,7 @@
 // same matcher (protocol/src/log-filter.ts). Changing the filter reloads from the host.
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import { LEVELS, type Level, type LogEntry } from '../../../../protocol/src';
-import type { LogFilter, LogRecord } from '../../../../protocol/src/bridge-logs';
+import { MAX_LOG_PAGE, type LogFilter, type LogRecord } from '../../../../protocol/src/bridge-logs';
 import { compileLogFilter, type LogMatcher } from '../../../../protocol/src/log-filter';
 import type { BridgeClient } from '../../bridge/client';
 import { LogDeque } from './log-deque';
@@ -53,9 +53,18 @@ export interface LogViewModel {
   find(id: number): LogRow | undefined;
   /** Loads one page of older history to the front; resolves with how many rows were added. */
   loadOlder(): Promise<number>;
-  /** Lines from the `logs` stream (any device; the view keeps its own). */
-  live(entries: LogEntry[]): void;
+  /**
+   * Lines from the `logs` stream (any device; the view keeps its own). `gap`: store ids the
+   * stream skipped before these (the host caps a batch), which the view fetches from history.
+   */
+  live(entries: LogEntry[], gap?: LiveGap): void;
   start(): void;
+}
+
+/** Store ids [from, to) that the live stream did not deliver. */
+export interface LiveGap {
+  from: number;
+  to: number;
 }
 
 export interface LogViewOptions {
@@ -95,6 +104,9 @@ export function createLogViewModel(bridge: Pick<BridgeClient, 'call'>, o: LogVie
   /** Live lines that arrive while the first page is loading. */
   let early: LogRow[] | null = null;
   let held: LogRow[] = [];
+  /** While a gap is fetched from history, later live batches wait here, in order. */
+  let backfilling = false;
+  let queue: { entries: LogEntry[]; gap?: LiveGap }[] = [];
 
   const filter = (): LogFilter => {
     const s = store.getState();
@@ -111,11 +123,69 @@ export function createLogViewModel(bridge: Pick<BridgeClient, 'call'>, o: LogVie
     bump(dropped ? { evicted: store.getState().evicted + dropped } : {});
   }
 
+  /** The view's lines among `entries`; `fresh`: drop what the view already has. */
+  function toRows(entries: LogEntry[], fresh: boolean): LogRow[] {
+    const mine: LogRow[] = [];
+    for (const e of entries) {
+      if (prefix !== undefined && e.prefix !== prefix) continue;
+      // Lines without a store id (an older host) are shown as they come, never deduplicated.
+      const id = e.id ?? maxId + 1;
+      if (fresh && e.id !== undefined && id <= maxId) continue;
+      if (!matcher.test(e.line.level, e.line.name, e.line.text)) continue;
+      mine.push({ id, prefix: e.prefix, received: e.received, ...e.line, ...(e.crash ? { crash: e.crash } : {}) });
+    }
+    return mine;
+  }
+
+  /** Shows new rows (in id order), or holds them while paused. */
+  function accept(mine: LogRow[]) {
+    if (mine.length === 0) return;
+    maxId = Math.max(maxId, mine.at(-1)!.id);
+    if (store.getState().paused) {
+      held.push(...mine);
+      // Held lines are bounded like the view: beyond its capacity the oldest would be evicted
+      // on resume anyway.
+      if (held.length > rows.capacity) held.splice(0, held.length - rows.capacity);
+      store.setState((s) => ({ pending: s.pending + mine.length }));
+      return;
+    }
+    append(mine);
+  }
+
+  async function backfill(gap: LiveGap) {
+    const gen = generation;
+    backfilling = true;
+    try {
+      const limit = Math.min(MAX_LOG_PAGE, gap.to - gap.from);
+      const page = await bridge.call('queryLogs', { ...(prefix ? { prefix } : {}), filter: filter(), limit, before: gap.to });
+      if (gen !== generation) return;
+      accept(page.records.filter((r) => r.id > maxId));
+    } catch {
+      // The lines stay in the host's history; the live view goes on without them.
+    } finally {
+      if (gen === generation) {
+        backfilling = false;
+        const waiting = queue;
+        queue = [];
+        for (const [i, item] of waiting.entries()) {
+          model.live(item.entries, item.gap);
+          // A further gap started another fetch: the rest waits for it, still in order.
+          if (backfilling) {
+            queue.push(...waiting.slice(i + 1));
+            break;
+          }
+        }
+      }
+    }
+  }
+
   async function reload() {
     const gen = ++generation;
     matcher = compileLogFilter(filter());
     rows.clear();
     held = [];
+    backfilling = false;
+    queue = [];
     cursor = null;
     maxId = -1;
     early = [];
@@ -145,7 +215,7 @@ export function createLogViewModel(bridge: Pick<BridgeClient, 'call'>, o: LogVie
     }
   }
 
-  return {
+  const model: LogViewModel = {
     prefix,
     store,
     rows,
@@ -206,34 +276,26 @@ export function createLogViewModel(bridge: Pick<BridgeClient, 'call'>, o: LogVie
         return 0;
       }
     },
-    live(entries) {
-      const mine: LogRow[] = [];
-      for (const e of entries) {
-        if (prefix !== undefined && e.prefix !== prefix) continue;
-        // Lines without a store id (an older host) are shown as they come, never deduplicated.
-        const id = e.id ?? maxId + 1;
-        if (e.id !== undefined && early === null && id <= maxId) continue;
-        if (!matcher.test(e.line.level, e.line.name, e.line.text)) continue;
-        mine.push({ id, prefix: e.prefix, received: e.received, ...e.line, ...(e.crash ? { crash: e.crash } : {}) });
-      }
-      if (mine.length === 0) return;
+    live(entries, gap) {
       if (early !== null) {
-        early.push(...mine);
+        // The first page is loading; it covers everything stored before it was asked for.
+        early.push(...toRows(entries, false));
         return;
       }
-      maxId = Math.max(maxId, mine.at(-1)!.id);
-      if (store.getState().paused) {
-        held.push(...mine);
-        // Held lines are bounded like the view: beyond its capacity the oldest would be evicted
-        // on resume anyway.
-        if (held.length > rows.capacity) held.splice(0, held.length - rows.capacity);
-        store.setState((s) => ({ pending: s.pending + mine.length }));
+      if (backfilling) {
+        queue.push({ entries, gap });
         return;
       }
-      append(mine);
+      if (gap) {
+        queue.push({ entries });
+        void backfill(gap);
+        return;
+      }
+      accept(toRows(entries, true));
     },
     start() {
       void reload();
     },
   };
+  return model;
 }
