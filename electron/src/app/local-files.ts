@@ -5,6 +5,7 @@ import { lstat, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/
 import path from 'node:path';
 import { MAX_STAGE_BYTES, MAX_UPLOAD_ITEMS } from '../../../protocol/src';
 import { HostError } from './errors';
+import { MAX_STAGED_TOTAL } from './transfer-stages';
 
 export interface LocalFile {
   /** Relative path with `/` separators, starting with the chosen file's or folder's name. */
@@ -16,6 +17,7 @@ export interface LocalFile {
 export async function collectLocal(chosen: string[]): Promise<{ files: LocalFile[]; dirs: string[] }> {
   const files: LocalFile[] = [];
   const dirs: string[] = [];
+  let total = 0;
   const walk = async (abs: string, rel: string) => {
     const st = await lstat(abs);
     if (st.isDirectory()) {
@@ -23,6 +25,9 @@ export async function collectLocal(chosen: string[]): Promise<{ files: LocalFile
       for (const name of (await readdir(abs)).sort()) await walk(path.join(abs, name), `${rel}/${name}`);
     } else if (st.isFile()) {
       if (st.size > MAX_STAGE_BYTES) throw new HostError('invalid-argument', `${rel}: ${st.size} bytes is more than the ${MAX_STAGE_BYTES} a single upload may have`);
+      total += st.size;
+      // Chosen files are read into memory like staged ones, under the same overall bound.
+      if (total > MAX_STAGED_TOTAL) throw new HostError('invalid-argument', `the chosen files hold more than ${MAX_STAGED_TOTAL} bytes; upload fewer at once`);
       files.push({ rel, abs });
     }
     if (files.length + dirs.length > MAX_UPLOAD_ITEMS) throw new HostError('invalid-argument', `more than ${MAX_UPLOAD_ITEMS} files and folders in one upload`);
