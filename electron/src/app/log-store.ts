@@ -99,7 +99,8 @@ interface Head<R> {
 }
 
 const DEFAULTS = { segmentBytes: 2 * 1024 * 1024, segmentsPerDevice: 4, totalBytes: 512 * 1024 * 1024, flushMs: 250 };
-const DEFAULT_SCAN_LIMIT = 2_000_000;
+/** About a second of parsing per query: a rare search answers in steps the renderer continues. */
+const DEFAULT_SCAN_LIMIT = 200_000;
 
 export async function openLogStore(o: LogStoreOptions): Promise<LogStore> {
   const cfg = { ...DEFAULTS, ...o };

@@ -59,6 +59,7 @@ function LogList({ model, showDevice }: { model: LogViewModel; showDevice: boole
   const selected = useStore(model.store, (s) => s.selected);
   const loading = useStore(model.store, (s) => s.loading);
   const error = useStore(model.store, (s) => s.error);
+  const searching = useStore(model.store, (s) => s.search !== '');
   const scroller = useRef<HTMLDivElement>(null);
   const count = model.rows.length;
 
@@ -115,7 +116,7 @@ function LogList({ model, showDevice }: { model: LogViewModel; showDevice: boole
       <div className="log-scroll" ref={scroller} onScroll={onScroll} data-testid="log-scroll">
         {count === 0 ? (
           <p className="log-empty muted" data-testid="log-empty">
-            {error ?? (loading ? 'Loading history…' : 'No log lines match.')}
+            {error ?? (loading ? (searching ? 'Searching history…' : 'Loading history…') : 'No log lines match.')}
           </p>
         ) : (
           <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>

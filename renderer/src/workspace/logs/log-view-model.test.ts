@@ -141,3 +141,22 @@ describe('live gaps', () => {
     expect(texts(m)).toEqual(['line 1', 'line 3', 'line 5', 'line 6', 'line 7']);
   });
 });
+
+describe('rare searches', () => {
+  it('keeps asking for older lines while the host returns short pages with a cursor', async () => {
+    const { bridge, calls } = fakeBridge();
+    const m = createLogViewModel(bridge, { pageSize: 3 });
+    m.start();
+    calls[0]!.resolve({ records: [], cursor: 900 });
+    await settle();
+    expect(calls[1]!.args.before).toBe(900);
+    calls[1]!.resolve({ records: [rec(10, 'needle')], cursor: 400 });
+    await settle();
+    expect(calls[2]!.args.before).toBe(400);
+    calls[2]!.resolve({ records: [rec(3, 'needle too')], cursor: null });
+    await settle();
+    expect(texts(m)).toEqual(['needle too', 'needle']);
+    expect(calls).toHaveLength(3);
+    expect(m.store.getState().historyDone).toBe(true);
+  });
+});

@@ -179,6 +179,19 @@ export function createLogViewModel(bridge: Pick<BridgeClient, 'call'>, o: LogVie
     }
   }
 
+  /**
+   * A rare search can come back with few or no lines and a cursor: the host stops after a scan
+   * limit. Keep asking (older and older) until the view has a page or history is exhausted, so
+   * the user never has to scroll an empty list to continue a search.
+   */
+  async function topUp(gen: number) {
+    while (gen === generation && cursor !== null && rows.length < pageSize && !store.getState().error) {
+      const before = cursor;
+      await model.loadOlder();
+      if (cursor === before) return; // another load is running; it continues from there
+    }
+  }
+
   async function reload() {
     const gen = ++generation;
     matcher = compileLogFilter(filter());
@@ -206,6 +219,7 @@ export function createLogViewModel(bridge: Pick<BridgeClient, 'call'>, o: LogVie
       if (late.length) maxId = late.at(-1)!.id;
       rows.pushBack(late);
       bump({ loading: false, historyDone: cursor === null });
+      await topUp(gen);
     } catch (e) {
       if (gen !== generation) return;
       const rest = early ?? [];
