@@ -3,7 +3,9 @@
 // the same SHA-256; rename; delete (a file, then a folder recursively); edit and save a text
 // file, read back from the device.
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures';
 
@@ -101,4 +103,17 @@ test('files: drop a 1 MB file on a folder, download it, rename, delete, edit and
   await page.getByTestId('confirm-ok').click();
   await expect(row(page, '/data')).toHaveCount(0);
   await expect(row(page, '/data/renamed.bin')).toHaveCount(0);
+
+  // A folder chosen with the picker uploads recursively, empty subfolders included.
+  const local = mkdtempSync(path.join(os.tmpdir(), 'mqb-e2e-folder-'));
+  mkdirSync(path.join(local, 'proj', 'lib', 'empty'), { recursive: true });
+  writeFileSync(path.join(local, 'proj', 'boot.py'), 'import lib.util\n');
+  writeFileSync(path.join(local, 'proj', 'lib', 'util.py'), 'X = 42\n');
+  await page.getByTestId('upload-folder-input').setInputFiles(path.join(local, 'proj'));
+  await expect(row(page, '/proj')).toHaveAttribute('data-type', 'dir');
+  await row(page, '/proj').click();
+  await expect(row(page, '/proj/boot.py')).toHaveAttribute('data-size', '16');
+  await row(page, '/proj/lib').click();
+  await expect(row(page, '/proj/lib/util.py')).toHaveAttribute('data-size', '7');
+  rmSync(local, { recursive: true, force: true });
 });

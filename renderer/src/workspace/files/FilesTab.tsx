@@ -118,8 +118,11 @@ export function FilesTab({ prefix }: { prefix: string }) {
     try {
       const dir = r.entry.type === 'dir';
       await bridge.call('fsDelete', { prefix, path: r.path, dir, recursive: dir });
-      if (editing && (editing === r.path || editing.startsWith(`${r.path}/`))) setEditing(null);
-      if (selected?.path === r.path) setSelected(null);
+      const under = (p: string) => p === r.path || p.startsWith(`${r.path}/`);
+      if (editing && under(editing)) setEditing(null);
+      // A selection inside the deleted folder would make it the target of the next upload.
+      if (selected && under(selected.path)) setSelected(null);
+      if (dir) tree.forget(r.path);
       toast('success', `Deleted ${r.path}`);
       await reload(parentOf(r.path));
     } catch (e) {
@@ -174,6 +177,7 @@ export function FilesTab({ prefix }: { prefix: string }) {
           ref={dirInput}
           type="file"
           hidden
+          data-testid="upload-folder-input"
           // React types do not know the attribute; Chromium and Firefox do.
           {...{ webkitdirectory: '' }}
           onChange={(e) => {
@@ -214,7 +218,9 @@ export function FilesTab({ prefix }: { prefix: string }) {
           onSubmit={async (name) => {
             const to = join(parentOf(ask.row.path), name);
             await bridge.call('fsRename', { prefix, from: ask.row.path, to });
-            if (editing === ask.row.path) setEditing(to);
+            // An open file moves with its file or folder.
+            if (editing === ask.row.path || editing?.startsWith(`${ask.row.path}/`)) setEditing(to + editing.slice(ask.row.path.length));
+            if (ask.row.entry.type === 'dir') tree.forget(ask.row.path);
             setSelected({ path: to, dir: ask.row.entry.type === 'dir' });
             setAsk(null);
             await reload(parentOf(ask.row.path));

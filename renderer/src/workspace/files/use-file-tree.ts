@@ -18,6 +18,8 @@ export interface FileTree {
   expand(path: string): void;
   reload(path: string): Promise<void>;
   reloadAll(): void;
+  /** Drops what is known about a deleted or renamed folder and everything under it. */
+  forget(path: string): void;
 }
 
 const sortEntries = (a: FileEntry, b: FileEntry) => (a.type === 'dir') !== (b.type === 'dir') ? (a.type === 'dir' ? -1 : 1) : a.name.localeCompare(b.name);
@@ -72,5 +74,11 @@ export function useFileTree(bridge: BridgeClient, prefix: string, enabled: boole
     for (const p of expanded) void reload(p);
   }, [expanded, reload]);
 
-  return { dirs, expanded, toggle, expand, reload, reloadAll };
+  const forget = useCallback((path: string) => {
+    const gone = (p: string) => p === path || p.startsWith(`${path}/`);
+    setDirs((m) => new Map([...m].filter(([p]) => !gone(p))));
+    setExpanded((s) => new Set([...s].filter((p) => !gone(p))));
+  }, []);
+
+  return { dirs, expanded, toggle, expand, reload, reloadAll, forget };
 }
