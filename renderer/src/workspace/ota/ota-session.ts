@@ -83,7 +83,7 @@ function create(bridge: BridgeClient): OtaStore {
 
 /** What the device says since the reset was sent: back yet, which version, confirmed, rolled back. */
 export function rebootProgress(d: DeviceState | undefined, w: RebootWatch) {
-  const back = !!d && d.presence === 'online' && d.since >= w.sentAt;
+  const back = !!d && d.presence === 'online' && (d.kind === 'original' ? heardAfter(d, w) : d.since >= w.sentAt);
   const rolledBack = back && (d.bootReason === 'rollback' || (w.activeBefore !== undefined && d.ota?.active === w.activeBefore));
   return {
     back,
@@ -94,3 +94,11 @@ export function rebootProgress(d: DeviceState | undefined, w: RebootWatch) {
     rolledBack,
   };
 }
+
+/**
+ * Original boards publish no status and no Last Will, so their presence does not drop during a
+ * reboot. A message (watchdog feed or log line) well after the reset was sent is the first sign
+ * of the new boot; the margin keeps a feed that was already on its way from counting.
+ */
+const ORIGINAL_MARGIN_MS = 1000;
+const heardAfter = (d: DeviceState, w: RebootWatch) => (d.lastSeen ?? 0) > w.sentAt + ORIGINAL_MARGIN_MS;
