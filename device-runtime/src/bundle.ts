@@ -66,10 +66,13 @@ export async function unpackBundle(file: string, dest: string, maxBytes: number)
 }
 
 /** Builds a bundle from in-memory files, e.g. for tests, the demo fleet, or a release script. */
-export async function createBundle(manifest: Omit<Manifest, 'format'>, files: Record<string, string | Uint8Array>): Promise<Buffer> {
+export async function createBundle(
+  manifest: { name: string; version: string; modules?: string[] },
+  files: Record<string, string | Uint8Array>,
+): Promise<Buffer> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'mqb-bundle-'));
   try {
-    const full: Manifest = { format: BUNDLE_FORMAT, ...manifest };
+    const full: Manifest = { format: BUNDLE_FORMAT, modules: [], ...manifest };
     await fs.writeFile(path.join(dir, 'manifest.json'), JSON.stringify(full, null, 2));
     for (const [name, content] of Object.entries(files)) {
       await fs.mkdir(path.dirname(path.join(dir, name)), { recursive: true });

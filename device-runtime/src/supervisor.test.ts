@@ -99,7 +99,7 @@ describe('supervised runtime under faults', () => {
   it('records an uncaught exception of an application module with its stack', async () => {
     await start('sup/throw', (r) => {
       fs.mkdirSync(path.join(r, 'lib'));
-      fs.writeFileSync(path.join(r, 'lib', 'late.mjs'), 'export function start(mqtt) { mqtt.onMessage((t) => { if (t.endsWith("/boom")) setTimeout(() => { throw new RangeError("late boom"); }); }); mqtt.onInit(async () => { await mqtt.subscribe(mqtt.prefix + "/boom"); await mqtt.publish(mqtt.prefix + "/ready", "yes", { retain: true }); }); }\n');
+      fs.writeFileSync(path.join(r, 'lib', 'late.mjs'), 'export function start(mqtt) { mqtt.onMessage((t) => { if (t.endsWith("/boom")) { console.warn("about to fail"); setTimeout(() => { throw new RangeError("late boom"); }); } }); mqtt.onInit(async () => { await mqtt.subscribe(mqtt.prefix + "/boom"); await mqtt.publish(mqtt.prefix + "/ready", "yes", { retain: true }); }); }\n');
       fs.writeFileSync(path.join(r, 'config.json'), JSON.stringify({ modules: ['late'] }));
     });
     const crashed = waitForMessage(host.client, 'sup/throw/mqb/crash', (p) => lastCrash(p)?.reason === 'exception');
@@ -108,6 +108,8 @@ describe('supervised runtime under faults', () => {
     const crash = lastCrash(await crashed);
     expect(crash?.message).toBe('late boom');
     expect(crash?.stack).toMatch(/RangeError: late boom\n\s+at /);
+    // The module's console output went into the device log, and so into the crash record.
+    expect(crash?.log.some((l) => /^W \S+ +console: about to fail$/.test(l))).toBe(true);
     const s = await host.status('sup/throw', (x) => x.online && x.bootReason === 'crash');
     expect(s.online && s.crashes).toBe(1);
     const ls = await host.json('sup/throw', 'ls', '/crash');
