@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CrashList, encodeSingle, Status, text, utf8, commandTopic } from '../../protocol/src';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../testing/brokers';
-import { startSupervisedDevice, type SupervisedDevice } from './index';
+import { createBundle, startSupervisedDevice, type SupervisedDevice } from './index';
 import { chunked, connectHost, newId, sha256, type TestHost } from './test-support/host';
 import { tmpRoot } from './test-support/tmp-root';
 import { waitForMessage } from './test-support/wait';
@@ -114,6 +114,22 @@ describe('supervised runtime under faults', () => {
     expect(s.online && s.crashes).toBe(1);
     const ls = await host.json('sup/throw', 'ls', '/crash');
     expect(ls.ok && (ls.value as { entries: unknown[] }).entries).toHaveLength(1);
+  });
+
+  it('rolls back an OTA image whose app crashes the runtime on start, and keeps the crash record', async () => {
+    await start('sup/ota', (r) => fs.writeFileSync(path.join(r, 'config.json'), JSON.stringify({ watchdog: { timeoutS: 1, initialS: 2, allokS: 60 } })));
+    // The app throws from a timer right after start: an uncaught exception that kills the runtime.
+    const image = await createBundle({ name: 'bad', version: '6.6.6', modules: ['boom'] }, {
+      'boom.mjs': 'export function start() { setTimeout(() => { throw new Error("bad release"); }, 20); }\n',
+    });
+    const r = await host.command('sup/ota', 'ota', sha256(image), chunked(image, 1400), { window: 16 });
+    expect(r.ok && text(r.data)).toBe('OK');
+    const rolledBack = waitForMessage(host.client, 'sup/ota/mqb/status', isStatus((s) => s.online && s.bootReason === 'rollback'));
+    await host.json('sup/ota', 'reset', '', { mode: 'soft' });
+    const s = Status.parse(JSON.parse(await rolledBack));
+    expect(s.online && s.ota).toEqual({ active: 'a', confirmed: true, slots: [{ name: 'a', version: null }, { name: 'b', version: '6.6.6' }] });
+    const crash = lastCrash(await waitForMessage(host.client, 'sup/ota/mqb/crash', () => true));
+    expect(crash).toMatchObject({ reason: 'exception', message: 'bad release', mode: 'normal' });
   });
 
   it('stops cleanly (offline: shutdown) and a power cut leaves the Will (offline: lost)', async () => {
