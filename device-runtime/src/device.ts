@@ -95,8 +95,18 @@ export async function startDevice(opts: DeviceOptions): Promise<DeviceHandle> {
         else await session.stop('reset');
         if (stopped) return;
         if (opts.onReset) return opts.onReset(r.kind === 'reset' ? r.mode : 'soft');
-        current = await bootSession(boot);
-        booted();
+        // A boot that fails (disk trouble, say) is retried with growing pauses, as a board that
+        // keeps resetting would: the device must come back by itself once the cause is gone.
+        for (let attempt = 1; !stopped; attempt++) {
+          try {
+            current = await bootSession(boot);
+            booted();
+            return;
+          } catch (e) {
+            log.logger('device').critical(`boot failed (attempt ${attempt}): ${errorMessage(e)}`);
+            await new Promise((res) => setTimeout(res, Math.min(500 * attempt, 10_000)));
+          }
+        }
       })()
         .catch((e: unknown) => log.logger('device').critical(`reboot failed: ${errorMessage(e)}`))
         .finally(() => (rebooting = false));
@@ -514,15 +524,21 @@ async function bootSession(b: Boot): Promise<Session> {
   }
   modulesStarted();
   if (moduleFailures.length) {
-    await crashes.add({
-      bootCount: decision.bootCount,
-      mode,
-      reason: 'boot-failure',
-      message: moduleFailures.map((f) => `${f.name}: ${f.error}`).join('; '),
-      ...(moduleFailures[0]?.stack ? { stack: moduleFailures[0].stack } : {}),
-      log: deviceLog.recent(),
-    });
-    crashCount++;
+    // Nothing after the client exists may throw out of the boot (it would leave the client
+    // running beside the next attempt's); a record we cannot write is only logged.
+    await crashes
+      .add({
+        bootCount: decision.bootCount,
+        mode,
+        reason: 'boot-failure',
+        message: moduleFailures.map((f) => `${f.name}: ${f.error}`).join('; '),
+        ...(moduleFailures[0]?.stack ? { stack: moduleFailures[0].stack } : {}),
+        log: deviceLog.recent(),
+      })
+      .then(
+        () => crashCount++,
+        (e: unknown) => log.error(`crash record not written: ${errorMessage(e)}`),
+      );
     // Like a board whose imports fail: reboot, and after maxFailedBoots such boots in a row
     // come up in safe mode. Meanwhile the rest of the device keeps working.
     const retry = setTimeout(() => b.reboot({ kind: 'module-failure' }, session), opts.moduleRetryMs ?? DEFAULTS.moduleRetryMs);

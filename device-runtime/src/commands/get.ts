@@ -34,6 +34,11 @@ export async function openGet(env: GetEnv, id: string, tail: string, body: Uint8
   if (!opts.ok) throw new DeviceError(opts.error);
   if (tail === '') throw new DeviceError('get needs a file path');
   const p = await resolveDevicePath(env.jail, tail);
+  // Opening a FIFO for reading would wait for a writer forever: look before opening.
+  const before = await fs.stat(p.host).catch((e: unknown) => {
+    throw deviceFsError(e, p.device);
+  });
+  if (!before.isFile()) throw new DeviceError(`${before.isDirectory() ? 'EISDIR: is a directory' : 'not a regular file'}: ${p.device}`);
   const fh = await fs.open(p.host, 'r').catch((e: unknown) => {
     throw deviceFsError(e, p.device);
   });
