@@ -65,6 +65,14 @@ export function createDispatcher(env: DispatchEnv): Dispatcher {
   // non-dup one: a command that crashed the board would otherwise be redelivered and crash it
   // again (wire facts, "The four native commands").
   let seenNonDup = false;
+  // A redelivered upload is hundreds of messages: say so once per command, not per chunk.
+  const warned = new Set<string>();
+  const warnOnce = (id: string, msg: string) => {
+    if (warned.has(id)) return;
+    if (warned.size > 256) warned.clear();
+    warned.add(id);
+    env.log.warn(msg);
+  };
   const outTopic = (id: string) => `${env.prefix}/mqb/reply/out/${id}`;
   const errTopic = (id: string) => `${env.prefix}/mqb/reply/err/${id}`;
   const replyOut = (id: string, body: Uint8Array) => env.send(outTopic(id), encodeSingle(body));
@@ -146,12 +154,12 @@ export function createDispatcher(env: DispatchEnv): Dispatcher {
       // Like the original: anything that is not a command, or has no 2-byte header, is ignored.
       if (!addr || payload.length < 2) return;
       if (dup && !seenNonDup) {
-        env.log.warn(`ignoring redelivered ${addr.cmd} ${addr.id} after restart`);
+        warnOnce(addr.id, `ignoring redelivered ${addr.cmd} ${addr.id} after restart`);
         return;
       }
       seenNonDup = true;
       if (env.poison?.has(addr.id)) {
-        env.log.warn(`ignoring ${addr.cmd} ${addr.id}: it was running when the runtime died`);
+        warnOnce(addr.id, `ignoring ${addr.cmd} ${addr.id}: it was running when the runtime died`);
         return;
       }
       const decoded = decodeFrame(payload);
