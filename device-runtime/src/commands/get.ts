@@ -61,18 +61,30 @@ export async function openGet(env: GetEnv, id: string, tail: string, body: Uint8
       const gate = window !== undefined ? env.acks.open(id, window) : undefined;
       const inflight = new Set<Promise<void>>();
       let failure: unknown;
+      // Read-ahead: the next chunk is read from disk while this one waits for its window.
+      const readAt = (pos: number): Promise<{ data: Uint8Array; wanted: number }> => {
+        const wanted = Math.min(chunk, Math.max(0, st.size - pos));
+        if (wanted === 0) return Promise.resolve({ data: new Uint8Array(0), wanted });
+        const buf = new Uint8Array(wanted);
+        return fh.read(buf, 0, wanted, pos).then((r) => ({ data: buf.subarray(0, r.bytesRead), wanted }));
+      };
+      let next = readAt(0);
+      next.catch(() => undefined); // awaited below; this only stops an early exit from leaking it
       try {
         for (let seq = 0, pos = 0; ; seq++) {
           if (gate) await gate.waitFor(seq, env.ackTimeoutMs);
           while (inflight.size >= PUBACK_WINDOW) await Promise.race(inflight);
           if (failure) throw failure;
-          const buf = new Uint8Array(Math.min(chunk, Math.max(0, st.size - pos)));
-          const { bytesRead } = buf.length ? await fh.read(buf, 0, buf.length, pos) : { bytesRead: 0 };
-          pos += bytesRead;
+          const { data, wanted } = await next;
+          pos += data.length;
           // Snapshot semantics: the stream ends at the size seen when it was opened, or earlier
           // if the file shrank meanwhile.
-          const last = pos >= st.size || bytesRead < buf.length;
-          const p = env.publish(replyTopic, encodeFrame(seq, last, buf.subarray(0, bytesRead))).then(
+          const last = pos >= st.size || data.length < wanted;
+          if (!last) {
+            next = readAt(pos);
+            next.catch(() => undefined);
+          }
+          const p = env.publish(replyTopic, encodeFrame(seq, last, data)).then(
             () => void inflight.delete(p),
             (e: unknown) => {
               inflight.delete(p);
