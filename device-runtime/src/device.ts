@@ -320,6 +320,11 @@ async function bootSession(b: Boot): Promise<Session> {
     send: (t, p) => send(t, p),
     log: deviceLog.logger('term'),
     evalTimeoutMs: opts.evalTimeoutMs ?? DEFAULTS.evalTimeoutMs,
+    // mqtt-packet corks once per packet (uncorking on the next tick): undo every one of them.
+    flushNow: () => {
+      const s = client.stream as { writableCorked?: number; uncork?: () => void } | undefined;
+      while (s?.uncork && (s.writableCorked ?? 0) > 0) s.uncork();
+    },
   });
 
   const dispatcher = createDispatcher({

@@ -35,6 +35,12 @@ export interface TerminalServerOptions {
   idleMs?: number;
   /** Synchronous time limit where there are no signals to interrupt with (Windows). */
   evalTimeoutMs?: number;
+  /**
+   * Pushes published messages onto the wire now. mqtt-packet corks the socket until the next
+   * tick, and a busy evaluation holds that tick back: without this, the echo of the line and
+   * what it prints would only leave once it ends.
+   */
+  flushNow?: () => void;
 }
 
 export interface TerminalServer {
@@ -84,12 +90,15 @@ export function createTerminalServer(o: TerminalServerOptions): TerminalServer {
       onInterrupt: (sid) => sessions.get(sid)?.repl.interrupt(),
       onError: (m) => o.log.warn(`terminal interrupt helper: ${m}`),
     });
+    let timer: NodeJS.Timeout | undefined;
     try {
-      await worker.ready;
+      await Promise.race([worker.ready, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('no broker connection within 10 s')), 10_000)))]);
       workerOk = true;
     } catch (e) {
       workerOk = false;
       o.log.warn(`terminal: no interrupt helper (${errorMessage(e)}); Ctrl-C cannot stop a busy loop`);
+    } finally {
+      clearTimeout(timer);
     }
   };
 
@@ -140,6 +149,10 @@ export function createTerminalServer(o: TerminalServerOptions): TerminalServer {
       rows: c.rows,
       ...(SIGNALS ? {} : { timeoutMs: o.evalTimeoutMs ?? 30_000 }),
       write: (d) => out.write(d),
+      flush: () => {
+        out.flush();
+        o.flushNow?.();
+      },
       onExit: () => end(live, 'exit'),
     });
     live = { sid, slot, repl: r, out, expectIn: 0, idle: setTimeout(() => undefined, 0) };

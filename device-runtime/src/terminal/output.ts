@@ -24,6 +24,8 @@ export interface FlowOutput {
   write(data: Uint8Array): void;
   /** The host's total of consumed bytes. */
   ack(total: number): void;
+  /** Sends what the window allows now, not at the end of this turn (before a long evaluation). */
+  flush(): void;
   /** Bytes published so far, and acknowledged so far. */
   readonly sent: number;
   readonly acked: number;
@@ -109,6 +111,7 @@ export function createFlowOutput(o: FlowOutputOptions): FlowOutput {
       acked = total;
       pump();
     },
+    flush: () => pump(),
     get sent() {
       return sent;
     },

@@ -19,6 +19,8 @@ export interface ReplOptions {
   timeoutMs?: number;
   /** Terminal output, already UTF-8. */
   write(data: Uint8Array): void;
+  /** Sends buffered output now: the event loop may not turn again until the evaluation ends. */
+  flush(): void;
   /** The REPL ended by itself: Ctrl-D, `.exit`, Ctrl-C twice. */
   onExit(): void;
 }
@@ -90,7 +92,9 @@ export function openRepl(o: ReplOptions): ReplSession {
   let rows = o.rows;
   const output = new Writable({
     write(chunk: Buffer | string, _enc, cb) {
-      o.write(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+      // Cooked like a serial console (and the original's eval output): the REPL ends lines
+      // with a bare LF, a terminal needs CR LF.
+      o.write(Buffer.from((typeof chunk === 'string' ? chunk : chunk.toString('utf8')).replace(/\r?\n/g, '\r\n')));
       cb();
     },
   });
@@ -107,7 +111,9 @@ export function openRepl(o: ReplOptions): ReplSession {
   // Console output of the evaluation goes to this terminal, not to the device log where the
   // eval command's stray output goes; the context's own console is put back afterwards.
   const termOut = (...args: unknown[]) => {
-    output.write(args.map((a) => (typeof a === 'string' ? a : util.inspect(a, INSPECT))).join(' ').replace(/\r?\n/g, '\r\n') + '\r\n');
+    output.write(args.map((a) => (typeof a === 'string' ? a : util.inspect(a, INSPECT))).join(' ') + '\n');
+    // Printing from a synchronous loop streams as it goes (up to the window).
+    o.flush();
   };
   const termConsole = { log: termOut, info: termOut, warn: termOut, error: termOut, debug: termOut, dir: termOut };
   const withTermConsole = <T>(f: () => T): { value: T; restore: () => void } => {
@@ -135,6 +141,8 @@ export function openRepl(o: ReplOptions): ReplSession {
       return cb(e as Error, undefined);
     }
     let run: { value: unknown; restore: () => void };
+    // The echoed line first: the user sees what is running, and a busy loop shows as one.
+    o.flush();
     try {
       run = withTermConsole(() => o.guard.run(o.slot, c.script, o.context, o.timeoutMs));
     } catch (e) {
