@@ -112,16 +112,18 @@ export function createSessionRegistry(): SessionRegistry {
         const f = decodeFrame(payload);
         if (!f.ok) return finish(new EngineError('protocol-error', `${opts.what}: ${f.error}`));
         const frame = f.value;
-        touch();
         if (opts.acks) {
           const n = decodeAck(frame.body);
           if (n !== undefined) {
+            touch();
             opts.onAck?.(n);
             return;
           }
         }
         const verdict = checkSeq(expected, frame);
-        if (verdict === 'duplicate') return; // redelivered after a board reconnect: drop it
+        // Redelivered after a board reconnect: drop it. Not progress, so the timer keeps running.
+        if (verdict === 'duplicate') return;
+        touch();
         if (verdict === 'gap') {
           return finish(new EngineError('protocol-error', `${opts.what}: reply message missing (expected seq ${expected}, got ${frame.seq})`));
         }
