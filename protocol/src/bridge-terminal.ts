@@ -27,6 +27,11 @@ export const terminalOperations = {
   /** Total device bytes of this session's output the renderer has consumed. */
   termAck: op(z.object({ term: TermId, bytes: z.number().int().nonnegative() }).strict(), Empty, 10_000),
   termClose: op(z.object({ term: TermId }).strict(), Empty, 10_000),
+  /**
+   * One line or block for the line-mode REPL of boards without a terminal (the original's
+   * `eval`): the reply text; a device error (traceback) fails the call with `device-error`.
+   */
+  replEval: op(z.object({ prefix: Prefix, code: z.string().min(1).max(64 * 1024) }).strict(), z.object({ text: z.string() }), 60_000),
 } as const;
 
 export const TerminalOutput = z.object({

@@ -6,7 +6,7 @@ import type { BridgeEvent } from '../../../protocol/src';
 import type { Engine } from '../engine/types';
 import type { Handlers } from './bridge-host';
 
-type TerminalOps = 'termOpen' | 'termInput' | 'termResize' | 'termInterrupt' | 'termAck' | 'termClose';
+type TerminalOps = 'termOpen' | 'termInput' | 'termResize' | 'termInterrupt' | 'termAck' | 'termClose' | 'replEval';
 
 export function createTerminalHandlers(engine: Engine, publish: (e: BridgeEvent) => void): Pick<Handlers, TerminalOps> {
   return {
@@ -57,5 +57,6 @@ export function createTerminalHandlers(engine: Engine, publish: (e: BridgeEvent)
       await engine.terminals.close(term);
       return {};
     },
+    replEval: async ({ prefix, code }, ctx) => ({ text: await engine.eval(prefix, code, { signal: ctx.signal }) }),
   };
 }

@@ -7,6 +7,7 @@ import { DetailsTab } from './DetailsTab';
 import { FilesTab } from './files/FilesTab';
 import { OtaTab } from './ota/OtaTab';
 import { LogsTab } from './logs/LogsTab';
+import { ReplTab } from './repl/ReplTab';
 
 export interface WorkspaceTab {
   id: string;
@@ -19,6 +20,8 @@ export interface WorkspaceTab {
 
 export const WORKSPACE_TABS: WorkspaceTab[] = [
   { id: 'details', title: 'Details', component: DetailsTab },
+  // Keep-alive: the terminal session and its scrollback survive switching tabs and devices.
+  { id: 'repl', title: 'REPL', component: ReplTab, keepAlive: true },
   // Keep-alive: the view's lines, filter and scroll position survive switching tabs.
   { id: 'logs', title: 'Logs', component: LogsTab, keepAlive: true },
   // Keep-alive: the expanded tree and an open editor (with unsaved text) survive switching.

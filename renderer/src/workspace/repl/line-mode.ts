@@ -1,0 +1,189 @@
+// The line-mode REPL for boards without a live terminal (original MQBoard boards, issue 5):
+// line editing and history happen here, in the terminal; each entered line, or block (a line
+// ending in `:` opens one, an empty line ends it, as in Python's REPL), is sent as one `eval`,
+// and the reply is printed, errors in red.
+import { BridgeCallError, type BridgeClient } from '../../bridge/client';
+import type { TerminalFrontend } from './frontend';
+
+const PROMPT = '\x1b[36m>>>\x1b[0m ';
+const MORE = '\x1b[36m...\x1b[0m ';
+const RED = '\x1b[31m';
+const DIM = '\x1b[2m';
+const YELLOW = '\x1b[33m';
+const OFF = '\x1b[0m';
+const HISTORY_MAX = 500;
+
+const crlf = (s: string) => s.replace(/\r?\n/g, '\r\n');
+
+export class LineModeRepl {
+  private line = '';
+  private cursor = 0;
+  private block: string[] = [];
+  private history: string[] = [];
+  /** Position while browsing history; history.length = the line being edited. */
+  private browse = 0;
+  private draft = '';
+  private running: AbortController | undefined;
+  private disposed = false;
+
+  constructor(
+    private readonly bridge: BridgeClient,
+    private readonly prefix: string,
+    private readonly fe: TerminalFrontend,
+  ) {}
+
+  start(): void {
+    this.fe.write(
+      `${YELLOW}This board has no live terminal.${OFF} ${DIM}Line mode: each line (or block) runs as one eval on the board.${OFF}\r\n` +
+        `${DIM}↑/↓ history · Ctrl-C clears the line or abandons a running eval · a line ending in ':' starts a block, an empty line runs it${OFF}\r\n\r\n`,
+    );
+    this.prompt();
+  }
+
+  private prompt() {
+    this.fe.write(this.block.length ? MORE : PROMPT);
+  }
+
+  private redraw() {
+    const back = this.line.length - this.cursor;
+    this.fe.write(`\r\x1b[K${this.block.length ? MORE : PROMPT}${this.line}${back > 0 ? `\x1b[${back}D` : ''}`);
+  }
+
+  input(data: string): void {
+    if (this.disposed) return;
+    if (this.running) {
+      if (data.includes('\x03')) {
+        this.running.abort();
+        this.fe.write(`^C\r\n${DIM}(abandoned: the board may still be running it)${OFF}\r\n`);
+      }
+      return;
+    }
+    // Escape sequences first, then single characters; a paste may hold several lines.
+    // eslint-disable-next-line no-control-regex -- matching terminal escape sequences
+    const re = /\x1b\[[0-9;]*[A-Za-z~]|\x1bO[A-Za-z]|[\s\S]/g;
+    for (const m of data.matchAll(re)) {
+      if (this.running) return;
+      this.key(m[0]);
+    }
+  }
+
+  private key(k: string) {
+    switch (k) {
+      case '\r':
+      case '\n':
+        return this.enter();
+      case '\x7f':
+      case '\b':
+        if (this.cursor > 0) {
+          this.line = this.line.slice(0, this.cursor - 1) + this.line.slice(this.cursor);
+          this.cursor--;
+          this.redraw();
+        }
+        return;
+      case '\x03':
+        this.fe.write('^C\r\n');
+        this.line = '';
+        this.cursor = 0;
+        this.block = [];
+        this.browse = this.history.length;
+        return this.prompt();
+      case '\x1b[A':
+        return this.recall(-1);
+      case '\x1b[B':
+        return this.recall(1);
+      case '\x1b[C':
+        if (this.cursor < this.line.length) {
+          this.cursor++;
+          this.fe.write(k);
+        }
+        return;
+      case '\x1b[D':
+        if (this.cursor > 0) {
+          this.cursor--;
+          this.fe.write(k);
+        }
+        return;
+      case '\x1b[H':
+      case '\x1bOH':
+      case '\x01':
+        this.cursor = 0;
+        return this.redraw();
+      case '\x1b[F':
+      case '\x1bOF':
+      case '\x05':
+        this.cursor = this.line.length;
+        return this.redraw();
+      case '\x1b[3~':
+        this.line = this.line.slice(0, this.cursor) + this.line.slice(this.cursor + 1);
+        return this.redraw();
+      case '\t':
+        return this.insert('    ');
+      default:
+        if (k.length === 1 && k >= ' ') this.insert(k);
+    }
+  }
+
+  private insert(s: string) {
+    this.line = this.line.slice(0, this.cursor) + s + this.line.slice(this.cursor);
+    this.cursor += s.length;
+    if (this.cursor === this.line.length) this.fe.write(s);
+    else this.redraw();
+  }
+
+  private recall(dir: -1 | 1) {
+    const next = this.browse + dir;
+    if (next < 0 || next > this.history.length) return;
+    if (this.browse === this.history.length) this.draft = this.line;
+    this.browse = next;
+    this.line = next === this.history.length ? this.draft : this.history[next]!;
+    this.cursor = this.line.length;
+    this.redraw();
+  }
+
+  private enter() {
+    const line = this.line;
+    this.fe.write('\r\n');
+    this.line = '';
+    this.cursor = 0;
+    if (line.trim() && this.history[this.history.length - 1] !== line) {
+      this.history.push(line);
+      if (this.history.length > HISTORY_MAX) this.history.shift();
+    }
+    this.browse = this.history.length;
+    this.draft = '';
+    if (this.block.length) {
+      if (line.trim() !== '') {
+        this.block.push(line);
+        return this.prompt();
+      }
+    } else if (/:\s*$/.test(line)) {
+      this.block.push(line);
+      return this.prompt();
+    } else if (!line.trim()) return this.prompt();
+    const code = this.block.length ? this.block.join('\n') : line;
+    this.block = [];
+    void this.run(code);
+  }
+
+  private async run(code: string) {
+    const ac = new AbortController();
+    this.running = ac;
+    try {
+      const r = await this.bridge.call('replEval', { prefix: this.prefix, code }, { signal: ac.signal });
+      if (ac.signal.aborted || this.disposed) return;
+      if (r.text) this.fe.write(crlf(r.text.endsWith('\n') ? r.text : `${r.text}\n`));
+    } catch (e) {
+      if (ac.signal.aborted || this.disposed) return;
+      const msg = e instanceof BridgeCallError || e instanceof Error ? e.message : String(e);
+      this.fe.write(`${RED}${crlf(msg.trimEnd())}${OFF}\r\n`);
+    } finally {
+      if (this.running === ac) this.running = undefined;
+      if (!this.disposed) this.prompt();
+    }
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.running?.abort();
+  }
+}

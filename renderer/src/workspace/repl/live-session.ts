@@ -1,0 +1,179 @@
+// A live terminal session on a device with the `terminal` capability: keystrokes out, output
+// into xterm, and flow control by acknowledgement. xterm's write callback says when output has
+// been consumed; only then is it acked (through the host to the device), so a flood is held at
+// the device and never piles up in this window (xterm's flow-control guide, VS Code's terminal).
+// The session survives tab and device switches (the tab stays mounted); after a broker drop or a
+// device restart it is reopened in the same xterm, so the scrollback stays.
+import type { BridgeClient } from '../../bridge/client';
+import type { TerminalFrontend } from './frontend';
+import { termRouter } from './term-events';
+
+export type LivePhase = 'opening' | 'open' | 'ended';
+export interface LiveStatus {
+  phase: LivePhase;
+  reason?: string;
+}
+
+const DIM = '\x1b[2m';
+const RED = '\x1b[31m';
+const OFF = '\x1b[0m';
+
+export class LiveSession {
+  private term: string | undefined;
+  private window = 0;
+  private unclaim: (() => void) | undefined;
+  /** Device bytes handed to xterm, bytes xterm has consumed, and the last total acked. */
+  private written = 0;
+  private acked = 0;
+  private acking = false;
+  private pendingInput = '';
+  private sending = false;
+  private status: LiveStatus = { phase: 'opening' };
+  private disposed = false;
+  /** The session ended because the broker connection dropped: reopen once it is back. */
+  private lostConnection = false;
+
+  constructor(
+    private readonly bridge: BridgeClient,
+    private readonly prefix: string,
+    private readonly fe: TerminalFrontend,
+    private readonly onStatus: (s: LiveStatus) => void,
+  ) {}
+
+  private set(s: LiveStatus) {
+    this.status = s;
+    if (!this.disposed) this.onStatus(s);
+  }
+
+  async open(): Promise<void> {
+    if (this.disposed || (this.status.phase === 'opening' && this.term)) return;
+    this.set({ phase: 'opening' });
+    this.written = 0;
+    this.acked = 0;
+    this.pendingInput = '';
+    const { cols, rows } = this.fe.size();
+    try {
+      const r = await this.bridge.call('termOpen', { prefix: this.prefix, cols, rows });
+      if (this.disposed) {
+        void this.bridge.call('termClose', { term: r.term }).catch(() => undefined);
+        return;
+      }
+      this.term = r.term;
+      this.window = r.window;
+      this.lostConnection = false;
+      this.set({ phase: 'open' });
+      this.unclaim = termRouter(this.bridge).claim(r.term, {
+        data: (text, bytes) => this.output(text, bytes),
+        ended: (reason) => this.ended(reason),
+      });
+      // The pane may have been resized while opening.
+      const now = this.fe.size();
+      if (now.cols !== cols || now.rows !== rows) this.resize(now.cols, now.rows);
+    } catch (e) {
+      const reason = e instanceof Error ? e.message : String(e);
+      this.fe.write(`\r\n${RED}Could not open a terminal: ${reason}${OFF}\r\n${DIM}Press Enter to try again.${OFF}\r\n`);
+      this.lostConnection = /disconnected|not connected|connection/i.test(reason);
+      this.set({ phase: 'ended', reason });
+    }
+  }
+
+  private output(text: string, bytes: number) {
+    this.fe.write(text, () => {
+      this.written += bytes;
+      this.ack();
+    });
+  }
+
+  /** Coalesced: one ack in flight, sent once a quarter window is consumed or output pauses. */
+  private ack() {
+    const term = this.term;
+    if (!term || this.acking || this.written === this.acked) return;
+    this.acking = true;
+    const total = this.written;
+    void this.bridge
+      .call('termAck', { term, bytes: total })
+      .then(() => (this.acked = Math.max(this.acked, total)))
+      .catch(() => undefined)
+      .finally(() => {
+        this.acking = false;
+        if (this.written - this.acked >= Math.max(1, this.window / 4)) this.ack();
+        else if (this.written !== this.acked) queueMicrotask(() => this.ack());
+      });
+  }
+
+  private ended(reason: string) {
+    this.unclaim?.();
+    this.unclaim = undefined;
+    this.term = undefined;
+    this.lostConnection = /connection to the broker|disconnected|restarted/i.test(reason);
+    const what = reason === 'exit' ? 'session ended' : `session ended: ${reason}`;
+    const next = this.lostConnection ? 'It reopens when the connection is back, or press Enter.' : 'Press Enter to start a new session.';
+    this.fe.write(`\r\n${DIM}── ${what} ── ${next}${OFF}\r\n`);
+    this.set({ phase: 'ended', reason });
+  }
+
+  /** The broker connection is back: reopen a session that the drop ended. */
+  connectionRestored(): void {
+    if (this.status.phase === 'ended' && this.lostConnection) void this.open();
+  }
+
+  input(data: string): void {
+    if (this.status.phase === 'ended') {
+      if (data.includes('\r')) void this.open();
+      return;
+    }
+    // Ctrl-C is an interrupt, not a byte: the device must see it even while an evaluation keeps
+    // its only thread busy (device-runtime/src/terminal/interrupt.ts).
+    const parts = data.split('\x03');
+    parts.forEach((part, i) => {
+      if (i > 0) this.interrupt();
+      if (part) this.pendingInput += part;
+    });
+    this.flushInput();
+  }
+
+  /** One input call in flight; keystrokes typed meanwhile go in the next one, in order. */
+  private flushInput() {
+    const term = this.term;
+    if (!term || this.sending || !this.pendingInput) return;
+    const data = this.pendingInput;
+    this.pendingInput = '';
+    this.sending = true;
+    void this.bridge
+      .call('termInput', { term, data })
+      .catch(() => undefined)
+      .finally(() => {
+        this.sending = false;
+        this.flushInput();
+      });
+  }
+
+  interrupt(): void {
+    const term = this.term;
+    if (term) void this.bridge.call('termInterrupt', { term }).catch(() => undefined);
+  }
+
+  resize(cols: number, rows: number): void {
+    const term = this.term;
+    if (term) void this.bridge.call('termResize', { term, cols, rows }).catch(() => undefined);
+  }
+
+  /** Ends this session and starts a new one in the same terminal (scrollback kept). */
+  async reconnect(): Promise<void> {
+    const term = this.term;
+    this.unclaim?.();
+    this.unclaim = undefined;
+    this.term = undefined;
+    if (term) await this.bridge.call('termClose', { term }).catch(() => undefined);
+    this.fe.write(`\r\n${DIM}── reconnecting ──${OFF}\r\n`);
+    await this.open();
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.unclaim?.();
+    const term = this.term;
+    this.term = undefined;
+    if (term) void this.bridge.call('termClose', { term }).catch(() => undefined);
+  }
+}
