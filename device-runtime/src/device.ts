@@ -25,14 +25,14 @@ import { errorMessage } from './errors';
 import { createUploads } from './inbound';
 import { openJail } from './jail';
 import { createDeviceLog, type DeviceLog } from './log';
-import { newHooks, startModules, type ModuleFailure, type ModuleMqtt } from './modules';
+import { moduleMqtt, newHooks, startModules, type ModuleFailure } from './modules';
 import { asBuffer, createMqttClient, publish, redactUrl } from './mqtt-client';
 import { confirmSlot, otaBoot, otaStore, slotManifest, slotUnpacker } from './ota-slots';
 import { DEFAULTS, type DeviceOptions } from './options';
 import { decideBoot, rtcMemory, type RtcState } from './rtc';
 import { offlineStatus, onlineStatus } from './status';
 import { createTerminalServer } from './terminal';
-import { feedCommand, timerWatchdog, type HardwareWatchdog } from './watchdog';
+import { feedCommand, startBrokerWatchdog, timerWatchdog, type HardwareWatchdog } from './watchdog';
 
 export interface DeviceHandle {
   prefix: string;
@@ -248,24 +248,13 @@ async function bootSession(b: Boot): Promise<Session> {
   const pub = (topic: string, payload: Uint8Array) => publish(client, topic, payload);
 
   // --- watchdog, fed through the broker -------------------------------------------------
-  const wd = config.watchdog;
   // eslint-disable-next-line prefer-const -- assigned once the session exists, used by callbacks
   let session: Session;
   const hw: HardwareWatchdog = opts.hardwareWatchdog ?? timerWatchdog(() => {
     log.critical('watchdog expired: no feed through the broker');
     b.reboot({ kind: 'watchdog' }, session);
   });
-  hw.arm(wd.initialS * 1000);
-  let fed = false;
-  let allOk = false;
-  const onFeed = () => {
-    hw.feed();
-    if (!fed) hw.arm(wd.timeoutS * 1000);
-    fed = true;
-    if (!allOk && Date.now() - startedAt >= wd.allokS * 1000) reachAllOk().catch((e: unknown) => log.error(`all-OK: ${errorMessage(e)}`));
-  };
   const reachAllOk = async () => {
-    allOk = true;
     if (!ota.confirmed) {
       ota = confirmSlot(await store.load());
       await store.save(ota);
@@ -275,17 +264,23 @@ async function bootSession(b: Boot): Promise<Session> {
     if (moduleFailures.length === 0) await rtc.update((s) => ({ ...s, failedBoots: 0 }));
     log.info(`all OK after ${Math.round((Date.now() - startedAt) / 1000)} s`);
     publishStatus();
-    if (mode === 'safe' && wd.revert) {
+    if (mode === 'safe' && config.watchdog.revert) {
       log.warn('safe mode with revert: resetting into normal mode');
       b.reboot({ kind: 'revert' }, session);
     }
   };
-  const feedTimer = setInterval(() => {
-    if (!client.connected) return;
-    const f = feedCommand(opts.prefix);
-    send(f.topic, f.payload);
-  }, Math.max(100, (wd.timeoutS * 1000) / 4));
-  feedTimer.unref();
+  const watchdog = startBrokerWatchdog({
+    config: config.watchdog,
+    hw,
+    startedAt,
+    publishFeed: () => {
+      if (!client.connected) return;
+      const f = feedCommand(opts.prefix);
+      send(f.topic, f.payload);
+    },
+    onAllOk: reachAllOk,
+    onError: (e) => log.error(`all-OK: ${errorMessage(e)}`),
+  });
 
   // --- commands ---------------------------------------------------------------------------
   const uploads = createUploads();
@@ -301,7 +296,7 @@ async function bootSession(b: Boot): Promise<Session> {
         log: (msg: unknown) => deviceLog.logger('app').info(String(msg)),
       }),
       // What the watchdog's self-feed calls, like the original's `watchdog.feed()`.
-      watchdog: Object.freeze({ feed: () => void onFeed() }),
+      watchdog: Object.freeze({ feed: () => void watchdog.feed() }),
     },
   });
 
@@ -384,24 +379,7 @@ async function bootSession(b: Boot): Promise<Session> {
     done();
   };
 
-  const moduleApi = (name: string): ModuleMqtt => ({
-    prefix: opts.prefix,
-    get connected() {
-      return client.connected;
-    },
-    publish: (topic, payload, o = {}) =>
-      new Promise<void>((resolve, reject) =>
-        client.publish(topic, typeof payload === 'string' ? payload : asBuffer(payload), { qos: o.qos ?? 1, retain: o.retain ?? false }, (e) =>
-          e ? reject(e) : resolve(),
-        ),
-      ),
-    subscribe: (topic, qos = 1) => client.subscribeAsync(topic, { qos }).then(() => undefined),
-    onMessage: (h) => void hooks.messageHandlers.push(h),
-    onInit: (f) => void hooks.initHooks.push(f),
-    onConnect: (f) => void hooks.connectHooks.push(f),
-    onStop: (f) => void hooks.stopHooks.push(f),
-    log: deviceLog.logger(name.slice(0, 8)),
-  });
+  const moduleApi = (name: string) => moduleMqtt(client, opts.prefix, hooks, deviceLog.logger(name.slice(0, 8)));
 
   // --- connection -----------------------------------------------------------------------------
   const publishStatus = () => client.connected && send(statusTopic(opts.prefix), encodeJson(status()), true);
@@ -477,8 +455,7 @@ async function bootSession(b: Boot): Promise<Session> {
     closed = true;
     clearInterval(statusTimer);
     clearInterval(sweepTimer);
-    clearInterval(feedTimer);
-    hw.stop();
+    watchdog.stop();
     uploads.abortAll().catch((e: unknown) => log.warn(`aborting transfers: ${errorMessage(e)}`));
     terminals.closeAll('device stopping').catch((e: unknown) => log.warn(`closing terminals: ${errorMessage(e)}`));
     void runHooks('stop', hooks.stopHooks);

@@ -4,10 +4,12 @@
 // connect/disconnect through the `mqtt` object it is given. One that fails to load or start is
 // logged and skipped; the caller counts that boot as failed.
 import { existsSync } from 'node:fs';
+import type { MqttClient } from 'mqtt';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { errorMessage } from './errors';
 import type { Logger } from './log';
+import { asBuffer } from './mqtt-client';
 
 export type MessageHandler = (topic: string, payload: Buffer, retained: boolean, qos: number, dup: boolean) => unknown;
 
@@ -85,4 +87,26 @@ export async function startModules(
     }
   }
   return { started, failed };
+}
+
+/** The `mqtt` object one module gets: the device's own connection, and hooks into its events. */
+export function moduleMqtt(client: MqttClient, prefix: string, hooks: ModuleHooks, log: Logger): ModuleMqtt {
+  return {
+    prefix,
+    get connected() {
+      return client.connected;
+    },
+    publish: (topic, payload, o = {}) =>
+      new Promise<void>((resolve, reject) =>
+        client.publish(topic, typeof payload === 'string' ? payload : asBuffer(payload), { qos: o.qos ?? 1, retain: o.retain ?? false }, (e) =>
+          e ? reject(e) : resolve(),
+        ),
+      ),
+    subscribe: (topic, qos = 1) => client.subscribeAsync(topic, { qos }).then(() => undefined),
+    onMessage: (h) => void hooks.messageHandlers.push(h),
+    onInit: (f) => void hooks.initHooks.push(f),
+    onConnect: (f) => void hooks.connectHooks.push(f),
+    onStop: (f) => void hooks.stopHooks.push(f),
+    log,
+  };
 }

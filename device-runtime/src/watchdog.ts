@@ -3,6 +3,7 @@
 // timeout/4; only when that command comes back through the broker and runs is the "hardware"
 // watchdog fed. A fed watchdog therefore proves the device can be reached and commanded.
 import { commandTopic, encodeFrame, utf8, WATCHDOG_ID } from '../../protocol/src';
+import type { WatchdogConfig } from './device-config';
 
 /** The part that resets the runtime: the supervisor process, or a timer for in-process devices. */
 export interface HardwareWatchdog {
@@ -36,3 +37,45 @@ export const feedCommand = (prefix: string): { topic: string; payload: Uint8Arra
   topic: commandTopic(prefix, 'eval', WATCHDOG_ID),
   payload: encodeFrame(0, true, utf8('watchdog.feed()')),
 });
+
+export interface BrokerWatchdog {
+  /** What the `watchdog.feed()` eval calls when the self-sent feed comes back. */
+  feed(): void;
+  stop(): void;
+}
+
+/**
+ * Arms the hardware watchdog with the boot timeout, publishes a feed every timeout/4, switches
+ * to the configured timeout at the first feed that comes back, and calls `onAllOk` once at the
+ * first feed after `allokS` seconds.
+ */
+export function startBrokerWatchdog(o: {
+  config: WatchdogConfig;
+  hw: HardwareWatchdog;
+  startedAt: number;
+  publishFeed: () => void;
+  onAllOk: () => Promise<void>;
+  onError: (e: unknown) => void;
+}): BrokerWatchdog {
+  const { config, hw } = o;
+  hw.arm(config.initialS * 1000);
+  let fed = false;
+  let allOk = false;
+  const timer = setInterval(o.publishFeed, Math.max(100, (config.timeoutS * 1000) / 4));
+  timer.unref();
+  return {
+    feed() {
+      hw.feed();
+      if (!fed) hw.arm(config.timeoutS * 1000);
+      fed = true;
+      if (!allOk && Date.now() - o.startedAt >= config.allokS * 1000) {
+        allOk = true;
+        o.onAllOk().catch(o.onError);
+      }
+    },
+    stop() {
+      clearInterval(timer);
+      hw.stop();
+    },
+  };
+}
