@@ -30,9 +30,7 @@ const appFiles = { 'app.mjs': 'export function start() {}\n', 'assets/blob.txt':
 
 test('ota: drop an image, stream it, reboot, and the device is back with the new version', async ({ mqb }) => {
   const broker = await mqb.embeddedBroker();
-  // Unsupervised, as in safe-mode.spec.ts: the supervised bin exits when its runtime child exits
-  // for a reset, so a reboot would take the device away for good (device-runtime owner told).
-  mqb.devices({ url: broker.url, prefix: 'e2e/ota', unsupervised: true });
+  mqb.devices({ url: broker.url, prefix: 'e2e/ota' });
   const { page, ui } = await mqb.app({ profiles: [{ name: 'Test broker', url: broker.url }] });
   await ui.connected();
   await expect(ui.row('e2e/ota')).toHaveAttribute('data-presence', 'online');

@@ -4,11 +4,8 @@ import { expect, test } from './fixtures';
 
 test('reset into safe mode shows the badge, and back to normal', async ({ mqb }) => {
   const broker = await mqb.embeddedBroker();
-  // Unsupervised: the supervised bin (the default since the runtime's supervisor landed) exits
-  // when its runtime child exits for a reset (its restart timer is unref'd), so a reset would
-  // take the device away for good. Reported to the device-runtime owner; drop this flag once
-  // `mqboard reset -f` against a supervised `mqboard-device` brings it back in safe mode.
-  mqb.devices({ url: broker.url, prefix: 'e2e/board', unsupervised: true });
+  // Supervised, as users run it: the reset restarts the runtime child under the supervisor.
+  mqb.devices({ url: broker.url, prefix: 'e2e/board' });
   const { page, ui } = await mqb.app({ profiles: [{ name: 'Test broker', url: broker.url }] });
   await ui.connected();
   const row = ui.row('e2e/board');

@@ -74,6 +74,28 @@ describe('mqboard-device bin', () => {
     expect(stderr).toBe('');
   });
 
+  it('keeps a supervised device alive across a reset into safe mode and back', async () => {
+    const dir = path.join(root.dir, 'reset');
+    const online = host.status('bin/reset', (s) => s.online, 20_000);
+    const child = spawn(process.execPath, [BIN, '-s', '127.0.0.1', '-p', String(broker.port), '--prefix', 'bin/reset', '--root', dir, '--quiet'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let exitCode: number | null | undefined;
+    child.once('exit', (code) => (exitCode = code));
+    try {
+      await online;
+      const safe = host.status('bin/reset', (s) => s.online && s.mode === 'safe', 20_000);
+      expect(await host.json('bin/reset', 'reset', '', { mode: 'safe' })).toMatchObject({ ok: true });
+      await safe;
+      const normal = host.status('bin/reset', (s) => s.online && s.mode === 'normal', 20_000);
+      expect(await host.json('bin/reset', 'reset', '', { mode: 'normal' })).toMatchObject({ ok: true });
+      await normal;
+      expect(exitCode).toBeUndefined();
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
   it('exits 2 with a one-line reason on a bad config', async () => {
     const config = path.join(root.dir, 'bad.json');
     fs.writeFileSync(config, JSON.stringify({ prefix: 'x', port: 'nope' }));

@@ -168,22 +168,33 @@ export async function startSupervisedDevice(opts: SupervisorOptions): Promise<Su
           restartDelay = Date.now() - startedAt > 30_000 ? 200 : Math.min(restartDelay * 2, 10_000);
         }
         if (stopping) return;
-        setTimeout(() => !stopping && spawnRuntime(), resetRequested ? 0 : restartDelay).unref();
+        scheduleRestart(resetRequested ? 0 : restartDelay);
       })().catch((e: unknown) => {
         // Recording failed (disk full?): still bring the runtime back.
         opts.echo?.(`E supervisor: ${(e as Error).message}`);
-        if (!stopping) setTimeout(() => !stopping && spawnRuntime(), restartDelay).unref();
+        if (!stopping) scheduleRestart(restartDelay);
       });
     });
     const start: ToChild = { t: 'start', options: childOptions };
     c.send(start);
   };
 
+  // Deliberately not unref'd: between a runtime's exit and its restart this timer is all that
+  // keeps a standalone supervisor process alive (a board does not power off on reset).
+  let restartTimer: NodeJS.Timeout | undefined;
+  function scheduleRestart(delay: number): void {
+    restartTimer = setTimeout(() => {
+      restartTimer = undefined;
+      if (!stopping) spawnRuntime();
+    }, delay);
+  }
+
   spawnRuntime();
 
   const stopChild = (graceful: boolean) =>
     new Promise<void>((resolve) => {
       stopping = true;
+      clearTimeout(restartTimer);
       const c = child;
       if (!c || c.exitCode !== null || c.signalCode !== null) return resolve();
       c.once('exit', () => resolve());
