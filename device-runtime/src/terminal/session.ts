@@ -77,14 +77,12 @@ function isThenable(v: unknown): v is PromiseLike<unknown> {
   return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
 }
 
-class Interrupted extends Error {
-  readonly code = 'ERR_SCRIPT_EXECUTION_INTERRUPTED';
-  constructor() {
-    super('Script execution was interrupted');
-    // The stack would only point into the runtime.
-    this.stack = 'Interrupted';
-  }
-}
+/**
+ * What an interrupted evaluation yields: not an error (the REPL would print "Uncaught" and an
+ * inspected error object) but a value the writer shows as one yellow line.
+ */
+const INTERRUPTED: unique symbol = Symbol('interrupted');
+const INTERRUPTED_TEXT = '\x1b[33m^C interrupted\x1b[39m';
 
 export function openRepl(o: ReplOptions): ReplSession {
   const input = new PassThrough();
@@ -146,7 +144,8 @@ export function openRepl(o: ReplOptions): ReplSession {
     try {
       run = withTermConsole(() => o.guard.run(o.slot, c.script, o.context, o.timeoutMs));
     } catch (e) {
-      return cb((isInterrupted(e) ? new Interrupted() : e) as Error, undefined);
+      if (isInterrupted(e)) return cb(null, INTERRUPTED);
+      return cb(e as Error, undefined);
     }
     if (!c.async && !isThenable(run.value)) {
       run.restore();
@@ -160,7 +159,7 @@ export function openRepl(o: ReplOptions): ReplSession {
       run.restore();
       cb(err, value);
     };
-    abandon = () => finish(new Interrupted());
+    abandon = () => finish(null, INTERRUPTED);
     (run.value as PromiseLike<unknown>).then(
       (v) => finish(null, v),
       (e: unknown) => finish(e as Error),
@@ -175,7 +174,7 @@ export function openRepl(o: ReplOptions): ReplSession {
     useColors: true,
     eval: evaluate,
     preview: false,
-    writer: (v: unknown) => util.inspect(v, INSPECT),
+    writer: (v: unknown) => (v === INTERRUPTED ? INTERRUPTED_TEXT : util.inspect(v, INSPECT)),
   });
   // Evaluate and complete in the device's context, not a fresh one of the REPL's own.
   const useDeviceContext = () => ((server as { context: vm.Context }).context = o.context);

@@ -84,7 +84,7 @@ function ReplPane({ prefix, mode }: { prefix: string; mode: Mode }) {
         <span className="repl-hint">
           {mode === 'live' ? (
             <>
-              Node REPL on the device · <kbd>Tab</kbd> completes · <kbd>Ctrl</kbd>+<kbd>C</kbd> interrupts · <kbd>Ctrl</kbd>+<kbd>D</kbd> ends
+              <kbd>Tab</kbd> completes · <kbd>Ctrl+C</kbd> interrupts · <kbd>Ctrl+D</kbd> ends
             </>
           ) : (
             <>No live terminal on this board: each line runs as <code>eval</code></>
