@@ -1,8 +1,11 @@
 // The REPL tab against a device process (the `mqboard-device` bin, supervised): typing goes
 // through xterm, the bridge, the engine and the broker to Node's REPL on the device and back.
 // Every wait is on what the terminal shows.
+import { spawnSync } from 'node:child_process';
 import { expect, test } from './fixtures';
 import type { Locator, Page } from '@playwright/test';
+
+const hasPython = spawnSync('python3', ['--version'], { stdio: 'ignore' }).status === 0;
 
 /** The terminal's visible lines (xterm's DOM renderer), with xterm's non-breaking spaces as spaces. */
 async function lines(screen: Locator): Promise<string[]> {
@@ -78,4 +81,49 @@ test('REPL: evaluate, variables, history, interrupt and completion on a live dev
   await page.getByTestId('tab-repl').click();
   await expect(tab).toHaveAttribute('data-state', 'open');
   await expectResult(screen, '1+1', /^2$/);
+});
+
+test('REPL on an original board: line mode over eval, history, errors in red', async ({ mqb }) => {
+  test.skip(!hasPython, 'the original-board simulator needs python3');
+  // First run starts the demo fleet, which includes a simulated original MQBoard board.
+  const { page, ui } = await mqb.app();
+  await ui.connected();
+  await expect(ui.row('lab/original-board')).toHaveAttribute('data-presence', 'online');
+  await ui.row('lab/original-board').click();
+  await page.getByTestId('tab-repl').click();
+
+  const tab = page.getByTestId('repl-tab');
+  await expect(tab).toHaveAttribute('data-mode', 'line');
+  const screen = page.getByTestId('repl-terminal');
+  await expect(screen.locator('.xterm-rows')).toContainText('This board has no live terminal');
+  await screen.click();
+
+  const result = async (input: string, output: RegExp, nth = 1) =>
+    expect
+      .poll(async () => {
+        const all = await lines(screen);
+        const hits = all.flatMap((l, i) => (l === `>>> ${input}` ? [all[i + 1] ?? ''] : []));
+        return hits.length >= nth ? hits[nth - 1] : undefined;
+      })
+      .toMatch(output);
+
+  await enter(page, '1+1');
+  await result('1+1', /^2$/);
+  await enter(page, 'x = 6');
+  await enter(page, 'x * 7');
+  await result('x * 7', /^42$/);
+  await page.keyboard.press('ArrowUp');
+  await page.keyboard.press('Enter');
+  await result('x * 7', /^42$/, 2);
+
+  // A block: a line ending in ':' continues until an empty line.
+  await enter(page, 'for i in range(2):');
+  await enter(page, '    print(i * 10)');
+  await page.keyboard.press('Enter');
+  await expect.poll(async () => (await lines(screen)).join('\n')).toMatch(/^\.\.\.\n0\n10\n>>>/m);
+
+  await enter(page, '1/0');
+  const error = screen.locator('.xterm-rows span.xterm-fg-1', { hasText: 'ZeroDivisionError' });
+  await expect(error.first()).toBeVisible();
+  await mqb.screenshot(page, 'repl-line-mode-light');
 });

@@ -24,6 +24,7 @@ export class LineModeRepl {
   private browse = 0;
   private draft = '';
   private running: AbortController | undefined;
+  private typeAhead = '';
   private disposed = false;
 
   constructor(
@@ -35,7 +36,7 @@ export class LineModeRepl {
   start(): void {
     this.fe.write(
       `${YELLOW}This board has no live terminal.${OFF} ${DIM}Line mode: each line (or block) runs as one eval on the board.${OFF}\r\n` +
-        `${DIM}↑/↓ history · Ctrl-C clears the line or abandons a running eval · a line ending in ':' starts a block, an empty line runs it${OFF}\r\n\r\n`,
+        `${DIM}↑/↓ history · Ctrl+C clears or abandons · a line ending in ':' opens a block, an empty line runs it${OFF}\r\n\r\n`,
     );
     this.prompt();
   }
@@ -53,17 +54,27 @@ export class LineModeRepl {
     if (this.disposed) return;
     if (this.running) {
       if (data.includes('\x03')) {
+        this.typeAhead = '';
         this.running.abort();
         this.fe.write(`^C\r\n${DIM}(abandoned: the board may still be running it)${OFF}\r\n`);
+        return;
       }
+      // Typed while the board works: kept, and edited once the prompt is back (type-ahead).
+      this.typeAhead += data;
       return;
     }
     // Escape sequences first, then single characters; a paste may hold several lines.
     // eslint-disable-next-line no-control-regex -- matching terminal escape sequences
     const re = /\x1b\[[0-9;]*[A-Za-z~]|\x1bO[A-Za-z]|[\s\S]/g;
+    let offset = 0;
     for (const m of data.matchAll(re)) {
-      if (this.running) return;
+      offset = (m.index ?? 0) + m[0].length;
       this.key(m[0]);
+      if (this.running) {
+        // The rest waits for this evaluation, in order.
+        this.typeAhead = data.slice(offset) + this.typeAhead;
+        return;
+      }
     }
   }
 
@@ -178,7 +189,12 @@ export class LineModeRepl {
       this.fe.write(`${RED}${crlf(msg.trimEnd())}${OFF}\r\n`);
     } finally {
       if (this.running === ac) this.running = undefined;
-      if (!this.disposed) this.prompt();
+      if (!this.disposed) {
+        this.prompt();
+        const pending = this.typeAhead;
+        this.typeAhead = '';
+        if (pending) this.input(pending);
+      }
     }
   }
 
