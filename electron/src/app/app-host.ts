@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { AppInfo, BridgeEvent, ProfilesState } from '../../../protocol/src';
 import { DEMO_PROFILE_ID } from '../../../protocol/src';
 import { createEngine } from '../engine';
-import type { BrokerProfile, DeviceState, Engine } from '../engine/types';
+import type { BrokerProfile, Engine } from '../engine/types';
 import { createBridgeHost, type BridgeHost } from './bridge-host';
 import { startDemo, type Demo } from './demo';
 import { createFileHandlers } from './file-handlers';
@@ -58,18 +58,10 @@ export async function createAppHost(opts: AppHostOptions): Promise<AppHost> {
 
   const publish = (e: BridgeEvent) => bridge.events.publish(e);
   engine.on('connection', (state) => publish({ stream: 'connection', state }));
-  engine.on('devices', (changed, removed) => publish({ stream: 'devices', changed: changed.map(withCrashCount), removed }));
+  engine.on('devices', (changed, removed) => publish({ stream: 'devices', changed, removed }));
   // Lines go through the log store first, which stamps them with ids (issue 5).
   ingestLogs(engine, logStore, publish);
   engine.on('crashes', (prefix, records) => publish({ stream: 'crashes', prefix, records }));
-
-  // A status message without a `crashes` field (runtimes before crash reporting, original
-  // boards) must not hide the retained crash records the engine holds for that device.
-  const withCrashCount = (d: DeviceState): DeviceState => {
-    if (d.crashCount !== undefined) return d;
-    const n = engine.crashes(d.prefix).length;
-    return n > 0 ? { ...d, crashCount: n } : d;
-  };
 
   const info = (): AppInfo => ({
     version: opts.version,
@@ -125,7 +117,6 @@ export async function createAppHost(opts: AppHostOptions): Promise<AppHost> {
   });
   const handlers = createHandlers({
     engine,
-    withCrashCount,
     profiles,
     info,
     useProfile: (id) => useProfile(id),

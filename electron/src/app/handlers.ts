@@ -1,7 +1,7 @@
 // The bridge handlers: one function per contract operation, arguments already parsed by the
 // bridge host. They stay thin; the engine and the profile store do the work.
 import type { AppInfo, BridgeEvent, ProfilesState } from '../../../protocol/src';
-import type { DeviceState, Engine } from '../engine/types';
+import type { Engine } from '../engine/types';
 import type { Handlers } from './bridge-host';
 import { HostError } from './errors';
 import type { ProfilesStore } from './profiles-store';
@@ -13,7 +13,6 @@ import { testConnection } from './test-connection';
 export interface HandlerDeps {
   engine: Engine;
   /** Fills the crash indicator from retained crash records when the status has none. */
-  withCrashCount(d: DeviceState): DeviceState;
   profiles: ProfilesStore;
   info(): AppInfo;
   useProfile(id: string): Promise<ProfilesState>;
@@ -40,8 +39,8 @@ export function createHandlers(d: HandlerDeps): Handlers {
       return {};
     },
     getConnection: async () => d.engine.connection(),
-    listDevices: async () => d.engine.devices().map(d.withCrashCount),
-    getDevice: async ({ prefix }) => ({ device: d.withCrashCount(device(prefix)), crashes: d.engine.crashes(prefix) }),
+    listDevices: async () => d.engine.devices(),
+    getDevice: async ({ prefix }) => ({ device: device(prefix), crashes: d.engine.crashes(prefix) }),
     addDevice: async ({ prefix }) => d.engine.addDevice(prefix),
     forgetDevice: async ({ prefix }) => {
       d.engine.forgetDevice(prefix);

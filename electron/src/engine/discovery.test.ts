@@ -133,3 +133,22 @@ describe('discovery', () => {
     expect(engine.connection().phase).toBe('connected');
   });
 });
+
+describe('crash counts', () => {
+  it('keeps the count from crash records when a status does not count crashes', async () => {
+    const b = await broker();
+    const pub = await mqtt.connectAsync(b.url, { protocolVersion: 4 });
+    cleanups.push(() => pub.endAsync());
+    const record = (id: string) => ({ id, time: 1, bootCount: 1, mode: 'normal', reason: 'exception', message: 'boom', log: [] });
+    await pub.publishAsync('cc/1/mqb/crash', JSON.stringify({ crashes: [record('a'), record('b')] }), { qos: 1, retain: true });
+    const engine = await engineOn(b.url, [2]);
+    await engine.settle();
+    expect(engine.device('cc/1')?.crashCount).toBe(2);
+    await pub.publishAsync('cc/1/mqb/status', JSON.stringify({
+      online: true, protocol: 1, runtime: { kind: 'other', version: '0' }, firmware: '1', mode: 'normal', bootReason: 'cold',
+      uptime: 1, freeMem: 1, time: 0, capabilities: { maxChunk: 1400, commands: ['eval'] },
+    }), { qos: 1 });
+    await engine.settle();
+    expect(engine.device('cc/1')).toMatchObject({ presence: 'online', crashCount: 2 });
+  });
+});

@@ -155,7 +155,8 @@ export function createDeviceRegistry(batch: Batcher, now: () => number = Date.no
         d.bootReason = st.bootReason;
         d.capabilities = st.capabilities;
         d.ota = st.ota;
-        d.crashCount = st.crashes;
+        // A status that does not count crashes must not erase what the crash records told us.
+        d.crashCount = st.crashes ?? crashRecords.get(prefix)?.length ?? prev.crashCount;
       }
       devices.set(prefix, d);
       batch.deviceChanged({ ...d });
