@@ -5,7 +5,7 @@
 // PUBACK_WINDOW publishes are unacknowledged by the broker at any time, so a get never queues
 // an unbounded amount inside the client.
 import fs from 'node:fs/promises';
-import { decodeGetOptions, encodeFrame, MAX_SEQ, ORIGINAL_GET_CHUNK } from '../../../protocol/src';
+import { decodeGetOptions, HEADER_BYTES, MAX_SEQ, ORIGINAL_GET_CHUNK } from '../../../protocol/src';
 import type { AckRegistry } from '../ack-gate';
 import { DeviceError, deviceFsError } from '../errors';
 import { resolveDevicePath, type Jail } from '../jail';
@@ -61,12 +61,19 @@ export async function openGet(env: GetEnv, id: string, tail: string, body: Uint8
       const gate = window !== undefined ? env.acks.open(id, window) : undefined;
       const inflight = new Set<Promise<void>>();
       let failure: unknown;
+      // Frames are read from disk straight behind their 2-byte header, into buffers reused once
+      // their publish is PUBACKed (the broker then has every byte, and mqtt.js has dropped the
+      // packet from its resend store). A fresh zero-filled chunk plus a framed copy of it per
+      // message was most of the device's garbage on a get. A frame whose publish failed is not
+      // reused: mqtt.js may still hold it. At most PUBACK_WINDOW + 1 frames exist at a time.
+      const free: Buffer[] = [];
+      const frameBytes = HEADER_BYTES + chunk;
       // Read-ahead: the next chunk is read from disk while this one waits for its window.
-      const readAt = (pos: number): Promise<{ data: Uint8Array; wanted: number }> => {
+      const readAt = (pos: number): Promise<{ frame: Buffer; bytes: number; wanted: number }> => {
         const wanted = Math.min(chunk, Math.max(0, st.size - pos));
-        if (wanted === 0) return Promise.resolve({ data: new Uint8Array(0), wanted });
-        const buf = new Uint8Array(wanted);
-        return fh.read(buf, 0, wanted, pos).then((r) => ({ data: buf.subarray(0, r.bytesRead), wanted }));
+        const buf = wanted === chunk ? (free.pop() ?? Buffer.allocUnsafeSlow(frameBytes)) : Buffer.allocUnsafe(HEADER_BYTES + wanted);
+        if (wanted === 0) return Promise.resolve({ frame: buf, bytes: 0, wanted });
+        return fh.read(buf, HEADER_BYTES, wanted, pos).then((r) => ({ frame: buf, bytes: r.bytesRead, wanted }));
       };
       let next = readAt(0);
       next.catch(() => undefined); // awaited below; this only stops an early exit from leaking it
@@ -75,17 +82,23 @@ export async function openGet(env: GetEnv, id: string, tail: string, body: Uint8
           if (gate) await gate.waitFor(seq, env.ackTimeoutMs);
           while (inflight.size >= PUBACK_WINDOW) await Promise.race(inflight);
           if (failure) throw failure;
-          const { data, wanted } = await next;
-          pos += data.length;
+          const { frame, bytes, wanted } = await next;
+          pos += bytes;
           // Snapshot semantics: the stream ends at the size seen when it was opened, or earlier
           // if the file shrank meanwhile.
-          const last = pos >= st.size || data.length < wanted;
+          const last = pos >= st.size || bytes < wanted;
           if (!last) {
             next = readAt(pos);
             next.catch(() => undefined);
           }
-          const p = env.publish(replyTopic, encodeFrame(seq, last, data)).then(
-            () => void inflight.delete(p),
+          if (seq > MAX_SEQ) throw new DeviceError(`sequence number out of range: ${seq}`);
+          frame.writeUInt16BE((last ? 0x8000 : 0) | seq, 0);
+          const payload = bytes === wanted ? frame : frame.subarray(0, HEADER_BYTES + bytes);
+          const p = env.publish(replyTopic, payload).then(
+            () => {
+              inflight.delete(p);
+              if (frame.length === frameBytes) free.push(frame);
+            },
             (e: unknown) => {
               inflight.delete(p);
               failure ??= e;

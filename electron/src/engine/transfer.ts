@@ -6,6 +6,7 @@
 // board handles its messages in order, so that reply proves everything before it was consumed).
 import { createHash } from 'node:crypto';
 import {
+  HEADER_BYTES,
   WINDOW,
   commandTopic,
   encodeAck,
@@ -35,14 +36,45 @@ function startSession(ctx: CommandContext, prefix: string, cmd: string, opts: Co
 }
 
 /** Publishes a command message; a failed publish fails the session. */
-function send(ctx: CommandContext, s: Session, topic: string, payload: Uint8Array): void {
-  ctx.conn.publish(topic, payload).catch((e: unknown) => s.fail(e instanceof EngineError ? e : new EngineError('disconnected', String(e))));
+function send(ctx: CommandContext, s: Session, topic: string, payload: Uint8Array): Promise<boolean> {
+  return ctx.conn.publish(topic, payload).then(
+    () => true,
+    (e: unknown) => {
+      s.fail(e instanceof EngineError ? e : new EngineError('disconnected', String(e)));
+      return false;
+    },
+  );
+}
+
+/**
+ * Reusable frame buffers for one stream. A fresh 64 KiB frame per chunk (zero-filled, then
+ * copied into) was the engine's largest cost after the socket itself: 16 MB of short-lived
+ * external memory per 16 MB put, and the GC work it triggers. A frame goes back to the pool
+ * only once its publish has been PUBACKed: by then the broker has all of its bytes (so the
+ * socket no longer holds it) and mqtt.js has dropped it from its resend store. A frame whose
+ * publish failed is never reused, as mqtt.js may still hold it for a resend. The pool holds
+ * at most as many frames as were in flight at once (the window bounds that).
+ */
+function framePool(frameBytes: number) {
+  const free: Buffer[] = [];
+  return {
+    /** A frame for `body` with its 2-byte header; the caller must `release` it after PUBACK. */
+    frame(seq: number, last: boolean, body: Uint8Array): Buffer {
+      const out = body.length + HEADER_BYTES === frameBytes ? (free.pop() ?? Buffer.allocUnsafeSlow(frameBytes)) : Buffer.allocUnsafe(body.length + HEADER_BYTES);
+      out.writeUInt16BE((last ? 0x8000 : 0) | seq, 0);
+      out.set(body, HEADER_BYTES);
+      return out;
+    },
+    release(b: Buffer): void {
+      if (b.length === frameBytes) free.push(b);
+    },
+  };
 }
 
 /** A one-message command (seq 0, last: the original board refuses anything else for eval). */
 export function simpleCommand(ctx: CommandContext, prefix: string, cmd: string, tail: string, body: Uint8Array, opts: Common): Promise<Uint8Array> {
   const s = startSession(ctx, prefix, cmd, opts);
-  send(ctx, s, commandTopic(prefix, cmd, s.id, tail), encodeFrame(0, true, body));
+  void send(ctx, s, commandTopic(prefix, cmd, s.id, tail), encodeFrame(0, true, body));
   return s.result;
 }
 
@@ -109,11 +141,13 @@ async function sendStream(
     return text(await s.result);
   }
   const paces: Promise<Uint8Array>[] = [];
+  const pool = framePool(chunk + HEADER_BYTES);
   try {
     for (let seq = 0; seq < count; seq++) {
       if (acked) await w.until(() => seq - lastAck <= WINDOW);
       const last = seq === count - 1;
-      send(ctx, s, topic, encodeFrame(seq, last, data.subarray(seq * chunk, (seq + 1) * chunk)));
+      const frame = pool.frame(seq, last, data.subarray(seq * chunk, (seq + 1) * chunk));
+      void send(ctx, s, topic, frame).then((ok) => ok && pool.release(frame));
       meter.update(Math.min(data.length, (seq + 1) * chunk));
       if (!acked && !last && (seq + 1) % PACE_EVERY === 0) {
         const pace = simpleCommand(ctx, dev.prefix, 'eval', '', utf8('0'), { timeoutMs: opts.timeoutMs });
@@ -193,7 +227,7 @@ export async function get(ctx: CommandContext, dev: DeviceProfile, path: string,
   });
   id = s.id;
   const body = dev.getAck ? encodeGetOptions({ window: WINDOW, chunk: Math.min(opts.chunk ?? dev.maxChunk, dev.maxChunk) }) : new Uint8Array(0);
-  send(ctx, s, commandTopic(dev.prefix, 'get', s.id, path), encodeFrame(0, true, body));
+  void send(ctx, s, commandTopic(dev.prefix, 'get', s.id, path), encodeFrame(0, true, body));
   const data = await s.result;
   meter.done(data.length);
   return data;
