@@ -2,6 +2,7 @@
 // through xterm, the bridge, the engine and the broker to Node's REPL on the device and back.
 // Every wait is on what the terminal shows.
 import { spawnSync } from 'node:child_process';
+import { mosquittoMissingReason } from '../testing/brokers';
 import { expect, test } from './fixtures';
 import type { Locator, Page } from '@playwright/test';
 
@@ -126,4 +127,33 @@ test('REPL on an original board: line mode over eval, history, errors in red', a
   const error = screen.locator('.xterm-rows span.xterm-fg-1', { hasText: 'ZeroDivisionError' });
   await expect(error.first()).toBeVisible();
   await mqb.screenshot(page, 'repl-line-mode-light');
+});
+
+test('REPL after a broker drop: a new session in the same terminal, scrollback kept', async ({ mqb }) => {
+  test.skip(mosquittoMissingReason !== undefined, mosquittoMissingReason ?? '');
+  const mosquitto = await mqb.mosquitto();
+  mqb.devices({ url: mosquitto.url, prefix: 'e2e/drop' });
+  const { page, ui } = await mqb.app({ profiles: [{ name: 'Mosquitto', url: mosquitto.url }] });
+  await ui.connected();
+  await expect(ui.row('e2e/drop')).toHaveAttribute('data-presence', 'online');
+  await ui.row('e2e/drop').click();
+  await page.getByTestId('tab-repl').click();
+  const tab = page.getByTestId('repl-tab');
+  await expect(tab).toHaveAttribute('data-state', 'open');
+  const screen = page.getByTestId('repl-terminal');
+  await expect(screen.locator('.xterm-rows')).toContainText('›');
+  await screen.click();
+  await enter(page, '"before the drop".length');
+  await expectResult(screen, '"before the drop".length', /^15$/);
+
+  await mosquitto.restart();
+  // The session ends with the connection and comes back by itself once the app reconnects.
+  await expect(screen.locator('.xterm-rows')).toContainText('session ended');
+  await ui.connected();
+  await expect(tab).toHaveAttribute('data-state', 'open', { timeout: 30_000 });
+  await enter(page, '"after".length');
+  await expectResult(screen, '"after".length', /^5$/);
+  // The old output is still in the terminal.
+  await expectResult(screen, '"before the drop".length', /^15$/);
+  await mqb.screenshot(page, 'repl-after-drop-light');
 });

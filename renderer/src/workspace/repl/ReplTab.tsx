@@ -2,7 +2,7 @@
 // capability, a line-mode REPL over `eval` for the others, both in the same xterm adapter. The
 // tab is keep-alive: switching tabs or devices hides it, and the session goes on.
 import { useEffect, useRef, useState } from 'react';
-import { useApp, useBridge } from '../../ui/context';
+import { useApp, useAppStore, useBridge } from '../../ui/context';
 import { Icon } from '../../ui/icons';
 import { TerminalFrontend } from './frontend';
 import { LineModeRepl } from './line-mode';
@@ -28,6 +28,7 @@ interface Controller {
 
 function ReplPane({ prefix, mode }: { prefix: string; mode: Mode }) {
   const bridge = useBridge();
+  const store = useAppStore();
   const host = useRef<HTMLDivElement>(null);
   const fe = useRef<TerminalFrontend | null>(null);
   const ctl = useRef<Controller | null>(null);
@@ -45,7 +46,7 @@ function ReplPane({ prefix, mode }: { prefix: string; mode: Mode }) {
     });
     frontend.mount(el);
     if (mode === 'live') {
-      const s = new LiveSession(bridge, prefix, frontend, setStatus);
+      const s = new LiveSession(bridge, prefix, frontend, setStatus, () => store.getState().connection?.phase === 'connected');
       controller.current = s;
       void s.open();
     } else {
@@ -62,7 +63,7 @@ function ReplPane({ prefix, mode }: { prefix: string; mode: Mode }) {
       fe.current = null;
       ctl.current = null;
     };
-  }, [bridge, prefix, mode]);
+  }, [bridge, store, prefix, mode]);
 
   // After a broker drop the host ends the session; once connected again, start a new one in
   // the same terminal (scrollback kept).

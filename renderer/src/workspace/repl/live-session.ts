@@ -15,6 +15,9 @@ export interface LiveStatus {
 }
 
 const DIM = '\x1b[2m';
+/** Reopen attempts after a broker drop (each waits for the device up to the host's timeout). */
+const RETRY_LIMIT = 8;
+const RETRY_MS = 1_000;
 const RED = '\x1b[31m';
 const OFF = '\x1b[0m';
 
@@ -32,12 +35,16 @@ export class LiveSession {
   private disposed = false;
   /** The session ended because the broker connection dropped: reopen once it is back. */
   private lostConnection = false;
+  private retries = 0;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private readonly bridge: BridgeClient,
     private readonly prefix: string,
     private readonly fe: TerminalFrontend,
     private readonly onStatus: (s: LiveStatus) => void,
+    /** Whether the app's broker connection is up now (the store's view). */
+    private readonly connected: () => boolean,
   ) {}
 
   private set(s: LiveStatus) {
@@ -47,6 +54,7 @@ export class LiveSession {
 
   async open(): Promise<void> {
     if (this.disposed || (this.status.phase === 'opening' && this.term)) return;
+    this.retryTimer = undefined;
     this.set({ phase: 'opening' });
     this.written = 0;
     this.acked = 0;
@@ -61,6 +69,7 @@ export class LiveSession {
       this.term = r.term;
       this.window = r.window;
       this.lostConnection = false;
+      this.retries = 0;
       this.set({ phase: 'open' });
       this.unclaim = termRouter(this.bridge).claim(r.term, {
         data: (text, bytes) => this.output(text, bytes),
@@ -71,8 +80,18 @@ export class LiveSession {
       if (now.cols !== cols || now.rows !== rows) this.resize(now.cols, now.rows);
     } catch (e) {
       const reason = e instanceof Error ? e.message : String(e);
+      if (this.disposed) return;
+      // After a broker drop the app is often back before the device is (its subscriptions
+      // return with its own reconnect): keep trying for a while before asking the user.
+      if (this.lostConnection && this.retries < RETRY_LIMIT) {
+        if (this.retries === 0) this.fe.write(`${DIM}waiting for the device to come back…${OFF}\r\n`);
+        this.retries++;
+        this.set({ phase: 'opening', reason });
+        this.retryTimer = setTimeout(() => void this.open(), RETRY_MS);
+        return;
+      }
       this.fe.write(`\r\n${RED}Could not open a terminal: ${reason}${OFF}\r\n${DIM}Press Enter to try again.${OFF}\r\n`);
-      this.lostConnection = /disconnected|not connected|connection/i.test(reason);
+      this.lostConnection = false;
       this.set({ phase: 'ended', reason });
     }
   }
@@ -106,15 +125,21 @@ export class LiveSession {
     this.unclaim = undefined;
     this.term = undefined;
     this.lostConnection = /connection to the broker|disconnected|restarted/i.test(reason);
-    const what = reason === 'exit' ? 'session ended' : `session ended: ${reason}`;
-    const next = this.lostConnection ? 'It reopens when the connection is back, or press Enter.' : 'Press Enter to start a new session.';
-    this.fe.write(`\r\n${DIM}── ${what} ── ${next}${OFF}\r\n`);
+    const line = this.lostConnection
+      ? `session ended: ${reason} · a new one opens when it is back`
+      : `${reason === 'exit' ? 'session ended' : `session ended: ${reason}`} · press Enter for a new one`;
+    this.fe.write(`\r\n${DIM}── ${line} ──${OFF}\r\n`);
     this.set({ phase: 'ended', reason });
+    // The end may be reported after the connection is already back (events are batched).
+    if (this.lostConnection && this.connected()) this.connectionRestored();
   }
 
   /** The broker connection is back: reopen a session that the drop ended. */
   connectionRestored(): void {
-    if (this.status.phase === 'ended' && this.lostConnection) void this.open();
+    if (this.status.phase === 'ended' && this.lostConnection) {
+      this.retries = 0;
+      void this.open();
+    }
   }
 
   input(data: string): void {
@@ -171,6 +196,7 @@ export class LiveSession {
 
   dispose(): void {
     this.disposed = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
     this.unclaim?.();
     const term = this.term;
     this.term = undefined;
