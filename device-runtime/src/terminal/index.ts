@@ -60,6 +60,8 @@ interface Live {
   out: FlowOutput;
   expectIn: number;
   idle: NodeJS.Timeout;
+  /** Last input or control message (ms since the epoch). */
+  active: number;
 }
 
 /** Output frames stay well under a board's chunk size; latency matters more than overhead here. */
@@ -123,6 +125,7 @@ export function createTerminalServer(o: TerminalServerOptions): TerminalServer {
   };
 
   const touch = (s: Live) => {
+    s.active = Date.now();
     clearTimeout(s.idle);
     s.idle = setTimeout(() => end(s, 'idle'), idleMs);
     s.idle.unref();
@@ -132,8 +135,10 @@ export function createTerminalServer(o: TerminalServerOptions): TerminalServer {
     const window = c.window ?? DEFAULT_TERM_WINDOW;
     if (sessions.has(sid)) return evt(sid, { op: 'opened', window }); // a redelivered open
     if (sessions.size >= maxSessions) {
-      evt(sid, { op: 'error', message: `at most ${maxSessions} terminal sessions` });
-      return evt(sid, { op: 'closed', reason: 'too many sessions' });
+      // A host that went away (a closed window, a reload) never says goodbye: rather than
+      // refusing the newcomer, the session quiet for longest makes room.
+      const oldest = [...sessions.values()].sort((a, b) => a.active - b.active)[0]!;
+      end(oldest, 'replaced by a newer session');
     }
     await ensureWorker();
     const slot = nextSlot;
@@ -155,7 +160,7 @@ export function createTerminalServer(o: TerminalServerOptions): TerminalServer {
       },
       onExit: () => end(live, 'exit'),
     });
-    live = { sid, slot, repl: r, out, expectIn: 0, idle: setTimeout(() => undefined, 0) };
+    live = { sid, slot, repl: r, out, expectIn: 0, idle: setTimeout(() => undefined, 0), active: Date.now() };
     sessions.set(sid, live);
     worker?.add(sid, slot);
     touch(live);

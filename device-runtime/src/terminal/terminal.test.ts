@@ -212,6 +212,19 @@ for (const kind of BROKERS) {
       expect(got[0]).toMatchObject({ op: 'closed' });
     });
 
+    it('makes room for a new session by closing the one quiet for longest', async () => {
+      const first = await openTerm(client, prefix);
+      const others = [];
+      for (let i = 0; i < 3; i++) others.push(await openTerm(client, prefix));
+      // Four open (the limit): a fifth replaces the first, which had no traffic since opening.
+      others[0]!.send('1\r');
+      const fifth = await openTerm(client, prefix);
+      await first.until(() => first.events.some((e) => e.op === 'closed'));
+      expect(first.events.find((e) => e.op === 'closed')).toMatchObject({ reason: 'replaced by a newer session' });
+      for (const t of [...others, fifth]) t.ctl({ op: 'close' });
+      await fifth.until(() => fifth.events.some((e) => e.op === 'closed'));
+    });
+
     it('ends the session on Ctrl-D', async () => {
       const t = await openTerm(client, prefix);
       await t.until(() => t.screen().includes('›'));
