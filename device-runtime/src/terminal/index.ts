@@ -16,7 +16,7 @@ import {
 } from '../../../protocol/src';
 import { errorMessage } from '../errors';
 import type { Logger } from '../log';
-import { createGuard, SIGNALS, startInterruptWorker, type Guard, type InterruptWorker } from './interrupt';
+import { createGuard, startInterruptWorker, type Guard, type InterruptWorker } from './interrupt';
 import { createFlowOutput, type FlowOutput } from './output';
 import { openRepl, type ReplSession } from './session';
 
@@ -33,7 +33,12 @@ export interface TerminalServerOptions {
   maxSessions?: number;
   /** Idle sessions (no input or control at all) are closed after this long; default 1 h. */
   idleMs?: number;
-  /** Synchronous time limit where there are no signals to interrupt with (Windows). */
+  /**
+   * Backstop for one synchronous evaluation, the same limit the `eval` command has. Ctrl-C is
+   * the way to stop a loop; the limit covers what Ctrl-C cannot reach: a device in the same
+   * process as its broker (the app's demo fleet), where a busy loop also stops the broker that
+   * would carry the interrupt, and Windows, which has no signals.
+   */
   evalTimeoutMs?: number;
   /**
    * Pushes published messages onto the wire now. mqtt-packet corks the socket until the next
@@ -152,7 +157,7 @@ export function createTerminalServer(o: TerminalServerOptions): TerminalServer {
       slot,
       cols: c.cols,
       rows: c.rows,
-      ...(SIGNALS ? {} : { timeoutMs: o.evalTimeoutMs ?? 30_000 }),
+      timeoutMs: o.evalTimeoutMs ?? 30_000,
       write: (d) => out.write(d),
       flush: () => {
         out.flush();

@@ -24,7 +24,9 @@
 //      SIGNALLED, and if the user code finished first, the main thread waits for the committed
 //      signal inside the guard's window (the innermost watchdog takes it) before leaving.
 // On Windows there are no signals (`process.kill(…, 'SIGINT')` kills the process), so there the
-// worker only forwards and synchronous evaluations are bounded by a time limit instead.
+// worker only forwards. Everywhere, a time limit (the eval command's) backs Ctrl-C up: a device
+// that shares its process with the broker (the app's demo fleet) blocks the broker too, and
+// then no interrupt can reach it at all.
 import { createRequire } from 'node:module';
 import vm from 'node:vm';
 import { Worker } from 'node:worker_threads';

@@ -15,7 +15,7 @@ export interface ReplOptions {
   slot: number;
   cols: number;
   rows: number;
-  /** Time limit for one synchronous evaluation where signals are unavailable (Windows). */
+  /** Backstop time limit for one synchronous evaluation (see TerminalServerOptions). */
   timeoutMs?: number;
   /** Terminal output, already UTF-8. */
   write(data: Uint8Array): void;

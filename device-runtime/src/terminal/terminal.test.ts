@@ -109,7 +109,7 @@ for (const kind of BROKERS) {
     beforeAll(async () => {
       broker = await kind.start();
       root = tmpRoot();
-      device = await startDevice({ url: broker.url, prefix, root: root.dir });
+      device = await startDevice({ url: broker.url, prefix, root: root.dir, evalTimeoutMs: 1_000 });
       client = await mqtt.connectAsync(broker.url, { clientId: `term-host-${randomBytes(4).toString('hex')}` });
       host = await connectHost(broker.url);
     });
@@ -210,6 +210,17 @@ for (const kind of BROKERS) {
       client.publish(termTopic(prefix, sid, 'in'), Buffer.from(encodeFrame(0, false, Buffer.from('x'))), { qos: 1 });
       await done;
       expect(got[0]).toMatchObject({ op: 'closed' });
+    });
+
+    it('cuts a busy loop off at the eval time limit when no interrupt can reach it', async () => {
+      // Host and device share this process: the loop blocks the host too, as it blocks the
+      // broker of the app's in-process demo fleet. The backstop limit still ends it.
+      const t = await openTerm(client, prefix);
+      t.send('var before = 1; while(true){}\r');
+      await t.until(() => /timed out/.test(after(t.screen(), 'while(true){}\r\n')));
+      t.send('before + 1\r');
+      await t.until(() => /before \+ 1\r\n2\r\n/.test(t.screen()));
+      t.ctl({ op: 'close' });
     });
 
     it('makes room for a new session by closing the one quiet for longest', async () => {
