@@ -82,6 +82,18 @@ test('REPL: evaluate, variables, history, interrupt and completion on a live dev
   await page.getByTestId('tab-repl').click();
   await expect(tab).toHaveAttribute('data-state', 'open');
   await expectResult(screen, '1+1', /^2$/);
+
+  // Reconnect: a new session in the same terminal and the same device context (`answer` is
+  // still there), scrollback kept; Clear empties the scrollback.
+  await page.getByTestId('repl-reconnect').click();
+  await expect(screen.locator('.xterm-rows')).toContainText('reconnecting');
+  await expect(tab).toHaveAttribute('data-state', 'open');
+  await screen.click();
+  await enter(page, 'answer');
+  await expectResult(screen, 'answer', /^20$/);
+  await expectResult(screen, '1+1', /^2$/);
+  await page.getByTestId('repl-clear').click();
+  await expect(screen.locator('.xterm-rows')).not.toContainText('1+1');
 });
 
 test('REPL on an original board: line mode over eval, history, errors in red', async ({ mqb }) => {
