@@ -96,6 +96,34 @@ describe('reconnect', () => {
   });
 });
 
+describe('after a broker restart', () => {
+  it.skipIf(mosquittoMissingReason)('subscribes again and sees the device come back online', async () => {
+    const m = await startMosquitto();
+    const root = tempDir('restart');
+    const device = await startDevice({ url: m.url, prefix: 'rs/d1', root: root.dir, reconnectPeriodMs: 200 });
+    const engine = createEngine();
+    try {
+      await engine.connect({ url: m.url, discovery: { depths: [2] } });
+      await engine.settle();
+      expect(engine.device('rs/d1')?.presence).toBe('online');
+      const lost = new Promise<void>((resolve) => engine.on('devices', (ch) => ch.some((d) => d.presence !== 'online') && resolve()));
+      const online = lost.then(
+        () => new Promise<void>((resolve) => engine.on('devices', (ch) => ch.some((d) => d.prefix === 'rs/d1' && d.presence === 'online') && resolve())),
+      );
+      // Mosquitto runs without persistence here: the restart forgets sessions and retained messages.
+      await m.restart();
+      await online;
+      expect(engine.device('rs/d1')?.presence).toBe('online');
+      expect(await engine.eval('rs/d1', '6*7')).toBe('42');
+    } finally {
+      await engine.disconnect();
+      await device.stop();
+      await m.stop();
+      root.remove();
+    }
+  });
+});
+
 describe.skipIf(mosquittoMissingReason)('TLS and passwords against Mosquitto', () => {
   const dir = tempDir('tls');
   const f = (n: string) => path.join(dir.dir, n);

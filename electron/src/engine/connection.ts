@@ -165,12 +165,24 @@ export async function openConnection(profile: BrokerProfile, handlers: Connectio
   });
   setState({ phase: 'connected' });
 
+  // Every subscription we hold, to restore after a reconnect: with a clean session the broker
+  // forgets them, and mqtt.js only remembers them for its own reconnects (reconnectPeriod > 0),
+  // which we replace with backoff. Without this a broker restart leaves the engine deaf.
+  const subscriptions = new Map<string, 0 | 1>();
+  const resubscribe = () => {
+    for (const qos of [0, 1] as const) {
+      const filters = [...subscriptions].filter(([, q]) => q === qos).map(([f]) => f);
+      if (filters.length) client.subscribe(filters, { qos }, (e) => e && (lastError = e));
+    }
+  };
+
   let closing = false;
   let attempt = 0;
   let retryTimer: NodeJS.Timeout | undefined;
   client.on('connect', () => {
     attempt = 0;
     lastError = undefined;
+    resubscribe();
     setState({ phase: 'connected' });
   });
   client.on('close', () => {
@@ -196,6 +208,7 @@ export async function openConnection(profile: BrokerProfile, handlers: Connectio
       w();
     }
   };
+  subscriptions.set(`${syncTopic}/#`, 1);
   const barrierReady = client
     .subscribeAsync(`${syncTopic}/#`, { qos: 1 })
     .then((grants) => grants.every((g) => g.qos !== 128))
@@ -206,11 +219,13 @@ export async function openConnection(profile: BrokerProfile, handlers: Connectio
     state: () => state,
     async subscribe(filters, qos = 1) {
       if (filters.length === 0) return;
+      for (const f of filters) subscriptions.set(f, qos);
       const grants = await client.subscribeAsync(filters, { qos });
       const refused = grants.filter((g) => g.qos === 128).map((g) => g.topic);
       if (refused.length) throw new EngineError('auth', `broker refused subscription to ${refused.join(', ')}`);
     },
     async unsubscribe(filters) {
+      for (const f of filters) subscriptions.delete(f);
       if (filters.length === 0 || !client.connected) return;
       await client.unsubscribeAsync(filters);
     },
