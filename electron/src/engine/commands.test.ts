@@ -1,9 +1,11 @@
 // Commands end to end: engine -> embedded aedes broker -> our device runtime.
 import { randomBytes } from 'node:crypto';
+import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBundle, startDevice, type DeviceHandle } from '../../../device-runtime/src';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../../testing/brokers';
 import { EngineError } from './errors';
+import { GET_WINDOW } from './transfer';
 import { connectedEngine, sha256, tempDir } from './test-support';
 import type { Engine, Progress } from './types';
 
@@ -79,6 +81,20 @@ describe('put and get', () => {
     const data = randomBytes(1_500_000);
     await engine.put(P, '/big1400.bin', data, { chunk: 1400 });
     expect(sha256(await engine.get(P, '/big1400.bin', { chunk: 1400 }))).toBe(sha256(data));
+  });
+
+  it('asks for a get window of GET_WINDOW and still receives every chunk in order', async () => {
+    const spy = await mqtt.connectAsync(broker.url, { protocolVersion: 4 });
+    const request = new Promise<string>((resolve) => spy.once('message', (_t, payload) => resolve(payload.subarray(2).toString())));
+    await spy.subscribeAsync(`${P}/mqb/cmd/get/#`, { qos: 1 });
+    try {
+      const data = randomBytes(200 * 1400);
+      await engine.put(P, '/window.bin', data, { chunk: 1400 });
+      expect(sha256(await engine.get(P, '/window.bin', { chunk: 1400 }))).toBe(sha256(data));
+      expect(JSON.parse(await request)).toEqual({ window: GET_WINDOW, chunk: 1400 });
+    } finally {
+      await spy.endAsync();
+    }
   });
 
   it('leaves the old file in place when the expected SHA-256 does not match', async () => {
