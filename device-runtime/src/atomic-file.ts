@@ -33,12 +33,44 @@ export async function createAtomicWriter(tmpDir: string, tag: string): Promise<A
   let committed = false;
   // Write-behind: a chunk is handed to the disk and the caller moves on to receive the next one,
   // so network and disk overlap. At most WRITE_BEHIND bytes wait; a write error surfaces at the
-  // next write or at commit.
-  let queue: Promise<void> = Promise.resolve();
+  // next write or at commit. Chunks that arrive while a write is running go out together in
+  // one writev when it finishes: one file-system request per chunk (256 for 16 MB at 64 KiB)
+  // cost more of the device's time than hashing the data.
+  let pending: Uint8Array[] = [];
+  let writing: Promise<void> | undefined;
   let queued = 0;
   let failure: unknown;
+  const writeAll = async (bufs: Uint8Array[]) => {
+    while (bufs.length && !failure) {
+      const { bytesWritten } = await fh.writev(bufs);
+      // A short write leaves the rest for another round, from where it stopped.
+      let done = bytesWritten;
+      while (bufs.length && done >= bufs[0]!.length) done -= bufs.shift()!.length;
+      if (done > 0) bufs[0] = bufs[0]!.subarray(done);
+    }
+  };
+  const drain = async () => {
+    // Never finishes synchronously, so `writing` is always cleared after it was set.
+    await Promise.resolve();
+    while (pending.length && !failure) {
+      const bufs = pending;
+      pending = [];
+      const bytes = bufs.reduce((n, b) => n + b.length, 0);
+      try {
+        await writeAll(bufs);
+      } catch (e) {
+        failure ??= e;
+      } finally {
+        queued -= bytes;
+      }
+    }
+    writing = undefined;
+  };
+  const settled = async () => {
+    while (writing) await writing;
+  };
   const flush = async () => {
-    await queue;
+    await settled();
     if (failure) throw failure;
   };
   const close = async () => {
@@ -54,19 +86,10 @@ export async function createAtomicWriter(tmpDir: string, tag: string): Promise<A
       hash.update(data);
       written += data.length;
       queued += data.length;
-      queue = queue.then(async () => {
-        try {
-          let off = 0;
-          while (off < data.length && !failure) {
-            const { bytesWritten } = await fh.write(data, off, data.length - off);
-            off += bytesWritten;
-          }
-        } catch (e) {
-          failure ??= e;
-        } finally {
-          queued -= data.length;
-        }
-      });
+      if (data.length) {
+        pending.push(data);
+        writing ??= drain();
+      }
       if (queued > WRITE_BEHIND) await flush();
     },
     size: () => written,
@@ -81,7 +104,7 @@ export async function createAtomicWriter(tmpDir: string, tag: string): Promise<A
       await syncDir(path.dirname(dest));
     },
     async discard() {
-      await queue;
+      await settled();
       await close().catch(() => undefined);
       if (!committed) await fs.rm(tempPath, { force: true });
     },
