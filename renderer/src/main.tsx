@@ -10,7 +10,15 @@ import { createLogRing } from './state/log-ring';
 import { createAppStore } from './state/store';
 import { App } from './ui/App';
 import { BridgeContext, LogContext, StoreContext } from './ui/context';
-import './styles.css';
+// Global styles, in cascade order; feature tabs import their own next to their components.
+import './styles/theme.css';
+import './styles/chrome.css';
+import './styles/controls.css';
+import './styles/fleet.css';
+import './styles/workspace.css';
+import './styles/overview.css';
+import './styles/dialogs.css';
+import './styles/feedback.css';
 
 function pickTransport(): Transport | string {
   if (window.mqboard) return ipcTransport(window.mqboard);
