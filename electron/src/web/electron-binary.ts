@@ -1,6 +1,7 @@
 // Where the Electron binary is, without importing `electron` (this runs in plain Node): the
 // npm package records the binary's name in path.txt after its postinstall download. Installs
-// with ELECTRON_SKIP_BINARY_DOWNLOAD=1 (this machine, CI) have neither.
+// with ELECTRON_SKIP_BINARY_DOWNLOAD=1 have the package without a binary; where the download
+// fails, npm drops the package altogether (electron is an optional dependency for that reason).
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -10,7 +11,7 @@ export function electronBinary(): { path: string } | { missing: string } {
   try {
     dir = path.dirname(createRequire(import.meta.url).resolve('electron/package.json'));
   } catch {
-    return { missing: 'the electron package is not installed' };
+    return { missing: 'Electron is not installed: its binary could not be downloaded at install time' };
   }
   const pathFile = path.join(dir, 'path.txt');
   if (!existsSync(pathFile)) return { missing: 'the Electron binary was not downloaded (ELECTRON_SKIP_BINARY_DOWNLOAD)' };
