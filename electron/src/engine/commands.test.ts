@@ -2,41 +2,26 @@
 import { randomBytes } from 'node:crypto';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBundle, startDevice, type DeviceHandle } from '../../../device-runtime/src';
-import { startEmbeddedBroker, type EmbeddedBroker } from '../../../testing/brokers';
-import { EngineError } from './errors';
+import { createBundle, type DeviceHandle } from '../../../device-runtime/src';
+import type { EmbeddedBroker } from '../../../testing/brokers';
 import { GET_WINDOW } from './transfer';
-import { connectedEngine, sha256, tempDir } from './test-support';
+import { deviceOnBroker, engineFailure, sha256, type DeviceOnBroker } from './test-support';
 import type { Engine, Progress } from './types';
 
 const P = 'lab/dev1';
+let setup: DeviceOnBroker;
 let broker: EmbeddedBroker;
 let device: DeviceHandle;
 let engine: Engine;
-let root: ReturnType<typeof tempDir>;
 
 beforeAll(async () => {
-  broker = await startEmbeddedBroker();
-  root = tempDir('commands');
-  device = await startDevice({ url: broker.url, prefix: P, root: root.dir });
-  engine = await connectedEngine(broker.url, { depths: [] });
+  setup = await deviceOnBroker(P, 'commands');
+  ({ broker, device, engine } = setup);
 });
 
-afterAll(async () => {
-  await engine?.disconnect();
-  await device?.stop();
-  await broker?.close();
-  root?.remove();
-});
+afterAll(() => setup?.close());
 
-async function failure(p: Promise<unknown>): Promise<EngineError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(EngineError);
-  return e as EngineError;
-}
+const failure = engineFailure;
 
 describe('eval', () => {
   it('replies the value of an expression', async () => {

@@ -6,21 +6,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOriginalBoard, type OriginalBoard } from '../../../device-runtime/src/original';
 import { mosquittoMissingReason, startEmbeddedBroker, startMosquitto, type EmbeddedBroker, type Mosquitto } from '../../../testing/brokers';
 import { createEngine } from './engine';
-import { EngineError } from './errors';
-import { connectedEngine, sha256, tempDir, waitForDevices } from './test-support';
+import { connectedEngine, sha256, tempDir, waitForDevices, engineFailure } from './test-support';
 import type { Engine } from './types';
 
 const pythonMissing = spawnSync('python3', ['--version']).status === 0 ? undefined : 'python3 is missing: original-board simulator tests skipped';
 const P = 'esp32/test';
 
-async function failure(p: Promise<unknown>): Promise<EngineError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(EngineError);
-  return e as EngineError;
-}
+const failure = engineFailure;
 
 describe.skipIf(pythonMissing)('an original board through aedes', () => {
   let broker: EmbeddedBroker;

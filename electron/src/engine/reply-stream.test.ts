@@ -5,8 +5,7 @@ import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeFrame, parseCommandTopic, replyErrTopic, replyOutTopic, utf8 } from '../../../protocol/src';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../../testing/brokers';
-import { EngineError } from './errors';
-import { connectedEngine } from './test-support';
+import { connectedEngine, engineFailure } from './test-support';
 import type { Engine } from './types';
 
 const P = 'scripted/board';
@@ -38,14 +37,7 @@ afterAll(async () => {
 
 const out = (seq: number, last: boolean, body: string): Reply => ({ kind: 'out', payload: encodeFrame(seq, last, utf8(body)) });
 
-async function failure(p: Promise<unknown>): Promise<EngineError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(EngineError);
-  return e as EngineError;
-}
+const failure = engineFailure;
 
 describe('reply streams', () => {
   it('drops a duplicated message (a board that reconnected resends it)', async () => {

@@ -1,31 +1,20 @@
 // Terminal sessions end to end: engine -> embedded aedes broker -> our device runtime's REPL.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDevice, type DeviceHandle } from '../../../device-runtime/src';
-import { startEmbeddedBroker, type EmbeddedBroker } from '../../../testing/brokers';
 import { EngineError } from './errors';
-import { connectedEngine, tempDir } from './test-support';
+import { deviceOnBroker, type DeviceOnBroker } from './test-support';
 import type { TerminalInfo, TerminalListener } from './terminal';
 import type { Engine } from './types';
 
 const P = 'lab/term';
-let broker: EmbeddedBroker;
-let device: DeviceHandle;
+let setup: DeviceOnBroker;
 let engine: Engine;
-let root: ReturnType<typeof tempDir>;
 
 beforeAll(async () => {
-  broker = await startEmbeddedBroker();
-  root = tempDir('terminal');
-  device = await startDevice({ url: broker.url, prefix: P, root: root.dir });
-  engine = await connectedEngine(broker.url, { depths: [] });
+  setup = await deviceOnBroker(P, 'terminal');
+  ({ engine } = setup);
 });
 
-afterAll(async () => {
-  await engine?.disconnect();
-  await device?.stop();
-  await broker?.close();
-  root?.remove();
-});
+afterAll(() => setup?.close());
 
 // eslint-disable-next-line no-control-regex -- ANSI escapes are what we strip
 const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/g;

@@ -4,7 +4,10 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { startDevice, type DeviceHandle } from '../../../device-runtime/src';
+import { startEmbeddedBroker, type EmbeddedBroker } from '../../../testing/brokers';
 import { createEngine, type EngineOptions } from './engine';
+import { EngineError } from './errors';
 import type { DeviceState, Engine } from './types';
 
 export const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
@@ -35,4 +38,42 @@ export function waitForDevices(engine: Engine, pred: (all: DeviceState[]) => boo
     const off = engine.on('devices', () => void check());
     check();
   });
+}
+
+/** Awaits a promise that must reject with an EngineError, and returns that error. */
+export async function engineFailure(p: Promise<unknown>): Promise<EngineError> {
+  const e = await p.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  if (!(e instanceof EngineError)) throw new Error(`expected an EngineError, got ${e === undefined ? 'success' : String(e)}`);
+  return e;
+}
+
+export interface DeviceOnBroker {
+  broker: EmbeddedBroker;
+  device: DeviceHandle;
+  engine: Engine;
+  root: ReturnType<typeof tempDir>;
+  close(): Promise<void>;
+}
+
+/** One runtime device on an embedded aedes broker, and an engine connected to it (no discovery). */
+export async function deviceOnBroker(prefix: string, tag: string): Promise<DeviceOnBroker> {
+  const broker = await startEmbeddedBroker();
+  const root = tempDir(tag);
+  const device = await startDevice({ url: broker.url, prefix, root: root.dir });
+  const engine = await connectedEngine(broker.url, { depths: [] });
+  return {
+    broker,
+    device,
+    engine,
+    root,
+    async close() {
+      await engine.disconnect();
+      await device.stop();
+      await broker.close();
+      root.remove();
+    },
+  };
 }
