@@ -21,7 +21,6 @@ beforeAll(async () => {
 
 afterAll(() => setup?.close());
 
-const failure = engineFailure;
 
 describe('eval', () => {
   it('replies the value of an expression', async () => {
@@ -33,7 +32,7 @@ describe('eval', () => {
   });
 
   it('reports an exception as a device error with its text', async () => {
-    const e = await failure(engine.eval(P, 'throw new Error("boom from the board")'));
+    const e = await engineFailure(engine.eval(P, 'throw new Error("boom from the board")'));
     expect(e.code).toBe('device-error');
     expect(e.message).toContain('boom from the board');
   });
@@ -84,20 +83,20 @@ describe('put and get', () => {
 
   it('leaves the old file in place when the expected SHA-256 does not match', async () => {
     await engine.put(P, '/keep.txt', new TextEncoder().encode('old contents'));
-    const e = await failure(engine.put(P, '/keep.txt', new TextEncoder().encode('new contents'), { expectSha256: '0'.repeat(64) }));
+    const e = await engineFailure(engine.put(P, '/keep.txt', new TextEncoder().encode('new contents'), { expectSha256: '0'.repeat(64) }));
     expect(e.code).toBe('verify-failed');
     expect(new TextDecoder().decode(await engine.get(P, '/keep.txt'))).toBe('old contents');
   });
 
   it('reports a missing file as a device error', async () => {
-    const e = await failure(engine.get(P, '/no/such/file'));
+    const e = await engineFailure(engine.get(P, '/no/such/file'));
     expect(e.code).toBe('device-error');
   });
 
   it('cancels a running put and keeps the previous file', async () => {
     await engine.put(P, '/cancel.bin', new TextEncoder().encode('previous'));
     const ac = new AbortController();
-    const e = await failure(
+    const e = await engineFailure(
       engine.put(P, '/cancel.bin', randomBytes(4_000_000), { chunk: 1400, signal: ac.signal, onProgress: () => ac.abort() }),
     );
     expect(e.code).toBe('cancelled');
@@ -126,13 +125,13 @@ describe('file commands', () => {
   });
 
   it('refuses a path that leaves the device root', async () => {
-    const e = await failure(engine.ls(P, '/../..'));
+    const e = await engineFailure(engine.ls(P, '/../..'));
     expect(e.code).toBe('device-error');
   });
 
   it('rejects paths MQTT cannot carry before sending anything', async () => {
-    expect((await failure(engine.get(P, '/a+b'))).code).toBe('invalid-argument');
-    expect((await failure(engine.eval('bad/#', '1'))).code).toBe('invalid-argument');
+    expect((await engineFailure(engine.get(P, '/a+b'))).code).toBe('invalid-argument');
+    expect((await engineFailure(engine.eval('bad/#', '1'))).code).toBe('invalid-argument');
   });
 });
 
@@ -145,19 +144,19 @@ describe('ota', () => {
 
   it('refuses an image whose hash does not match, keeping the active slot', async () => {
     const before = device.status().ota;
-    const e = await failure(engine.ota(P, randomBytes(100_000), { expectSha256: 'f'.repeat(64) }));
+    const e = await engineFailure(engine.ota(P, randomBytes(100_000), { expectSha256: 'f'.repeat(64) }));
     expect(e.code).toBe('verify-failed');
     expect(device.status().ota?.active).toBe(before?.active);
   });
 
   it('refuses an empty image without sending it', async () => {
-    expect((await failure(engine.ota(P, new Uint8Array(0)))).code).toBe('invalid-argument');
+    expect((await engineFailure(engine.ota(P, new Uint8Array(0)))).code).toBe('invalid-argument');
   });
 });
 
 describe('timeouts and cancellation', () => {
   it('times out when nobody answers', async () => {
-    const e = await failure(engine.eval('nobody/home', '1', { timeoutMs: 200 }));
+    const e = await engineFailure(engine.eval('nobody/home', '1', { timeoutMs: 200 }));
     expect(e.code).toBe('timeout');
   });
 
@@ -165,6 +164,6 @@ describe('timeouts and cancellation', () => {
     const ac = new AbortController();
     const pending = engine.eval('nobody/home', '1', { signal: ac.signal });
     ac.abort();
-    expect((await failure(pending)).code).toBe('cancelled');
+    expect((await engineFailure(pending)).code).toBe('cancelled');
   });
 });

@@ -12,7 +12,6 @@ import type { Engine } from './types';
 const pythonMissing = spawnSync('python3', ['--version']).status === 0 ? undefined : 'python3 is missing: original-board simulator tests skipped';
 const P = 'esp32/test';
 
-const failure = engineFailure;
 
 describe.skipIf(pythonMissing)('an original board through aedes', () => {
   let broker: EmbeddedBroker;
@@ -42,7 +41,7 @@ describe.skipIf(pythonMissing)('an original board through aedes', () => {
     expect(await engine.eval(P, '6*7')).toBe('42');
     // Printed output comes back as the board's terminal wrote it, with CR LF line ends.
     expect(await engine.eval(P, 'for i in range(3):\n  print(i)')).toBe('0\r\n1\r\n2\r\n');
-    const e = await failure(engine.eval(P, '1/0'));
+    const e = await engineFailure(engine.eval(P, '1/0'));
     expect(e.code).toBe('device-error');
     expect(e.message).toMatch(/ZeroDivisionError/);
   });
@@ -70,13 +69,13 @@ describe.skipIf(pythonMissing)('an original board through aedes', () => {
     await engine.rmdir(P, '/lib/sub');
     expect((await engine.ls(P, '/lib')).map((e) => e.name)).toEqual(['b.py']);
     await engine.rm(P, '/lib', { recursive: true });
-    expect((await failure(engine.ls(P, '/lib'))).code).toBe('device-error');
+    expect((await engineFailure(engine.ls(P, '/lib'))).code).toBe('device-error');
   });
 
   it('takes an ota image with its SEQ acks, and refuses a corrupt one', async () => {
     const image = randomBytes(200_000);
     expect(await engine.ota(P, image)).toEqual({ sha256: sha256(image), bytes: image.length });
-    expect((await failure(engine.ota(P, image, { expectSha256: '0'.repeat(64) }))).code).toBe('verify-failed');
+    expect((await engineFailure(engine.ota(P, image, { expectSha256: '0'.repeat(64) }))).code).toBe('verify-failed');
   });
 
   it('resets through the watchdog module and comes back', async () => {

@@ -37,7 +37,6 @@ afterAll(async () => {
 
 const out = (seq: number, last: boolean, body: string): Reply => ({ kind: 'out', payload: encodeFrame(seq, last, utf8(body)) });
 
-const failure = engineFailure;
 
 describe('reply streams', () => {
   it('drops a duplicated message (a board that reconnected resends it)', async () => {
@@ -47,26 +46,26 @@ describe('reply streams', () => {
 
   it('fails with a protocol error when a message is missing', async () => {
     script = () => [out(0, false, 'ab'), out(2, true, 'ef')];
-    const e = await failure(engine.get(P, '/f'));
+    const e = await engineFailure(engine.get(P, '/f'));
     expect(e.code).toBe('protocol-error');
     expect(e.message).toMatch(/expected seq 1, got 2/);
   });
 
   it('reads error text sent raw, as the original board does', async () => {
     script = () => [{ kind: 'err', payload: utf8('Traceback (most recent call last):\nOSError: [Errno 2] ENOENT\n') }];
-    const e = await failure(engine.eval(P, 'open("x")'));
+    const e = await engineFailure(engine.eval(P, 'open("x")'));
     expect(e.code).toBe('device-error');
     expect(e.message).toBe('Traceback (most recent call last):\nOSError: [Errno 2] ENOENT');
   });
 
   it('reads error text behind a 0xFFFF header too', async () => {
     script = () => [{ kind: 'err', payload: encodeFrame(0x7fff, true, utf8('nope')) }];
-    expect((await failure(engine.eval(P, '1'))).message).toBe('nope');
+    expect((await engineFailure(engine.eval(P, '1'))).message).toBe('nope');
   });
 
   it('reports an unknown command as not supported', async () => {
     script = (cmd) => [{ kind: 'err', payload: utf8(`Command '${cmd}' not supported`) }];
-    const e = await failure(engine.eval(P, '1'));
+    const e = await engineFailure(engine.eval(P, '1'));
     expect(e.code).toBe('not-supported');
   });
 
@@ -83,7 +82,7 @@ describe('reply streams', () => {
     const b2 = await startEmbeddedBroker();
     const e2 = await connectedEngine(b2.url, { depths: [] });
     try {
-      const pending = failure(e2.eval('silent/board', '1'));
+      const pending = engineFailure(e2.eval('silent/board', '1'));
       // The command is registered once its subscription is in place; then the broker dies.
       await e2.settle();
       await b2.close();
