@@ -69,7 +69,9 @@ export class PythonHost {
   console = '';
 
   constructor(env: PythonEnv, private readonly onEvent: (e: PyEvent) => void) {
-    this.child = spawn('python3', ['-u', HELPER], {
+    // -B: the helper imports its sibling modules; no __pycache__ beside them (a packaged app's
+    // folder may be read-only, and the source tree stays clean).
+    this.child = spawn('python3', ['-B', '-u', HELPER], {
       stdio: ['pipe', 'pipe', 'pipe'],
       env: {
         ...process.env,

@@ -19,200 +19,25 @@
 #   event    {"event": "feed"} / {"event": "normalboot", "normal": bool}
 # Real stdout (fd 1) is moved aside for the protocol; stray output goes to stderr (the board's
 # serial console, which the original never sends over MQTT either).
+#
+# Parts: mp_base.py (settings, the frame protocol, module/error helpers), mp_fs.py (root
+# confinement, uos, open), and this file (the other MicroPython modules, imports, eval).
 
 import base64
 import binascii as _binascii
 import builtins
-import errno as _errno
 import hashlib as _hashlib
 import io
-import json
 import os as _os
 import posixpath
-import stat as _stat
-import struct
 import sys as _sys
 import time as _time
 import traceback
-import types
 
-ROOT = _os.path.realpath(_os.environ["MQB_ROOT"])
-BOOT_MS = float(_os.environ.get("MQB_BOOT_EPOCH_MS", str(_time.time() * 1000)))
-SAFEMODE = _os.environ.get("MQB_SAFEMODE") == "1"
-RESET_CAUSE = int(_os.environ.get("MQB_RESET_CAUSE", "1"))
-PREFIX = _os.environ.get("MQB_PREFIX", "esp32/sim")
-OUT_LIMIT = 2800  # the original captures exec output in a 2800-byte buffer (BUFLEN)
-FLASH_BLOCKS = 512  # a 2 MiB littlefs partition of 4 KiB blocks, for statvfs
-EPOCH_2000 = 946684800  # MicroPython's esp32 epoch is 2000-01-01
-
-_proto_out = _os.fdopen(_os.dup(1), "wb", buffering=0)
-_os.dup2(2, 1)
-_sys.stdout = _sys.stderr
-_proto_in = _sys.stdin.buffer
-
-
-def _send(obj):
-    data = json.dumps(obj).encode("utf-8")
-    _proto_out.write(struct.pack(">I", len(data)) + data)
-
-
-def _recv():
-    head = _proto_in.read(4)
-    if len(head) < 4:
-        return None
-    (n,) = struct.unpack(">I", head)
-    return json.loads(_proto_in.read(n).decode("utf-8"))
-
-
-def _oserror(code):
-    # MicroPython prints OSErrors as "[Errno 2] ENOENT"; the second arg gives that text.
-    return OSError(code, _errno.errorcode.get(code, str(code)))
-
-
-# ---------- root confinement ----------
-_cwd = "/"
-
-
-def _board_path(p):
-    """Board path -> normalized absolute board path; refuses climbing above '/'."""
-    if isinstance(p, bytes):
-        p = p.decode("utf-8")
-    if not isinstance(p, str):
-        raise TypeError("can't convert '%s' object to str implicitly" % type(p).__name__)
-    full = p if p.startswith("/") else posixpath.join(_cwd, p)
-    parts = []
-    for part in full.split("/"):
-        if part in ("", "."):
-            continue
-        if part == "..":
-            if not parts:
-                raise _oserror(_errno.EACCES)  # would leave the board root
-            parts.pop()
-        else:
-            parts.append(part)
-    return "/" + "/".join(parts)
-
-
-def _host(p):
-    """Board path -> host path inside ROOT; symlinks leading out are refused too."""
-    host = _os.path.join(ROOT, _board_path(p).lstrip("/"))
-    real = _os.path.realpath(host)
-    if real != ROOT and not real.startswith(ROOT + _os.sep):
-        raise _oserror(_errno.EACCES)
-    return host
-
-
-def _wrap_os(fn):
-    def call(*a):
-        try:
-            return fn(*a)
-        except OSError as e:
-            # Re-raise without the host path: the board only knows its own paths.
-            raise _oserror(e.errno or _errno.EIO) from None
-
-    return call
-
-
-# ---------- uos ----------
-def _listdir(d=""):
-    return sorted(_wrap_os(_os.listdir)(_host(d or _cwd)))
-
-
-def _ilistdir(d=""):
-    host = _host(d or _cwd)
-    for name in _listdir(d):
-        st = _os.lstat(_os.path.join(host, name))
-        kind = 0x4000 if _stat.S_ISDIR(st.st_mode) else 0x8000
-        yield (name, kind, 0, 0 if kind == 0x4000 else st.st_size)
-
-
-def _stat_(p):
-    st = _wrap_os(_os.stat)(_host(p))
-    mode = 0x4000 if _stat.S_ISDIR(st.st_mode) else 0x8000
-    t = int(st.st_mtime) - EPOCH_2000
-    return (mode, 0, 0, 0, 0, 0, st.st_size, t, t, t)
-
-
-def _chdir(p):
-    global _cwd
-    bp = _board_path(p)
-    if not _os.path.isdir(_host(bp)):
-        raise _oserror(_errno.ENOENT)
-    _cwd = bp
-
-
-def _rename(a, b):
-    _wrap_os(_os.rename)(_host(a), _host(b))
-
-
-def _du_blocks():
-    n = 0
-    for base, dirs, files in _os.walk(ROOT):
-        n += len(dirs)
-        for f in files:
-            try:
-                n += (_os.lstat(_os.path.join(base, f)).st_size + 4095) // 4096
-            except OSError:
-                pass
-    return n
-
-
-def _statvfs(_p="/"):
-    free = max(0, FLASH_BLOCKS - _du_blocks())
-    return (4096, 4096, FLASH_BLOCKS, free, free, 0, 0, 0, 0, 255)
-
-
-class _Attrs(types.SimpleNamespace):
-    # MicroPython prints attrtuples such as sys.implementation as "(name='micropython', ...)".
-    def __repr__(self):
-        return "(" + ", ".join("%s=%r" % kv for kv in self.__dict__.items()) + ")"
-
-
-def _uname():
-    return _Attrs(
-        sysname="esp32",
-        nodename="esp32",
-        release="1.12.0",
-        version="v1.12 on 2020-05-23 (simulated in CPython %s)" % _sys.version.split()[0],
-        machine="ESP32 module with ESP32 (simulated)",
-    )
-
-
-def _mod(name, **attrs):
-    m = types.ModuleType(name)
-    m.__dict__.update(attrs)
-
-    def missing(attr):
-        # MicroPython's wording, e.g. for uhashlib.sha1 on builds without SSL.
-        raise AttributeError("'module' object has no attribute '%s'" % attr)
-
-    m.__getattr__ = missing
-    return m
-
-
-uos = _mod(
-    "uos",
-    listdir=_listdir,
-    ilistdir=_ilistdir,
-    stat=_stat_,
-    remove=lambda p: _wrap_os(_os.remove)(_host(p)),
-    rmdir=lambda p: _wrap_os(_os.rmdir)(_host(p)),
-    mkdir=lambda p: _wrap_os(_os.mkdir)(_host(p)),
-    rename=_rename,
-    getcwd=lambda: _cwd,
-    chdir=_chdir,
-    statvfs=_statvfs,
-    uname=_uname,
-    sync=lambda: None,
-    urandom=_os.urandom,
-    sep="/",
-)
-
-
-def _open(file, mode="r", *args, **kw):
-    if isinstance(file, int):
-        raise _oserror(_errno.EBADF)  # no raw fds on the board
-    return _wrap_os(io.open)(_host(file), mode, *args, **kw)
+# mp_base must come first: importing it moves the real stdout aside for the Node protocol.
+from mp_base import BOOT_MS, EPOCH_2000, OUT_LIMIT, PREFIX, RESET_CAUSE, SAFEMODE, _Attrs, _mod, _recv, _send  # noqa: E402
+from mp_fs import _host, _open, uos  # noqa: E402
+import mp_fs  # noqa: E402
 
 
 # ---------- uhashlib / ubinascii ----------
@@ -496,7 +321,7 @@ def _load_board_module(name):
     # Modules on the board's filesystem, searched along sys.path like MicroPython does.
     rel = name.replace(".", "/")
     for d in usys.path:
-        base = d if d else _cwd
+        base = d if d else mp_fs.uos.getcwd()
         for cand, pkg in ((rel + ".py", False), (rel + "/__init__.py", True)):
             bp = posixpath.join(base, cand)
             try:
