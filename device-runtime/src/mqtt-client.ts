@@ -2,6 +2,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { MqttClient, type IClientOptions, type IStream } from 'mqtt';
+import { publishWithoutCopy } from '../../protocol/src/publish-without-copy';
 
 export interface BrokerOptions {
   /** mqtt://host[:port] or mqtts://host[:port] */
@@ -67,12 +68,18 @@ export function createMqttClient(o: BrokerOptions): MqttClient {
   };
   if (username !== undefined) options.username = username;
   if (password !== undefined) options.password = password;
-  return new MqttClient(streamBuilder, options);
+  const client = new MqttClient(streamBuilder, options);
+  // Get chunks are sent from pooled frames that are reused only after their PUBACK.
+  publishWithoutCopy(client);
+  return client;
 }
 
 export const asBuffer = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 
-/** Publishes at QoS 1 and resolves on PUBACK. */
+/**
+ * Publishes at QoS 1 and resolves on PUBACK. The client stores the payload without copying it
+ * (publishWithoutCopy), so it must not change before this settles.
+ */
 export function publish(client: MqttClient, topic: string, payload: Uint8Array, retain = false): Promise<void> {
   return new Promise((resolve, reject) => {
     client.publish(topic, asBuffer(payload), { qos: 1, retain }, (err) => (err ? reject(err) : resolve()));

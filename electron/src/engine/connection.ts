@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { Duplex } from 'node:stream';
 import { MqttClient, type IClientOptions, type IStream } from 'mqtt';
 import WebSocket, { createWebSocketStream } from 'ws';
+import { publishWithoutCopy } from '../../../protocol/src/publish-without-copy';
 import { classifyConnectError, EngineError, redactUrl } from './errors';
 import type { BrokerProfile, ConnectionState } from './types';
 
@@ -137,6 +138,8 @@ export async function openConnection(profile: BrokerProfile, handlers: Connectio
     manualConnect: true,
   };
   const client = new MqttClient(streamBuilder(ep, profile, (e) => (lastError = e)), options);
+  // Put chunks are sent from pooled frames that are reused only after their PUBACK.
+  publishWithoutCopy(client);
   client.on('error', (e) => (lastError = e));
   client.on('message', (topic, payload, packet) => {
     if (topic.startsWith(syncTopic)) {
