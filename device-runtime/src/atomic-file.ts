@@ -13,7 +13,7 @@ export interface AtomicWriter {
   size(): number;
   /** Waits until everything written is in the temp file (e.g. before reading it back). */
   flush(): Promise<void>;
-  /** Hex SHA-256 of everything written; only valid once, at the end. */
+  /** Hex SHA-256 of everything written; ends the hashing, so only ask once everything is written. */
   digest(): string;
   /** fsyncs and renames over `dest`, then fsyncs the directory so the rename is durable. */
   commit(dest: string): Promise<void>;
@@ -28,6 +28,7 @@ export async function createAtomicWriter(tmpDir: string, tag: string): Promise<A
   const tempPath = path.join(tmpDir, `${tag.replace(/[^A-Za-z0-9_-]/g, '_')}-${randomBytes(4).toString('hex')}.part`);
   const fh = await fs.open(tempPath, 'wx', 0o644);
   const hash = createHash('sha256');
+  let digest: string | undefined;
   let written = 0;
   let closed = false;
   let committed = false;
@@ -83,6 +84,7 @@ export async function createAtomicWriter(tmpDir: string, tag: string): Promise<A
     tempPath,
     async write(data) {
       if (failure) throw failure;
+      if (digest !== undefined) throw new Error('write after digest');
       hash.update(data);
       written += data.length;
       queued += data.length;
@@ -94,7 +96,7 @@ export async function createAtomicWriter(tmpDir: string, tag: string): Promise<A
     },
     size: () => written,
     flush,
-    digest: () => hash.digest('hex'),
+    digest: () => (digest ??= hash.digest('hex')),
     async commit(dest) {
       await flush();
       await fh.sync();

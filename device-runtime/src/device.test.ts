@@ -109,6 +109,29 @@ for (const kind of BROKERS) {
         expect(fs.readdirSync(file('.mqboard/tmp'))).toEqual([]);
       });
 
+      it('takes the expected SHA-256 from the last message’s tail, so a host can hash while it sends', async () => {
+        const data = randomBytes(5000);
+        const r = await host.put(prefix, '/late.bin', data, { verify: true, shaOn: 'last' });
+        expect(r.ok && text(r.data)).toBe('OK');
+        expect(sha256(fs.readFileSync(file('late.bin')))).toBe(sha256(data));
+      });
+
+      it('keeps the old file when the SHA-256 on the last message’s tail is wrong', async () => {
+        fs.writeFileSync(file('late-keep.txt'), 'old content');
+        const r = await host.put(prefix, '/late-keep.txt', randomBytes(5000), { verify: true, shaOn: 'last', sha256: 'e'.repeat(64) });
+        expect(errorOf(r)).toMatch(/SHA256 mismatch/);
+        expect(fs.readFileSync(file('late-keep.txt'), 'utf8')).toBe('old content');
+        expect(fs.readdirSync(file('.mqboard/tmp'))).toEqual([]);
+      });
+
+      it('refuses a put whose last message names another file, and writes neither', async () => {
+        const data = randomBytes(3000);
+        const r = await host.command(prefix, 'put', '/one.bin', chunked(data, 1400), { lastTail: '/other.bin' });
+        expect(errorOf(r)).toMatch(/names another path/);
+        expect(fs.existsSync(file('one.bin'))).toBe(false);
+        expect(fs.existsSync(file('other.bin'))).toBe(false);
+      });
+
       it('keeps the old file when the announced size is wrong', async () => {
         fs.writeFileSync(file('size.txt'), 'old');
         const r = await host.put(prefix, '/size.txt?size=99', utf8('new'));

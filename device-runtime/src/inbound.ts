@@ -11,8 +11,11 @@ export interface Upload {
   /** What the upload writes to, so a new upload to the same target can replace this one. */
   target: string;
   write(data: Uint8Array): Promise<void>;
-  /** Verifies and commits; returns the final reply text (`OK`). */
-  finish(): Promise<string>;
+  /**
+   * Verifies and commits; returns the final reply text (`OK`). `tail` is the last message's
+   * topic tail, which may carry expectations the first one did not (a put's SHA-256).
+   */
+  finish(tail: string): Promise<string>;
   abort(): Promise<void>;
 }
 
@@ -30,7 +33,7 @@ export interface Uploads {
    * ProtocolError for sequencing faults and whatever `open`/`write`/`finish` throw; the upload
    * is aborted first in every failure case.
    */
-  handle(id: string, frame: Frame, open: () => Promise<Upload>): Promise<InboundResult>;
+  handle(id: string, tail: string, frame: Frame, open: () => Promise<Upload>): Promise<InboundResult>;
   /** Aborts uploads idle for longer than `idleMs`. */
   sweep(idleMs: number): Promise<void>;
   abortAll(): Promise<void>;
@@ -55,7 +58,7 @@ export function createUploads(maxConcurrent = 8): Uploads {
   };
 
   return {
-    async handle(id, frame, open) {
+    async handle(id, tail, frame, open) {
       // A 0xFFFF single message is a whole upload in one message.
       const seq = frame.single ? 0 : frame.seq;
       const last = frame.last;
@@ -91,7 +94,7 @@ export function createUploads(maxConcurrent = 8): Uploads {
         await e.upload.write(frame.body);
         if (last) {
           live.delete(id);
-          return { kind: 'done', reply: await e.upload.finish() };
+          return { kind: 'done', reply: await e.upload.finish(tail) };
         }
       } catch (err) {
         await drop(id);

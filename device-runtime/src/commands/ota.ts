@@ -23,7 +23,7 @@ export interface OtaEnv {
 }
 
 export async function handleOta(env: OtaEnv, id: string, tail: string, frame: Frame): Promise<InboundResult> {
-  return env.uploads.handle(id, frame, async () => {
+  return env.uploads.handle(id, tail, frame, async () => {
     const sha = tail.toLowerCase();
     if (!isSha256Hex(sha)) throw new ProtocolError('the topic tail must be the image SHA-256 in hex');
     const writer = await createAtomicWriter(env.tmpDir, `ota-${id}`);

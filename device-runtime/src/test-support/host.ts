@@ -42,6 +42,8 @@ export interface CommandOpts {
   id?: string;
   /** Called with each reply frame, for tests that ack get streams. */
   onFrame?: (seq: number, last: boolean) => void;
+  /** Topic tail of the last frame, when it differs from the others'. */
+  lastTail?: string;
 }
 
 export interface PutOpts {
@@ -49,6 +51,8 @@ export interface PutOpts {
   window?: number;
   verify?: boolean;
   sha256?: string;
+  /** Which message's tail names the SHA-256 (default the first, and so every one). */
+  shaOn?: 'first' | 'last';
 }
 
 export const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
@@ -110,11 +114,12 @@ export async function connectHost(url: string): Promise<TestHost> {
     const timer = setTimeout(() => settle({ ok: false, error: `host: timeout after ${timeoutMs} ms` }), timeoutMs);
     try {
       const topic = commandTopic(prefix, cmd, id, tail);
+      const lastTopic = opts.lastTail === undefined ? topic : commandTopic(prefix, cmd, id, opts.lastTail);
       const sender = (async () => {
         for (let seq = 0; seq < frames.length; seq++) {
           // The original CLI's flow control: never more than `window` frames beyond the last ack.
           while (opts.window !== undefined && seq - ack > opts.window) await new Promise<void>((r) => (wake = r));
-          await client.publishAsync(topic, Buffer.from(frames[seq]!), { qos: 1 });
+          await client.publishAsync(seq === frames.length - 1 ? lastTopic : topic, Buffer.from(frames[seq]!), { qos: 1 });
         }
       })();
       const r = await Promise.race([done, sender.then(() => done)]);
@@ -131,8 +136,12 @@ export async function connectHost(url: string): Promise<TestHost> {
     command,
     eval: (prefix, code) => command(prefix, 'eval', '', [encodeSingle(utf8(code))]),
     put: (prefix, path, data, o = {}) => {
-      const tail = o.verify ? encodePutTail({ path, sha256: o.sha256 ?? sha256(data), size: data.length }) : path;
-      return command(prefix, 'put', tail, chunked(data, o.chunk ?? 1400), { window: o.window ?? 16 });
+      const verified = encodePutTail({ path, sha256: o.sha256 ?? sha256(data), size: data.length });
+      if (o.verify && o.shaOn === 'last') {
+        const tail = encodePutTail({ path, size: data.length });
+        return command(prefix, 'put', tail, chunked(data, o.chunk ?? 1400), { window: o.window ?? 16, lastTail: verified });
+      }
+      return command(prefix, 'put', o.verify ? verified : path, chunked(data, o.chunk ?? 1400), { window: o.window ?? 16 });
     },
     get(prefix, path, o = {}) {
       const { ackEvery = Math.min(8, o.window ?? 8), ...opts } = o;
