@@ -119,6 +119,16 @@ interface StreamOptions extends Common {
 }
 
 /**
+ * Topic tails of a stream whose last message says more than the others: `last` is asked for
+ * only once every chunk has been handed to `body` (in order), so it can name their hash.
+ */
+interface StreamTails {
+  body: string;
+  chunk?: (data: Uint8Array) => void;
+  last: () => string;
+}
+
+/**
  * Streams `data` as a put or ota command. With `acked`, the device's `SEQ n` replies bound the
  * window; otherwise (original board put) pacing evals do. Resolves with the final reply text.
  */
@@ -126,7 +136,7 @@ async function sendStream(
   ctx: CommandContext,
   dev: DeviceProfile,
   cmd: 'put' | 'ota',
-  tail: string,
+  tail: string | StreamTails,
   data: Uint8Array,
   chunk: number,
   acked: boolean,
@@ -145,7 +155,8 @@ async function sendStream(
     },
   });
   w = waiter(s);
-  const topic = commandTopic(dev.prefix, cmd, s.id, tail);
+  const tails: StreamTails = typeof tail === 'string' ? { body: tail, last: () => tail } : tail;
+  const topic = commandTopic(dev.prefix, cmd, s.id, tails.body);
   const count = Math.max(1, Math.ceil(data.length / chunk));
   if (count > 0x7fff) {
     s.fail(new EngineError('invalid-argument', `${data.length} bytes need ${count} chunks of ${chunk}: more than a stream can carry`));
@@ -157,8 +168,10 @@ async function sendStream(
     for (let seq = 0; seq < count; seq++) {
       if (acked) await w.until(() => seq - lastAck <= WINDOW);
       const last = seq === count - 1;
-      const frame = pool.frame(seq, last, data.subarray(seq * chunk, (seq + 1) * chunk));
-      void send(ctx, s, topic, frame).then((ok) => ok && pool.release(frame));
+      const body = data.subarray(seq * chunk, (seq + 1) * chunk);
+      tails.chunk?.(body);
+      const frame = pool.frame(seq, last, body);
+      void send(ctx, s, last ? commandTopic(dev.prefix, cmd, s.id, tails.last()) : topic, frame).then((ok) => ok && pool.release(frame));
       meter.update(Math.min(data.length, (seq + 1) * chunk));
       if (!acked && !last && (seq + 1) % PACE_EVERY === 0) {
         const pace = simpleCommand(ctx, dev.prefix, 'eval', '', utf8('0'), { timeoutMs: opts.timeoutMs });
@@ -193,12 +206,24 @@ export async function put(ctx: CommandContext, dev: DeviceProfile, path: string,
   if (!path) throw new EngineError('invalid-argument', 'put needs a destination path');
   checkSha(opts.expectSha256);
   const chunk = Math.max(1, Math.min(opts.chunk ?? dev.maxChunk, dev.maxChunk));
-  const sha256 = opts.expectSha256?.toLowerCase() ?? createHash('sha256').update(data).digest('hex');
-  // Our runtime writes to a temp file and renames only if size and hash match; the original
-  // board would take the query as part of the file name, so it gets the bare path.
-  const tail = dev.native ? encodePutTail({ path, sha256, size: data.length }) : path;
-  await sendStream(ctx, dev, 'put', tail, data, chunk, dev.putAck, opts);
-  return sha256;
+  // Hashed while sending, not before: reading 16 MB twice would hold the first chunk back by
+  // the hash's time (~10 ms here). So the hash goes on the last message's tail, which our
+  // runtime checks before it renames; the others name the path and size. The original board
+  // would take the query as part of the file name, so it gets the bare path (and the engine
+  // reads its hash back afterwards).
+  const given = opts.expectSha256?.toLowerCase();
+  const hash = given === undefined ? createHash('sha256') : undefined;
+  let sha256 = given;
+  // Only valid once every chunk went through `chunk`: on the last tail, or after the stream.
+  const digest = () => (sha256 ??= hash!.digest('hex'));
+  const size = data.length;
+  const tails: StreamTails = {
+    body: dev.native ? encodePutTail({ path, size }) : path,
+    chunk: hash && ((b) => hash.update(b)),
+    last: () => (dev.native ? encodePutTail({ path, sha256: digest(), size }) : path),
+  };
+  await sendStream(ctx, dev, 'put', tails, data, chunk, dev.putAck, opts);
+  return digest();
 }
 
 export async function ota(ctx: CommandContext, dev: DeviceProfile, image: Uint8Array, opts: PutParams): Promise<{ sha256: string; bytes: number }> {
