@@ -193,7 +193,9 @@ async function main() {
     await waitOnline(engine, prefix);
     const advertised = engine.device(prefix)?.capabilities?.maxChunk ?? SMALL;
     const data = randomBytes(SIZE);
-    for (const chunk of [SMALL, advertised]) {
+    // MQB_BENCH_CHUNKS=65536 (comma-separated) measures only those chunk sizes.
+    const chunks = process.env.MQB_BENCH_CHUNKS ? process.env.MQB_BENCH_CHUNKS.split(',').map(Number) : [SMALL, advertised];
+    for (const chunk of chunks) {
       // Interleaved, so a load spike on a shared machine hits the ceiling and our transfers alike.
       step(`ceilings, put and get at ${chunk} B (${RUNS} rounds)`);
       const ceil: number[] = [];
