@@ -6,6 +6,7 @@ import path from 'node:path';
 import { installDemo } from './demo';
 import { startDevice } from './device';
 import { startFleet } from './fleet';
+import { tuneGcForStreams } from './gc-tuning';
 import { fleetMember } from './options';
 import { startSupervisedDevice } from './supervisor';
 import { RUNTIME_VERSION } from './status';
@@ -64,6 +65,8 @@ try {
     );
     handle = { stop: async () => void (await Promise.all(all.map((d) => d.stop()))) };
   } else {
+    // The devices run in this process: the same reason as the supervised child's (child.ts).
+    tuneGcForStreams();
     const common = { ...device, waitConnected: false, ...(echo ? { echo } : {}) };
     handle = fleet ? await startFleet({ ...common, count: fleet }) : await startDevice(common);
   }

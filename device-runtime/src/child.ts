@@ -3,8 +3,12 @@
 import util from 'node:util';
 import { startDevice, type DeviceHandle } from './device';
 import { errorMessage } from './errors';
+import { tuneGcForStreams } from './gc-tuning';
 import { FromChild, ToChild } from './ipc';
 import { createDeviceLog, type Logger } from './log';
+
+// Before anything allocates much; see gc-tuning.ts.
+tuneGcForStreams();
 
 const send = (m: FromChild, cb?: () => void) => {
   if (process.send && process.connected) process.send(m, undefined, {}, () => cb?.());
