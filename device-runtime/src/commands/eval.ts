@@ -122,6 +122,10 @@ function withTimeout<T>(p: PromiseLike<T>, ms: number): Promise<T> {
 /** Errors from the vm context come from another realm, so `instanceof Error` is false. */
 function describe(e: unknown): string {
   if (typeof e === 'object' && e !== null) {
+    // Node's own words ("A dynamic import callback was not specified") name no way forward.
+    if ((e as { code?: unknown }).code === 'ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING') {
+      return "Error: import() is not available in eval; the device's code comes in as app modules (OTA bundle) and is loaded at boot";
+    }
     const stack = (e as { stack?: unknown }).stack;
     if (typeof stack === 'string') return stack;
     const msg = (e as { message?: unknown }).message;
