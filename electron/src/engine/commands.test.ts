@@ -81,6 +81,23 @@ describe('put and get', () => {
     }
   });
 
+  it('names path and size on every chunk, and the SHA-256 it hashed while sending on the last', async () => {
+    const spy = await mqtt.connectAsync(broker.url, { protocolVersion: 4 });
+    const tails: string[] = [];
+    spy.on('message', (topic) => tails.push(topic.split('/').slice(6).join('/')));
+    await spy.subscribeAsync(`${P}/mqb/cmd/put/#`, { qos: 1 });
+    try {
+      const data = randomBytes(3 * 1400 + 5);
+      await engine.put(P, '/tails.bin', data, { chunk: 1400 });
+      await expect.poll(() => tails).toEqual([
+        ...Array(3).fill('/tails.bin?size=4205'),
+        `/tails.bin?sha256=${sha256(data)}&size=4205`,
+      ]);
+    } finally {
+      await spy.endAsync();
+    }
+  });
+
   it('leaves the old file in place when the expected SHA-256 does not match', async () => {
     await engine.put(P, '/keep.txt', new TextEncoder().encode('old contents'));
     const e = await engineFailure(engine.put(P, '/keep.txt', new TextEncoder().encode('new contents'), { expectSha256: '0'.repeat(64) }));

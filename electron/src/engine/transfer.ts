@@ -206,8 +206,8 @@ export async function put(ctx: CommandContext, dev: DeviceProfile, path: string,
   if (!path) throw new EngineError('invalid-argument', 'put needs a destination path');
   checkSha(opts.expectSha256);
   const chunk = Math.max(1, Math.min(opts.chunk ?? dev.maxChunk, dev.maxChunk));
-  // Hashed while sending, not before: reading 16 MB twice would hold the first chunk back by
-  // the hash's time (~10 ms here). So the hash goes on the last message's tail, which our
+  // Hashed while sending, not before: hashing all the data first would hold the first chunk
+  // back by the hash's time (~10 ms per 16 MB here). So the hash goes on the last message's tail, which our
   // runtime checks before it renames; the others name the path and size. The original board
   // would take the query as part of the file name, so it gets the bare path (and the engine
   // reads its hash back afterwards).
