@@ -30,7 +30,10 @@ export interface Connection {
    */
   subscribe(filters: string[], qos?: 0 | 1): Promise<void>;
   unsubscribe(filters: string[]): Promise<void>;
-  /** Publishes at QoS 1 (the protocol relies on it) and resolves on PUBACK. */
+  /**
+   * Publishes at QoS 1 (the protocol relies on it) and resolves on PUBACK. The payload is kept
+   * for resend without a copy (publishWithoutCopy): it must not change until this settles.
+   */
   publish(topic: string, payload: Uint8Array): Promise<void>;
   /**
    * Resolves once every message the broker queued for us before this call (e.g. retained
