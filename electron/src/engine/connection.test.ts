@@ -96,6 +96,74 @@ describe('reconnect', () => {
   });
 });
 
+describe('a first connection that fails', () => {
+  const connected = (engine: ReturnType<typeof createEngine>) =>
+    new Promise<void>((resolve) => {
+      if (engine.connection().phase === 'connected') return resolve();
+      const off = engine.on('connection', (s) => s.phase === 'connected' && (off(), resolve()));
+    });
+
+  it('is tried again with backoff when asked to keep trying, until the broker is there', async () => {
+    const port = await freePort();
+    const engine = createEngine();
+    let broker: Awaited<ReturnType<typeof startEmbeddedBroker>> | undefined;
+    try {
+      const e = await engine.connect({ url: `mqtt://127.0.0.1:${port}`, discovery: { depths: [] } }, { keepTrying: true }).catch((err: unknown) => err);
+      expect((e as EngineError).code).toBe('refused');
+      const s = engine.connection();
+      expect(s.phase).toBe('reconnecting');
+      expect(s.error?.code).toBe('refused');
+      expect(s.retryAt).toBeGreaterThan(Date.now() - 1);
+      broker = await startEmbeddedBroker({ port });
+      await connected(engine);
+      // Connected for real: discovery works through it.
+      await engine.settle();
+    } finally {
+      await engine.disconnect();
+      await broker?.close();
+    }
+  });
+
+  it('is final without keepTrying, and after refused credentials even with it', async () => {
+    const b = await startEmbeddedBroker({ auth: { username: 'ops', password: 'right' } });
+    const engine = createEngine();
+    try {
+      await expect(engine.connect({ url: `mqtt://127.0.0.1:${await freePort()}` })).rejects.toMatchObject({ code: 'refused' });
+      expect(engine.connection().phase).toBe('closed');
+      await expect(engine.connect({ url: b.url, username: 'ops', password: 'wrong' }, { keepTrying: true })).rejects.toMatchObject({ code: 'auth' });
+      expect(engine.connection().phase).toBe('closed');
+    } finally {
+      await engine.disconnect();
+      await b.close();
+    }
+  });
+
+  it('stops being tried once the engine disconnects or connects elsewhere', async () => {
+    const port = await freePort();
+    const other = await startEmbeddedBroker();
+    const engine = createEngine();
+    let late: Awaited<ReturnType<typeof startEmbeddedBroker>> | undefined;
+    try {
+      await engine.connect({ url: `mqtt://127.0.0.1:${port}` }, { keepTrying: true }).catch(() => undefined);
+      await engine.disconnect();
+      expect(engine.connection().phase).toBe('closed');
+      await engine.connect({ url: `mqtt://127.0.0.1:${port}` }, { keepTrying: true }).catch(() => undefined);
+      await engine.connect({ url: other.url, discovery: { depths: [] } });
+      // The broker the first attempts aimed at comes up: the engine stays where it was sent.
+      late = await startEmbeddedBroker({ port });
+      const phases: string[] = [];
+      engine.on('connection', (s) => phases.push(s.phase));
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(phases).toEqual([]);
+      expect(engine.connection()).toMatchObject({ phase: 'connected', url: other.url });
+    } finally {
+      await engine.disconnect();
+      await other.close();
+      await late?.close();
+    }
+  });
+});
+
 describe('after a broker restart', () => {
   it.skipIf(mosquittoMissingReason)('subscribes again and sees the device come back online', async () => {
     const m = await startMosquitto();

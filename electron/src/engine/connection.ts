@@ -46,6 +46,11 @@ export interface Connection {
 
 const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 30_000;
+
+/** Delay before reconnect attempt `attempt` (0, 1, …): doubling from 0.5 s to 30 s, ±25 % jitter. */
+export function backoffDelay(attempt: number): number {
+  return Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** attempt) * (0.75 + Math.random() * 0.5);
+}
 const CONNECT_TIMEOUT_MS = 10_000;
 const BARRIER_FALLBACK_MS = 1_500;
 
@@ -193,7 +198,7 @@ export async function openConnection(profile: BrokerProfile, handlers: Connectio
   });
   client.on('close', () => {
     if (closing || retryTimer) return;
-    const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** attempt) * (0.75 + Math.random() * 0.5);
+    const delay = backoffDelay(attempt);
     attempt++;
     const err = lastError ? classifyConnectError(lastError, profile.url) : new EngineError('disconnected', 'connection to the broker lost');
     setState({ phase: 'reconnecting', error: { code: err.code, message: err.message }, retryAt: Date.now() + delay });

@@ -15,7 +15,7 @@ import {
 } from '../../../protocol/src';
 import { createBatcher } from './batcher';
 import { createSessionRegistry } from './command-session';
-import { openConnection, type Connection, type IncomingMessage } from './connection';
+import { backoffDelay, openConnection, type Connection, type IncomingMessage } from './connection';
 import { profileOf, type CommandContext, type DeviceProfile } from './device-profile';
 import { classifyTopic, createDeviceRegistry, deviceFilters, discoveryFilters } from './discovery';
 import { classifyConnectError, EngineError } from './errors';
@@ -23,7 +23,10 @@ import * as files from './file-ops';
 import { resetSnippet } from './original-snippets';
 import { createTerminals } from './terminal';
 import * as transfer from './transfer';
-import type { BrokerProfile, CommandOptions, ConnectionState, Engine, EngineEvents, PutOptions } from './types';
+import type { BrokerProfile, CommandOptions, ConnectOptions, ConnectionState, Engine, EngineErrorCode, EngineEvents, PutOptions } from './types';
+
+/** Connection failures that may pass by themselves (the broker comes up, the network returns). */
+const MAY_PASS: ReadonlySet<EngineErrorCode> = new Set(['refused', 'network', 'dns', 'timeout', 'disconnected']);
 
 export interface EngineOptions {
   /** Event batching interval; default 50 ms. */
@@ -162,31 +165,75 @@ export function createEngine(options: EngineOptions = {}): Engine {
     },
   });
 
+  // Retries of a first connection that failed (connect with keepTrying). Every connect and
+  // disconnect starts a new generation: an attempt begun in an older one never takes over, and
+  // its state changes are not reported.
+  let generation = 0;
+  let retryTimer: NodeJS.Timeout | undefined;
+  const stopRetrying = () => {
+    generation++;
+    if (retryTimer) clearTimeout(retryTimer);
+    retryTimer = undefined;
+  };
+
+  async function open(profile: BrokerProfile, keepTrying: boolean, attempt: number): Promise<void> {
+    const gen = generation;
+    const current = () => gen === generation;
+    ready = new Map();
+    let c: Connection | undefined;
+    try {
+      // 'connected' is reported once the engine uses the connection (below), not before: a
+      // listener may send commands the moment it hears it.
+      c = await openConnection(profile, {
+        onMessage: (m) => current() && onMessage(m),
+        onState: (s) => current() && (c !== undefined || s.phase !== 'connected') && onState(s),
+      });
+    } catch (e) {
+      const err = e instanceof EngineError ? e : classifyConnectError(e, profile.url);
+      if (!current()) throw err;
+      const error = { code: err.code, message: err.message };
+      if (keepTrying && MAY_PASS.has(err.code)) {
+        const delay = backoffDelay(attempt);
+        onState({ phase: 'reconnecting', since: Date.now(), error, retryAt: Date.now() + delay });
+        retryTimer = setTimeout(() => {
+          retryTimer = undefined;
+          if (current()) open(profile, true, attempt + 1).catch(() => undefined);
+        }, delay);
+        retryTimer.unref();
+      } else if (connState.phase !== 'closed') onState({ phase: 'closed', since: Date.now(), error });
+      throw err;
+    }
+    if (!current()) {
+      await c.close();
+      throw new EngineError('cancelled', 'connection attempt replaced by a newer one');
+    }
+    conn = c;
+    if (c.state().phase === 'connected') onState(c.state());
+    const filters = [...discoveryFilters(profile.discovery)];
+    for (const p of manual) filters.push(...deviceFilters(p));
+    await conn.subscribe(filters, DISCOVERY_QOS);
+    staleTimer ??= setInterval(() => registry.expireSilent(staleMs), Math.max(100, Math.min(30_000, staleMs / 4)));
+    staleTimer.unref();
+  }
+
   const engine: Engine = {
     terminals,
-    async connect(profile: BrokerProfile) {
+    async connect(profile: BrokerProfile, opts?: ConnectOptions) {
+      stopRetrying();
       if (conn) await engine.disconnect();
-      ready = new Map();
-      try {
-        conn = await openConnection(profile, { onMessage, onState });
-      } catch (e) {
-        const err = e instanceof EngineError ? e : classifyConnectError(e, profile.url);
-        if (connState.phase !== 'closed') onState({ phase: 'closed', since: Date.now(), error: { code: err.code, message: err.message } });
-        throw err;
-      }
-      const filters = [...discoveryFilters(profile.discovery)];
-      for (const p of manual) filters.push(...deviceFilters(p));
-      await conn.subscribe(filters, DISCOVERY_QOS);
-      staleTimer ??= setInterval(() => registry.expireSilent(staleMs), Math.max(100, Math.min(30_000, staleMs / 4)));
-      staleTimer.unref();
+      await open(profile, opts?.keepTrying === true, 0);
     },
     async disconnect() {
+      stopRetrying();
       const c = conn;
       conn = undefined;
       ready = new Map();
       if (staleTimer) clearInterval(staleTimer);
       staleTimer = undefined;
-      if (!c) return;
+      if (!c) {
+        if (connState.phase === 'reconnecting') onState({ phase: 'closed', since: Date.now() });
+        return;
+      }
       sessions.failAll(new EngineError('disconnected', 'disconnected from the broker'));
       terminals.onDisconnected('disconnected from the broker');
       await c.close();

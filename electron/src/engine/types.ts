@@ -127,8 +127,18 @@ export interface EngineEvents {
   crashes: (prefix: string, records: CrashRecord[]) => void;
 }
 
+export interface ConnectOptions {
+  /**
+   * When the first attempt fails in a way that may pass (nothing listening, unreachable, name
+   * not resolving, timeout), keep trying with backoff until connected or until `disconnect` or
+   * another `connect`; the state says `reconnecting` meanwhile. The call still rejects with the
+   * first error. Refused credentials and TLS failures are final either way.
+   */
+  keepTrying?: boolean;
+}
+
 export interface Engine {
-  connect(profile: BrokerProfile): Promise<void>;
+  connect(profile: BrokerProfile, opts?: ConnectOptions): Promise<void>;
   disconnect(): Promise<void>;
   connection(): ConnectionState;
   /**
