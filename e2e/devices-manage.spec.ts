@@ -24,9 +24,11 @@ test('add by prefix, forget, and start simulated devices', async ({ mqb }) => {
   await expect(page.locator('[data-testid="device-row"][data-presence="online"]')).toHaveCount(2);
 });
 
-test('an unreachable broker is explained in a banner', async ({ mqb }) => {
+test('an unreachable broker is explained in a banner, and tried again by itself', async ({ mqb }) => {
   const { page } = await mqb.app({ profiles: [{ name: 'Nothing here', url: 'mqtt://127.0.0.1:1' }] });
   await expect(page.getByTestId('connection-banner')).toHaveAttribute('data-code', 'refused');
   await expect(page.getByTestId('connection-banner')).toContainText('refused');
+  await expect(page.getByTestId('connection-banner')).toContainText(/Retrying in \d+ s/);
+  await expect(page.getByTestId('connection-retry')).toBeVisible();
   await mqb.screenshot(page, 'unreachable-light');
 });

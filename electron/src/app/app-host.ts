@@ -77,7 +77,9 @@ export async function createAppHost(opts: AppHostOptions): Promise<AppHost> {
     await engine.disconnect();
     for (const p of old) engine.forgetDevice(p);
     currentBroker = profile;
-    await engine.connect(profile);
+    // A broker that is down now may be up in a minute: the engine keeps trying in the
+    // background, and the connection bar counts down to its next attempt.
+    await engine.connect(profile, { keepTrying: true });
   }
 
   async function useProfile(id: string): Promise<ProfilesState> {

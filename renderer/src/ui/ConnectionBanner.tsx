@@ -20,7 +20,7 @@ export function ConnectionBanner() {
       <span>
         <strong>Cannot reach the broker.</strong> {state.error.message} {retry}
       </span>
-      {state.phase === 'closed' && active ? (
+      {(state.phase === 'closed' || state.phase === 'reconnecting') && active ? (
         <button
           className="btn btn-small"
           disabled={retrying}
