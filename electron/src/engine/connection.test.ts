@@ -2,6 +2,7 @@
 // fix; a dropped connection comes back by itself.
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort, mosquittoMissingReason, startEmbeddedBroker, startMosquitto, type Mosquitto } from '../../../testing/brokers';
@@ -121,6 +122,40 @@ describe('a first connection that fails', () => {
     } finally {
       await engine.disconnect();
       await broker?.close();
+    }
+  });
+
+  it('reports reconnecting between attempts, never closed', async () => {
+    const engine = createEngine();
+    const phases: string[] = [];
+    engine.on('connection', (s) => phases.push(s.phase));
+    try {
+      await engine.connect({ url: `mqtt://127.0.0.1:${await freePort()}` }, { keepTrying: true }).catch(() => undefined);
+      await expect.poll(() => phases.filter((p) => p === 'reconnecting').length, { timeout: 5000 }).toBeGreaterThanOrEqual(2);
+      expect(phases).not.toContain('closed');
+    } finally {
+      await engine.disconnect();
+    }
+    expect(engine.connection().phase).toBe('closed');
+  });
+
+  it('says closed when disconnected while an attempt is still waiting for the broker', async () => {
+    // Accepts the TCP connection and never answers CONNECT.
+    const sockets: net.Socket[] = [];
+    const silent = net.createServer((sock) => sockets.push(sock));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const engine = createEngine();
+    try {
+      const attempt = engine.connect({ url: `mqtt://127.0.0.1:${(silent.address() as net.AddressInfo).port}` }).catch(() => undefined);
+      await expect.poll(() => sockets.length).toBe(1);
+      expect(engine.connection().phase).toBe('connecting');
+      await engine.disconnect();
+      expect(engine.connection().phase).toBe('closed');
+      for (const sock of sockets) sock.destroy();
+      await attempt;
+      expect(engine.connection().phase).toBe('closed');
+    } finally {
+      silent.close();
     }
   });
 

@@ -183,10 +183,13 @@ export function createEngine(options: EngineOptions = {}): Engine {
     let c: Connection | undefined;
     try {
       // 'connected' is reported once the engine uses the connection (below), not before: a
-      // listener may send commands the moment it hears it.
+      // listener may send commands the moment it hears it. A failure that will be retried is
+      // reported as 'reconnecting' (below), not first as 'closed'.
+      const reported = (s: ConnectionState) =>
+        c !== undefined || (s.phase !== 'connected' && !(keepTrying && s.phase === 'closed' && s.error && MAY_PASS.has(s.error.code)));
       c = await openConnection(profile, {
         onMessage: (m) => current() && onMessage(m),
-        onState: (s) => current() && (c !== undefined || s.phase !== 'connected') && onState(s),
+        onState: (s) => current() && reported(s) && onState(s),
       });
     } catch (e) {
       const err = e instanceof EngineError ? e : classifyConnectError(e, profile.url);
@@ -231,7 +234,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
       if (staleTimer) clearInterval(staleTimer);
       staleTimer = undefined;
       if (!c) {
-        if (connState.phase === 'reconnecting') onState({ phase: 'closed', since: Date.now() });
+        // An attempt in flight or a retry pending: it no longer reports, so say where we are.
+        if (connState.phase === 'reconnecting' || connState.phase === 'connecting') onState({ phase: 'closed', since: Date.now() });
         return;
       }
       sessions.failAll(new EngineError('disconnected', 'disconnected from the broker'));
