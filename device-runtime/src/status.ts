@@ -55,6 +55,7 @@ export function onlineStatus(s: StatusInput): OnlineStatus {
       maxImage: s.maxImage,
       commands: [...ALL_COMMANDS],
       putAck: true,
+      putShaLast: true,
       getAck: true,
       terminal: true,
     },

@@ -18,7 +18,7 @@ const fixtures: Array<{ kind: string; schema: z.ZodType<unknown>; json: string }
     json: JSON.stringify({
       online: true, protocol: 1, runtime: { kind: 'mqboard-node', version: '0.1.0' }, firmware: '1.2.0',
       mode: 'safe', bootReason: 'watchdog', bootCount: 4, uptime: 12.5, freeMem: 101424, time: 1700000000000,
-      capabilities: { maxChunk: 65536, maxImage: 8388608, commands: ['eval', 'get', 'put', 'ota', 'ls'], putAck: true, getAck: true, terminal: false },
+      capabilities: { maxChunk: 65536, maxImage: 8388608, commands: ['eval', 'get', 'put', 'ota', 'ls'], putAck: true, putShaLast: true, getAck: true, terminal: false },
       ota: { active: 'a', confirmed: false, slots: [{ name: 'a', version: '1.2.0' }, { name: 'b', version: null }] },
       crashes: 1,
     }),

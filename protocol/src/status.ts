@@ -18,6 +18,8 @@ export const Capabilities = z.object({
   commands: z.array(z.string().max(32)).max(64),
   /** The device acks put chunks with `SEQ n` (the original only acks ota). */
   putAck: z.boolean().default(false),
+  /** The device takes a put's expected SHA-256 on the last message's tail as well as the first. */
+  putShaLast: z.boolean().default(false),
   /** The device honours `{"window":n}` on get and waits for host acks. */
   getAck: z.boolean().default(false),
   /** The device serves interactive terminal sessions on `P/mqb/term/...`. */

@@ -14,7 +14,7 @@ const runtime: DeviceState = {
   since: 0,
   source: 'status',
   firmware: '1.0.0',
-  capabilities: { maxChunk: 65536, maxImage: 200_000, commands: ['ota'], putAck: true, getAck: true, terminal: false },
+  capabilities: { maxChunk: 65536, maxImage: 200_000, commands: ['ota'], putAck: true, putShaLast: true, getAck: true, terminal: false },
   ota: { active: 'a', confirmed: true, slots: [{ name: 'a', version: '1.0.0' }, { name: 'b', version: null }] },
 };
 const original: DeviceState = { prefix: 'o', kind: 'original', presence: 'online', since: 0, source: 'watchdog' };

@@ -10,6 +10,8 @@ export interface DeviceProfile {
   native: boolean;
   maxChunk: number;
   putAck: boolean;
+  /** The device takes a put's expected SHA-256 on the last message's tail. */
+  putShaLast: boolean;
   getAck: boolean;
   commands: ReadonlySet<string>;
   maxImage?: number;
@@ -17,7 +19,7 @@ export interface DeviceProfile {
 
 export function profileOf(prefix: string, status: OnlineStatus | undefined): DeviceProfile {
   if (!status) {
-    return { prefix, native: false, maxChunk: DEFAULT_CHUNK, putAck: false, getAck: false, commands: new Set(['eval', 'get', 'put', 'ota']) };
+    return { prefix, native: false, maxChunk: DEFAULT_CHUNK, putAck: false, putShaLast: false, getAck: false, commands: new Set(['eval', 'get', 'put', 'ota']) };
   }
   const c = status.capabilities;
   return {
@@ -25,6 +27,7 @@ export function profileOf(prefix: string, status: OnlineStatus | undefined): Dev
     native: true,
     maxChunk: c.maxChunk,
     putAck: c.putAck,
+    putShaLast: c.putShaLast,
     getAck: c.getAck,
     commands: new Set(c.commands),
     maxImage: c.maxImage,

@@ -122,7 +122,7 @@ interface StreamOptions extends Common {
  * Topic tails of a stream whose last message says more than the others: `last` is asked for
  * only once every chunk has been handed to `body` (in order), so it can name their hash.
  */
-interface StreamTails {
+export interface StreamTails {
   body: string;
   chunk?: (data: Uint8Array) => void;
   last: () => string;
@@ -201,29 +201,41 @@ const checkSha = (s: string | undefined) => {
   if (s !== undefined && !isSha256Hex(s.toLowerCase())) throw new EngineError('invalid-argument', `not a SHA-256 hex digest: ${s}`);
 };
 
+/**
+ * The topic tails of a put, and the SHA-256 of what went through them. Our runtime checks size
+ * and hash before it renames. When the hash is not given and the device takes it on the last
+ * message (`putShaLast`), it is computed while sending: hashing all the data first would hold
+ * the first chunk back by the hash's time (~10 ms per 16 MB here). A device without that
+ * capability gets it on every message, as before. The original board would take the query as
+ * part of the file name, so it gets the bare path (and the engine reads its hash back after).
+ */
+export function putTails(dev: Pick<DeviceProfile, 'native' | 'putShaLast'>, path: string, data: Uint8Array, given?: string): StreamTails & { sha256(): string } {
+  const size = data.length;
+  if (!dev.native || given !== undefined || !dev.putShaLast) {
+    const sha256 = given ?? createHash('sha256').update(data).digest('hex');
+    const tail = dev.native ? encodePutTail({ path, sha256, size }) : path;
+    return { body: tail, last: () => tail, sha256: () => sha256 };
+  }
+  const hash = createHash('sha256');
+  let sha256: string | undefined;
+  // Only valid once every chunk went through `chunk`: on the last tail, or after the stream.
+  const digest = () => (sha256 ??= hash.digest('hex'));
+  return {
+    body: encodePutTail({ path, size }),
+    chunk: (b) => hash.update(b),
+    last: () => encodePutTail({ path, sha256: digest(), size }),
+    sha256: digest,
+  };
+}
+
 /** Streams a file; resolves with the SHA-256 the device was asked to verify (or we will). */
 export async function put(ctx: CommandContext, dev: DeviceProfile, path: string, data: Uint8Array, opts: PutParams): Promise<string> {
   if (!path) throw new EngineError('invalid-argument', 'put needs a destination path');
   checkSha(opts.expectSha256);
   const chunk = Math.max(1, Math.min(opts.chunk ?? dev.maxChunk, dev.maxChunk));
-  // Hashed while sending, not before: hashing all the data first would hold the first chunk
-  // back by the hash's time (~10 ms per 16 MB here). So the hash goes on the last message's tail, which our
-  // runtime checks before it renames; the others name the path and size. The original board
-  // would take the query as part of the file name, so it gets the bare path (and the engine
-  // reads its hash back afterwards).
-  const given = opts.expectSha256?.toLowerCase();
-  const hash = given === undefined ? createHash('sha256') : undefined;
-  let sha256 = given;
-  // Only valid once every chunk went through `chunk`: on the last tail, or after the stream.
-  const digest = () => (sha256 ??= hash!.digest('hex'));
-  const size = data.length;
-  const tails: StreamTails = {
-    body: dev.native ? encodePutTail({ path, size }) : path,
-    chunk: hash && ((b) => hash.update(b)),
-    last: () => (dev.native ? encodePutTail({ path, sha256: digest(), size }) : path),
-  };
+  const tails = putTails(dev, path, data, opts.expectSha256?.toLowerCase());
   await sendStream(ctx, dev, 'put', tails, data, chunk, dev.putAck, opts);
-  return digest();
+  return tails.sha256();
 }
 
 export async function ota(ctx: CommandContext, dev: DeviceProfile, image: Uint8Array, opts: PutParams): Promise<{ sha256: string; bytes: number }> {
