@@ -128,8 +128,10 @@ export async function createAtomicWriter(tmpDir: string, tag: string): Promise<A
       await syncDir(path.dirname(dest));
     },
     async discard() {
+      // What has not gone to disk yet never needs to.
       stage = undefined;
       used = 0;
+      pending = [];
       await settled();
       await close().catch(() => undefined);
       if (!committed) await fs.rm(tempPath, { force: true });

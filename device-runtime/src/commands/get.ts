@@ -90,8 +90,7 @@ export async function openGet(env: GetEnv, id: string, tail: string, body: Uint8
           chunks.push({ frame, bytes: 0, wanted });
           if (p + wanted >= st.size) break;
         }
-        const bodies = chunks.filter((c) => c.wanted > 0).map((c) => c.frame.subarray(HEADER_BYTES, HEADER_BYTES + c.wanted));
-        let got = bodies.length ? (await fh.readv(bodies, pos)).bytesRead : 0;
+        let got = await readFully(fh, chunks.filter((c) => c.wanted > 0).map((c) => c.frame.subarray(HEADER_BYTES, HEADER_BYTES + c.wanted)), pos);
         for (const c of chunks) {
           c.bytes = Math.min(c.wanted, got);
           got -= c.bytes;
@@ -145,4 +144,21 @@ export async function openGet(env: GetEnv, id: string, tail: string, body: Uint8
       }
     },
   };
+}
+
+/**
+ * Fills `bufs` from `pos` on, reading again after a short read (some file systems return less
+ * than asked before the end); only a read of nothing is the end of the file. Returns the bytes read.
+ */
+async function readFully(fh: fs.FileHandle, bufs: Uint8Array[], pos: number): Promise<number> {
+  let total = 0;
+  while (bufs.length) {
+    const { bytesRead } = await fh.readv(bufs, pos + total);
+    if (bytesRead === 0) break;
+    total += bytesRead;
+    let done = bytesRead;
+    while (bufs.length && done >= bufs[0]!.length) done -= bufs.shift()!.length;
+    if (done > 0) bufs[0] = bufs[0]!.subarray(done);
+  }
+  return total;
 }
