@@ -1,7 +1,7 @@
 // The one bootstrap fixture (Signal's test-mock habit): it owns brokers, device processes and
 // the app for a test, tears them all down, and on failure saves a screenshot and every log
 // under e2e/artifacts/<test>/. Specs wait on app state through locators, never on time.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test as base, expect, type Locator, type Page } from '@playwright/test';
 import { startEmbeddedBroker, startMosquitto, type EmbeddedBroker, type Mosquitto } from '../testing/brokers';
@@ -64,6 +64,9 @@ export const test = base.extend<{ mqb: Mqb }>({
       async app(o) {
         const a = await launchApp(o);
         apps.push(a);
+        // A settings folder made for this app goes when the test ends (after the app closes:
+        // cleanups run in reverse); a test may still hand it to a second launch before that.
+        if (!o?.settingsDir) cleanups.push(async () => rmSync(a.settingsDir, { recursive: true, force: true }));
         cleanups.push(() => a.close());
         return { ...a, ui: ui(a.page) };
       },

@@ -1,6 +1,6 @@
 // Simulated devices as separate processes (the `mqboard-device` bin), so a test can kill one
 // the way a board loses power: SIGKILL, the socket dies, the broker fires the Last Will.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { repo } from './paths';
@@ -22,5 +22,18 @@ export function startDeviceProcess(o: DeviceProcOptions): Proc {
   const args = [path.join(repo, 'bin/mqboard-device.mjs'), '--server', u.hostname, '--port', u.port, '--prefix', o.prefix, '--root', root, '--quiet'];
   if (o.fleet) args.push('--fleet', String(o.fleet));
   if (o.unsupervised) args.push('--no-supervisor');
-  return spawnProc(`device ${o.prefix}${o.fleet ? ` x${o.fleet}` : ''}`, process.execPath, args, { cwd: repo });
+  const proc = spawnProc(`device ${o.prefix}${o.fleet ? ` x${o.fleet}` : ''}`, process.execPath, args, { cwd: repo });
+  // The device's files go with it: nothing outside this module knows where they are.
+  return {
+    ...proc,
+    async kill(signal) {
+      await proc.kill(signal);
+      // Best effort: after a SIGKILL the supervised runtime may still be finishing a write.
+      try {
+        rmSync(root, { recursive: true, force: true, maxRetries: 3 });
+      } catch {
+        /* left for the OS to clean */
+      }
+    },
+  };
 }
