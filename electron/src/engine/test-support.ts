@@ -14,7 +14,14 @@ export const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).
 
 export function tempDir(tag: string): { dir: string; remove(): void } {
   const dir = mkdtempSync(path.join(os.tmpdir(), `mqb-${tag}-`));
-  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+  return {
+    dir,
+    remove() {
+      rmSync(dir, { recursive: true, force: true });
+      // An original board simulated with this root keeps its OTA partitions beside it.
+      rmSync(`${dir}.ota`, { recursive: true, force: true });
+    },
+  };
 }
 
 export async function connectedEngine(url: string, opts: EngineOptions & { depths?: number[] } = {}): Promise<Engine> {
