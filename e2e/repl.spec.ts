@@ -97,7 +97,7 @@ test('REPL: evaluate, variables, history, interrupt and completion on a live dev
 });
 
 test('REPL on an original board: line mode over eval, history, errors in red', async ({ mqb }) => {
-  test.skip(!hasPython, 'the original-board simulator needs python3');
+  test.skip(!hasPython, 'the original-board simulator needs python3: apt-get install python3 (CI installs it)');
   // First run starts the demo fleet, which includes a simulated original MQBoard board.
   const { page, ui } = await mqb.app();
   await ui.connected();
@@ -142,7 +142,7 @@ test('REPL on an original board: line mode over eval, history, errors in red', a
 });
 
 test('REPL after a broker drop: a new session in the same terminal, scrollback kept', async ({ mqb }) => {
-  test.skip(mosquittoMissingReason !== undefined, mosquittoMissingReason ?? '');
+  test.skip(mosquittoMissingReason !== undefined, 'needs a real Mosquitto: apt-get install mosquitto (CI installs it)');
   const mosquitto = await mqb.mosquitto();
   mqb.devices({ url: mosquitto.url, prefix: 'e2e/drop' });
   const { page, ui } = await mqb.app({ profiles: [{ name: 'Mosquitto', url: mosquitto.url }] });

@@ -5,7 +5,7 @@ import { expect, test } from './fixtures';
 import { mosquittoMissingReason } from '../testing/brokers';
 
 test('a Mosquitto broker added as a profile shows its devices', async ({ mqb }) => {
-  test.skip(mosquittoMissingReason !== undefined, mosquittoMissingReason ?? '');
+  test.skip(mosquittoMissingReason !== undefined, 'needs a real Mosquitto: apt-get install mosquitto (CI installs it)');
   const mosquitto = await mqb.mosquitto();
   mqb.devices({ url: mosquitto.url, prefix: 'plant', fleet: 3 });
   const { page, ui } = await mqb.app();
