@@ -11,6 +11,7 @@ import {
   encodeJson,
   logTopic,
   parseCommandTopic,
+  redactUrl,
   statusTopic,
   type BootReason,
   type OnlineStatus,
@@ -26,7 +27,7 @@ import { createUploads } from './inbound';
 import { openJail } from './jail';
 import { createDeviceLog, type DeviceLog } from './log';
 import { moduleMqtt, newHooks, startModules, type ModuleFailure } from './modules';
-import { asBuffer, createMqttClient, publish, redactUrl } from './mqtt-client';
+import { asBuffer, createMqttClient, publish } from './mqtt-client';
 import { confirmSlot, otaBoot, otaStore, slotManifest, slotUnpacker } from './ota-slots';
 import { DEFAULTS, type DeviceOptions } from './options';
 import { decideBoot, rtcMemory, type RtcState } from './rtc';

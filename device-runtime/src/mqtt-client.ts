@@ -85,17 +85,3 @@ export function publish(client: MqttClient, topic: string, payload: Uint8Array, 
     client.publish(topic, asBuffer(payload), { qos: 1, retain }, (err) => (err ? reject(err) : resolve()));
   });
 }
-
-/** Strips credentials from a broker URL so it can be logged. */
-export function redactUrl(u: string): string {
-  try {
-    const url = new URL(u);
-    if (url.username || url.password) {
-      url.username = '';
-      url.password = '';
-    }
-    return url.toString();
-  } catch {
-    return '(invalid URL)';
-  }
-}

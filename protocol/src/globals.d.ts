@@ -8,3 +8,10 @@ declare class TextDecoder {
   constructor(label?: string, options?: { fatal?: boolean });
   decode(input?: Uint8Array): string;
 }
+/** WHATWG URL, present in Node and browsers alike; only what protocol/ uses of it. */
+declare class URL {
+  constructor(url: string);
+  username: string;
+  password: string;
+  toString(): string;
+}

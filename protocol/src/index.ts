@@ -10,3 +10,4 @@ export * from './log-line';
 export * from './terminal';
 export * from './crash';
 export * from './bridge';
+export * from './redact-url';

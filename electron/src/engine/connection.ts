@@ -7,7 +7,8 @@ import { Duplex } from 'node:stream';
 import { MqttClient, type IClientOptions, type IStream } from 'mqtt';
 import WebSocket, { createWebSocketStream } from 'ws';
 import { publishWithoutCopy } from '../../../protocol/src/publish-without-copy';
-import { classifyConnectError, EngineError, redactUrl } from './errors';
+import { redactUrl } from '../../../protocol/src';
+import { classifyConnectError, EngineError } from './errors';
 import type { BrokerProfile, ConnectionState } from './types';
 
 export interface IncomingMessage {

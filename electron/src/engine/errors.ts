@@ -1,5 +1,6 @@
 // Typed engine errors. Every failure the engine reports carries one of the codes in types.ts so
 // the CLI can print one line and the UI can pick words and colours without parsing messages.
+import { redactUrl } from '../../../protocol/src';
 import type { EngineErrorCode } from './types';
 
 export class EngineError extends Error {
@@ -88,18 +89,4 @@ export function classifyConnectError(e: unknown, url?: string): EngineError {
     return new EngineError('auth', `broker refused the credentials${where}: ${raw}`, { cause: e });
   }
   return new EngineError('network', `network error${where}: ${raw}`, { cause: e });
-}
-
-/** Strips credentials from a URL before it goes into a message or a log. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.username || u.password) {
-      u.username = '';
-      u.password = '';
-    }
-    return u.toString().replace(/\/$/, '');
-  } catch {
-    return url.replace(/\/\/[^@/]*@/, '//');
-  }
 }
