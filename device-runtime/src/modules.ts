@@ -9,6 +9,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { errorMessage } from './errors';
 import type { Logger } from './log';
+import { asBuffer } from './mqtt-client';
 
 export type MessageHandler = (topic: string, payload: Buffer, retained: boolean, qos: number, dup: boolean) => unknown;
 
@@ -95,11 +96,9 @@ export function moduleMqtt(client: MqttClient, prefix: string, hooks: ModuleHook
     get connected() {
       return client.connected;
     },
-    // Copied: the client keeps a QoS 1 payload for resend without a copy of its own
-    // (publishWithoutCopy), and app code may well reuse its buffer right away.
     publish: (topic, payload, o = {}) =>
       new Promise<void>((resolve, reject) =>
-        client.publish(topic, typeof payload === 'string' ? payload : Buffer.from(payload), { qos: o.qos ?? 1, retain: o.retain ?? false }, (e) =>
+        client.publish(topic, typeof payload === 'string' ? payload : asBuffer(payload), { qos: o.qos ?? 1, retain: o.retain ?? false }, (e) =>
           e ? reject(e) : resolve(),
         ),
       ),

@@ -1,6 +1,6 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { publishWithoutCopy } from '../../protocol/src/publish-without-copy';
+import { lendPayload, publishWithoutCopy } from '../../protocol/src/publish-without-copy';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../testing/brokers';
 import { createMqttClient } from './mqtt-client';
 
@@ -33,18 +33,23 @@ function storedPackets(c: MqttClient): { payload: unknown }[] {
 }
 
 describe('the device’s broker client', () => {
-  it('stores a QoS 1 payload for resend without copying it, and still delivers it, acknowledged', async () => {
+  it('stores a lent QoS 1 payload for resend as it is, copies any other, and delivers both', async () => {
     const pub = createMqttClient({ url: broker.url, clientId: 'pwc-device', will: { topic: 'pwc/will', payload: new Uint8Array() } });
     const sub = client();
     connected.push(sub.connect(), pub);
     await sub.subscribeAsync('pwc/t', { qos: 1 });
-    const got = new Promise<Buffer>((resolve) => sub.once('message', (_t, p) => resolve(p)));
+    const got: Buffer[] = [];
+    sub.on('message', (_t, p) => got.push(p));
     const stored = storedPackets(pub);
-    const payload = Buffer.from('sixty-four kibibytes, or a few bytes');
-    await pub.publishAsync('pwc/t', payload, { qos: 1 });
-    expect(stored).toHaveLength(1);
-    expect(stored[0]!.payload).toBe(payload);
-    expect((await got).equals(payload)).toBe(true);
+    const frame = lendPayload(Buffer.from('a pooled frame, unchanged until its PUBACK'));
+    const other = Buffer.from('anybody else’s buffer');
+    await pub.publishAsync('pwc/t', frame, { qos: 1 });
+    await pub.publishAsync('pwc/t', other, { qos: 1 });
+    expect(stored).toHaveLength(2);
+    expect(stored[0]!.payload).toBe(frame);
+    expect(stored[1]!.payload).not.toBe(other);
+    expect(stored[1]!.payload).toEqual(other);
+    await expect.poll(() => got.map(String)).toEqual([String(frame), String(other)]);
   });
 
   it('leaves MQTT 5 clients to mqtt.js, which needs its copy for topic aliases', () => {

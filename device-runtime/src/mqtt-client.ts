@@ -69,17 +69,15 @@ export function createMqttClient(o: BrokerOptions): MqttClient {
   if (username !== undefined) options.username = username;
   if (password !== undefined) options.password = password;
   const client = new MqttClient(streamBuilder, options);
-  // Get chunks are sent from pooled frames that are reused only after their PUBACK.
+  // Get chunks go out from pooled frames, lent (lendPayload) and stored without a copy.
   publishWithoutCopy(client);
   return client;
 }
 
-export const asBuffer = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+/** The same bytes as a Buffer: the same object when it is one (so a lent frame stays lent). */
+export const asBuffer = (b: Uint8Array): Buffer => (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 
-/**
- * Publishes at QoS 1 and resolves on PUBACK. The client stores the payload without copying it
- * (publishWithoutCopy), so it must not change before this settles.
- */
+/** Publishes at QoS 1 and resolves on PUBACK. */
 export function publish(client: MqttClient, topic: string, payload: Uint8Array, retain = false): Promise<void> {
   return new Promise((resolve, reject) => {
     client.publish(topic, asBuffer(payload), { qos: 1, retain }, (err) => (err ? reject(err) : resolve()));

@@ -6,16 +6,33 @@
 // off cost the sender more CPU than the publishing itself: per 16 MB at 64 KiB chunks, the
 // garbage collector's threads spent ~23 ms on the engine's put and ~26 ms on the device's get,
 // ~7 and ~9 ms without the copy (per-thread CPU times, 2 cores; wall time -20 %).
-// This stores the packet itself instead, for MQTT 3.1.1 clients, which have no topic aliases.
-// In exchange, a payload must not change until its publish has been acknowledged (PUBACK) or
-// has failed for good; the transfer code's frame pools already reuse a frame only after its
-// PUBACK. Typed by shape rather than by importing mqtt.js: protocol/ imports no library. The
+// This stores the packet itself instead, for MQTT 3.1.1 clients (no topic aliases), but only
+// for payloads lent with `lendPayload`: their owner promises not to change them until the
+// publish has been acknowledged (PUBACK) or has failed for good, which the transfer code's frame
+// pools do anyway. Every other payload is copied as before, so no other caller has a contract
+// to keep. Typed by shape rather than by importing mqtt.js: protocol/ imports no library. The
 // device's client test (device-runtime/src/mqtt-client.test.ts) pins the internals it needs.
+
+const lent = new WeakSet<object>();
+
+/**
+ * Marks `payload` as one its owner will not change until its publish is acknowledged or has
+ * failed, so a client set up with `publishWithoutCopy` may keep it for resend as it is.
+ */
+export function lendPayload<T extends object>(payload: T): T {
+  lent.add(payload);
+  return payload;
+}
+
+interface Packet {
+  cmd: string;
+  payload?: object | string;
+}
 
 /** What this relies on inside mqtt.js's client. */
 interface StoreAndSend {
-  _storeAndSend(packet: { cmd: string }, cb: ((err?: Error) => void) | undefined, cbStorePut: () => void): void;
-  _writePacket(packet: { cmd: string }, cb: ((err?: Error) => void) | undefined): void;
+  _storeAndSend(packet: Packet, cb: ((err?: Error) => void) | undefined, cbStorePut: () => void): void;
+  _writePacket(packet: Packet, cb: ((err?: Error) => void) | undefined): void;
   outgoingStore: { put(packet: unknown, cb: (err?: Error) => void): unknown };
 }
 
@@ -23,7 +40,7 @@ const hasInternals = (c: unknown): c is StoreAndSend =>
   typeof (c as Partial<StoreAndSend>)._storeAndSend === 'function' && typeof (c as Partial<StoreAndSend>)._writePacket === 'function';
 
 /**
- * Makes `client` store its QoS 1/2 publishes without copying them. Returns whether it did: an
+ * Makes `client` store lent QoS 1/2 payloads without copying them. Returns whether it did: an
  * MQTT 5 client, or an mqtt.js whose internals changed, keeps the library's own behaviour.
  */
 export function publishWithoutCopy(client: { options: { protocolVersion?: number } }): boolean {
@@ -31,7 +48,8 @@ export function publishWithoutCopy(client: { options: { protocolVersion?: number
   const c: StoreAndSend = client;
   const original = c._storeAndSend;
   c._storeAndSend = function (this: StoreAndSend, packet, cb, cbStorePut) {
-    if (packet.cmd !== 'publish') return original.call(this, packet, cb, cbStorePut);
+    const payload = packet.payload;
+    if (packet.cmd !== 'publish' || typeof payload !== 'object' || !lent.has(payload)) return original.call(this, packet, cb, cbStorePut);
     this.outgoingStore.put(packet, (err) => {
       if (err) return cb?.(err);
       cbStorePut();

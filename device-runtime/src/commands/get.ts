@@ -6,6 +6,7 @@
 // an unbounded amount inside the client.
 import fs from 'node:fs/promises';
 import { decodeGetOptions, HEADER_BYTES, MAX_SEQ, ORIGINAL_GET_CHUNK } from '../../../protocol/src';
+import { lendPayload } from '../../../protocol/src/publish-without-copy';
 import type { AckRegistry } from '../ack-gate';
 import { DeviceError, deviceFsError } from '../errors';
 import { resolveDevicePath, type Jail } from '../jail';
@@ -86,7 +87,7 @@ export async function openGet(env: GetEnv, id: string, tail: string, body: Uint8
         const chunks: Chunk[] = [];
         for (let p = pos; chunks.length < batchSize; p += chunk) {
           const wanted = Math.min(chunk, Math.max(0, st.size - p));
-          const frame = wanted === chunk ? (free.pop() ?? Buffer.allocUnsafeSlow(frameBytes)) : Buffer.allocUnsafe(HEADER_BYTES + wanted);
+          const frame = wanted === chunk ? (free.pop() ?? lendPayload(Buffer.allocUnsafeSlow(frameBytes))) : Buffer.allocUnsafe(HEADER_BYTES + wanted);
           chunks.push({ frame, bytes: 0, wanted });
           if (p + wanted >= st.size) break;
         }

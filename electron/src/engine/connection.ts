@@ -31,10 +31,7 @@ export interface Connection {
    */
   subscribe(filters: string[], qos?: 0 | 1): Promise<void>;
   unsubscribe(filters: string[]): Promise<void>;
-  /**
-   * Publishes at QoS 1 (the protocol relies on it) and resolves on PUBACK. The payload is kept
-   * for resend without a copy (publishWithoutCopy): it must not change until this settles.
-   */
+  /** Publishes at QoS 1 (the protocol relies on it) and resolves on PUBACK. */
   publish(topic: string, payload: Uint8Array): Promise<void>;
   /**
    * Resolves once every message the broker queued for us before this call (e.g. retained
@@ -147,7 +144,7 @@ export async function openConnection(profile: BrokerProfile, handlers: Connectio
     manualConnect: true,
   };
   const client = new MqttClient(streamBuilder(ep, profile, (e) => (lastError = e)), options);
-  // Put chunks are sent from pooled frames that are reused only after their PUBACK.
+  // Put chunks go out from pooled frames, lent (lendPayload) and stored without a copy.
   publishWithoutCopy(client);
   client.on('error', (e) => (lastError = e));
   client.on('message', (topic, payload, packet) => {
@@ -242,7 +239,8 @@ export async function openConnection(profile: BrokerProfile, handlers: Connectio
       await client.unsubscribeAsync(filters);
     },
     publish(topic, payload) {
-      const buf = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+      // The same object when it is a Buffer already, so a lent frame stays recognisably lent.
+      const buf = Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
       return new Promise((resolve, reject) => {
         client.publish(topic, buf, { qos: 1 }, (err) => {
           if (err) reject(new EngineError('disconnected', `publish to ${topic} failed: ${err.message}`, { cause: err }));

@@ -19,6 +19,7 @@ import {
   text,
   utf8,
 } from '../../../protocol/src';
+import { lendPayload } from '../../../protocol/src/publish-without-copy';
 import type { Session, SessionOptions } from './command-session';
 import type { CommandContext, DeviceProfile } from './device-profile';
 import { EngineError } from './errors';
@@ -71,7 +72,7 @@ function framePool(frameBytes: number) {
   return {
     /** A frame for `body` with its 2-byte header; the caller must `release` it after PUBACK. */
     frame(seq: number, last: boolean, body: Uint8Array): Buffer {
-      const out = body.length + HEADER_BYTES === frameBytes ? (free.pop() ?? Buffer.allocUnsafeSlow(frameBytes)) : Buffer.allocUnsafe(body.length + HEADER_BYTES);
+      const out = body.length + HEADER_BYTES === frameBytes ? (free.pop() ?? lendPayload(Buffer.allocUnsafeSlow(frameBytes))) : Buffer.allocUnsafe(body.length + HEADER_BYTES);
       out.writeUInt16BE((last ? 0x8000 : 0) | seq, 0);
       out.set(body, HEADER_BYTES);
       return out;
