@@ -25,8 +25,8 @@ describe('web server', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const open = (token: string, origin = `http://127.0.0.1:${server.port}`) =>
-    new WebSocket(`ws://127.0.0.1:${server.port}/bridge?token=${token}`, { origin });
+  const open = (token: string, origin = `http://127.0.0.1:${server.port}`, at = '/bridge') =>
+    new WebSocket(`ws://127.0.0.1:${server.port}${at}?token=${token}`, { origin });
 
   const outcome = (ws: WebSocket) =>
     new Promise<string>((resolve) => {
@@ -41,6 +41,16 @@ describe('web server', () => {
     expect(res.headers.get('content-security-policy')).toContain("script-src 'self'");
     const traversal = await fetch(`http://127.0.0.1:${server.port}/..%2f..%2fetc%2fpasswd`);
     expect(traversal.status).toBe(404);
+  });
+
+  it('answers a broken percent-escape with 400 and keeps serving', async () => {
+    for (const bad of ['/%E0%A4%A', '/assets/%', '/%00index.html']) {
+      const res = await fetch(`http://127.0.0.1:${server.port}${bad}`);
+      expect(res.status, bad).toBe(400);
+    }
+    expect(await outcome(open(server.token, undefined, '/bridge/%E0%A4%A'))).toBe('403');
+    const res = await fetch(`http://127.0.0.1:${server.port}/`);
+    expect(res.status).toBe(200);
   });
 
   it('refuses a WebSocket without the token or from another origin', async () => {

@@ -48,6 +48,18 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
   const allowedHosts = () => new Set([`${HOST}:${port}`, `localhost:${port}`]);
 
   const server = http.createServer((req, res) => {
+    try {
+      serveFile(req, res);
+    } catch (e) {
+      // Whatever a request carries, it costs that request a 400, never the host: any page in the
+      // browser can send one to this port with an <img>.
+      if (!res.headersSent) res.writeHead(400, { 'content-type': 'text/plain' });
+      res.end('bad request');
+      console.warn('web: refused a malformed request:', e instanceof Error ? e.message : String(e));
+    }
+  });
+
+  const serveFile = (req: http.IncomingMessage, res: http.ServerResponse) => {
     // DNS rebinding: a page on another name that resolves to 127.0.0.1 must not read the app.
     if (!allowedHosts().has(req.headers.host ?? '')) {
       res.writeHead(421).end('wrong host');
@@ -57,8 +69,13 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
       res.writeHead(405).end();
       return;
     }
-    const url = new URL(req.url ?? '/', `http://${HOST}`);
-    const rel = url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname).replace(/^\/+/, '');
+    const url = parseUrl(req.url);
+    const pathname = url && safeDecode(url.pathname);
+    if (pathname === undefined || pathname.includes('\0')) {
+      res.writeHead(400, { 'content-type': 'text/plain' }).end('bad request');
+      return;
+    }
+    const rel = pathname === '/' ? 'index.html' : pathname.replace(/^\/+/, '');
     const file = path.resolve(root, rel);
     if (!file.startsWith(root + path.sep) || !existsSync(file) || !statSync(file).isFile()) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
@@ -73,12 +90,17 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
       'cache-control': rel === 'index.html' ? 'no-store' : 'max-age=3600',
     });
     if (req.method === 'HEAD') res.end();
-    else createReadStream(file).pipe(res);
-  });
+    else createReadStream(file).on('error', () => res.destroy()).pipe(res);
+  };
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 8 * 1024 * 1024 });
   server.on('upgrade', (req, socket, head) => {
-    const url = new URL(req.url ?? '/', `http://${HOST}`);
+    socket.on('error', () => socket.destroy());
+    const url = parseUrl(req.url);
+    if (!url) {
+      socket.end('HTTP/1.1 400 Bad Request\r\n\r\n');
+      return;
+    }
     const origin = req.headers.origin;
     const hosts = allowedHosts();
     const originOk = origin !== undefined && [...hosts].some((h) => origin === `http://${h}`);
@@ -135,6 +157,23 @@ function serveSocket(ws: WebSocket, bridge: BridgeHost): void {
   });
   ws.on('close', () => client.close());
   ws.on('error', () => client.close());
+}
+
+function parseUrl(raw: string | undefined): URL | undefined {
+  try {
+    return new URL(raw ?? '/', `http://${HOST}`);
+  } catch {
+    return undefined;
+  }
+}
+
+/** `decodeURIComponent` throws on a broken escape (`%E0%A4%A`); that is a bad request, not a crash. */
+function safeDecode(s: string): string | undefined {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return undefined;
+  }
 }
 
 function tokenMatches(given: string | null, token: string): boolean {
