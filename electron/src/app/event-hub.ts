@@ -2,6 +2,12 @@
 // message per interval, holding only the streams it subscribed to. Device updates for the same
 // prefix within one interval collapse to the latest, so a flood of status messages costs one
 // row update per device per interval (issue 4: "never one IPC message per MQTT message").
+//
+// Terminal output and finished transfers are what a person sits waiting for (a keystroke's echo,
+// "Done"), so they do not wait for the interval: they leave on the next turn of the event loop
+// (which still merges everything one socket read delivered), up to URGENT_PER_INTERVAL sends per
+// interval. Past that budget a chatty device is under load and its output coalesces to the end
+// of the interval like everything else. Logs and device updates keep their batching.
 import type { BridgeEvent, DeviceState, EventBatch, StreamName, TransferInfo } from '../../../protocol/src';
 
 export interface EventSink {
@@ -23,17 +29,20 @@ interface Subscriber {
 
 /** Caps one batch's log lines; the on-disk log store (issue 5) is the place for everything. */
 const MAX_LOGS_PER_BATCH = 2_000;
+/** Immediate sends per interval before urgent events coalesce like the rest. */
+export const URGENT_PER_INTERVAL = 8;
 
-export function createEventHub(batchMs: number): EventHub {
+export function createEventHub(batchMs: number, now: () => number = Date.now): EventHub {
   const subscribers = new Set<Subscriber>();
   let pending = emptyPending();
+  /** Terminal output and transfer states held for the immediate path. */
+  let urgent = emptyPending();
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let soon: ReturnType<typeof setTimeout> | ReturnType<typeof setImmediate> | undefined;
+  let windowStart = -Infinity;
+  let urgentSent = 0;
 
-  function flush() {
-    if (timer) clearTimeout(timer);
-    timer = undefined;
-    const batch = toBatch(pending);
-    pending = emptyPending();
+  function deliver(batch: EventBatch) {
     if (batch.length === 0) return;
     for (const s of subscribers) {
       const mine = batch.filter((e) => s.streams.has(e.stream));
@@ -46,6 +55,45 @@ export function createEventHub(batchMs: number): EventHub {
         }
       }
     }
+  }
+
+  function cancelSoon() {
+    if (soon === undefined) return;
+    clearTimeout(soon as ReturnType<typeof setTimeout>);
+    clearImmediate(soon as ReturnType<typeof setImmediate>);
+    soon = undefined;
+  }
+
+  function flush() {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    cancelSoon();
+    const batch = [...toBatch(urgent), ...toBatch(pending)];
+    pending = emptyPending();
+    urgent = emptyPending();
+    deliver(batch);
+  }
+
+  function flushUrgent() {
+    soon = undefined;
+    const batch = toBatch(urgent);
+    urgent = emptyPending();
+    if (batch.length === 0) return;
+    const t = now();
+    if (t - windowStart >= batchMs) {
+      windowStart = t;
+      urgentSent = 0;
+    }
+    urgentSent++;
+    deliver(batch);
+  }
+
+  function scheduleUrgent() {
+    if (soon !== undefined) return;
+    const t = now();
+    const spent = t - windowStart < batchMs && urgentSent >= URGENT_PER_INTERVAL;
+    // setImmediate, not a microtask: every message of the socket read in progress joins this send.
+    soon = spent ? setTimeout(flushUrgent, windowStart + batchMs - t) : setImmediate(flushUrgent);
   }
 
   return {
@@ -62,11 +110,33 @@ export function createEventHub(batchMs: number): EventHub {
       };
     },
     publish(event) {
+      if (isUrgent(event, urgent)) {
+        // A transfer's earlier progress still waiting for the interval goes with its final state,
+        // so the interval cannot deliver an older state after the newer one.
+        if (event.stream === 'transfers') moveTransfers(pending, urgent);
+        merge(urgent, event);
+        scheduleUrgent();
+        return;
+      }
       merge(pending, event);
       timer ??= setTimeout(flush, batchMs);
     },
     flush,
   };
+}
+
+const FINISHED = new Set<TransferInfo['state']>(['done', 'failed', 'cancelled']);
+
+function isUrgent(e: BridgeEvent, urgent: Pending): boolean {
+  if (e.stream === 'terminal') return true;
+  // Once one transfer state took the immediate path, later ones follow it there (in order).
+  if (e.stream === 'transfers') return urgent.transfers.size > 0 || e.removed.length > 0 || e.changed.some((t) => FINISHED.has(t.state));
+  return false;
+}
+
+function moveTransfers(from: Pending, to: Pending): void {
+  for (const [id, t] of from.transfers) to.transfers.set(id, t);
+  from.transfers.clear();
 }
 
 interface Pending {

@@ -1,7 +1,8 @@
 // Bridge handlers for terminal sessions (protocol/src/bridge-terminal.ts). Output goes out on
-// the batched `terminal` event stream; the event hub merges it per session, so a chatty device
-// costs one IPC message per batch interval, and flow control (acks from the renderer) bounds
-// how much can be pending at all.
+// the `terminal` event stream: the event hub sends it at once while the stream is idle (an echo
+// must not wait for the batch interval) and merges it per session under load, so a chatty device
+// costs a bounded number of IPC messages per interval; flow control (acks from the renderer)
+// bounds how much can be pending at all.
 import type { BridgeEvent } from '../../../protocol/src';
 import type { Engine } from '../engine/types';
 import type { Handlers } from './bridge-host';
