@@ -3,6 +3,7 @@
 import { useEffect } from 'react';
 import { clock } from '../../ui/format';
 import { useApp, useAppStore, useBridge } from '../../ui/context';
+import { visibleLines, visibleText } from './visible-text';
 
 export function CrashBanner({ prefix }: { prefix: string }) {
   const crashes = useApp((s) => s.crashes.get(prefix));
@@ -24,13 +25,13 @@ export function CrashBanner({ prefix }: { prefix: string }) {
     <details className="log-crash-banner" data-testid="log-crash-banner">
       <summary>
         <span className="badge badge-crash">{latest.reason}</span>
-        <span className="crash-message">{latest.message}</span>
+        <span className="crash-message">{visibleText(latest.message)}</span>
         <span className="muted">
           {clock(latest.time)} · boot {latest.bootCount}
           {crashes && crashes.length > 1 ? ` · ${crashes.length} crash records` : ''}
         </span>
       </summary>
-      {latest.stack ? <pre className="code">{latest.stack}</pre> : <p className="muted">No stack recorded.</p>}
+      {latest.stack ? <pre className="code">{visibleLines(latest.stack)}</pre> : <p className="muted">No stack recorded.</p>}
     </details>
   );
 }

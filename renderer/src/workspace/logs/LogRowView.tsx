@@ -1,8 +1,10 @@
 // One line of a log view: received time, device time, device (fleet view), level, logger and
 // text, coloured by level as the original viewer (wire facts, "Logging"), search hits marked.
+// Everything the device sent is shown with its control characters visible (visible-text.ts).
 import { memo } from 'react';
 import { splitHighlights, type LogMatcher } from '../../../../protocol/src/log-filter';
 import type { LogRow } from './log-view-model';
+import { visibleText } from './visible-text';
 
 export const ROW_HEIGHT = 20;
 
@@ -22,6 +24,8 @@ interface Props {
 }
 
 export const LogRowView = memo(function LogRowView({ row, matcher, showDevice, selected, onSelect }: Props) {
+  // Hits are found in the text as sent and each piece made visible after, so a match that
+  // spans an escape sequence is still marked whole.
   const parts = splitHighlights(row.text, matcher.highlights(row.text));
   return (
     <div
@@ -34,18 +38,18 @@ export const LogRowView = memo(function LogRowView({ row, matcher, showDevice, s
     >
       <span className="lc-received">{receivedTime(row.received)}</span>
       <span className="lc-time">{row.time}</span>
-      {showDevice ? <span className="lc-device">{row.prefix}</span> : null}
+      {showDevice ? <span className="lc-device">{visibleText(row.prefix)}</span> : null}
       <span className="lc-level">{row.level}</span>
-      <span className="lc-name">{row.name}</span>
+      <span className="lc-name">{visibleText(row.name)}</span>
       <span className="lc-text">
         {row.crash ? <span className="crash-tag">crash</span> : null}
         {parts.map((p, i) =>
           p.hit ? (
             <mark key={i} data-testid="log-hit">
-              {p.text}
+              {visibleText(p.text)}
             </mark>
           ) : (
-            p.text
+            visibleText(p.text)
           ),
         )}
       </span>
