@@ -1,4 +1,5 @@
 // The app-bundle format: what the device unpacks, and what it refuses before unpacking anything.
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import * as tar from 'tar';
@@ -53,7 +54,31 @@ describe('app bundles', () => {
     await expect(unpackBundle(file, fresh(), 5_000)).rejects.toThrow(/more than 5000 bytes/);
     const junk = `${fresh()}.bin`;
     fs.writeFileSync(junk, 'definitely not a tar archive'.repeat(40));
-    await expect(unpackBundle(junk, fresh(), 1e6)).rejects.toThrow(/not an app bundle/);
+    await expect(unpackBundle(junk, fresh(), 1e6)).rejects.toThrow('not an app bundle: it does not start with a tar header');
+  });
+
+  it('says in words why an image is not a bundle, before unpacking anything', async () => {
+    const refusal = async (bytes: Uint8Array) => {
+      const file = `${fresh()}.bin`;
+      fs.writeFileSync(file, bytes);
+      const dest = fresh();
+      const e = await unpackBundle(file, dest, 1e6).then(() => undefined, (err: unknown) => (err as Error).message);
+      expect(fs.existsSync(dest)).toBe(false);
+      return e;
+    };
+    // Random bytes once surfaced tar's "invalid base256 encoding".
+    const noise = randomBytes(5000);
+    noise[0] = 0x42; // not a magic byte of gzip, zip or ESP32 firmware
+    expect(await refusal(noise)).toBe('not an app bundle: it does not start with a tar header');
+    expect(await refusal(Buffer.concat([Buffer.from([0xe9, 0x06, 0x02, 0x20]), randomBytes(4000)]))).toBe(
+      'not an app bundle: it starts with 0xE9, like ESP32 firmware: that is for an original board, not for this runtime',
+    );
+    expect(await refusal(Buffer.from('PK\x03\x04rest of a zip'.padEnd(600, 'x')))).toMatch(/^not an app bundle: it is a zip archive/);
+    expect(await refusal(Buffer.from('short'))).toBe('not an app bundle: it has 5 bytes, fewer than one tar header');
+    expect(await refusal(new Uint8Array(0))).toBe('not an app bundle: the image is empty');
+    expect(await refusal(Buffer.concat([Buffer.from([0x1f, 0x8b, 8, 0]), randomBytes(600)]))).toBe('not an app bundle: its gzip data is damaged');
+    const image = await createBundle({ name: 'app', version: '1' }, { 'big.mjs': randomBytes(20_000).toString('hex') });
+    expect(await refusal(image.subarray(0, image.length >> 1))).toBe('not an app bundle: the archive is truncated');
   });
 
   it('refuses a bundle without a valid manifest', async () => {

@@ -28,8 +28,63 @@ export const Manifest = z.object({
 });
 export type Manifest = z.infer<typeof Manifest>;
 
+const TAR_BLOCK = 512;
+/** The ESP32 image header's magic byte: the first byte of MicroPython firmware for a board. */
+export const ESP_IMAGE_MAGIC = 0xe9;
+
+/**
+ * Why an image whose first bytes are `head` cannot be an app bundle, in words; undefined when it
+ * may be one (a tar header, or gzip data, which only unpacking can judge). Pass at least 512 bytes
+ * when there are that many.
+ */
+export function whyNotBundle(head: Uint8Array): string | undefined {
+  if (head.length === 0) return 'the image is empty';
+  if (head[0] === 0x1f && head[1] === 0x8b) return undefined;
+  if (head[0] === ESP_IMAGE_MAGIC) return 'it starts with 0xE9, like ESP32 firmware: that is for an original board, not for this runtime';
+  if (head[0] === 0x50 && head[1] === 0x4b) return 'it is a zip archive; a bundle is a tar archive (gzip allowed)';
+  if (head.length < TAR_BLOCK) return `it has ${head.length} bytes, fewer than one tar header`;
+  if (head.subarray(0, TAR_BLOCK).every((b) => b === 0)) return 'the archive has no entries';
+  // A tar header's checksum (bytes 148-155, octal) is the sum of the header's bytes with the
+  // checksum field counted as spaces (old tars summed signed bytes).
+  const field = Buffer.from(head.subarray(148, 156)).toString('latin1').replace(/[\0 ]+$/, '').trim();
+  let sum = 8 * 0x20;
+  let signed = sum;
+  for (let i = 0; i < TAR_BLOCK; i++) {
+    if (i >= 148 && i < 156) continue;
+    sum += head[i]!;
+    signed += head[i]! > 127 ? head[i]! - 256 : head[i]!;
+  }
+  const want = /^[0-7]+$/.test(field) ? parseInt(field, 8) : NaN;
+  if (want !== sum && want !== signed) return 'it does not start with a tar header';
+  return undefined;
+}
+
+/** A tar/zlib failure in words. */
+function tarFailureInWords(e: unknown): string {
+  const code = typeof e === 'object' && e !== null ? (e as { code?: unknown }).code : undefined;
+  const msg = e instanceof Error ? e.message : String(e);
+  if (/truncated/i.test(msg)) return 'the archive is truncated';
+  if (typeof code === 'string' && code.startsWith('Z_')) return 'its gzip data is damaged';
+  if (code === 'TAR_BAD_ARCHIVE') return 'it is not a tar archive';
+  if (code === 'TAR_ENTRY_INVALID') return 'an entry header in the archive is damaged';
+  return msg;
+}
+
+async function readHead(file: string): Promise<Uint8Array> {
+  const fh = await fs.open(file, 'r');
+  try {
+    const buf = Buffer.alloc(TAR_BLOCK);
+    const { bytesRead } = await fh.read(buf, 0, TAR_BLOCK, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}
+
 /** Checks every entry of the archive, then unpacks it into `dest` (which must not exist). */
 export async function unpackBundle(file: string, dest: string, maxBytes: number): Promise<Manifest> {
+  const why = whyNotBundle(await readHead(file));
+  if (why) throw new DeviceError(`not an app bundle: ${why}`);
   let count = 0;
   let total = 0;
   let problem: string | undefined;
@@ -49,7 +104,7 @@ export async function unpackBundle(file: string, dest: string, maxBytes: number)
       },
     });
   } catch (e) {
-    throw new DeviceError(`not an app bundle (${BUNDLE_FORMAT}): ${(e as Error).message}`);
+    throw new DeviceError(`not an app bundle: ${tarFailureInWords(e)}`);
   }
   if (problem) throw new DeviceError(`bad app bundle: ${problem}`);
   await fs.mkdir(dest, { recursive: false });
