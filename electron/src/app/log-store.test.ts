@@ -1,7 +1,7 @@
-import { appendFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Level } from '../../../protocol/src';
 import { openLogStore, type IncomingLine } from './log-store';
 
@@ -154,5 +154,53 @@ describe('log store text', () => {
     });
     expect(forward).toEqual(Array.from({ length: 3_000 }, (_, i) => text(i)));
     await s.close();
+  });
+});
+
+describe('log store privacy', () => {
+  const mode = (p: string) => statSync(p).mode & 0o777;
+  let umask: number;
+  // The usual umask, under which a plain mkdir/appendFile makes what other users can read.
+  beforeEach(() => {
+    umask = process.umask(0o022);
+  });
+  afterEach(() => {
+    process.umask(umask);
+  });
+
+  it('creates its folders 0700 and its files 0600 from the first write', async () => {
+    const root = tmp();
+    const dir = path.join(root, 'settings', 'logs');
+    const s = await openLogStore({ dir });
+    expect(mode(path.join(root, 'settings'))).toBe(0o700);
+    expect(mode(dir)).toBe(0o700);
+    s.append([line('lab/a', 1)]);
+    expect(s.rememberCrash('lab/a', 'c1')).toBe(true);
+    await s.close();
+    const devDir = path.join(dir, Buffer.from('lab/a').toString('base64url'));
+    expect(mode(devDir)).toBe(0o700);
+    expect(readdirSync(devDir).sort()).toEqual(['0.jsonl', 'crash-ids.json']);
+    for (const f of readdirSync(devDir)) expect(mode(path.join(devDir, f))).toBe(0o600);
+  });
+
+  it('makes a store that other users could read private when it opens, keeping its lines', async () => {
+    const dir = tmp();
+    const a = await openLogStore({ dir });
+    a.append([line('lab/a', 1)]);
+    a.rememberCrash('lab/a', 'c1');
+    await a.close();
+    const devDir = path.join(dir, Buffer.from('lab/a').toString('base64url'));
+    // As an older version left it.
+    chmodSync(dir, 0o755);
+    chmodSync(devDir, 0o755);
+    for (const f of readdirSync(devDir)) chmodSync(path.join(devDir, f), 0o644);
+
+    const b = await openLogStore({ dir });
+    expect(mode(dir)).toBe(0o700);
+    expect(mode(devDir)).toBe(0o700);
+    for (const f of readdirSync(devDir)) expect(mode(path.join(devDir, f))).toBe(0o600);
+    expect((await b.query({ prefix: 'lab/a', filter: {}, limit: 10 })).records.map((r) => r.text)).toEqual(['line 1']);
+    expect(b.rememberCrash('lab/a', 'c1')).toBe(false);
+    await b.close();
   });
 });

@@ -10,7 +10,11 @@
 // device cannot evict a quiet one's history); above `totalBytes` the oldest closed segment of
 // the whole store goes. Writes are batched: `append` only queues (ids are assigned at once), a
 // timer writes each device's queued lines with one appendFile per flush, never one per line.
-import { appendFile, mkdir, open, readdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
+//
+// Private: other users of the machine must not read what devices log, so folders are created
+// 0700 and files 0600 from their first write, whatever the umask, and a store left readable by
+// an older version is tightened when it opens.
+import { appendFile, chmod, mkdir, open, readdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { LEVELS, type CrashRecord, type Level } from '../../../protocol/src';
 import type { LogFilter, LogRecord } from '../../../protocol/src/bridge-logs';
@@ -90,6 +94,9 @@ interface DeviceLog {
 }
 
 const CRASH_KEYS = 'crash-ids.json';
+/** Owner only (a mode given at creation is cut by the umask, which can only take bits away). */
+const DIR_MODE = 0o700;
+const FILE_MODE = 0o600;
 const MAX_CRASH_KEYS = 200;
 
 interface Head<R> {
@@ -104,7 +111,8 @@ const DEFAULT_SCAN_LIMIT = 200_000;
 
 export async function openLogStore(o: LogStoreOptions): Promise<LogStore> {
   const cfg = { ...DEFAULTS, ...o };
-  await mkdir(cfg.dir, { recursive: true });
+  await mkdir(cfg.dir, { recursive: true, mode: DIR_MODE });
+  await chmod(cfg.dir, DIR_MODE);
   const devices = new Map<string, DeviceLog>();
   let nextId = 0;
   for (const name of await readdir(cfg.dir)) {
@@ -162,7 +170,7 @@ export async function openLogStore(o: LogStoreOptions): Promise<LogStore> {
       let seg = d.segments.at(-1);
       if (!seg || d.sealed || seg.bytes >= cfg.segmentBytes) {
         seg = { file: path.join(d.dir, `${lines[i]!.id}.jsonl`), firstId: lines[i]!.id, bytes: 0 };
-        await mkdir(d.dir, { recursive: true });
+        await mkdir(d.dir, { recursive: true, mode: DIR_MODE });
         d.segments.push(seg);
         d.sealed = false;
         while (d.segments.length > cfg.segmentsPerDevice) await removeSegment(d, 0);
@@ -178,7 +186,7 @@ export async function openLogStore(o: LogStoreOptions): Promise<LogStore> {
         bytes += b;
         i++;
       }
-      await appendFile(seg.file, chunk);
+      await appendFile(seg.file, chunk, { mode: FILE_MODE });
       seg.bytes += bytes;
     }
   }
@@ -287,8 +295,8 @@ export async function openLogStore(o: LogStoreOptions): Promise<LogStore> {
       // Through the write chain, so it never races the device directory's creation.
       writing = writing
         .then(async () => {
-          await mkdir(d.dir, { recursive: true });
-          await writeFile(path.join(d.dir, CRASH_KEYS), keys);
+          await mkdir(d.dir, { recursive: true, mode: DIR_MODE });
+          await writeFile(path.join(d.dir, CRASH_KEYS), keys, { mode: FILE_MODE });
         })
         .catch((e: unknown) => console.warn('log store: could not save crash ids:', e instanceof Error ? e.message : e));
       return true;
@@ -348,11 +356,14 @@ async function loadDevice(root: string, name: string): Promise<DeviceLog | undef
     return undefined;
   }
   if (!prefix || Buffer.from(prefix).toString('base64url') !== name) return undefined;
+  await tighten(dir, DIR_MODE);
   const segments: Segment[] = [];
   for (const f of await readdir(dir)) {
+    const file = path.join(dir, f);
+    if (f === CRASH_KEYS) await tighten(file, FILE_MODE);
     const m = /^(\d+)\.jsonl$/.exec(f);
     if (!m) continue;
-    const file = path.join(dir, f);
+    await tighten(file, FILE_MODE);
     segments.push({ file, firstId: Number(m[1]), bytes: (await stat(file)).size });
   }
   segments.sort((a, b) => a.firstId - b.firstId);
@@ -360,6 +371,11 @@ async function loadDevice(root: string, name: string): Promise<DeviceLog | undef
   if (segments.length === 0 && crashKeys.length === 0) return undefined;
   const last = segments.at(-1);
   return { prefix, dir, segments, queued: [], sealed: last ? !(await endsWithNewline(last)) : false, crashKeys };
+}
+
+/** Best effort: a file the user cannot chmod (another owner's) must not keep the app from starting. */
+async function tighten(p: string, mode: number): Promise<void> {
+  await chmod(p, mode).catch((e: unknown) => console.warn(`log store: could not make ${p} private:`, e instanceof Error ? e.message : e));
 }
 
 async function readCrashKeys(file: string): Promise<string[]> {
