@@ -11,3 +11,5 @@ export * from './terminal';
 export * from './crash';
 export * from './bridge';
 export * from './redact-url';
+export * from './limits';
+export * from './control-chars';
