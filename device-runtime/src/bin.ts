@@ -1,10 +1,13 @@
-// `mqboard-device`: one simulated board, or a fleet with --fleet N, until SIGINT/SIGTERM.
+// `mqboard-device`: one simulated board, a fleet with --fleet N, or the boards listed in a
+// --devices file, until SIGINT/SIGTERM (or, when started by another program over an IPC
+// channel, until that program goes).
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { configFromEnv, readConfigFile, resolveConfig, type BinConfig } from './config';
 import path from 'node:path';
 import { installDemo } from './demo';
 import { startDevice } from './device';
+import { readDevicesFile, type DeviceEntry } from './devices-file';
 import { startFleet } from './fleet';
 import { tuneGcForStreams } from './gc-tuning';
 import { fleetMember } from './options';
@@ -32,14 +35,15 @@ const program = new Command('mqboard-device')
   .option('--chunk <bytes>', 'largest chunk accepted and advertised (default 65536)', int(64, 16 * 1024 * 1024))
   .option('--status-interval <s>', 'seconds between status refreshes (default 60)', int(1, 86_400))
   .option('--config <file>', 'JSON file with the same settings (flags win)')
+  .option('--devices <file>', 'JSON file {"devices": [{prefix, root, firmware?, mode?, ...}]}: run each listed board, supervised')
   .option('--demo', 'install the demo blinky application into each device root (if it has no config.json)')
   .option('--no-supervisor', 'run the runtime in this process instead of a supervised child (no crash/hang recovery)')
   .option('--supervise', 'with --fleet: give every device its own supervised runtime process')
   .option('-q, --quiet', 'do not echo log lines to stderr');
 
 program.parse();
-const flags = program.opts<BinConfig & { config?: string; quiet?: boolean; demo?: boolean; supervisor: boolean; supervise?: boolean }>();
-const { config: configFile, quiet, demo, supervisor, supervise, ...cli } = flags;
+const flags = program.opts<BinConfig & { config?: string; devices?: string; quiet?: boolean; demo?: boolean; supervisor: boolean; supervise?: boolean }>();
+const { config: configFile, devices: devicesFile, quiet, demo, supervisor, supervise, ...cli } = flags;
 
 try {
   const merged: BinConfig = {
@@ -47,28 +51,38 @@ try {
     ...(configFile ? readConfigFile(configFile) : {}),
     ...Object.fromEntries(Object.entries(cli).filter(([, v]) => v !== undefined)),
   };
-  const { device, fleet } = resolveConfig(merged, (f) => readFileSync(f, 'utf8'));
+  const listed: DeviceEntry[] | undefined = devicesFile ? readDevicesFile(devicesFile) : undefined;
+  if (listed && merged.fleet) throw new Error('--devices and --fleet do not go together');
+  // With --devices the file names every board; the prefix check is for the other two forms.
+  const { device, fleet } = resolveConfig(listed ? { ...merged, prefix: merged.prefix ?? listed[0]!.prefix } : merged, (f) => readFileSync(f, 'utf8'));
   const echo = quiet ? undefined : (line: string) => process.stderr.write(`${line}\n`);
-  const members = fleet
-    ? Array.from({ length: fleet }, (_, i) => ({ prefix: `${device.prefix}/${fleetMember(i + 1)}`, root: path.join(device.root, fleetMember(i + 1)) }))
-    : [{ prefix: device.prefix, root: device.root }];
+  const members: DeviceEntry[] =
+    listed ??
+    (fleet
+      ? Array.from({ length: fleet }, (_, i) => ({ prefix: `${device.prefix}/${fleetMember(i + 1)}`, root: path.join(device.root, fleetMember(i + 1)) }))
+      : [{ prefix: device.prefix, root: device.root }]);
+  const many = members.length > 1 || listed !== undefined;
   if (demo) for (const m of members) await installDemo(m.root);
-  // One board: supervised unless told otherwise. A fleet: one process for all unless --supervise
-  // (a supervised runtime is a Node process of its own, ~50 MB each).
+  // One board or a --devices list: supervised unless told otherwise. A fleet: one process for
+  // all unless --supervise (a supervised runtime is a Node process of its own, ~50 MB each).
   const supervised = fleet ? supervise === true : supervisor;
   let handle: { stop(): Promise<void> };
   if (supervised) {
     const all = await Promise.all(
-      members.map((m) =>
-        startSupervisedDevice({ ...device, ...m, ...(echo ? { echo: (l: string) => echo(fleet ? `[${m.prefix}] ${l}` : l) } : {}) }),
-      ),
+      members.map((m) => startSupervisedDevice({ ...device, ...m, ...(echo ? { echo: (l: string) => echo(many ? `[${m.prefix}] ${l}` : l) } : {}) })),
     );
     handle = { stop: async () => void (await Promise.all(all.map((d) => d.stop()))) };
   } else {
     // The devices run in this process: the same reason as the supervised child's (child.ts).
     tuneGcForStreams();
     const common = { ...device, waitConnected: false, ...(echo ? { echo } : {}) };
-    handle = fleet ? await startFleet({ ...common, count: fleet }) : await startDevice(common);
+    if (fleet) handle = await startFleet({ ...common, count: fleet });
+    else {
+      const all = await Promise.all(
+        members.map((m) => startDevice({ ...common, ...m, ...(echo && many ? { echo: (l: string) => echo(`[${m.prefix}] ${l}`) } : {}) })),
+      );
+      handle = { stop: async () => void (await Promise.all(all.map((d) => d.stop()))) };
+    }
   }
   let stopping = false;
   const stop = () => {
@@ -78,6 +92,14 @@ try {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  if (process.send) {
+    // Started by a program (the app's demo and simulated fleets): its devices must not outlive
+    // it, however it ends, and it learns here that they are all running.
+    process.on('disconnect', () => {
+      if (!stopping) stop();
+    });
+    process.send({ t: 'running', devices: members.map((m) => m.prefix) });
+  }
 } catch (e) {
   process.stderr.write(`mqboard-device: ${(e as Error).message}\n`);
   process.exit(2);

@@ -51,7 +51,10 @@ export interface AppHost {
 export async function createAppHost(opts: AppHostOptions): Promise<AppHost> {
   const profiles = openProfilesStore(opts.settingsDir, opts.codec);
   const engine = createEngine();
-  let demo: Demo | undefined;
+  // The demo starts when first chosen and then lives as long as the app: switching away only
+  // disconnects, so its URL, device roots and OTA'd versions are there on the way back.
+  let demo: Promise<Demo> | undefined;
+  let demoShown: Demo | undefined;
   let currentBroker: BrokerProfile | undefined;
   const simulators: SimulatedFleet[] = [];
   const logStore = await openLogStore({ ...opts.logs, dir: path.join(opts.settingsDir, 'logs') });
@@ -67,7 +70,8 @@ export async function createAppHost(opts: AppHostOptions): Promise<AppHost> {
     version: opts.version,
     shell: opts.shell,
     platform: process.platform,
-    demo: demo ? { url: demo.url, devices: demo.prefixes.length } : null,
+    // The URL only: the demo's per-run credentials never leave the host.
+    demo: demoShown ? { url: demoShown.url, devices: demoShown.prefixes.length } : null,
     settings: { path: profiles.path, secrets: opts.codec.kind },
   });
 
@@ -84,16 +88,14 @@ export async function createAppHost(opts: AppHostOptions): Promise<AppHost> {
 
   async function useProfile(id: string): Promise<ProfilesState> {
     if (id === DEMO_PROFILE_ID) {
-      demo ??= await startDemo();
-      await connectTo({ url: demo.url, clientId: `mqboard-app-${process.pid}` });
+      const d = await ensureDemo();
+      await stopSimulators();
+      demoShown = d;
+      await connectTo({ url: d.url, ...d.credentials, clientId: `mqboard-app-${process.pid}` });
     } else {
       const profile = profiles.brokerProfile(id);
       await stopSimulators();
-      if (demo) {
-        const d = demo;
-        demo = undefined;
-        await d.stop();
-      }
+      demoShown = undefined;
       try {
         await connectTo(profile);
       } finally {
@@ -106,6 +108,15 @@ export async function createAppHost(opts: AppHostOptions): Promise<AppHost> {
     publish({ stream: 'app', info: info() });
     publish({ stream: 'profiles', state: profiles.state() });
     return profiles.state();
+  }
+
+  function ensureDemo(): Promise<Demo> {
+    demo ??= startDemo().catch((e: unknown) => {
+      // A failed start is tried again the next time the demo is chosen.
+      demo = undefined;
+      throw e;
+    });
+    return demo;
   }
 
   async function stopSimulators() {
@@ -139,7 +150,7 @@ export async function createAppHost(opts: AppHostOptions): Promise<AppHost> {
     transfers,
     async startSimulator(prefix, count) {
       if (!currentBroker) throw new Error('not connected to a broker');
-      const fleet = await startSimulatedFleet({ broker: demo ? { url: demo.url } : currentBroker, prefix, count });
+      const fleet = await startSimulatedFleet({ broker: currentBroker, prefix, count });
       simulators.push(fleet);
       return fleet.prefixes;
     },
@@ -148,8 +159,10 @@ export async function createAppHost(opts: AppHostOptions): Promise<AppHost> {
         transfers.close();
         await stopSimulators();
         await engine.disconnect();
-        await demo?.stop();
+        const d = demo;
         demo = undefined;
+        demoShown = undefined;
+        await (await d?.catch(() => undefined))?.stop();
       } finally {
         // Whatever failed above, the lines received so far reach the disk.
         await logStore.close();

@@ -1,17 +1,28 @@
 // The first-run demo (issue 4, "Start with something alive"): the embedded broker on a free
 // loopback port and a small fleet from the bundled device runtime in varied states, so a new
-// user sees a live fleet within seconds. Everything runs in-process and stops with the app.
+// user sees a live fleet within seconds. The devices run as `mqboard-device` processes of their
+// own (device-processes.ts), each board supervised as on real hardware, so a busy loop or a crash
+// on one of them never stalls the app. The broker takes only this run's credentials, which only
+// the app and these processes know. The demo lives as long as the app.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { installDemo, startDevice, type DeviceHandle, type DeviceOptions } from '../../../device-runtime/src';
+import { installDemo } from '../../../device-runtime/src';
+import type { DeviceEntry, DevicesFile } from '../../../device-runtime/src/devices-file';
 import { startOriginalBoard, type OriginalBoard } from '../../../device-runtime/src/original';
-import { startEmbeddedBroker } from '../broker/embedded';
+import { randomCredentials, startEmbeddedBroker, type BrokerCredentials } from '../broker/embedded';
+import { startDeviceProcess, type DeviceProcess } from './device-processes';
 
 export interface Demo {
   url: string;
+  /** This run's broker credentials: for the app's own connection, never for display. */
+  credentials: BrokerCredentials;
   prefixes: string[];
+  /** The pids of the device processes (the `mqboard-device` bins) now running. */
+  pids(): number[];
+  /** Resolves once every device process has started its devices. */
+  running(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -43,15 +54,16 @@ const FLAKY_DOWN_MS = 12_000;
 const LOG_EVERY_MS = 4_000;
 
 export async function startDemo(): Promise<Demo> {
-  const broker = await startEmbeddedBroker({ port: 0 });
+  const credentials = randomCredentials('mqboard-demo');
+  const broker = await startEmbeddedBroker({ port: 0, auth: credentials });
+  // mkdtemp makes the folder private to this user: the device roots and lists live here.
   const root = mkdtempSync(path.join(os.tmpdir(), 'mqboard-demo-'));
-  const handles = new Map<string, DeviceHandle>();
   const timers: ReturnType<typeof setTimeout>[] = [];
+  const processes: DeviceProcess[] = [];
   let original: OriginalBoard | undefined;
   let stopped = false;
 
-  const options = (d: DemoDevice): DeviceOptions => ({
-    url: broker.url,
+  const entry = (d: DemoDevice): DeviceEntry => ({
     prefix: d.prefix,
     root: path.join(root, d.prefix),
     firmware: d.firmware,
@@ -60,54 +72,80 @@ export async function startDemo(): Promise<Demo> {
     statusIntervalMs: 5_000,
     keepaliveS: 10,
     moduleRetryMs: 1_000,
-    waitConnected: false,
   });
+  /** One bin for `devices`: its list goes in a file, the credentials in its environment. */
+  const spawnDevices = (name: string, devices: DemoDevice[]): DeviceProcess => {
+    const list = path.join(root, `${name}.devices.json`);
+    const file: DevicesFile = { devices: devices.map(entry) };
+    writeFileSync(list, JSON.stringify(file, null, 2), { mode: 0o600 });
+    const p = startDeviceProcess({
+      name: `demo ${name}`,
+      args: ['--server', broker.host, '--port', String(broker.port), '--devices', list, '--quiet'],
+      ...credentials,
+      onExit: (m) => console.warn(`mqboard: ${m}`),
+    });
+    processes.push(p);
+    return p;
+  };
 
-  await Promise.all(
-    DEVICES.map(async (d, i) => {
-      await installApplication(path.join(root, d.prefix), d, i, path.join(root, `${d.prefix.replace(/\//g, '_')}.calibrated`));
-      handles.set(d.prefix, await startDevice(options(d)));
-    }),
-  );
-
-  for (const d of DEVICES.filter((x) => x.flaky)) {
-    const cycle = () => {
-      timers.push(
-        setTimeout(() => {
-          if (stopped) return;
-          handles.get(d.prefix)?.kill();
-          timers.push(
-            setTimeout(() => {
+  try {
+    await Promise.all(
+      DEVICES.map((d, i) => installApplication(path.join(root, d.prefix), d, i, path.join(root, `${d.prefix.replace(/\//g, '_')}.calibrated`))),
+    );
+    // The steady boards share one bin (each still has its own runtime process under it); the
+    // flaky one has its own, so that its power cut is that process dying.
+    spawnDevices('fleet', DEVICES.filter((d) => !d.flaky));
+    for (const d of DEVICES.filter((x) => x.flaky)) {
+      const flaky = spawnDevices(d.prefix.replace(/\//g, '_'), [d]);
+      const cycle = () => {
+        timers.push(
+          setTimeout(() => {
+            if (stopped) return;
+            void flaky.kill().then(() => {
               if (stopped) return;
-              void startDevice(options(d)).then((h) => {
-                if (stopped) return h.kill();
-                handles.set(d.prefix, h);
-                cycle();
-              });
-            }, FLAKY_DOWN_MS),
-          );
-        }, FLAKY_UP_MS),
-      );
-    };
-    cycle();
+              timers.push(
+                setTimeout(() => {
+                  if (stopped) return;
+                  flaky.start();
+                  cycle();
+                }, FLAKY_DOWN_MS),
+              );
+            });
+          }, FLAKY_UP_MS),
+        );
+      };
+      cycle();
+    }
+  } catch (e) {
+    await Promise.allSettled(processes.map((p) => p.stop()));
+    await broker.close();
+    rmSync(root, { recursive: true, force: true });
+    throw e;
   }
 
   if (hasPython()) {
-    original = await startOriginalBoard({ url: broker.url, prefix: ORIGINAL_PREFIX, root: path.join(root, ORIGINAL_PREFIX), logIntervalMs: 7_000 }).catch(
-      (e: unknown) => {
-        console.warn(`demo: original board not started: ${e instanceof Error ? e.message : e}`);
-        return undefined;
-      },
-    );
+    original = await startOriginalBoard({
+      url: broker.url,
+      ...credentials,
+      prefix: ORIGINAL_PREFIX,
+      root: path.join(root, ORIGINAL_PREFIX),
+      logIntervalMs: 7_000,
+    }).catch((e: unknown) => {
+      console.warn(`demo: original board not started: ${e instanceof Error ? e.message : e}`);
+      return undefined;
+    });
   }
 
   return {
     url: broker.url,
+    credentials,
     prefixes: [...DEVICES.map((d) => d.prefix), ...(original ? [ORIGINAL_PREFIX] : [])],
+    pids: () => processes.flatMap((p) => p.pid() ?? []),
+    running: async () => void (await Promise.all(processes.map((p) => p.running()))),
     async stop() {
       stopped = true;
       timers.forEach(clearTimeout);
-      await Promise.allSettled([...[...handles.values()].map((h) => h.stop()), original?.stop()]);
+      await Promise.allSettled([...processes.map((p) => p.stop()), original?.stop()]);
       await broker.close();
       rmSync(root, { recursive: true, force: true });
     },

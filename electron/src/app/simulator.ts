@@ -1,11 +1,13 @@
-// Simulated devices from the bundled device runtime, started inside the host process (the demo
-// fleet, the app menu's "Start simulated fleet", and the bridge's startSimulator). The runtime's
-// fleet tops out at 999 devices per call, so larger requests start several fleets.
-import { mkdtempSync, rmSync } from 'node:fs';
+// Simulated devices from the bundled device runtime for the app menu's "Start simulated fleet"
+// and the bridge's startSimulator: `mqboard-device --fleet N` processes (device-processes.ts),
+// never the host's own process. A few devices get a supervised runtime process each, as boards
+// have (Ctrl-C, crash and hang recovery); larger fleets share one process per 999 devices (the
+// bin's limit), as a supervised runtime costs a Node process per device.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startFleet, type FleetHandle } from '../../../device-runtime/src';
 import type { BrokerProfile } from '../engine/types';
+import { startDeviceProcess, type DeviceProcess } from './device-processes';
 
 export interface SimulatedFleet {
   prefixes: string[];
@@ -13,38 +15,62 @@ export interface SimulatedFleet {
 }
 
 const MAX_PER_FLEET = 999;
+/** Fleets up to this size run each device supervised in its own runtime process. */
+const SUPERVISED_UP_TO = 10;
+
+/** The bin's connection flags for a broker profile (the credentials go in the environment). */
+function connectionArgs(broker: BrokerProfile, dir: string): string[] {
+  let u: URL;
+  try {
+    u = new URL(broker.url);
+  } catch {
+    throw new Error(`not a broker URL: ${broker.url}`);
+  }
+  if (u.protocol !== 'mqtt:' && u.protocol !== 'mqtts:') {
+    throw new Error(`simulated devices connect over mqtt:// or mqtts://, not ${u.protocol}//`);
+  }
+  const args = ['--server', u.hostname, ...(u.port ? ['--port', u.port] : []), ...(u.protocol === 'mqtts:' ? ['--tls'] : [])];
+  if (broker.ca) {
+    const ca = path.join(dir, 'ca.pem');
+    writeFileSync(ca, broker.ca, { mode: 0o600 });
+    args.push('--ca', ca);
+  }
+  return args;
+}
 
 export async function startSimulatedFleet(opts: { broker: BrokerProfile; prefix: string; count: number }): Promise<SimulatedFleet> {
+  if (!Number.isInteger(opts.count) || opts.count < 1) throw new RangeError(`fleet size must be a positive integer: ${opts.count}`);
+  // mkdtemp makes it private to this user: the device roots and the CA file live here.
   const root = mkdtempSync(path.join(os.tmpdir(), 'mqboard-sim-'));
-  const fleets: FleetHandle[] = [];
+  const processes: DeviceProcess[] = [];
+  const prefixes: string[] = [];
+  const stop = async () => {
+    await Promise.allSettled(processes.map((p) => p.stop()));
+    rmSync(root, { recursive: true, force: true });
+  };
   try {
+    const connection = connectionArgs(opts.broker, root);
     for (let start = 0, part = 0; start < opts.count; start += MAX_PER_FLEET, part++) {
       const count = Math.min(MAX_PER_FLEET, opts.count - start);
       // One fleet: <prefix>/001…; more: <prefix>/<part>/001… so prefixes stay unique.
       const prefix = opts.count > MAX_PER_FLEET ? `${opts.prefix}/${part + 1}` : opts.prefix;
-      fleets.push(
-        await startFleet({
-          url: opts.broker.url,
-          username: opts.broker.username,
-          password: opts.broker.password,
-          ca: opts.broker.ca,
-          prefix,
-          count,
-          root: path.join(root, String(part)),
-          waitConnected: false,
+      const supervise = opts.count <= SUPERVISED_UP_TO ? ['--supervise'] : [];
+      processes.push(
+        startDeviceProcess({
+          name: `simulated fleet ${prefix}`,
+          args: [...connection, '--prefix', prefix, '--root', path.join(root, String(part)), '--fleet', String(count), ...supervise, '--quiet'],
+          ...(opts.broker.username !== undefined ? { username: opts.broker.username } : {}),
+          ...(opts.broker.password !== undefined ? { password: opts.broker.password } : {}),
+          onExit: (m) => console.warn(`mqboard: ${m}`),
         }),
       );
+      for (let i = 1; i <= count; i++) prefixes.push(`${prefix}/${String(i).padStart(3, '0')}`);
     }
+    // A bad option or an unreachable runtime is reported to the caller, not retried in silence.
+    await Promise.all(processes.map((p) => p.running()));
   } catch (e) {
-    await Promise.all(fleets.map((f) => f.stop()));
-    rmSync(root, { recursive: true, force: true });
+    await stop();
     throw e;
   }
-  return {
-    prefixes: fleets.flatMap((f) => f.devices.map((d) => d.prefix)),
-    async stop() {
-      await Promise.all(fleets.map((f) => f.stop()));
-      rmSync(root, { recursive: true, force: true });
-    },
-  };
+  return { prefixes, stop };
 }

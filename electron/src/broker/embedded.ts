@@ -1,5 +1,9 @@
 // The embedded broker (aedes) behind `mqboard broker`, the app's demo default and the fast
 // tests. aedes 1.x speaks MQTT 3.1.1 only, so clients connect with protocolVersion 4.
+// A client of a broker can make its devices run code, so a broker that others can reach takes
+// credentials: the app's demo makes new ones every run, `mqboard broker` takes them from the user.
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,7 +17,12 @@ export interface EmbeddedBrokerOptions {
   wsPort?: number;
   host?: string;
   /** When set, clients must present exactly these credentials. */
-  auth?: { username: string; password: string };
+  auth?: BrokerCredentials;
+}
+
+export interface BrokerCredentials {
+  username: string;
+  password: string;
 }
 
 export interface EmbeddedBroker {
@@ -30,7 +39,8 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions = {}): Pro
   if (opts.auth) {
     const { username, password } = opts.auth;
     broker.authenticate = (_client, user, pass, done) => {
-      const good = user === username && pass !== undefined && pass.toString() === password;
+      // Both compared whole and in constant time: a timing difference must not reveal a prefix.
+      const good = sameSecret(user ?? '', username) && pass !== undefined && sameSecret(pass, password);
       if (good) return done(null, true);
       // MQTT 3.1.1 §3.2.2.3: return code 4, bad user name or password.
       const err = Object.assign(new Error('bad user name or password'), { returnCode: 4 });
@@ -85,4 +95,62 @@ function listen(server: net.Server | http.Server, port: number, host: string): P
       resolve();
     });
   });
+}
+
+const digest = (v: string | Buffer) => createHash('sha256').update(v).digest();
+const sameSecret = (given: string | Buffer, expected: string) => timingSafeEqual(digest(given), digest(expected));
+
+/** Fresh credentials for one run (the app's demo broker and its own devices). */
+export function randomCredentials(userPrefix: string): BrokerCredentials {
+  return { username: `${userPrefix}-${randomBytes(4).toString('hex')}`, password: randomBytes(24).toString('base64url') };
+}
+
+/** What `mqboard broker` is given: flags, plus a password file or variable (a flag shows in ps). */
+export interface BrokerAuthInput {
+  user?: string;
+  password?: string;
+  /** A file whose first line is the password. */
+  passwordFile?: string;
+  /** MQBOARD_BROKER_PASSWORD is read from here when neither of the above is given. */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** The broker's credentials from the command's options; undefined = anonymous clients allowed. */
+export function brokerCredentials(o: BrokerAuthInput): BrokerCredentials | undefined {
+  if (o.password !== undefined && o.passwordFile !== undefined) throw new Error('give --password or --password-file, not both');
+  let password = o.password;
+  if (o.passwordFile !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(o.passwordFile, 'utf8');
+    } catch (e) {
+      throw new Error(`cannot read password file ${o.passwordFile}: ${(e as Error).message}`);
+    }
+    password = text.split(/\r?\n/)[0];
+    if (!password) throw new Error(`password file ${o.passwordFile} is empty`);
+  }
+  password ??= o.env?.MQBOARD_BROKER_PASSWORD || undefined;
+  if (o.user === undefined && password === undefined) return undefined;
+  if (!o.user) throw new Error('a broker password needs --user');
+  if (!password) throw new Error('--user needs a password (--password-file, MQBOARD_BROKER_PASSWORD or --password)');
+  return { username: o.user, password };
+}
+
+/** True for addresses only this machine can reach. */
+export function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || /^::ffff:127\./.test(h);
+}
+
+/**
+ * The warning to print (loudly) when the broker would take anonymous clients from other
+ * machines: every one of them could run code on the devices that use it. Undefined when fine.
+ */
+export function exposureWarning(host: string, auth: BrokerCredentials | undefined): string | undefined {
+  if (auth || isLoopback(host)) return undefined;
+  return [
+    `WARNING: the broker listens on ${host} without credentials.`,
+    'Anyone who can reach this address can connect, read every message and command the devices that use it',
+    '(run code, replace files, install firmware). Add --user and --password-file, or listen on 127.0.0.1.',
+  ].join('\n');
 }

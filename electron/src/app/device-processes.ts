@@ -1,0 +1,137 @@
+// Simulated devices as child processes: the `mqboard-device` bin a user would run, started by the
+// app for its demo fleet and the Simulate menu. A device's busy loop, crash or Ctrl-C then stays
+// in its own process, as with a separate board, and never reaches the app, its web server or the
+// demo broker. The bin runs under the app's own runtime (Node, or Electron as Node) and stops
+// when the app goes: it watches the IPC channel. A process that dies on its own is started
+// again, with growing pauses.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface DeviceProcessOptions {
+  /** For messages: what the process simulates. */
+  name: string;
+  /** The bin's arguments. Never a secret: the process list shows them to every user. */
+  args: string[];
+  /** Broker credentials, handed over in the environment (MQBOARD_USER/MQBOARD_PASSWORD). */
+  username?: string;
+  password?: string;
+  /** First pause before a restart after an unexpected exit; doubles up to 30 s. Default 1 s. */
+  restartMs?: number;
+  /** Told why the process ended when nobody asked it to (its last stderr line). */
+  onExit?: (message: string) => void;
+}
+
+export interface DeviceProcess {
+  /** The bin's pid, while it runs. */
+  pid(): number | undefined;
+  /** Resolves once the latest start's devices run; rejects if it exits first (e.g. a bad option). */
+  running(): Promise<void>;
+  /** Power cut: SIGKILL, and no restart until `start()`. */
+  kill(): Promise<void>;
+  /** Starts it again after `kill()`. */
+  start(): void;
+  /** Clean stop (the devices publish offline), then no restart. */
+  stop(): Promise<void>;
+}
+
+const MAX_RESTART_MS = 30_000;
+/** A process that ran this long had a good life: the next restart is quick again. */
+const STABLE_MS = 60_000;
+const STOP_GRACE_MS = 8_000;
+
+/** The device bin as package.json names it, found from this module up (source, out/ or packaged). */
+export function deviceBin(): string {
+  for (let dir = path.dirname(fileURLToPath(import.meta.url)); ; dir = path.dirname(dir)) {
+    const pkg = path.join(dir, 'package.json');
+    if (existsSync(pkg)) {
+      const p = JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string; bin?: Record<string, string> };
+      const bin = p.name === 'mqboard' ? p.bin?.['mqboard-device'] : undefined;
+      if (bin && existsSync(path.join(dir, bin))) return path.join(dir, bin);
+    }
+    if (path.dirname(dir) === dir) throw new Error('the mqboard-device runtime is missing from this installation');
+  }
+}
+
+/** The environment for a device process: ours, minus settings meant for other MQBoard processes. */
+function childEnv(o: DeviceProcessOptions): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MQBOARD_')));
+  // In the Electron app process.execPath is Electron itself; this makes it a plain Node.
+  env.ELECTRON_RUN_AS_NODE = '1';
+  if (o.username !== undefined) env.MQBOARD_USER = o.username;
+  if (o.password !== undefined) env.MQBOARD_PASSWORD = o.password;
+  return env;
+}
+
+export function startDeviceProcess(o: DeviceProcessOptions): DeviceProcess {
+  const bin = deviceBin();
+  let child: ChildProcess | undefined;
+  let wanted = true;
+  let restartDelay = o.restartMs ?? 1_000;
+  let restartTimer: NodeJS.Timeout | undefined;
+  let latest: Promise<void>;
+
+  const launch = (): Promise<void> => {
+    const c = spawn(process.execPath, [bin, ...o.args], { env: childEnv(o), stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'json' });
+    child = c;
+    const startedAt = Date.now();
+    let stderr = '';
+    c.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4096)));
+    const lastLine = () =>
+      stderr
+        .trim()
+        .split('\n')
+        .at(-1)
+        // Device output is untrusted text: no terminal controls into the app's log.
+        // eslint-disable-next-line no-control-regex -- control characters are what we remove
+        ?.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ')
+        .slice(0, 300) ?? '';
+    const running = new Promise<void>((resolve, reject) => {
+      c.on('message', (m: unknown) => {
+        if (typeof m === 'object' && m !== null && (m as { t?: unknown }).t === 'running') resolve();
+      });
+      c.once('error', (e) => reject(new Error(`${o.name}: cannot start the device runtime: ${e.message}`)));
+      c.once('exit', (code, signal) => reject(new Error(`${o.name}: the device runtime exited (${signal ?? `code ${code}`})${lastLine() ? `: ${lastLine()}` : ''}`)));
+    });
+    running.catch(() => undefined);
+    c.once('exit', (code, signal) => {
+      if (child === c) child = undefined;
+      if (!wanted) return;
+      o.onExit?.(`${o.name}: the device runtime ended (${signal ?? `code ${code}`})${lastLine() ? `: ${lastLine()}` : ''}; restarting`);
+      restartDelay = Date.now() - startedAt > STABLE_MS ? (o.restartMs ?? 1_000) : restartDelay;
+      const delay = restartDelay;
+      restartDelay = Math.min(restartDelay * 2, MAX_RESTART_MS);
+      restartTimer = setTimeout(() => {
+        restartTimer = undefined;
+        if (wanted) latest = launch();
+      }, delay);
+    });
+    return running;
+  };
+
+  const end = (signal: NodeJS.Signals) =>
+    new Promise<void>((resolve) => {
+      wanted = false;
+      clearTimeout(restartTimer);
+      const c = child;
+      if (!c || c.exitCode !== null || c.signalCode !== null) return resolve();
+      c.once('exit', () => resolve());
+      c.kill(signal);
+      if (signal !== 'SIGKILL') setTimeout(() => c.kill('SIGKILL'), STOP_GRACE_MS).unref();
+    });
+
+  latest = launch();
+  return {
+    pid: () => child?.pid,
+    running: () => latest,
+    kill: () => end('SIGKILL'),
+    start() {
+      if (wanted) return;
+      wanted = true;
+      restartDelay = o.restartMs ?? 1_000;
+      latest = launch();
+    },
+    stop: () => end('SIGTERM'),
+  };
+}
