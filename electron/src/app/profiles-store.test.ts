@@ -1,6 +1,6 @@
-// Profiles on disk: mode 0600, secrets never returned to the renderer, kept or cleared on edit
+// Profiles on disk: mode 0600 in a 0700 folder, secrets never returned to the renderer, kept or cleared on edit
 // as the form says, exported without secrets unless asked.
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -63,5 +63,36 @@ describe('profiles store', () => {
     const saved = s.save({ name: 'A', url: 'mqtt://a', password: 'pw' });
     const web = openProfilesStore(dir, plainFileCodec);
     expect(web.brokerProfile(saved.id).password).toBeUndefined();
+  });
+
+  describe('privacy', () => {
+    const mode = (p: string) => statSync(p).mode & 0o777;
+    let umask: number;
+    // The usual umask, under which a plain mkdir makes a folder other users can list and read.
+    beforeEach(() => {
+      umask = process.umask(0o022);
+    });
+    afterEach(() => {
+      process.umask(umask);
+    });
+
+    it('creates the settings folder 0700 when it opens, before anything is written into it', () => {
+      const settings = path.join(dir, 'config', 'mqboard');
+      const s = openProfilesStore(settings, plainFileCodec);
+      expect(mode(settings)).toBe(0o700);
+      expect(mode(path.join(dir, 'config'))).toBe(0o700);
+      s.save({ name: 'Home', url: 'mqtt://pi.local' });
+      expect(mode(s.path)).toBe(0o600);
+    });
+
+    it('makes a settings folder and file that other users could read private', () => {
+      openProfilesStore(dir, plainFileCodec).save({ name: 'Home', url: 'mqtt://pi.local', password: 'pw' });
+      chmodSync(dir, 0o755);
+      chmodSync(path.join(dir, 'settings.json'), 0o644);
+      const s = openProfilesStore(dir, plainFileCodec);
+      expect(mode(dir)).toBe(0o700);
+      expect(mode(s.path)).toBe(0o600);
+      expect(s.state().profiles).toHaveLength(1);
+    });
   });
 });

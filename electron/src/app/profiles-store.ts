@@ -1,6 +1,8 @@
 // Connection profiles on disk: one JSON file (`settings.json`) in the settings directory,
 // written atomically with mode 0600. Secrets pass through the SecretCodec; the store never
-// hands them to the renderer (ProfileSummary carries only hasPassword/hasKey).
+// hands them to the renderer (ProfileSummary carries only hasPassword/hasKey). The settings
+// directory holds the log store too: it is made 0700 when the store opens, and a settings file
+// an older version left readable is made 0600, so other users read neither.
 import { randomUUID } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -47,6 +49,10 @@ const ExportFile = z.object({
   profiles: z.array(ProfileInput),
 });
 
+/** Owner only. */
+const DIR_MODE = 0o700;
+const FILE_MODE = 0o600;
+
 export interface ProfilesStore {
   path: string;
   /** True when no settings file existed at start: the app opens on the demo fleet. */
@@ -66,6 +72,9 @@ export interface ProfilesStore {
 export function openProfilesStore(dir: string, codec: SecretCodec): ProfilesStore {
   const file = path.join(dir, 'settings.json');
   const firstRun = !existsSync(file);
+  mkdirSync(dir, { recursive: true, mode: DIR_MODE });
+  tighten(dir, DIR_MODE);
+  if (!firstRun) tighten(file, FILE_MODE);
   let data: SettingsFile = firstRun ? { version: 1, secrets: codec.kind, active: null, profiles: [] } : load(file);
   if (data.secrets !== codec.kind) {
     // Written by the other shell (web vs desktop): its secrets cannot be decoded here. Keep the
@@ -75,11 +84,11 @@ export function openProfilesStore(dir: string, codec: SecretCodec): ProfilesStor
   }
 
   function persist() {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    mkdirSync(dir, { recursive: true, mode: DIR_MODE });
     const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(data, null, 2) + '\n', { mode: 0o600 });
+    writeFileSync(tmp, JSON.stringify(data, null, 2) + '\n', { mode: FILE_MODE });
     // writeFileSync's mode applies only when it creates the file; make sure of it either way.
-    chmodSync(tmp, 0o600);
+    chmodSync(tmp, FILE_MODE);
     renameSync(tmp, file);
   }
 
@@ -176,6 +185,18 @@ export function openProfilesStore(dir: string, codec: SecretCodec): ProfilesStor
       return parsed.data.profiles.length;
     },
   };
+}
+
+/**
+ * Best effort: a folder the user named but does not own (`--settings-dir /srv/shared`) must not
+ * keep the app from starting; what the app writes into it is private all the same.
+ */
+function tighten(p: string, mode: number): void {
+  try {
+    chmodSync(p, mode);
+  } catch (e) {
+    console.warn(`settings: could not make ${p} private: ${e instanceof Error ? e.message : String(e)}`);
+  }
 }
 
 function load(file: string): SettingsFile {
