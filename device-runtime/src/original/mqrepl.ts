@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import { replyErrTopic, replyOutTopic, utf8, type Level } from '../../../protocol/src';
 import { InterpreterGone, type PythonHost } from './python-host';
-import { OtaSession, ProtocolError, type Partitions } from './ota';
+import { EspError, OtaSession, ProtocolError, type Partitions } from './ota';
 
 /** Data bytes per streamed `get` chunk (the original's BUFLEN = 2 * PKTLEN). */
 export const BUFLEN = 2800;
@@ -100,7 +100,12 @@ export class MQRepl {
         this.fire(errtopic, utf8(`MQRepl protocol error ${cmd}: ${e.message}`));
         return;
       }
-      const be = e instanceof BoardException ? e : new BoardException(String(e), `Traceback (most recent call last):\n${e instanceof TypeError ? 'TypeError' : 'Exception'}: ${e instanceof Error ? e.message : String(e)}\n`);
+      const be =
+        e instanceof BoardException
+          ? e
+          : e instanceof EspError
+            ? new BoardException(e.message, `Traceback (most recent call last):\nOSError: ${e.message}\n`)
+            : new BoardException(String(e), `Traceback (most recent call last):\n${e instanceof TypeError ? 'TypeError' : 'Exception'}: ${e instanceof Error ? e.message : String(e)}\n`);
       this.d.log('W', 'mqrepl', `Exception in ${cmd}: ${be.short}`);
       this.fire(errtopic, utf8(be.traceback));
     }

@@ -140,11 +140,26 @@ describe.each(brokers)('original board via %s', (_name, startBroker) => {
 
   it('accepts an OTA with SEQ acks every 8 messages and checks the SHA-256', async () => {
     const image = randomBytes(17 * 1400 + 100); // 18 messages: acks at 0, 8, 16
+    image[0] = 0xe9; // an ESP32 app image's magic byte
     const r = await cli.perform('ota', image, { tail: sha256(image) });
     expect(r.acks).toEqual([0, 8, 16]);
     expect(r.text).toBe('OK');
     const bad = await errorOf(cli.perform('ota', image, { tail: '00'.repeat(32) }));
     expect(bad).toBe(`MQRepl protocol error ota: SHA mismatch calc:b'${sha256(image)}' check=b'${'00'.repeat(32)}'`);
+  });
+
+  it('refuses an OTA image without the ESP32 magic byte, as set_boot does, and keeps the boot partition', async () => {
+    const state = () => fs.readFileSync(path.join(`${root}.ota`, 'state.json'), 'utf8');
+    const ok = randomBytes(3000);
+    ok[0] = 0xe9;
+    expect((await cli.perform('ota', ok, { tail: sha256(ok) })).text).toBe('OK');
+    const before = state();
+    const junk = randomBytes(3000);
+    junk[0] = 0x42;
+    expect(await errorOf(cli.perform('ota', junk, { tail: sha256(junk) }))).toBe(
+      "Traceback (most recent call last):\nOSError: (-5379, 'ESP_ERR_OTA_VALIDATE_FAILED')\n",
+    );
+    expect(state()).toBe(before);
   });
 
   it('rejects unknown commands with raw text on reply/err', async () => {

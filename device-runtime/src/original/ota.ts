@@ -15,6 +15,23 @@ type Slot = (typeof SLOTS)[number];
 /** The original raises ValueError for these: they become `MQRepl protocol error ota: ...`. */
 export class ProtocolError extends Error {}
 
+/** The first byte of every ESP32 app image (esp_image_header_t.magic). */
+export const ESP_IMAGE_MAGIC = 0xe9;
+
+/**
+ * An ESP-IDF error as MicroPython's esp32 port raises it (check_esp_err, MicroPython 1.13 on):
+ * `OSError: (-5379, 'ESP_ERR_OTA_VALIDATE_FAILED')`.
+ */
+export class EspError extends Error {
+  constructor(
+    readonly code: number,
+    readonly idfName: string,
+  ) {
+    super(`(${-code}, '${idfName}')`);
+  }
+}
+const ESP_ERR_OTA_VALIDATE_FAILED = 0x1503;
+
 interface SlotState {
   running: Slot;
   /** What the bootloader starts next (esp_ota_set_boot_partition). */
@@ -151,6 +168,14 @@ export class OtaSession {
       // The original formats two bytes objects, hence the b'...'.
       throw new ProtocolError(`SHA mismatch calc:b'${calc}' check=b'${check}'`);
     }
+    // Partition.set_boot() is esp_ota_set_boot_partition, which verifies the image first: one
+    // without the magic byte is refused and the boot partition stays as it was. (MicroPython
+    // 1.12 dropped that error and answered OK; every later release raises it.)
+    const first = Buffer.alloc(1);
+    const fd = fs.openSync(this.parts.slotPath(this.slot), 'r');
+    const n = fs.readSync(fd, first, 0, 1, 0);
+    fs.closeSync(fd);
+    if (n === 0 || first[0] !== ESP_IMAGE_MAGIC) throw new EspError(ESP_ERR_OTA_VALIDATE_FAILED, 'ESP_ERR_OTA_VALIDATE_FAILED');
     this.parts.setBoot(this.slot);
     return 'OK';
   }
