@@ -1,9 +1,10 @@
 // The newest crash record of a device above its log, with its stack one click away (issue 5:
-// "Crash records appear in the log view and the device header with their stack").
+// "Crash records appear in the log view and the device header with their stack"). The device
+// wrote the message and stack: their control characters are shown, never obeyed.
 import { useEffect } from 'react';
 import { clock } from '../../ui/format';
 import { useApp, useAppStore, useBridge } from '../../ui/context';
-import { visibleLines, visibleText } from './visible-text';
+import { neutraliseControls } from '../../../../protocol/src/control-chars';
 
 export function CrashBanner({ prefix }: { prefix: string }) {
   const crashes = useApp((s) => s.crashes.get(prefix));
@@ -25,13 +26,13 @@ export function CrashBanner({ prefix }: { prefix: string }) {
     <details className="log-crash-banner" data-testid="log-crash-banner">
       <summary>
         <span className="badge badge-crash">{latest.reason}</span>
-        <span className="crash-message">{visibleText(latest.message)}</span>
+        <span className="crash-message">{neutraliseControls(latest.message, { multiline: false })}</span>
         <span className="muted">
           {clock(latest.time)} · boot {latest.bootCount}
           {crashes && crashes.length > 1 ? ` · ${crashes.length} crash records` : ''}
         </span>
       </summary>
-      {latest.stack ? <pre className="code">{visibleLines(latest.stack)}</pre> : <p className="muted">No stack recorded.</p>}
+      {latest.stack ? <pre className="code">{neutraliseControls(latest.stack)}</pre> : <p className="muted">No stack recorded.</p>}
     </details>
   );
 }

@@ -1,10 +1,12 @@
 // One line of a log view: received time, device time, device (fleet view), level, logger and
 // text, coloured by level as the original viewer (wire facts, "Logging"), search hits marked.
-// Everything the device sent is shown with its control characters visible (visible-text.ts).
+// Everything the device sent is shown with its control characters visible (`\e]52;…\a`), on one line.
 import { memo } from 'react';
+import { neutraliseControls } from '../../../../protocol/src/control-chars';
 import { splitHighlights, type LogMatcher } from '../../../../protocol/src/log-filter';
 import type { LogRow } from './log-view-model';
-import { visibleText } from './visible-text';
+
+const visible = (s: string) => neutraliseControls(s, { multiline: false });
 
 export const ROW_HEIGHT = 20;
 
@@ -38,18 +40,18 @@ export const LogRowView = memo(function LogRowView({ row, matcher, showDevice, s
     >
       <span className="lc-received">{receivedTime(row.received)}</span>
       <span className="lc-time">{row.time}</span>
-      {showDevice ? <span className="lc-device">{visibleText(row.prefix)}</span> : null}
+      {showDevice ? <span className="lc-device">{visible(row.prefix)}</span> : null}
       <span className="lc-level">{row.level}</span>
-      <span className="lc-name">{visibleText(row.name)}</span>
+      <span className="lc-name">{visible(row.name)}</span>
       <span className="lc-text">
         {row.crash ? <span className="crash-tag">crash</span> : null}
         {parts.map((p, i) =>
           p.hit ? (
             <mark key={i} data-testid="log-hit">
-              {visibleText(p.text)}
+              {visible(p.text)}
             </mark>
           ) : (
-            visibleText(p.text)
+            visible(p.text)
           ),
         )}
       </span>
