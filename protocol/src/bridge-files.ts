@@ -2,16 +2,19 @@
 // operations on a device, the transfer queue, and the batched `transfers` event stream. Hooked
 // into bridge.ts's `operations` and `BridgeEvent`; kept here so the contract reads in one place.
 //
-// File bytes cross the bridge as base64 text in bounded chunks, the same way over Electron IPC
-// and over the web-mode WebSocket (whose frames are JSON text, at most 8 MiB):
-//   - upload: `xferStage` reserves a staging buffer of a declared size in the host,
-//     `xferStageChunk` fills it (offset + base64, at most STAGE_CHUNK bytes decoded each), and
-//     `xferUpload`/`otaInspect`/`otaStart` refer to the stage by id. The host rejects a chunk
-//     that overlaps, overruns or leaves a gap, and a stage whose bytes are not all there.
+// File bytes from the computer reach the host without base64:
+//   - upload: `xferStage` reserves a staging buffer of a declared size in the host and
+//     `xferStageChunk` fills it in order with raw bytes (a Uint8Array: structured clone over
+//     Electron IPC, a binary WebSocket frame in web mode, see bridge.ts), at most
+//     STAGE_BINARY_CHUNK each. In the desktop app a dropped or picked file has a path on disk
+//     (the preload's `pathForFile`): `xferStagePath` has the host read it itself, and the host
+//     reads only paths the preload granted for a File the user gave the page. `xferUpload`/
+//     `otaInspect`/`otaStart` refer to the stage by id. The host rejects a chunk that overlaps,
+//     overruns or leaves a gap, and a stage whose bytes are not all there.
 //   - download: in the desktop app the host asks for a destination with Electron's save dialog
 //     and writes the file itself (`dest: 'dialog'`); in web mode the host keeps the finished
-//     download (`dest: 'memory'`) and the page pulls it with `xferRead` in chunks and hands it to
-//     the browser as a download.
+//     download (`dest: 'memory'`) and the page pulls it with `xferRead` in base64 chunks and
+//     hands it to the browser as a download.
 // Every transfer runs in the host; the renderer only shows progress and asks for cancel/retry.
 import { z } from 'zod';
 import { FileEntry } from './files';
@@ -25,8 +28,10 @@ export const DevicePath = z
   .regex(/^\/[^#+\0]*$/, 'an absolute device path without + # or NUL');
 const Id = z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'an id');
 
-/** Decoded bytes per staging chunk and per `xferRead` reply (base64 makes it 4/3 on the wire). */
+/** Decoded bytes per base64 staging chunk and per `xferRead` reply (base64 makes it 4/3 on the wire). */
 export const STAGE_CHUNK = 512 * 1024;
+/** Bytes per raw staging chunk: well inside the web-mode WebSocket's 8 MiB frame limit. */
+export const STAGE_BINARY_CHUNK = 4 * 1024 * 1024;
 /** Largest single file the host stages for an upload or an OTA image. */
 export const MAX_STAGE_BYTES = 64 * 1024 * 1024;
 /** Largest text file the editor opens or saves. */
@@ -38,6 +43,9 @@ const Base64 = z
   .string()
   .max(Math.ceil(STAGE_CHUNK / 3) * 4)
   .regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64');
+
+/** Raw bytes (a Uint8Array, or a Node Buffer, which is one). */
+const Bytes = z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'bytes').refine((b) => b.byteLength <= STAGE_BINARY_CHUNK, `at most ${STAGE_BINARY_CHUNK} bytes per chunk`);
 
 export const TransferKind = z.enum(['upload', 'download', 'ota']);
 export type TransferKind = z.infer<typeof TransferKind>;
@@ -121,8 +129,21 @@ export const fileOperations = {
 
   /** Reserves a staging buffer in the host for `size` bytes coming from the page. */
   xferStage: op(z.object({ size: z.number().int().nonnegative().max(MAX_STAGE_BYTES), name: z.string().min(1).max(255) }).strict(), z.object({ stage: Id }), 10_000),
-  /** The next chunk of a stage, in order. */
-  xferStageChunk: op(z.object({ stage: Id, offset: z.number().int().nonnegative(), data: Base64 }).strict(), z.object({ received: z.number().int() }), 30_000),
+  /** The next chunk of a stage, in order: raw bytes, or base64 text (at most STAGE_CHUNK decoded). */
+  xferStageChunk: op(
+    z.object({ stage: Id, offset: z.number().int().nonnegative(), data: z.union([Bytes, Base64]) }).strict(),
+    z.object({ received: z.number().int() }),
+    30_000,
+  ),
+  /**
+   * Desktop app: stages a file the user dropped or picked, read by the host from its path (the
+   * preload's `pathForFile`). Only paths the preload granted this window are read.
+   */
+  xferStagePath: op(
+    z.object({ path: z.string().min(1).max(4096) }).strict(),
+    z.object({ stage: Id, name: z.string(), size: z.number().int().nonnegative() }),
+    60_000,
+  ),
   /** Drops a stage that will not be used (the user cancelled the drop). */
   xferUnstage: op(z.object({ stage: Id }).strict(), Empty, 10_000),
   /**

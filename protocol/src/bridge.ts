@@ -154,7 +154,8 @@ export type TestResult = z.infer<typeof TestResult>;
 
 // ---------------------------------------------------------------------------------------------
 // Event streams. The host sends them in batches (at most one message per 50 ms per client),
-// never one message per MQTT message.
+// never one message per MQTT message; terminal output and finished transfers, which a person
+// is waiting for, leave at once while the stream is idle (electron/src/app/event-hub.ts).
 
 export const StreamName = z.enum(['connection', 'devices', 'logs', 'crashes', 'profiles', 'app', 'terminal', 'transfers']);
 export type StreamName = z.infer<typeof StreamName>;
@@ -241,7 +242,8 @@ export const CallReply = z.discriminatedUnion('ok', [
 export type CallReply = z.infer<typeof CallReply>;
 
 // ---------------------------------------------------------------------------------------------
-// The WebSocket transport (web mode). One JSON message per frame.
+// The WebSocket transport (web mode). One JSON message per text frame; a call whose `data`
+// argument is raw bytes (a staging chunk) travels as one binary frame instead (encodeBinaryCall).
 
 export const WsClientMessage = z.discriminatedUnion('t', [
   z.object({ t: z.literal('call'), op: z.string().max(64), call: CallEnvelope }),
@@ -255,10 +257,45 @@ export const WsServerMessage = z.discriminatedUnion('t', [
 ]);
 export type WsServerMessage = z.infer<typeof WsServerMessage>;
 
+/**
+ * A binary frame: a 4-byte big-endian header length, the header (a `call` message as JSON, its
+ * args without `data`), then the bytes that become `args.data`. Bytes never go through base64
+ * or JSON; the host parses the header and the call's arguments like any other call.
+ */
+export function encodeBinaryCall(op: string, call: CallEnvelope, data: Uint8Array): Uint8Array {
+  const args = { ...(call.args as Record<string, unknown>), data: undefined };
+  const header = new TextEncoder().encode(JSON.stringify({ t: 'call', op, call: { ...call, args } }));
+  const out = new Uint8Array(4 + header.length + data.byteLength);
+  new DataView(out.buffer).setUint32(0, header.length);
+  out.set(header, 4);
+  out.set(data, 4 + header.length);
+  return out;
+}
+
+/** The call a binary frame carries, `data` restored; undefined for a malformed frame. */
+export function decodeBinaryCall(frame: Uint8Array): (WsClientMessage & { t: 'call' }) | undefined {
+  if (frame.byteLength < 4) return undefined;
+  const len = new DataView(frame.buffer, frame.byteOffset, frame.byteLength).getUint32(0);
+  if (len > 4096 || 4 + len > frame.byteLength) return undefined;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(frame.subarray(4, 4 + len)));
+  } catch {
+    return undefined;
+  }
+  const msg = WsClientMessage.safeParse(raw);
+  if (!msg.success || msg.data.t !== 'call') return undefined;
+  const args: unknown = msg.data.call.args;
+  if (typeof args !== 'object' || args === null || Array.isArray(args)) return undefined;
+  return { ...msg.data, call: { ...msg.data.call, args: { ...args, data: frame.subarray(4 + len) } } };
+}
+
 /** The IPC channel names (Electron): one per operation, so the preload cannot be made generic. */
 export const ipcChannel = (name: OperationName) => `mqb:op:${name}`;
 export const IPC_CANCEL = 'mqb:cancel';
 export const IPC_EVENTS = 'mqb:events';
+/** Preload → main: a path the user gave the page (a dropped or picked File); see `pathForFile`. */
+export const IPC_GRANT_PATH = 'mqb:grant-path';
 
 /** Formats zod issues as `path: message` lines (Signal's schema errors list every problem). */
 export function issueLines(error: z.ZodError): string[] {
@@ -274,4 +311,10 @@ export type PreloadApi = { readonly [N in OperationName]: (call: CallEnvelope) =
   readonly cancel: (id: string) => void;
   /** Returns an unsubscribe function. */
   readonly onEvents: (listener: (batch: unknown) => void) => () => void;
+  /**
+   * The path on disk of a File the user dropped or picked (Electron's webUtils.getPathForFile),
+   * or '' when it has none. The preload also grants the host the right to read that path for
+   * `xferStagePath`: the page cannot name any other file.
+   */
+  readonly pathForFile?: (file: unknown) => string;
 };

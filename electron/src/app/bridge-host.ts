@@ -37,8 +37,17 @@ export interface BridgeClient {
   call(op: unknown, envelope: unknown): Promise<{ id: string | undefined; reply: CallReply }>;
   cancel(id: unknown): void;
   setStreams(streams: StreamName[]): void;
+  /**
+   * Desktop app: a path on disk the user gave this window (a dropped or picked File, reported
+   * by the preload). `xferStagePath` reads only granted paths.
+   */
+  grantPath(path: string): void;
+  granted(path: string): boolean;
   close(): void;
 }
+
+/** Granted paths kept per client; the oldest go first (a drop is staged right after it). */
+const MAX_GRANTS = 10_000;
 
 export interface BridgeHost {
   /** A new client; `send` receives its event batches (at most one per batch interval). */
@@ -51,6 +60,7 @@ export function createBridgeHost(handlers: Handlers, opts: { batchMs?: number } 
 
   function connect(send: (batch: EventBatch) => void): BridgeClient {
     const inFlight = new Map<string, AbortController>();
+    const grants = new Set<string>();
     const sink: EventSink = events.attach(send);
     const client: BridgeClient = {
       async call(op, raw) {
@@ -95,7 +105,15 @@ export function createBridgeHost(handlers: Handlers, opts: { batchMs?: number } 
       setStreams(streams) {
         sink.setStreams(streams);
       },
+      grantPath(p) {
+        if (typeof p !== 'string' || p.length === 0 || p.length > 4096) return;
+        grants.delete(p);
+        grants.add(p);
+        if (grants.size > MAX_GRANTS) grants.delete(grants.values().next().value!);
+      },
+      granted: (p) => grants.has(p),
       close() {
+        grants.clear();
         for (const ac of inFlight.values()) ac.abort(new CancelAbort());
         inFlight.clear();
         sink.detach();

@@ -9,7 +9,7 @@ import { createEventHub, URGENT_PER_INTERVAL } from './event-hub';
 const out = (term: string, data: string) => ({ stream: 'terminal' as const, output: [{ term, data, bytes: data.length }], ended: [] });
 const logLine = (text: string) => ({
   stream: 'logs' as const,
-  entries: [{ prefix: 'a/b', received: 1, line: { level: 'info' as const, time: '', name: 'app', text } }],
+  entries: [{ prefix: 'a/b', received: 1, line: { level: 'I' as const, time: '', name: 'app', text } }],
 });
 const transfer = (state: TransferInfo['state'], bytesDone: number): TransferInfo => ({
   id: 'x1', kind: 'upload', prefix: 'a/b', path: '/f.bin', folder: false, state, bytesDone, bytesTotal: 10, rate: 0, created: 1, retryable: false,

@@ -1,12 +1,13 @@
-// The file part of the bridge contract end to end through the app host, as a web-mode page uses
-// it: bytes staged in base64 chunks, an upload queued by stage id, its progress on the batched
+// The file part of the bridge contract end to end through the app host, as a page uses it: bytes
+// staged in raw chunks (or read by the host from a path the window was granted), an upload
+// queued by stage id, its progress on the batched
 // `transfers` stream, a download read back in chunks; and the limits every call is held to.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { STAGE_CHUNK, type CallReply, type EventBatch, type TransferInfo } from '../../../protocol/src';
+import { STAGE_BINARY_CHUNK, STAGE_CHUNK, type CallReply, type EventBatch, type TransferInfo } from '../../../protocol/src';
 import { startDevice } from '../../../device-runtime/src';
 import { startEmbeddedBroker } from '../../../testing/brokers';
 import { sha256 } from '../engine/test-support';
@@ -57,7 +58,9 @@ describe('file bridge', () => {
     const data = randomBytes(STAGE_CHUNK * 2 + 1234);
     const { stage } = await ok<{ stage: string }>(client, 'xferStage', { size: data.length, name: 'big.bin' });
     for (let o = 0; o < data.length; o += STAGE_CHUNK) {
-      await ok(client, 'xferStageChunk', { stage, offset: o, data: data.subarray(o, o + STAGE_CHUNK).toString('base64') });
+      // The first chunk as base64 text (the older form), the rest as raw bytes.
+      const chunk = data.subarray(o, o + STAGE_CHUNK);
+      await ok(client, 'xferStageChunk', { stage, offset: o, data: o === 0 ? chunk.toString('base64') : new Uint8Array(chunk) });
     }
     const { transfers } = await ok<{ transfers: string[] }>(client, 'xferUpload', { prefix: 'fb/dev', items: [{ path: '/d/big.bin', stage }], dirs: ['/d/empty'] });
     const seen = () => batches.flat().flatMap((e) => (e.stream === 'transfers' ? e.changed : [])) as TransferInfo[];
@@ -78,6 +81,37 @@ describe('file bridge', () => {
       parts.push(Buffer.from(r.data, 'base64'));
     }
     expect(sha256(Buffer.concat(parts))).toBe(sha256(data));
+  });
+
+  it('stages a dropped file from disk only when the window was granted its path, and uploads it', async () => {
+    const { client, batches } = await setup();
+    const local = mkdtempSync(path.join(os.tmpdir(), 'mqb-fb-local-'));
+    cleanup.push(() => rmSync(local, { recursive: true, force: true }));
+    const file = path.join(local, 'firmware.bin');
+    const data = randomBytes(300_000);
+    writeFileSync(file, data);
+    mkdirSync(path.join(local, 'folder'));
+
+    // The page names the path, so a path nobody dropped is refused before anything is read.
+    expect(await call(client, 'xferStagePath', { path: file })).toMatchObject({ ok: false, error: { code: 'bad-request', message: expect.stringMatching(/not dropped or picked/) } });
+    client.grantPath(file);
+    const staged = await ok<{ stage: string; name: string; size: number }>(client, 'xferStagePath', { path: file });
+    expect(staged).toMatchObject({ name: 'firmware.bin', size: data.length });
+    const { transfers } = await ok<{ transfers: string[] }>(client, 'xferUpload', { prefix: 'fb/dev', items: [{ path: '/fw/firmware.bin', stage: staged.stage }] });
+    const done = () => batches.flat().flatMap((e) => (e.stream === 'transfers' ? e.changed : [])).find((t) => t.id === transfers[0] && t.state === 'done');
+    await vi.waitFor(() => expect(done()).toBeDefined(), { timeout: 20_000 });
+    expect(done()?.sha256).toBe(sha256(data));
+
+    // Granted or not, only an absolute path to a regular file is read.
+    for (const bad of [path.join(local, 'folder'), 'firmware.bin', path.join(local, 'missing.bin')]) {
+      client.grantPath(bad);
+      const r = await call(client, 'xferStagePath', { path: bad });
+      expect(r.ok, bad).toBe(false);
+    }
+    // A raw chunk is bounded like a base64 one.
+    const { stage } = await ok<{ stage: string }>(client, 'xferStage', { size: 4, name: 'x' });
+    expect(await call(client, 'xferStageChunk', { stage, offset: 0, data: new Uint8Array(STAGE_BINARY_CHUNK + 1) })).toMatchObject({ ok: false, error: { code: 'bad-request' } });
+    expect(await call(client, 'xferStageChunk', { stage, offset: 0, data: new Uint8Array(5) })).toMatchObject({ ok: false, error: { message: expect.stringMatching(/past the declared 4/) } });
   });
 
   it('holds every call to the contract: paths, chunk sizes, base64, stage order, dialogs', async () => {

@@ -8,7 +8,7 @@ import type { Engine } from '../engine/types';
 import type { Handlers } from './bridge-host';
 import { HostError } from './errors';
 import type { HostDialogs } from './host-dialogs';
-import { collectLocal, readLocal } from './local-files';
+import { collectLocal, readChosenFile, readLocal } from './local-files';
 import { inspectImage } from './ota-image';
 import type { TransferStages } from './transfer-stages';
 import { uploadFile } from './transfer-upload';
@@ -16,7 +16,7 @@ import type { TransferQueue } from './transfers';
 
 type FileOps =
   | 'fsList' | 'fsMkdir' | 'fsRename' | 'fsDelete' | 'fsReadText' | 'fsWriteText'
-  | 'xferStage' | 'xferStageChunk' | 'xferUnstage' | 'xferUpload' | 'xferPickUpload' | 'xferDownload'
+  | 'xferStage' | 'xferStageChunk' | 'xferStagePath' | 'xferUnstage' | 'xferUpload' | 'xferPickUpload' | 'xferDownload'
   | 'xferRead' | 'xferList' | 'xferCancel' | 'xferRetry' | 'xferDismiss'
   | 'otaInspect' | 'otaPick' | 'otaStart';
 
@@ -86,6 +86,14 @@ export function createFileHandlers({ engine, queue, stages, dialogs }: FileHandl
 
     xferStage: async ({ size, name }) => ({ stage: stages.create(size, name) }),
     xferStageChunk: async ({ stage, offset, data }) => ({ received: stages.append(stage, offset, data) }),
+    xferStagePath: async ({ path: file }, ctx) => {
+      // The page names the file, so only a path the preload saw on a File the user gave it.
+      if (!ctx.client.granted(file)) throw new HostError('bad-request', 'that file was not dropped or picked in this window');
+      const { name, data } = await readChosenFile(file);
+      const stage = stages.create(data.length, name);
+      if (data.length) stages.append(stage, 0, data);
+      return { stage, name, size: data.length };
+    },
     xferUnstage: async ({ stage }) => {
       stages.drop(stage);
       return {};
@@ -143,7 +151,7 @@ export function createFileHandlers({ engine, queue, stages, dialogs }: FileHandl
       if (!file) return null;
       const data = await readLocal(file);
       const stage = stages.create(data.length, path.basename(file.replaceAll('\\', '/')));
-      if (data.length) stages.append(stage, 0, Buffer.from(data).toString('base64'));
+      if (data.length) stages.append(stage, 0, data);
       const s = stages.peek(stage);
       return inspectImage(stage, s.name, s.data, engine.device(prefix));
     },

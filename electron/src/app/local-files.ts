@@ -1,7 +1,7 @@
 // The computer's side of desktop transfers: reading what the user chose in an open dialog (files,
 // or a folder walked recursively) and writing a finished download. Bounded like the page's
 // staging (MAX_STAGE_BYTES per file, MAX_UPLOAD_ITEMS files), symlinks are not followed.
-import { lstat, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { MAX_STAGE_BYTES, MAX_UPLOAD_ITEMS } from '../../../protocol/src';
 import { HostError } from './errors';
@@ -37,6 +37,33 @@ export async function collectLocal(chosen: string[]): Promise<{ files: LocalFile
 }
 
 export const readLocal = (abs: string): Promise<Uint8Array> => readFile(abs);
+
+/**
+ * Reads one file the user dropped or picked, by its path: absolute, a regular file (checked on
+ * the open handle, so a swap after the check reads nothing else), at most MAX_STAGE_BYTES.
+ */
+export async function readChosenFile(abs: string): Promise<{ name: string; data: Uint8Array }> {
+  if (!path.isAbsolute(abs) || abs.includes('\0')) throw new HostError('invalid-argument', 'not an absolute file path');
+  const name = path.basename(abs);
+  const fh = await open(abs, 'r').catch((e: NodeJS.ErrnoException) => {
+    throw new HostError('not-found', `${name}: ${e.code === 'ENOENT' ? 'no such file' : e.code === 'EACCES' ? 'permission denied' : e.message}`);
+  });
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) throw new HostError('invalid-argument', `${name} is not a regular file`);
+    if (st.size > MAX_STAGE_BYTES) throw new HostError('invalid-argument', `${name}: ${st.size} bytes is more than the ${MAX_STAGE_BYTES} a single upload may have`);
+    const data = new Uint8Array(st.size);
+    let got = 0;
+    while (got < st.size) {
+      const { bytesRead } = await fh.read(data, got, st.size - got, got);
+      if (bytesRead === 0) throw new HostError('invalid-argument', `${name} shrank while it was read`);
+      got += bytesRead;
+    }
+    return { name, data };
+  } finally {
+    await fh.close();
+  }
+}
 
 /** Writes beside the destination and renames, so a failed write never leaves half a file. */
 export async function writeLocalAtomic(file: string, data: Uint8Array): Promise<void> {

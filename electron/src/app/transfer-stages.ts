@@ -1,5 +1,5 @@
-// Staging buffers for bytes that come from the page (drag-and-drop, the File API): the page
-// declares a size, sends base64 chunks in order, and an upload or OTA then takes the complete
+// Staging buffers for bytes that come from the page (drag-and-drop, the File API) or from a file
+// the host read for it: the page declares a size, sends chunks in order (raw bytes, or base64), and an upload or OTA then takes the complete
 // buffer by id (protocol/src/bridge-files.ts). Bounded in count and in total bytes, so a page
 // cannot make the host allocate without limit; a stage left untouched expires.
 import { randomBytes } from 'node:crypto';
@@ -26,8 +26,8 @@ export interface StagedFile {
 
 export interface TransferStages {
   create(size: number, name: string): string;
-  /** Appends a chunk at `offset`, which must be exactly the bytes received so far. */
-  append(stage: string, offset: number, base64: string): number;
+  /** Appends a chunk (bytes, or base64 text) at `offset`, which must be exactly the bytes received so far. */
+  append(stage: string, offset: number, chunk: Uint8Array | string): number;
   /** Removes a complete stage and hands over its bytes. */
   take(stage: string): StagedFile;
   /** A complete stage's bytes without removing it (OTA inspects before it sends). */
@@ -74,11 +74,11 @@ export function createTransferStages(now: () => number = Date.now): TransferStag
       reserved += size;
       return id;
     },
-    append(id, offset, base64) {
+    append(id, offset, chunk) {
       const s = get(id);
       // In order only: a chunk that overlaps, skips ahead or overruns is a broken client.
       if (offset !== s.received) throw new HostError('bad-request', `${s.name}: chunk at ${offset}, expected ${s.received}`);
-      const bytes = Buffer.from(base64, 'base64');
+      const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'base64') : chunk;
       if (bytes.length === 0 && s.data.length > 0) throw new HostError('bad-request', `${s.name}: empty chunk`);
       if (offset + bytes.length > s.data.length) throw new HostError('bad-request', `${s.name}: chunk runs past the declared ${s.data.length} bytes`);
       s.data.set(bytes, offset);

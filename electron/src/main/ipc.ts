@@ -2,7 +2,7 @@
 // checks its sender (our window's main frame, showing our page) before the shared bridge host
 // parses the arguments with the contract's schemas.
 import { ipcMain, type IpcMainEvent, type IpcMainInvokeEvent, type WebContents } from 'electron';
-import { IPC_CANCEL, IPC_EVENTS, OPERATION_NAMES, ipcChannel, type CallReply } from '../../../protocol/src';
+import { IPC_CANCEL, IPC_EVENTS, IPC_GRANT_PATH, OPERATION_NAMES, ipcChannel, type CallReply } from '../../../protocol/src';
 import type { BridgeClient, BridgeHost } from '../app/bridge-host';
 
 export function serveIpc(bridge: BridgeHost, isAppUrl: (url: string) => boolean): void {
@@ -44,5 +44,10 @@ export function serveIpc(bridge: BridgeHost, isAppUrl: (url: string) => boolean)
   }
   ipcMain.on(IPC_CANCEL, (e, id: unknown) => {
     if (trusted(e)) clients.get(e.sender.id)?.cancel(id);
+  });
+  // Sent by the preload only, for a File the user dropped or picked (webUtils.getPathForFile):
+  // the page's own code cannot reach this channel, so it cannot grant itself other files.
+  ipcMain.on(IPC_GRANT_PATH, (e, p: unknown) => {
+    if (trusted(e) && typeof p === 'string') clientFor(e.sender).grantPath(p);
   });
 }

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WsServerMessage } from '../../../protocol/src';
+import { encodeBinaryCall, WsServerMessage } from '../../../protocol/src';
 import { createBridgeHost, type Handlers } from '../app/bridge-host';
 import { startWebServer, type WebServer } from './server';
 
@@ -17,7 +17,11 @@ describe('web server', () => {
   beforeAll(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'mqb-web-'));
     writeFileSync(path.join(dir, 'index.html'), '<!doctype html><title>t</title>');
-    const handlers = { getConnection: async () => connection } as unknown as Handlers;
+    // The transport is under test here: the stage handler reports what reached it.
+    const handlers = {
+      getConnection: async () => connection,
+      xferStageChunk: async ({ data }: { data: Uint8Array | string }) => ({ received: typeof data === 'string' ? -1 : data.reduce((a, b) => a + b, 0) }),
+    } as unknown as Handlers;
     server = await startWebServer({ bridge: createBridgeHost(handlers), rendererDir: dir });
   });
   afterAll(async () => {
@@ -66,6 +70,19 @@ describe('web server', () => {
     const msg = WsServerMessage.parse(await reply);
     expect(msg).toEqual({ t: 'reply', id: 'q1', reply: { ok: true, result: connection } });
     ws.close();
+  });
+
+  it('carries a staging chunk as a binary frame, bytes intact, and refuses a malformed one', async () => {
+    const ws = open(server.token);
+    expect(await outcome(ws)).toBe('open');
+    const bytes = new Uint8Array(300_000).map((_, i) => i % 251);
+    const reply = new Promise<unknown>((resolve) => ws.once('message', (d) => resolve(JSON.parse(String(d)))));
+    ws.send(encodeBinaryCall('xferStageChunk', { id: 'b1', args: { stage: 'abc', offset: 0, data: bytes } }, bytes));
+    const sum = bytes.reduce((a, b) => a + b, 0);
+    expect(WsServerMessage.parse(await reply)).toEqual({ t: 'reply', id: 'b1', reply: { ok: true, result: { received: sum } } });
+    const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+    ws.send(new Uint8Array([0, 0, 0, 200, 1, 2, 3]));
+    expect(await closed).toBe(1008);
   });
 
   it('closes the socket on a message that is not a bridge message', async () => {

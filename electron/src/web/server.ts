@@ -7,7 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { WsClientMessage, type WsServerMessage } from '../../../protocol/src';
+import { decodeBinaryCall, WsClientMessage, type WsServerMessage } from '../../../protocol/src';
 import type { BridgeHost } from '../app/bridge-host';
 
 export interface WebServerOptions {
@@ -143,7 +143,14 @@ function serveSocket(ws: WebSocket, bridge: BridgeHost): void {
     send({ t: 'events', batch });
   });
   ws.on('message', (data, isBinary) => {
-    if (isBinary) return ws.close(1003, 'text frames only');
+    if (isBinary) {
+      // A staging chunk: raw bytes after a JSON header (protocol/src/bridge.ts).
+      const frame = Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? new Uint8Array(data) : data;
+      const msg = decodeBinaryCall(frame);
+      if (!msg) return ws.close(1008, 'not a bridge message');
+      void client.call(msg.op, msg.call).then(({ id, reply }) => send({ t: 'reply', id: id ?? '', reply }));
+      return;
+    }
     let raw: unknown;
     try {
       raw = JSON.parse(data.toString());

@@ -32,6 +32,8 @@ export interface BridgeClient {
   call<N extends OperationName>(op: N, args: OpArgs<N>, opts?: CallOptions): Promise<OpResult<N>>;
   onEvents(listener: (batch: EventBatch) => void): () => void;
   onLost(listener: (why: string) => void): void;
+  /** Desktop app: where a dropped or picked File lives on disk (the host reads it); '' elsewhere. */
+  pathForFile(file: File): string;
 }
 
 /** The host enforces the timeout; the client waits a little longer so the host's answer wins. */
@@ -82,5 +84,6 @@ export function createBridgeClient(t: Transport): BridgeClient {
       });
     },
     onLost: (l) => t.onLost(l),
+    pathForFile: (file) => t.pathForFile(file),
   };
 }

@@ -10,6 +10,8 @@ export interface Transport {
   onEvents(listener: (batch: unknown) => void): () => void;
   /** Called when the host goes away (web mode: the server stopped). */
   onLost(listener: (why: string) => void): void;
+  /** Desktop app: the path on disk of a dropped or picked File, '' when it has none. */
+  pathForFile(file: File): string;
 }
 
 declare global {
@@ -25,5 +27,6 @@ export function ipcTransport(api: PreloadApi): Transport {
     cancel: (id) => api.cancel(id),
     onEvents: (listener) => api.onEvents(listener),
     onLost: () => {},
+    pathForFile: (file) => api.pathForFile?.(file) ?? '',
   };
 }

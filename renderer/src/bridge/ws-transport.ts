@@ -1,6 +1,6 @@
 // Web mode: one WebSocket to /bridge, authenticated by the per-run token the server printed
 // (it travels in the URL fragment, which browsers never send to servers or in Referer headers).
-import { WsServerMessage, type CallEnvelope, type OperationName, type WsClientMessage } from '../../../protocol/src';
+import { encodeBinaryCall, WsServerMessage, type CallEnvelope, type OperationName, type WsClientMessage } from '../../../protocol/src';
 import type { Transport } from './transport';
 
 export function wsTransport(token: string): Transport {
@@ -11,14 +11,14 @@ export function wsTransport(token: string): Transport {
   const pending = new Map<string, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   const listeners = new Set<(batch: unknown) => void>();
   const lostListeners = new Set<(why: string) => void>();
-  const queue: string[] = [];
+  const queue: (string | Uint8Array)[] = [];
   let lost: string | undefined;
 
-  const send = (m: WsClientMessage) => {
-    const s = JSON.stringify(m);
-    if (ws.readyState === WebSocket.OPEN) ws.send(s);
-    else queue.push(s);
+  const sendFrame = (f: string | Uint8Array) => {
+    if (ws.readyState === WebSocket.OPEN) ws.send(f);
+    else queue.push(f);
   };
+  const send = (m: WsClientMessage) => sendFrame(JSON.stringify(m));
   ws.addEventListener('open', () => {
     for (const s of queue.splice(0)) ws.send(s);
   });
@@ -52,7 +52,10 @@ export function wsTransport(token: string): Transport {
       if (lost) return Promise.reject(new Error(lost));
       return new Promise((resolve, reject) => {
         pending.set(call.id, { resolve, reject });
-        send({ t: 'call', op, call });
+        // File bytes go as one binary frame, never as base64 in JSON.
+        const data = (call.args as { data?: unknown } | undefined)?.data;
+        if (data instanceof Uint8Array) sendFrame(encodeBinaryCall(op, call, data));
+        else send({ t: 'call', op, call });
       });
     },
     cancel: (id) => send({ t: 'cancel', id }),
@@ -64,5 +67,7 @@ export function wsTransport(token: string): Transport {
       lostListeners.add(listener);
       if (lost) listener(lost);
     },
+    // A page in a browser never learns where a file lives.
+    pathForFile: () => '',
   };
 }
