@@ -1,12 +1,21 @@
 // Formats log records for export: one line per record, the columns of the log view (received
 // time, device, level, device time, logger, text), crash stacks indented below their record.
+// An export is read with `cat`, `less` or `tail` in a terminal, which would obey the escape
+// sequences a device put in its lines (clipboard writes, titles, screen clears): every control
+// character goes out as visible text, as the log view shows it, and a line stays one line.
+import { neutraliseControls } from '../../../protocol/src/control-chars';
 import type { LogRecord } from '../../../protocol/src/bridge-logs';
+
+const oneLine = (s: string) => neutraliseControls(s, { multiline: false });
 
 export function formatExportLine(r: LogRecord, withDevice: boolean): string {
   const received = new Date(r.received).toISOString();
-  const head = `${received} ${withDevice ? `${r.prefix} ` : ''}${r.level} ${r.time} ${r.name}: ${r.text}`;
+  const head = `${received} ${withDevice ? `${oneLine(r.prefix)} ` : ''}${r.level} ${oneLine(r.time)} ${oneLine(r.name)}: ${oneLine(r.text)}`;
   const stack = r.crash?.stack;
-  return stack ? `${head}\n${stack.replace(/^/gm, '    ')}` : head;
+  if (!stack) return head;
+  // Only line breaks are left as they are (a CR only in a CRLF), so these are all the lines.
+  const lines = neutraliseControls(stack).split(/\r?\n/);
+  return `${head}\n${lines.map((l) => `    ${l}`).join('\n')}`;
 }
 
 /** `mqboard-<device or fleet>-<date>.log`, safe on every file system. */
