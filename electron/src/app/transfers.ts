@@ -15,6 +15,9 @@ import { HostError } from './errors';
 import { downloadFolderZip } from './transfer-zip';
 import { uploadFile } from './transfer-upload';
 
+/** Progress must span this long before a rate (and so an ETA) is shown. */
+const MIN_RATE_SPAN_MS = 250;
+
 /** Devices served at once; more would only split the same broker link further. */
 const MAX_RUNNING = 3;
 /** Finished in-memory downloads held for the page to read (web mode), all together. */
@@ -122,11 +125,18 @@ export function createTransferQueue(deps: TransferQueueDeps): TransferQueue {
     r.info.state = 'running';
     r.info.started = Date.now();
     changed(r);
+    // Rate and ETA count from the first progress report, not from the start: creating folders,
+    // opening the put or erasing a flash slot move no bytes, and counting them made a transfer
+    // that ends in 0.4 s say "12s left". No figure at all until there is enough to measure.
+    let first: { t: number; bytes: number } | undefined;
     const onProgress = (p: Progress, base = 0) => {
       r.info.bytesDone = base + p.bytesDone;
       if (p.bytesTotal > 0 && r.spec.kind !== 'download') r.info.bytesTotal = Math.max(r.info.bytesTotal, p.bytesTotal);
-      const elapsed = Math.max(1, Date.now() - (r.info.started ?? Date.now()));
-      r.info.rate = (r.info.bytesDone * 1000) / elapsed;
+      const t = Date.now();
+      first ??= { t, bytes: r.info.bytesDone };
+      const span = t - first.t;
+      const moved = r.info.bytesDone - first.bytes;
+      r.info.rate = span >= MIN_RATE_SPAN_MS && moved > 0 ? (moved * 1000) / span : 0;
       r.info.etaMs = r.info.rate > 0 && r.info.bytesTotal >= r.info.bytesDone ? ((r.info.bytesTotal - r.info.bytesDone) / r.info.rate) * 1000 : undefined;
       changed(r);
     };

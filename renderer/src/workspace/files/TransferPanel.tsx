@@ -1,14 +1,16 @@
 // The transfer queue of one device (or of all, in the OTA view): a progress bar per transfer
 // with bytes, rate and ETA, cancel while it runs, retry when it failed or was cancelled, and
 // dismiss once it is over. Rows come from the host's `transfers` stream; nothing runs here.
-import { useMemo } from 'react';
+import { useMemo, useState, type DragEvent } from 'react';
 import { useStore } from 'zustand';
 import type { TransferInfo } from '../../../../protocol/src';
 import { useApp, useAppStore, useBridge } from '../../ui/context';
 import { bytes, duration } from '../../ui/format';
 import { Icon } from '../../ui/icons';
 import { FIcon } from './file-icons';
+import { takeDropped } from './dropped';
 import { transfersStore } from './transfers-store';
+import { uploadTree } from './upload';
 
 const KIND_WORD: Record<TransferInfo['kind'], string> = { upload: 'Upload', download: 'Download', ota: 'Firmware' };
 
@@ -16,9 +18,17 @@ export function progressText(t: TransferInfo): string {
   const parts: string[] = [];
   parts.push(t.bytesTotal > 0 ? `${bytes(t.bytesDone)} of ${bytes(t.bytesTotal)}` : bytes(t.bytesDone));
   if (t.state === 'running' && t.rate > 0) parts.push(`${bytes(Math.round(t.rate))}/s`);
-  if (t.state === 'running' && t.etaMs !== undefined) parts.push(`${duration(Math.ceil(t.etaMs / 1000))} left`);
-  if (t.state === 'done' && t.started && t.ended) parts.push(`in ${duration(Math.max(0, (t.ended - t.started) / 1000))}`);
+  // Under a second left is not worth a figure that would read "0s left".
+  if (t.state === 'running' && t.etaMs !== undefined && t.etaMs >= 1000) parts.push(`${duration(Math.ceil(t.etaMs / 1000))} left`);
+  if (t.state === 'done' && t.started && t.ended) parts.push(`in ${took(t.ended - t.started)}`);
   return parts.join(' · ');
+}
+
+/** "0.4 s" below ten seconds (a fast transfer never says "in 0s"), then the usual duration. */
+function took(ms: number): string {
+  const s = Math.max(0, ms) / 1000;
+  if (s < 10) return `${s < 0.1 ? s.toFixed(2) : s.toFixed(1)} s`;
+  return duration(s);
 }
 
 export function useTransfers(filter: (t: TransferInfo) => boolean): TransferInfo[] {
@@ -82,18 +92,70 @@ export function TransferRow({ t }: { t: TransferInfo }) {
   );
 }
 
-export function TransferPanel({ prefix }: { prefix: string }) {
+/**
+ * The device's transfer queue. It is also a drop target: files dropped on it upload into `dir`
+ * (the file browser's current folder), as the panel says; a drop here never reaches the
+ * workspace's firmware drop.
+ */
+export function TransferPanel({ prefix, dir = '/' }: { prefix: string; dir?: string }) {
   const filter = useMemo(() => (t: TransferInfo) => t.prefix === prefix && t.kind !== 'ota', [prefix]);
   const rows = useTransfers(filter);
   const bridge = useBridge();
+  const app = useAppStore();
   const active = rows.filter((t) => t.state === 'running' || t.state === 'queued').length;
   const finished = rows.filter((t) => t.state === 'done');
   const shell = useApp((s) => s.app?.shell);
+  const [over, setOver] = useState(false);
+  const [preparing, setPreparing] = useState<string | null>(null);
+  const hasFiles = (e: DragEvent) => Array.from(e.dataTransfer.types).includes('Files');
+  const onDragOver = (e: DragEvent) => {
+    if (!hasFiles(e)) return;
+    e.preventDefault();
+    e.stopPropagation();
+    e.dataTransfer.dropEffect = 'copy';
+    setOver(true);
+  };
+  const onDrop = (e: DragEvent) => {
+    if (!hasFiles(e)) return;
+    e.preventDefault();
+    e.stopPropagation();
+    setOver(false);
+    const fail = (what: string) => (err: unknown) => app.getState().toast('error', `${what}: ${err instanceof Error ? err.message : String(err)}`);
+    // The entries must be taken while the drop event runs (dropped.ts).
+    void takeDropped(e.dataTransfer).then(async (local) => {
+      if (local.files.length === 0 && local.dirs.length === 0) return;
+      setPreparing(`Preparing ${local.files.length} file${local.files.length === 1 ? '' : 's'}…`);
+      try {
+        await uploadTree(bridge, prefix, dir, local, (n, total) => setPreparing(`Preparing ${n} of ${total}…`));
+      } catch (err) {
+        fail('Upload')(err);
+      } finally {
+        setPreparing(null);
+      }
+    }, fail('Reading the dropped files'));
+  };
   return (
-    <section className="xpanel" data-testid="transfer-panel" aria-label="Transfers">
+    <section
+      className={`xpanel${over ? ' drop-on' : ''}`}
+      data-testid="transfer-panel"
+      data-drop-path={dir}
+      aria-label="Transfers"
+      onDragOver={onDragOver}
+      onDragLeave={(e) => {
+        if (!e.currentTarget.contains(e.relatedTarget as Node | null)) setOver(false);
+      }}
+      onDrop={onDrop}
+    >
       <header className="xpanel-head">
         <h3>Transfers</h3>
         <span className="count">{active ? `${active} active` : rows.length ? `${rows.length}` : 'none'}</span>
+        {preparing ? (
+          <span className="muted small" data-testid="transfer-preparing">
+            {preparing}
+          </span>
+        ) : over ? (
+          <span className="muted small">Drop to upload into {dir}</span>
+        ) : null}
         <span className="row-spacer" />
         {finished.length ? (
           <button className="btn btn-ghost btn-small" onClick={() => finished.forEach((t) => void bridge.call('xferDismiss', { transfer: t.id }).catch(() => undefined))}>
@@ -103,7 +165,9 @@ export function TransferPanel({ prefix }: { prefix: string }) {
       </header>
       <div className="xlist">
         {rows.length === 0 ? (
-          <p className="muted xempty">Uploads and downloads appear here. {shell === 'web' ? 'Drop files or folders on a folder to upload them.' : 'Drop files on a folder, or use Upload.'}</p>
+          <p className="muted xempty">
+            Uploads and downloads appear here. Drop files or folders here to upload them into <span className="mono">{dir}</span>, or on a folder{shell === 'web' ? '' : ', or use Upload'}.
+          </p>
         ) : (
           rows.map((t) => <TransferRow key={t.id} t={t} />)
         )}
