@@ -5,6 +5,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { CrashRecord } from '../../protocol/src';
 import { writeFileAtomic } from './ota-slots';
+import { userStack } from './user-stack';
 
 export const CRASH_DIR = 'crash';
 
@@ -30,7 +31,8 @@ export function crashLog(root: string, keep = 10): CrashLog {
         id,
         time,
         message: r.message.slice(0, MAX_MESSAGE),
-        ...(r.stack ? { stack: r.stack.slice(0, MAX_STACK) } : {}),
+        // Frames of the runtime and of Node would only publish the host's file layout.
+        ...(r.stack ? { stack: userStack(r.stack, root).slice(0, MAX_STACK) } : {}),
         log: r.log.slice(-500).map((l) => l.slice(0, 2048)),
       };
       await fs.mkdir(dir, { recursive: true });

@@ -16,10 +16,20 @@ describe('eval', () => {
     expect(await e.run('await new Promise((r) => setTimeout(() => r(7), 5))')).toEqual({ ok: true, text: '7' });
   });
 
-  it('replies the stack of what was thrown', async () => {
-    const r = await evaluator().run('null.x');
+  it('replies the value of the last expression after statements, as a REPL shows it', async () => {
+    const e = evaluator();
+    expect(await e.run('let q = 3; q * 7')).toEqual({ ok: true, text: '21' });
+    expect(await e.run('q += 1; console.log("now", q); q')).toEqual({ ok: true, text: 'now 4\n4' });
+    expect(await e.run('if (q > 1) { "big" } else { "small" }')).toEqual({ ok: true, text: "'big'" });
+  });
+
+  it('replies the stack of what was thrown, with the user’s frames only', async () => {
+    const r = await evaluator().run('function inner() { return null.x }\ninner()');
     expect(r.ok).toBe(false);
     expect(r.text).toMatch(/^TypeError: Cannot read properties of null/);
+    expect(r.text).toContain('at inner (eval:1:');
+    // Nothing of the runtime's own files or Node's internals.
+    expect(r.text).not.toMatch(/device-runtime|node:|\.ts:/);
   });
 
   it('says plainly that import() is not available, instead of Node’s internal wording', async () => {

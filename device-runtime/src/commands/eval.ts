@@ -5,6 +5,7 @@
 // security one: whoever may command the device may run code on it, as on a real board.
 import util from 'node:util';
 import vm from 'node:vm';
+import { userStack } from '../user-stack';
 
 export interface EvalResult {
   ok: boolean;
@@ -26,6 +27,8 @@ export interface EvalOptions {
   /** Where console output goes when no eval is capturing it (timers, late promises). */
   stray: (line: string) => void;
   globals?: Record<string, unknown>;
+  /** The device's root on the host: stack frames in its files are shown by device path. */
+  root?: string;
 }
 
 const INSPECT: util.InspectOptions = { depth: 4, maxArrayLength: 200, maxStringLength: 16_384, breakLength: 100 };
@@ -94,9 +97,11 @@ export function createEvaluator(o: EvalOptions): Evaluator {
       if (c.async || isThenable(value)) value = await withTimeout(value as PromiseLike<unknown>, o.timeoutMs);
       const printed = capture.length ? capture.join('\n') + '\n' : '';
       if (c.expression) return { ok: true, text: cut(printed + util.inspect(value, INSPECT)) };
-      return { ok: true, text: cut(printed) };
+      // Statements reply what they printed and, like a REPL, the value of the last expression
+      // statement (`let q = 3; q * 7` is 21), when there is one.
+      return { ok: true, text: cut(printed + (value === undefined ? '' : util.inspect(value, INSPECT))) };
     } catch (e) {
-      return { ok: false, text: cut(describe(e)) };
+      return { ok: false, text: cut(describe(e, o.root)) };
     } finally {
       capture = undefined;
     }
@@ -120,14 +125,14 @@ function withTimeout<T>(p: PromiseLike<T>, ms: number): Promise<T> {
 }
 
 /** Errors from the vm context come from another realm, so `instanceof Error` is false. */
-function describe(e: unknown): string {
+function describe(e: unknown, root: string | undefined): string {
   if (typeof e === 'object' && e !== null) {
     // Node's own words ("A dynamic import callback was not specified") name no way forward.
     if ((e as { code?: unknown }).code === 'ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING') {
       return "Error: import() is not available in eval; the device's code comes in as app modules (OTA bundle) and is loaded at boot";
     }
     const stack = (e as { stack?: unknown }).stack;
-    if (typeof stack === 'string') return stack;
+    if (typeof stack === 'string') return userStack(stack, root);
     const msg = (e as { message?: unknown }).message;
     if (typeof msg === 'string') return msg;
   }

@@ -5,6 +5,7 @@ import repl from 'node:repl';
 import { PassThrough, Writable } from 'node:stream';
 import util from 'node:util';
 import vm from 'node:vm';
+import { withUserStack } from '../user-stack';
 import { isInterrupted, type Guard } from './interrupt';
 
 export interface ReplOptions {
@@ -145,7 +146,7 @@ export function openRepl(o: ReplOptions): ReplSession {
       run = withTermConsole(() => o.guard.run(o.slot, c.script, o.context, o.timeoutMs));
     } catch (e) {
       if (isInterrupted(e)) return cb(null, INTERRUPTED);
-      return cb(e as Error, undefined);
+      return cb(withUserStack(e as Error), undefined);
     }
     if (!c.async && !isThenable(run.value)) {
       run.restore();
@@ -162,7 +163,7 @@ export function openRepl(o: ReplOptions): ReplSession {
     abandon = () => finish(null, INTERRUPTED);
     (run.value as PromiseLike<unknown>).then(
       (v) => finish(null, v),
-      (e: unknown) => finish(e as Error),
+      (e: unknown) => finish(withUserStack(e as Error)),
     );
   };
 

@@ -151,6 +151,17 @@ for (const kind of BROKERS) {
       t.ctl({ op: 'close' });
     });
 
+    it('shows an error with the user’s frames only, none of the runtime’s files', async () => {
+      const t = await openTerm(client, prefix);
+      t.send('function boom() { return null.x }\r');
+      t.send('boom()\r');
+      await t.until(() => /at boom \(repl:1:/.test(after(t.screen(), 'boom()\r\n')));
+      const shown = after(t.screen(), 'boom()\r\n');
+      expect(shown).toMatch(/Uncaught TypeError: Cannot read properties of null/);
+      expect(shown).not.toMatch(/interrupt\.ts|session\.ts|device-runtime|node:/);
+      t.ctl({ op: 'close' });
+    });
+
     it('continues an incomplete block on the next line', async () => {
       const t = await openTerm(client, prefix);
       t.send('function twice(n) {\r');
