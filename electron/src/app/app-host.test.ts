@@ -1,11 +1,14 @@
 // The app host end to end without a browser: a saved profile connects at start-up, its devices
 // arrive as batched bridge events, and switching to another broker replaces the fleet without a
-// restart.
-import { mkdtempSync, rmSync } from 'node:fs';
+// restart. The demo fleet runs in processes of its own on a broker that takes only the app's
+// per-run credentials, and stays up, on the same port, while the user looks elsewhere.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import mqtt from 'mqtt';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { EventBatch } from '../../../protocol/src';
+import { DEMO_PROFILE_ID, utf8 } from '../../../protocol/src';
 import { startDevice, type DeviceHandle } from '../../../device-runtime/src';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../../testing/brokers';
 import { createAppHost, type AppHost } from './app-host';
@@ -77,5 +80,112 @@ describe('app host', () => {
     cleanup.push(() => host.close());
     const { reply } = await host.bridge.connect(() => {}).call('useProfile', { id: 'x', args: { id: 'nope' } });
     expect(reply).toMatchObject({ ok: false, error: { code: 'not-found' } });
+  });
+});
+
+describe('the demo fleet', () => {
+  let dir: string;
+  let host: AppHost;
+  let other: EmbeddedBroker;
+  const CLIMATE = 'greenhouse/climate-1';
+  const online = (prefix: string) =>
+    vi.waitFor(() => expect(host.engine.device(prefix)?.presence).toBe('online'), { timeout: 40_000, interval: 100 });
+  /** The pid of the process that runs the device's eval, and of that process's parent. */
+  const pids = async (prefix: string) => {
+    const out = await host.engine.eval(prefix, "(p => [p.pid, p.ppid])(this.constructor.constructor('return process')())");
+    return (out.match(/\d+/g) ?? []).map(Number) as [number, number];
+  };
+  const binEnv = (pid: number) =>
+    Object.fromEntries(
+      readFileSync(`/proc/${pid}/environ`, 'utf8')
+        .split('\0')
+        .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+    );
+  const tryConnect = (url: string, auth: { username?: string; password?: string }) =>
+    new Promise<string>((resolve) => {
+      const c = mqtt.connect(url, { ...auth, protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 5_000 });
+      c.once('connect', () => resolve('connected'));
+      c.once('error', (e) => resolve(e.message));
+      c.once('close', () => resolve('closed'));
+    }).finally(() => undefined);
+
+  beforeAll(async () => {
+    other = await startEmbeddedBroker({ port: 0 });
+    dir = mkdtempSync(path.join(os.tmpdir(), 'mqb-host-demo-'));
+    // No settings yet: the first run opens the demo.
+    host = await createAppHost({ shell: 'web', version: 't', settingsDir: dir, codec: plainFileCodec });
+    await online(CLIMATE);
+  }, 60_000);
+  afterAll(async () => {
+    await host?.close();
+    await other?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('runs its devices outside the host, on a broker that refuses anyone without this run\'s credentials', async () => {
+    const [pid, bin] = await pids(CLIMATE);
+    expect(pid).not.toBe(process.pid);
+    expect(bin).not.toBe(process.pid);
+    const url = host.info().demo!.url;
+    expect(url).toMatch(/^mqtt:\/\/127\.0\.0\.1:\d+$/);
+    // The device bin has the credentials in its environment, never on its command line.
+    const env = binEnv(bin);
+    expect(env.MQBOARD_USER).toBeTruthy();
+    expect(env.MQBOARD_PASSWORD!.length).toBeGreaterThanOrEqual(24);
+    expect(readFileSync(`/proc/${bin}/cmdline`, 'utf8')).not.toContain(env.MQBOARD_PASSWORD);
+    expect(JSON.stringify(host.info())).not.toContain(env.MQBOARD_PASSWORD);
+    expect(await tryConnect(url, {})).not.toBe('connected');
+    expect(await tryConnect(url, { username: env.MQBOARD_USER, password: `${env.MQBOARD_PASSWORD}x` })).not.toBe('connected');
+    expect(await tryConnect(url, { username: env.MQBOARD_USER, password: env.MQBOARD_PASSWORD })).toBe('connected');
+  });
+
+  it('keeps the host answering while a device is in a busy loop, and Ctrl-C stops the loop', async () => {
+    let text = '';
+    const term = await host.engine.terminals.open(CLIMATE, { cols: 100, rows: 30 }, { onData: (d) => (text += d), onEnd: () => undefined });
+    await vi.waitFor(() => expect(text).toContain('›'), { timeout: 10_000 });
+    await host.engine.terminals.write(term.id, 'while (true) {}\r');
+    // The loop holds its device's event loop only: the host's timers fire, and the broker and
+    // the other demo devices answer.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await host.engine.eval('greenhouse/climate-2', '6 * 7')).toBe('42');
+    expect(text).not.toContain('interrupted');
+    await host.engine.terminals.interrupt(term.id);
+    await vi.waitFor(() => expect(text).toContain('^C interrupted'), { timeout: 10_000 });
+    text = '';
+    await host.engine.terminals.write(term.id, '1 + 1\r');
+    // eslint-disable-next-line no-control-regex -- the REPL colours its results
+    await vi.waitFor(() => expect(text.replace(/\x1b\[[0-9;]*m/g, '')).toMatch(/\r\n2\r\n/), { timeout: 10_000 });
+    await host.engine.terminals.close(term.id);
+  });
+
+  it('starts a device process again when it dies', async () => {
+    const [before, bin] = await pids(CLIMATE);
+    process.kill(bin, 'SIGKILL');
+    await vi.waitFor(() => expect(host.engine.device(CLIMATE)?.presence).not.toBe('online'), { timeout: 30_000, interval: 100 });
+    await online(CLIMATE);
+    const [after, newBin] = await vi.waitFor(() => pids(CLIMATE), { timeout: 20_000 });
+    expect(after).not.toBe(before);
+    expect(newBin).not.toBe(bin);
+  });
+
+  it('keeps the same broker and device state while the user looks at another broker', async () => {
+    const url = host.info().demo!.url;
+    await host.engine.put(CLIMATE, '/kept.txt', utf8('still here'));
+    const p = host.profiles.save({ name: 'Other', url: other.url });
+    await host.useProfile(p.id);
+    expect(host.info().demo).toBeNull();
+    expect(host.engine.device(CLIMATE)).toBeUndefined();
+    await host.useProfile(DEMO_PROFILE_ID);
+    expect(host.info().demo?.url).toBe(url);
+    await online(CLIMATE);
+    expect(new TextDecoder().decode(await host.engine.get(CLIMATE, '/kept.txt'))).toBe('still here');
+  });
+
+  it('runs simulated devices in processes of their own, with the demo credentials', async () => {
+    const prefixes = await host.startSimulator('sim', 2);
+    expect(prefixes).toEqual(['sim/001', 'sim/002']);
+    await online('sim/002');
+    const [pid, bin] = await pids('sim/002');
+    expect([pid, bin]).not.toContain(process.pid);
   });
 });
