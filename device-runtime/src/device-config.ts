@@ -24,11 +24,13 @@ export type WatchdogConfig = z.infer<typeof WatchdogConfig>;
 
 export const DeviceConfig = z
   .object({
-    /** Application modules to start, in order; normal mode only. */
+    /** Application modules to start, in order; normal mode only, and only while no app bundle is installed. */
     modules: z.array(z.string().regex(MODULE_NAME)).max(64).optional(),
     watchdog: WatchdogConfig.default(WatchdogConfig.parse({})),
     /** Consecutive boots that do not reach all-OK before the device boots safe. */
     maxFailedBoots: z.number().int().min(1).max(100).default(3),
+    /** Labels the device reports in its status, for grouping in fleets. */
+    tags: z.array(z.string().min(1).max(32)).max(16).optional(),
   })
   // Every other key is a module's config: `{"modules":["blinky"],"blinky":{"period":2}}`.
   .catchall(z.unknown());

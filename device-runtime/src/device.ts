@@ -18,6 +18,7 @@ import {
   type ResetMode,
 } from '../../protocol/src';
 import { createAckRegistry } from './ack-gate';
+import type { Manifest } from './bundle';
 import { createEvaluator } from './commands/eval';
 import { crashLog } from './crash-log';
 import { configPath, readDeviceConfig, type DeviceConfig } from './device-config';
@@ -31,7 +32,7 @@ import { asBuffer, createMqttClient, publish } from './mqtt-client';
 import { confirmSlot, otaBoot, otaStore, slotManifest, slotUnpacker } from './ota-slots';
 import { DEFAULTS, type DeviceOptions } from './options';
 import { decideBoot, rtcMemory, type RtcState } from './rtc';
-import { offlineStatus, onlineStatus } from './status';
+import { hostFreeMem, offlineStatus, onlineStatus, simulatedFreeMem } from './status';
 import { createTerminalServer } from './terminal';
 import { feedCommand, startBrokerWatchdog, timerWatchdog, type HardwareWatchdog } from './watchdog';
 
@@ -60,7 +61,7 @@ interface Session {
 }
 
 interface Boot {
-  opts: DeviceOptions;
+  opts: StartOptions;
   log: DeviceLog;
   generation: number;
   reboot(r: Reboot, s: Session): void;
@@ -68,7 +69,14 @@ interface Boot {
 
 const CLOSE_TIMEOUT_MS = 3000;
 
-export async function startDevice(opts: DeviceOptions): Promise<DeviceHandle> {
+/**
+ * What startDevice takes: DeviceOptions, plus `simulatedRamBytes`: the RAM of the board this
+ * device stands in for (e.g. 327680 for an ESP32's 320 KiB). With it the status reports a
+ * simulated, plausible free-memory figure instead of the host's.
+ */
+export type StartOptions = DeviceOptions & { simulatedRamBytes?: number };
+
+export async function startDevice(opts: StartOptions): Promise<DeviceHandle> {
   const log = opts.log ?? createDeviceLog({ ...(opts.echo ? { echo: opts.echo } : {}) });
   let boots = 0;
   const bootWaiters: Array<{ n: number; resolve: () => void }> = [];
@@ -216,6 +224,9 @@ async function bootSession(b: Boot): Promise<Session> {
   }
   const firmware = () => ota.slots[ota.active]?.version ?? opts.firmware ?? 'none';
   let crashCount = (await crashes.list()).length;
+  // What actually started this boot; named in the status so nobody has to guess which code runs.
+  let startedModules: string[] = [];
+  const ram = opts.simulatedRamBytes;
 
   const status = (): OnlineStatus =>
     onlineStatus({
@@ -228,6 +239,9 @@ async function bootSession(b: Boot): Promise<Session> {
       maxImage,
       ota,
       crashes: crashCount,
+      freeMem: ram !== undefined ? simulatedFreeMem(ram, Date.now() - startedAt) : hostFreeMem(),
+      ...(mode === 'normal' ? { modules: startedModules } : {}),
+      ...(config.tags ? { tags: config.tags } : {}),
     });
 
   const client = createMqttClient({
@@ -289,6 +303,7 @@ async function bootSession(b: Boot): Promise<Session> {
     timeoutMs: opts.evalTimeoutMs ?? DEFAULTS.evalTimeoutMs,
     maxReply: Math.min(maxChunk, 32 * 1024),
     stray: (line) => deviceLog.logger('eval').info(line),
+    root: jail.root,
     globals: {
       device: Object.freeze({
         prefix: opts.prefix,
@@ -500,12 +515,16 @@ async function bootSession(b: Boot): Promise<Session> {
 
   if (mode === 'normal') {
     const manifest = ota.slots[ota.active] ? await slotManifest(store, ota.active) : undefined;
-    const names = config.modules ?? manifest?.modules ?? [];
+    const names = modulesToStart(config, manifest, (m) => log.warn(m));
     const dirs = [...(manifest ? [store.slotDir(ota.active)] : []), path.join(jail.root, 'lib'), path.join(jail.root, 'src')];
     const r = await startModules(names, dirs, (n) => config[n], moduleApi, deviceLog.logger('launcher'), b.generation);
     moduleFailures.push(...r.failed);
+    startedModules = r.started;
+    log.info(`modules started: ${r.started.length ? r.started.join(', ') : 'none'}${r.failed.length ? ` (failed: ${r.failed.map((f) => f.name).join(', ')})` : ''}`);
   }
   modulesStarted();
+  // The status sent at connect may predate the modules: say which ones run now.
+  publishStatus();
   if (moduleFailures.length) {
     // Nothing after the client exists may throw out of the boot (it would leave the client
     // running beside the next attempt's); a record we cannot write is only logged.
@@ -530,6 +549,21 @@ async function bootSession(b: Boot): Promise<Session> {
 
   if (opts.waitConnected !== false) await connected;
   return session;
+}
+
+/**
+ * The modules a normal boot starts. An installed app bundle is the application: an update must
+ * run the modules it ships, so its manifest wins over the config's list (which would otherwise
+ * keep starting the old code under the new version number). Without a bundle, the config's list
+ * names modules in /lib and /src.
+ */
+export function modulesToStart(config: Pick<DeviceConfig, 'modules'>, manifest: Manifest | undefined, warn: (msg: string) => void): string[] {
+  if (!manifest) return config.modules ?? [];
+  const ignored = (config.modules ?? []).filter((m) => !manifest.modules.includes(m));
+  if (config.modules && ignored.length) {
+    warn(`config.json modules ${ignored.join(', ')} not started: app bundle ${manifest.name} ${manifest.version} ships ${manifest.modules.join(', ') || 'no modules'}`);
+  }
+  return manifest.modules;
 }
 
 async function withTimeout(p: Promise<void>, ms: number): Promise<void> {

@@ -109,6 +109,40 @@ describe('boot modes and application modules (in-process)', () => {
     expect(s.online && s.ota?.active).toBe('b');
   });
 
+  it('runs the modules an OTA bundle ships, not the ones config.json lists, and says which started', async () => {
+    const root = newRoot();
+    fs.mkdirSync(path.join(root, 'lib'));
+    fs.writeFileSync(path.join(root, 'lib', 'old.mjs'), 'export function start(mqtt) { mqtt.log.info("old code running"); }\n');
+    fs.writeFileSync(path.join(root, 'config.json'), JSON.stringify({ modules: ['old'], tags: ['garden', 'v2'], fresh: { greeting: 'hello from 2.5.0' } }));
+    const dev = await start('modes/update', root);
+    // Published now, not a minute later: the status names what the boot started.
+    expect(dev.status()).toMatchObject({ modules: ['old'], tags: ['garden', 'v2'] });
+    const image = await createBundle({ name: 'app', version: '2.5.0', modules: ['fresh'] }, {
+      'fresh.mjs': 'export function start(mqtt, config) { mqtt.onInit(() => mqtt.publish(mqtt.prefix + "/fresh", config.greeting)); }\n',
+    });
+    expect((await host.command('modes/update', 'ota', sha256(image), chunked(image, 1400))).ok).toBe(true);
+    const greeting = waitForMessage(host.client, 'modes/update/fresh', () => true);
+    const updated = waitForMessage(host.client, 'modes/update/mqb/status', (p) => {
+      const s = JSON.parse(p) as { firmware?: string; modules?: string[] };
+      return s.firmware === '2.5.0' && s.modules?.length === 1;
+    });
+    await host.json('modes/update', 'reset', '', { mode: 'soft' });
+    // The new module got its config by name from config.json, and the old one did not start.
+    expect(await greeting).toBe('hello from 2.5.0');
+    expect(JSON.parse(await updated)).toMatchObject({ firmware: '2.5.0', modules: ['fresh'], tags: ['garden', 'v2'] });
+    const lines = dev.log.recent();
+    expect(lines.some((l) => l.includes('config.json modules old not started: app bundle app 2.5.0 ships fresh'))).toBe(true);
+    expect(lines.filter((l) => l.includes('old code running'))).toHaveLength(1);
+  });
+
+  it('reports the free memory of the board it simulates, not its host’s', async () => {
+    const dev = await startDevice({ url: broker.url, prefix: 'modes/ram', root: newRoot(), simulatedRamBytes: 320 * 1024 });
+    devices.push(dev);
+    const free = dev.status().freeMem;
+    expect(free).toBeGreaterThan(0);
+    expect(free).toBeLessThan(320 * 1024);
+  });
+
   it('reverts from safe mode to normal after all-OK when safemode/config.json says revert', async () => {
     const root = newRoot();
     fs.mkdirSync(path.join(root, 'safemode'));

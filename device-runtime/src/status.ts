@@ -1,6 +1,8 @@
 // The retained status message at `P/mqb/status` (protocol/src/status.ts), the Last Will that
 // replaces it when the connection is lost, and the explicit offline message on clean stop.
+import { randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import v8 from 'node:v8';
 import {
   ALL_COMMANDS,
@@ -34,10 +36,43 @@ export interface StatusInput {
   maxImage: number;
   ota: OtaState;
   crashes?: number;
+  /** Free memory to report; default: what this process could still allocate on its host. */
+  freeMem?: number;
+  /** The application modules that actually started this boot (normal mode), in order. */
+  modules?: string[];
+  /** Labels from the device's config.json, for grouping in fleets. */
+  tags?: string[];
 }
 
-export function onlineStatus(s: StatusInput): OnlineStatus {
+/**
+ * What the device publishes. `modules` and `tags` are newer than the status schema's first
+ * version; hosts that do not know them drop them when they parse the message.
+ */
+export type PublishedStatus = OnlineStatus & { modules?: string[]; tags?: string[] };
+
+/** Free memory of the Node runtime on a real host (a Linux SBC): the lesser of V8 headroom and the OS's. */
+export function hostFreeMem(): number {
   const heap = v8.getHeapStatistics();
+  return Math.max(0, Math.min(heap.heap_size_limit - heap.used_heap_size, os.freemem()));
+}
+
+/**
+ * Free memory of a simulated board with `totalBytes` of RAM (an ESP32's 320 KiB, or 4 MiB of
+ * PSRAM), so a demo device does not report its host's gigabytes. The figure behaves like a
+ * MicroPython heap: the firmware and the application hold about a third from boot, the
+ * application's garbage grows with uptime until a collection frees it (a sawtooth with a
+ * period of about a minute), and allocations by the moment add a little noise. Rounded to the
+ * heap's 16-byte blocks.
+ */
+export function simulatedFreeMem(totalBytes: number, uptimeMs: number, noise: (max: number) => number = (m) => randomInt(m + 1)): number {
+  const resident = totalBytes * 0.34;
+  const garbageMax = totalBytes * 0.22;
+  const garbage = garbageMax * ((uptimeMs % 61_000) / 61_000);
+  const free = totalBytes - resident - garbage - noise(Math.floor(totalBytes * 0.02));
+  return Math.max(0, Math.floor(free / 16) * 16);
+}
+
+export function onlineStatus(s: StatusInput): PublishedStatus {
   const now = Date.now();
   return {
     online: true,
@@ -48,7 +83,7 @@ export function onlineStatus(s: StatusInput): OnlineStatus {
     bootReason: s.bootReason,
     ...(s.bootCount !== undefined ? { bootCount: s.bootCount } : {}),
     uptime: Math.floor((now - s.startedAt) / 1000),
-    freeMem: Math.max(0, heap.heap_size_limit - heap.used_heap_size),
+    freeMem: s.freeMem ?? hostFreeMem(),
     time: now,
     capabilities: {
       maxChunk: s.maxChunk,
@@ -65,6 +100,8 @@ export function onlineStatus(s: StatusInput): OnlineStatus {
       slots: (['a', 'b'] as const).map((name) => ({ name, version: s.ota.slots[name]?.version ?? null })),
     },
     ...(s.crashes !== undefined ? { crashes: s.crashes } : {}),
+    ...(s.modules !== undefined ? { modules: [...s.modules] } : {}),
+    ...(s.tags !== undefined ? { tags: [...s.tags] } : {}),
   };
 }
 
