@@ -1,4 +1,5 @@
-// The `mqboard-device` bin as a user runs it: flags, a config file, a fleet, and SIGTERM.
+// The `mqboard-device` bin as a user (or the app) runs it: flags, a config file, a fleet, a list
+// of boards, SIGTERM, and the end of the program that started it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -26,8 +27,8 @@ describe('mqboard-device bin', () => {
   });
 
   /** Runs the bin; `stderr()` is what it has printed there so far. */
-  const runBin = (args: string[]) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const runBin = (args: string[], o: { ipc?: boolean } = {}) => {
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe', ...(o.ipc ? (['ipc'] as const) : [])] });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     return { child, stderr: () => stderr };
@@ -93,6 +94,60 @@ describe('mqboard-device bin', () => {
     } finally {
       child.kill('SIGKILL');
     }
+  });
+
+  it('runs the boards of a --devices file, each with its own settings, in runtime processes of their own', async () => {
+    const list = path.join(root.dir, 'boards.json');
+    const boards = [
+      { prefix: 'bin/list/a', root: 'boards/a', firmware: '2.4.1', statusIntervalMs: 5000 },
+      { prefix: 'bin/list/b', root: 'boards/b', firmware: '1.9.2', mode: 'safe' },
+    ];
+    fs.writeFileSync(list, JSON.stringify({ devices: boards }));
+    const a = host.status('bin/list/a', (s) => s.online, 20_000);
+    const b = host.status('bin/list/b', (s) => s.online, 20_000);
+    const { child, stderr } = runBin(['-s', '127.0.0.1', '-p', String(broker.port), '--devices', list, '--quiet']);
+    try {
+      expect(await a).toMatchObject({ firmware: '2.4.1', mode: 'normal' });
+      expect(await b).toMatchObject({ firmware: '1.9.2', mode: 'safe' });
+      expect(fs.existsSync(path.join(root.dir, 'boards', 'b'))).toBe(true);
+      const pidOf = async (prefix: string) => {
+        const r = await host.eval(prefix, "this.constructor.constructor('return process')().pid");
+        return Number(r.ok && text(r.data));
+      };
+      const [pa, pb] = [await pidOf('bin/list/a'), await pidOf('bin/list/b')];
+      expect(new Set([pa, pb, child.pid]).size).toBe(3);
+      await stopsCleanly(child, 'bin/list/b');
+    } finally {
+      child.kill('SIGKILL');
+    }
+    expect(stderr()).toBe('');
+  });
+
+  it('says when its boards run and stops them when the program that started it goes', async () => {
+    const dir = path.join(root.dir, 'ipc');
+    const { child } = runBin(['-s', '127.0.0.1', '-p', String(broker.port), '--prefix', 'bin/ipc', '--root', dir, '--quiet'], { ipc: true });
+    try {
+      const running = await new Promise<unknown>((resolve) => child.once('message', resolve));
+      expect(running).toEqual({ t: 'running', devices: ['bin/ipc'] });
+      await host.status('bin/ipc', (s) => s.online, 20_000);
+      const offline = host.status('bin/ipc', (s) => !s.online && s.reason === 'shutdown');
+      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      // What the app's end looks like from here, however it ends: the IPC channel closes.
+      child.disconnect();
+      expect(await exited).toBe(0);
+      await offline;
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  it('refuses a --devices file that names a board twice', async () => {
+    const list = path.join(root.dir, 'twice.json');
+    fs.writeFileSync(list, JSON.stringify({ devices: [{ prefix: 'x', root: 'r1' }, { prefix: 'x', root: 'r2' }] }));
+    const { child, stderr } = runBin(['--devices', list]);
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(code).toBe(2);
+    expect(stderr()).toMatch(/^mqboard-device: invalid devices file .*: prefix x is used twice\n$/);
   });
 
   it('exits 2 with a one-line reason on a bad config', async () => {
