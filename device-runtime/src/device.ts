@@ -298,7 +298,10 @@ async function bootSession(b: Boot): Promise<Session> {
   });
 
   // --- commands ---------------------------------------------------------------------------
-  const uploads = createUploads();
+  const uploads = createUploads({
+    idleMs: opts.transferIdleMs ?? DEFAULTS.transferIdleMs,
+    onIdleError: (e) => log.warn(`abandoning an idle transfer: ${errorMessage(e)}`),
+  });
   const evaluator = createEvaluator({
     timeoutMs: opts.evalTimeoutMs ?? DEFAULTS.evalTimeoutMs,
     maxReply: Math.min(maxChunk, 32 * 1024),
@@ -459,18 +462,12 @@ async function bootSession(b: Boot): Promise<Session> {
   });
 
   const statusTimer = setInterval(publishStatus, opts.statusIntervalMs ?? DEFAULTS.statusIntervalMs);
-  const sweepTimer = setInterval(
-    () => uploads.sweep(opts.transferIdleMs ?? DEFAULTS.transferIdleMs).catch((e: unknown) => log.warn(`sweeping transfers: ${errorMessage(e)}`)),
-    10_000,
-  );
   statusTimer.unref();
-  sweepTimer.unref();
 
   let closed = false;
   const teardown = () => {
     closed = true;
     clearInterval(statusTimer);
-    clearInterval(sweepTimer);
     watchdog.stop();
     uploads.abortAll().catch((e: unknown) => log.warn(`aborting transfers: ${errorMessage(e)}`));
     terminals.closeAll('device stopping').catch((e: unknown) => log.warn(`closing terminals: ${errorMessage(e)}`));

@@ -23,6 +23,8 @@ interface Entry {
   upload: Upload;
   expected: number;
   touched: number;
+  /** Abandons the upload when no message comes for the idle time. */
+  idle?: NodeJS.Timeout;
 }
 
 export type InboundResult = { kind: 'ack'; seq: number } | { kind: 'done'; reply: string } | { kind: 'none' };
@@ -34,8 +36,6 @@ export interface Uploads {
    * is aborted first in every failure case.
    */
   handle(id: string, tail: string, frame: Frame, open: () => Promise<Upload>): Promise<InboundResult>;
-  /** Aborts uploads idle for longer than `idleMs`. */
-  sweep(idleMs: number): Promise<void>;
   abortAll(): Promise<void>;
   active(): number;
 }
@@ -44,7 +44,16 @@ export interface Uploads {
 // each earning another "missing first message" error. Bounded; oldest forgotten first.
 const FAILED_MEMORY = 64;
 
-export function createUploads(maxConcurrent = 8): Uploads {
+export interface UploadLimits {
+  /** An upload without a message for this long is abandoned and its temp data removed. */
+  idleMs: number;
+  maxConcurrent?: number;
+  /** Told when abandoning an idle upload fails (its temp file could not be removed). */
+  onIdleError?: (e: unknown) => void;
+}
+
+export function createUploads(limits: UploadLimits): Uploads {
+  const maxConcurrent = limits.maxConcurrent ?? 8;
   const live = new Map<string, Entry>();
   const failed: string[] = [];
   const remember = (id: string) => {
@@ -54,7 +63,21 @@ export function createUploads(maxConcurrent = 8): Uploads {
   const drop = async (id: string) => {
     const e = live.get(id);
     live.delete(id);
-    if (e) await e.upload.abort();
+    if (e) {
+      clearTimeout(e.idle);
+      await e.upload.abort();
+    }
+  };
+  // Each upload has its own timer, so an interrupted transfer's temp file goes at its idle
+  // timeout, not at the next round of a periodic sweep.
+  const armIdle = (id: string, e: Entry) => {
+    clearTimeout(e.idle);
+    e.idle = setTimeout(() => {
+      if (live.get(id) !== e) return;
+      remember(id);
+      drop(id).catch((err: unknown) => limits.onIdleError?.(err));
+    }, limits.idleMs);
+    e.idle.unref();
   };
 
   return {
@@ -90,12 +113,15 @@ export function createUploads(maxConcurrent = 8): Uploads {
       }
       e.expected = seq + 1;
       e.touched = Date.now();
+      // Not idle while its own message is being handled (a slow disk is not an idle sender).
+      clearTimeout(e.idle);
       try {
         await e.upload.write(frame.body);
         if (last) {
           live.delete(id);
           return { kind: 'done', reply: await e.upload.finish(tail) };
         }
+        if (live.get(id) === e) armIdle(id, e);
       } catch (err) {
         await drop(id);
         await e.upload.abort();
@@ -103,15 +129,6 @@ export function createUploads(maxConcurrent = 8): Uploads {
         throw err;
       }
       return shouldAck(seq) ? { kind: 'ack', seq } : { kind: 'none' };
-    },
-    async sweep(idleMs) {
-      const now = Date.now();
-      for (const [id, e] of [...live]) {
-        if (now - e.touched > idleMs) {
-          await drop(id);
-          remember(id);
-        }
-      }
     },
     async abortAll() {
       for (const id of [...live.keys()]) await drop(id);
