@@ -54,9 +54,12 @@ export function deviceBin(): string {
   }
 }
 
-/** The environment for a device process: ours, minus settings meant for other MQBoard processes. */
+/** The bin's connection variables (config.ts): ours would point its devices somewhere else. */
+const CONNECTION_ENV = ['MQBOARD_SERVER', 'MQBOARD_PORT', 'MQBOARD_TLS', 'MQBOARD_PREFIX', 'MQBOARD_USER', 'MQBOARD_PASSWORD'];
+
+/** The environment for a device process: ours without connection settings, plus its credentials. */
 function childEnv(o: DeviceProcessOptions): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MQBOARD_')));
+  const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !CONNECTION_ENV.includes(k)));
   // In the Electron app process.execPath is Electron itself; this makes it a plain Node.
   env.ELECTRON_RUN_AS_NODE = '1';
   if (o.username !== undefined) env.MQBOARD_USER = o.username;
