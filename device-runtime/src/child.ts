@@ -35,8 +35,10 @@ process.on('unhandledRejection', (e) => {
   const stack = stackOf(e);
   sendAndExit({ t: 'fatal', reason: 'rejection', message: errorMessage(e).slice(0, 4096), ...(stack ? { stack: stack.slice(0, 65536) } : {}) }, 70);
 });
-// An orphaned runtime must not live on without its supervisor.
+// An orphaned runtime must not live on without its supervisor, including one whose supervisor
+// died while this module was still loading (the event has passed by then).
 process.on('disconnect', () => process.exit(0));
+if (!process.connected) process.exit(0);
 
 /** Application code's console output goes into the device log (issue 3, "Logging"). */
 function captureConsole(log: Logger): void {
