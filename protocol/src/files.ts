@@ -2,6 +2,10 @@
 // the topic tail, options as JSON in the body (may be empty); the reply is JSON on reply/out,
 // streamed with sequence numbers when it does not fit one message.
 import { z } from 'zod';
+import { utf8 } from './bytes';
+import { decodeJson } from './json';
+import { FILE_REPLY_JSON, OPTIONS_JSON } from './limits';
+import type { Decoded } from './result';
 
 export const EntryType = z.enum(['file', 'dir', 'link', 'other']);
 export type EntryType = z.infer<typeof EntryType>;
@@ -52,3 +56,15 @@ export const FileCommandSchemas = {
 export type FileCommand = keyof typeof FileCommandSchemas;
 export type FileOptions<C extends FileCommand> = z.infer<(typeof FileCommandSchemas)[C]['options']>;
 export type FileReply<C extends FileCommand> = z.infer<(typeof FileCommandSchemas)[C]['reply']>;
+
+/** Decodes a file command's options; an empty body means none. Over `OPTIONS_JSON` is refused unparsed. */
+export function decodeFileOptions<C extends FileCommand>(cmd: C, body: Uint8Array): Decoded<FileOptions<C>> {
+  const schema = FileCommandSchemas[cmd].options as unknown as z.ZodType<FileOptions<C>>;
+  return decodeJson(schema, body.length === 0 ? utf8('{}') : body, `${cmd} options`, OPTIONS_JSON);
+}
+
+/** Decodes a file command's reassembled reply. Over `FILE_REPLY_JSON` is refused unparsed. */
+export function decodeFileReply<C extends FileCommand>(cmd: C, reply: Uint8Array): Decoded<FileReply<C>> {
+  const schema = FileCommandSchemas[cmd].reply as unknown as z.ZodType<FileReply<C>>;
+  return decodeJson(schema, reply, `${cmd} reply`, FILE_REPLY_JSON);
+}

@@ -1,12 +1,19 @@
 import type { z } from 'zod';
 import { strictText, utf8 } from './bytes';
+import { DEFAULT_JSON, type JsonLimit, MAX_JSON_DEPTH, tooLarge } from './limits';
 import { type Decoded, fail, ok } from './result';
 
-/** Lists every problem with its path, e.g. `capabilities.maxChunk: expected number`. */
+/** The first few problems are enough to say what is wrong; a bad 10,000-entry list has 10,000. */
+const MAX_LISTED_ISSUES = 5;
+
+/** Lists the problems with their paths, e.g. `capabilities.maxChunk: expected number`. */
 export function describeIssues(error: z.ZodError): string {
-  return error.issues
+  const listed = error.issues
+    .slice(0, MAX_LISTED_ISSUES)
     .map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`)
     .join('; ');
+  const more = error.issues.length - MAX_LISTED_ISSUES;
+  return more > 0 ? `${listed}; and ${more} more` : listed;
 }
 
 /** Validates an already-parsed value (an IPC argument, say) against a schema. */
@@ -15,8 +22,42 @@ export function decodeValue<T>(schema: z.ZodType<T>, value: unknown, what: strin
   return r.success ? ok(r.data) : fail(`invalid ${what}: ${describeIssues(r.error)}`);
 }
 
-/** Decodes UTF-8 JSON bytes from the wire and validates them. */
-export function decodeJson<T>(schema: z.ZodType<T>, bytes: Uint8Array, what: string): Decoded<T> {
+/**
+ * Checks the nesting depth and counts the values of JSON bytes in one pass, stopping at the first
+ * excess; returns what is wrong, or undefined. Malformed JSON passes here and fails in JSON.parse.
+ * Bytes of a multi-byte UTF-8 character are never ASCII, so scanning bytes is exact.
+ */
+export function checkJsonShape(bytes: Uint8Array, maxValues: number, maxDepth = MAX_JSON_DEPTH): string | undefined {
+  let depth = 0;
+  let values = 0;
+  let inString = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const c = bytes[i]!;
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: the next byte is escaped
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x7b || c === 0x5b) {
+      if (++depth > maxDepth) return `nested deeper than ${maxDepth} levels`;
+      if (++values > maxValues) return `more than ${maxValues} values`;
+    } else if (c === 0x7d || c === 0x5d) {
+      depth--;
+    } else if (c === 0x2c) {
+      if (++values > maxValues) return `more than ${maxValues} values`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Decodes UTF-8 JSON bytes from the wire and validates them. What exceeds `limit` (limits.ts:
+ * bytes, values, nesting) is refused before it is decoded or parsed.
+ */
+export function decodeJson<T>(schema: z.ZodType<T>, bytes: Uint8Array, what: string, limit: JsonLimit = DEFAULT_JSON): Decoded<T> {
+  if (bytes.length > limit.bytes) return fail(`invalid ${what}: ${tooLarge('payload', bytes.length, limit.bytes)}`);
+  const shape = checkJsonShape(bytes, limit.values);
+  if (shape) return fail(`invalid ${what}: ${shape}`);
   const s = strictText(bytes);
   if (s === undefined) return fail(`invalid ${what}: not UTF-8`);
   let v: unknown;

@@ -29,6 +29,33 @@ describe('log filter', () => {
     expect(bad.test('I', 'n', '(')).toBe(false);
   });
 
+  it('runs a pattern that would backtrack for ever in linear time', () => {
+    // A backtracking engine tries every split of the line between ten `.*`: this never returns there.
+    const m = compileLogFilter({ search: '.*.*.*.*.*.*.*.*.*.*x', regex: true });
+    expect(m.error).toBeUndefined();
+    const line = 'a'.repeat(20_000);
+    expect(m.test('I', 'n', line)).toBe(false);
+    expect(m.highlights(line)).toEqual([]);
+    expect(m.test('I', 'n', `${line}x`)).toBe(true);
+  });
+
+  it('says what it cannot do instead of throwing: lookaround and backreferences', () => {
+    const ahead = compileLogFilter({ search: 'a(?=b)', regex: true });
+    expect(ahead.error).toMatch(/^unsupported regular expression: no lookaround/);
+    expect(ahead.test('I', 'n', 'ab')).toBe(false);
+    expect(compileLogFilter({ search: '(a)\\1', regex: true }).error).toMatch(/^unsupported regular expression: no backreferences/);
+    expect(compileLogFilter({ search: '[', regex: true }).error).toBe('invalid regular expression: missing closing ]: `[`');
+  });
+
+  it('reads JavaScript spellings of escapes and named groups', () => {
+    expect(compileLogFilter({ search: '\\u00e9t\\u00e9', regex: true }).test('I', 'n', 'summer: été')).toBe(true);
+    expect(compileLogFilter({ search: '(?<n>\\d+)ms', regex: true }).highlights('took 42ms')).toEqual([[5, 9]]);
+  });
+
+  it('highlights in string positions beyond the Basic Multilingual Plane', () => {
+    expect(compileLogFilter({ search: 'é' }).highlights('😀É😀é')).toEqual([[2, 3], [5, 6]]);
+  });
+
   it('highlights every match, and survives patterns that match the empty string', () => {
     const m = compileLogFilter({ search: 'o', regex: false });
     expect(m.highlights('foo bOo')).toEqual([[1, 2], [2, 3], [5, 6], [6, 7]]);

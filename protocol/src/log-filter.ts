@@ -1,6 +1,7 @@
 // The one definition of "which log lines does a view show" (issue 5: level filter, text and
 // regex search). The app host runs it over stored history and the renderer over live lines, so
 // both must agree; it lives here, without Node or DOM, for that reason.
+import { RE2JS } from 're2js';
 import type { LogFilter } from './bridge-logs';
 import { LEVELS, type Level } from './log-line';
 
@@ -9,31 +10,56 @@ export interface LogMatcher {
   test(level: Level, name: string, text: string): boolean;
   /** [start, end) character ranges of `text` to highlight; empty without a search. */
   highlights(text: string): [number, number][];
-  /** Set when the regex does not compile; such a search matches nothing. */
+  /** Set when the regex does not compile or uses what RE2 lacks; such a search matches nothing. */
   error?: string;
 }
 
-/** Guards against a pattern that matches the empty string looping forever in highlights(). */
+/** Enough to show; also bounds the work per line whatever the pattern. */
 const MAX_HIGHLIGHTS = 200;
+/** Searches that match the empty string find it at every position; past this, a line shows fewer highlights. */
+const MAX_FINDS = 2 * MAX_HIGHLIGHTS;
+/**
+ * RE2 matches in time linear in the text but proportional to the compiled program, and finding
+ * where a match starts and ends (highlights) runs the slower of its engines. Real searches
+ * compile to well under 100 instructions (`\b(error|fail(ed|ure)?|timeout)\b`: 33); a pattern
+ * like `(?:a?){200}a{200}` (602) cost ~30 ms per 1 KiB line to highlight.
+ */
+export const MAX_SEARCH_INSTRUCTIONS = 200;
+
+/**
+ * Compiles a search with RE2 (re2js), which matches in time linear in the text whatever the
+ * pattern: a user's regex runs over every stored line on the host's main thread, and a
+ * backtracking engine hangs it on `.*.*.*.*.*.*.*.*.*.*x`. JavaScript spellings RE2 reads
+ * differently (`\u00e9`, `(?<name>…)`) are translated first; what RE2 does not do at all
+ * (lookahead, backreferences) is reported as unsupported.
+ */
+function compileSearch(search: string, regex: boolean | undefined, caseSensitive: boolean | undefined): RE2JS | string {
+  const flags = caseSensitive ? 0 : RE2JS.CASE_INSENSITIVE;
+  try {
+    const re = RE2JS.compile(regex ? RE2JS.translateRegExp(search) : RE2JS.quote(search), flags);
+    const size = re.re2().numberOfInstructions();
+    if (size > MAX_SEARCH_INSTRUCTIONS) {
+      return `pattern too expensive: it compiles to ${size} instructions, the limit is ${MAX_SEARCH_INSTRUCTIONS} (use fewer or smaller {n} repeats)`;
+    }
+    return re;
+  } catch (e) {
+    const detail = (e instanceof Error ? e.message : String(e))
+      .replace(/^error parsing regexp: /, '')
+      // re2js spells the case flag into the pattern it quotes; the user did not write it.
+      .replace('`(?i)', '`');
+    if (detail.includes('unsupported Perl syntax')) return `unsupported regular expression: no lookaround in this search (${detail})`;
+    if (/escape sequence: `\\[1-9]/.test(detail)) return `unsupported regular expression: no backreferences in this search (${detail})`;
+    return `invalid regular expression: ${detail}`;
+  }
+}
 
 export function compileLogFilter(f: LogFilter): LogMatcher {
   const levels = f.levels && f.levels.length < LEVELS.length ? new Set<Level>(f.levels) : null;
   const search = f.search ?? '';
-  let re: RegExp | null = null;
-  let error: string | undefined;
-  if (search) {
-    try {
-      const source = f.regex ? search : search.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-      re = new RegExp(source, f.caseSensitive ? 'g' : 'gi');
-    } catch (e) {
-      error = e instanceof Error ? e.message : String(e);
-    }
-  }
-  const searchMatches = (s: string): boolean => {
-    if (!re) return true;
-    re.lastIndex = 0;
-    return re.test(s);
-  };
+  const compiled = search ? compileSearch(search, f.regex, f.caseSensitive) : null;
+  const re = compiled instanceof RE2JS ? compiled : null;
+  const error = typeof compiled === 'string' ? compiled : undefined;
+  const searchMatches = (s: string): boolean => !re || re.test(s);
   return {
     error,
     test(level, name, text) {
@@ -45,13 +71,12 @@ export function compileLogFilter(f: LogFilter): LogMatcher {
     highlights(text) {
       if (!re) return [];
       const out: [number, number][] = [];
-      re.lastIndex = 0;
-      for (let m = re.exec(text); m && out.length < MAX_HIGHLIGHTS; m = re.exec(text)) {
-        if (m[0].length === 0) {
-          re.lastIndex++;
-          continue;
-        }
-        out.push([m.index, m.index + m[0].length]);
+      // The fast engine says first whether there is anything to find at all.
+      if (!re.test(text)) return out;
+      // find() steps past an empty match by itself, so `x*` cannot loop here.
+      const m = re.matcher(text);
+      for (let finds = 0; finds < MAX_FINDS && out.length < MAX_HIGHLIGHTS && m.find(); finds++) {
+        if (m.end() > m.start()) out.push([m.start(), m.end()]);
       }
       return out;
     },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeLogLine, encodeLogLine, formatDeviceTime, type LogLine } from './log-line';
+import { CUT_MARK, decodeLogLine, encodeLogLine, formatDeviceTime, type LogLine } from './log-line';
 import { bytesEqual, text, utf8 } from './bytes';
 
 // Lines as the original board prints them (seed README boot log).
@@ -34,6 +34,30 @@ describe('log lines', () => {
   it('rejects text that is not a log line', () => {
     expect(decodeLogLine(utf8('hello')).ok).toBe(false);
     expect(decodeLogLine(utf8('X 1 n: t')).ok).toBe(false);
+  });
+
+  it('cuts a line longer than 1024 bytes before parsing it, and marks the cut', () => {
+    const d = decodeLogLine(utf8(`I 1     main: ${'é'.repeat(5_000)}`));
+    if (!d.ok) throw new Error(d.error);
+    expect(d.value.name).toBe('main');
+    expect(d.value.text.endsWith(CUT_MARK)).toBe(true);
+    expect(utf8(d.value.text.slice(0, -CUT_MARK.length)).length).toBeLessThanOrEqual(1024 - 'I 1     main: '.length);
+    expect(d.value.text).not.toContain('\ufffd');
+  });
+
+  it('reads a long run of spaces in one pass', () => {
+    // ` +(.*?): ` took seconds per message over this; ten of them outlast the test's timeout.
+    for (let i = 0; i < 10; i++) expect(decodeLogLine(utf8(`I 1${' '.repeat(65_000)}x`))).toEqual({ ok: false, error: 'not an MQBoard log line' });
+    expect(decodeLogLine(utf8(`I 1${' '.repeat(900)}main: up`))).toEqual({ ok: true, value: { level: 'I', time: '1', name: 'main', text: 'up' } });
+  });
+
+  it('keeps the original grammar: first ": " ends the name, which never spans a line break', () => {
+    expect(decodeLogLine(utf8('I 1 a: b: c'))).toEqual({ ok: true, value: { level: 'I', time: '1', name: 'a', text: 'b: c' } });
+    expect(decodeLogLine(utf8('I 1 a\nb: c')).ok).toBe(false);
+    expect(decodeLogLine(utf8('I 1 a: b\nc'))).toEqual({ ok: true, value: { level: 'I', time: '1', name: 'a', text: 'b\nc' } });
+    expect(decodeLogLine(utf8('W 12:01:02 wifi:\r\n'))).toEqual({ ok: true, value: { level: 'W', time: '12:01:02', name: 'wifi', text: '' } });
+    expect(decodeLogLine(utf8('I 12:01:02.1234567 n: t')).ok).toBe(false);
+    expect(decodeLogLine(utf8('I  1 n: t')).ok).toBe(false);
   });
 
   it('formats device time as ms since boot, or UTC wall clock once known', () => {

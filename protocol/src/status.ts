@@ -1,6 +1,8 @@
 // The retained status message at `P/mqb/status` (docs/protocol.md, "Status").
 import { z } from 'zod';
-
+import { decodeJson } from './json';
+import { MAX_CHUNK_BYTES, STATUS_JSON } from './limits';
+import type { Decoded } from './result';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -12,7 +14,7 @@ export type BootReason = z.infer<typeof BootReason>;
 
 export const Capabilities = z.object({
   /** Largest data chunk the device accepts per message (body bytes, header excluded). */
-  maxChunk: z.number().int().min(64).max(16 * 1024 * 1024),
+  maxChunk: z.number().int().min(64).max(MAX_CHUNK_BYTES),
   /** Largest OTA image the device can take, in bytes. */
   maxImage: z.number().int().nonnegative().optional(),
   commands: z.array(z.string().max(32)).max(64),
@@ -64,4 +66,5 @@ export type OfflineStatus = z.infer<typeof OfflineStatus>;
 export const Status = z.discriminatedUnion('online', [OnlineStatus, OfflineStatus]);
 export type Status = z.infer<typeof Status>;
 
-
+/** Decodes a status payload, refusing one over `STATUS_JSON` before parsing it. */
+export const decodeStatus = (payload: Uint8Array): Decoded<Status> => decodeJson(Status, payload, 'status', STATUS_JSON);

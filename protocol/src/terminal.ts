@@ -6,6 +6,9 @@
 // Output is flow-controlled by acknowledgement: the device stops sending once it is
 // `window` bytes ahead of the host's last `ack`, so a flood cannot swamp the broker or the UI.
 import { z } from 'zod';
+import { decodeJson } from './json';
+import { OPTIONS_JSON, TERM_EVENT_JSON } from './limits';
+import type { Decoded } from './result';
 
 export const termTopic = (prefix: string, sid: string, dir: 'in' | 'out' | 'ctl' | 'evt'): string =>
   `${prefix}/mqb/term/${sid}/${dir}`;
@@ -35,6 +38,14 @@ export const TermEvent = z.discriminatedUnion('op', [
   z.object({ op: z.literal('error'), message: z.string().max(1024) }),
 ]);
 export type TermEvent = z.infer<typeof TermEvent>;
+
+/** Decodes a `ctl` message, refusing one over `OPTIONS_JSON` before parsing it. */
+export const decodeTermControl = (payload: Uint8Array): Decoded<TermControl> =>
+  decodeJson(TermControl, payload, 'terminal control', OPTIONS_JSON);
+
+/** Decodes an `evt` message, refusing one over `TERM_EVENT_JSON` before parsing it. */
+export const decodeTermEvent = (payload: Uint8Array): Decoded<TermEvent> =>
+  decodeJson(TermEvent, payload, 'terminal event', TERM_EVENT_JSON);
 
 export const DEFAULT_TERM_WINDOW = 256 * 1024;
 

@@ -1,5 +1,6 @@
 // Flow control and verified transfers, shared by put, get and ota.
 import { text, utf8 } from './bytes';
+import { MAX_OPTIONS_BYTES, tooLarge } from './limits';
 import { type Decoded, fail, ok } from './result';
 
 /** The original CLI's chunk size: one TCP segment (wire facts, "Framing"). */
@@ -71,6 +72,7 @@ export interface GetOptions {
 
 export function decodeGetOptions(body: Uint8Array): Decoded<GetOptions> {
   if (body.length === 0) return ok({});
+  if (body.length > MAX_OPTIONS_BYTES) return fail(tooLarge('get options', body.length, MAX_OPTIONS_BYTES));
   let v: unknown;
   try {
     v = JSON.parse(text(body));
