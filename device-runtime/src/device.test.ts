@@ -247,6 +247,19 @@ for (const kind of BROKERS) {
         expect(fs.existsSync(file('keep.txt'))).toBe(true);
       });
 
+      it('refuses to read a file hard-linked from outside the root, by get or sha', async () => {
+        // The link only shares a filesystem with the root when both are in the same tmp dir.
+        fs.linkSync(path.join(outside.dir, 'secret.txt'), file('hard.txt'));
+        expect(fs.statSync(file('hard.txt')).nlink).toBe(2);
+        expect(errorOf(await host.get(prefix, '/hard.txt'))).toBe('refused: /hard.txt has 2 hard links, so it may be a file outside the device root');
+        expect(errorOf(await host.json(prefix, 'sha', '/hard.txt'))).toMatch(/^refused: \/hard.txt has 2 hard links/);
+        // A put replaces the name in the root; the outside file keeps its contents.
+        expect((await host.put(prefix, '/hard.txt', utf8('mine'))).ok).toBe(true);
+        expect(fs.readFileSync(path.join(outside.dir, 'secret.txt'), 'utf8')).toBe('secret');
+        const r = await host.get(prefix, '/hard.txt');
+        expect(r.ok && text(r.data)).toBe('mine');
+      });
+
       it('treats an absolute host path as a path inside the root', async () => {
         const r = await host.put(prefix, `${os.tmpdir()}/abs.txt`, utf8('x'));
         expect(errorOf(r)).toMatch(/ENOENT/); // <root>/tmp/... does not exist: nothing written outside

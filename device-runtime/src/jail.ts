@@ -1,6 +1,8 @@
 // The device's filesystem is a directory on the host: the device path `/a/b` is `<root>/a/b`.
 // Nothing a command names may reach outside the root or into the runtime's private state
-// (OTA slots, RTC memory, temp files), whatever the path says and wherever symlinks point.
+// (OTA slots, RTC memory, temp files), whatever the path says, wherever symlinks point, and
+// whatever else a regular file is linked as.
+import type { Stats } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { DeviceError } from './errors';
@@ -13,6 +15,8 @@ export interface Jail {
   root: string;
   /** Host path of the private state directory. */
   privateDir: string;
+  /** The filesystem the root is on (st_dev). */
+  dev: number;
 }
 
 export interface ResolvedPath {
@@ -28,7 +32,19 @@ export async function openJail(root: string): Promise<Jail> {
   const real = await fs.realpath(root);
   const privateDir = path.join(real, PRIVATE_DIR);
   await fs.mkdir(privateDir, { recursive: true });
-  return { root: real, privateDir };
+  return { root: real, privateDir, dev: (await fs.stat(real)).dev };
+}
+
+/**
+ * Refuses to read a file whose contents may live outside the root although its path does not:
+ * a regular file with more than one hard link (the other name may be anywhere on the same
+ * filesystem, e.g. a host file linked into the root), or a file on another filesystem than the
+ * root (a mount inside it). Judge the stats of the opened file, so a swap after the check
+ * cannot slip through.
+ */
+export function checkOwnFile(jail: Jail, st: Stats, device: string): void {
+  if (st.isFile() && st.nlink > 1) throw new DeviceError(`refused: ${device} has ${st.nlink} hard links, so it may be a file outside the device root`);
+  if (st.dev !== jail.dev) throw new DeviceError(`refused: ${device} is on another filesystem than the device root`);
 }
 
 /**

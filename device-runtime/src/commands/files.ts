@@ -1,7 +1,7 @@
 // Native file commands (protocol/src/files.ts): one message each, the path in the tail, JSON
 // options in the body, a JSON reply. One handler per command behind one table.
 import { createHash } from 'node:crypto';
-import { createReadStream, type Stats } from 'node:fs';
+import type { Stats } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import {
@@ -16,7 +16,7 @@ import {
 } from '../../../protocol/src';
 import type { z } from 'zod';
 import { DeviceError, deviceFsError } from '../errors';
-import { PRIVATE_DIR, resolveDevicePath, type Jail, type ResolvedPath } from '../jail';
+import { checkOwnFile, PRIVATE_DIR, resolveDevicePath, type Jail, type ResolvedPath } from '../jail';
 
 /** A recursive listing stops here rather than building an unbounded reply. */
 export const MAX_LS_ENTRIES = 20_000;
@@ -64,16 +64,25 @@ const handlers: { [C in FileCommand]: Handler<C> } = {
     const s = await fs.lstat(p.host);
     return { path: p.device, ...toEntry(path.posix.basename(p.device) || '/', s) };
   },
-  async sha(_jail, p) {
+  async sha(jail, p) {
     const s = await fs.stat(p.host);
+    // Opening a FIFO would wait for a writer forever: look before opening, then judge the open file.
     if (!s.isFile()) throw new DeviceError(`not a regular file: ${p.device}`);
-    const hash = createHash('sha256');
-    let size = 0;
-    for await (const chunk of createReadStream(p.host)) {
-      hash.update(chunk as Buffer);
-      size += (chunk as Buffer).length;
+    const fh = await fs.open(p.host, 'r');
+    try {
+      const st = await fh.stat();
+      if (!st.isFile()) throw new DeviceError(`not a regular file: ${p.device}`);
+      checkOwnFile(jail, st, p.device);
+      const hash = createHash('sha256');
+      let size = 0;
+      for await (const chunk of fh.createReadStream({ autoClose: false })) {
+        hash.update(chunk as Buffer);
+        size += (chunk as Buffer).length;
+      }
+      return { path: p.device, sha256: hash.digest('hex'), size };
+    } finally {
+      await fh.close();
     }
-    return { path: p.device, sha256: hash.digest('hex'), size };
   },
   async rm(_jail, p, o) {
     refuseRoot(p, 'remove');

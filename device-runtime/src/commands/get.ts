@@ -9,7 +9,7 @@ import { decodeGetOptions, HEADER_BYTES, MAX_SEQ, ORIGINAL_GET_CHUNK } from '../
 import { lendPayload } from '../../../protocol/src/publish-without-copy';
 import type { AckRegistry } from '../ack-gate';
 import { DeviceError, deviceFsError } from '../errors';
-import { resolveDevicePath, type Jail } from '../jail';
+import { checkOwnFile, resolveDevicePath, type Jail } from '../jail';
 
 const PUBACK_WINDOW = 16;
 /** A batch read from the file: about this many bytes, at most this many frames. */
@@ -54,9 +54,12 @@ export async function openGet(env: GetEnv, id: string, tail: string, body: Uint8
     throw deviceFsError(e, p.device);
   });
   const st = await fh.stat();
-  if (!st.isFile()) {
+  try {
+    if (!st.isFile()) throw new DeviceError(`${st.isDirectory() ? 'EISDIR: is a directory' : 'not a regular file'}: ${p.device}`);
+    checkOwnFile(env.jail, st, p.device);
+  } catch (e) {
     await fh.close();
-    throw new DeviceError(`${st.isDirectory() ? 'EISDIR: is a directory' : 'not a regular file'}: ${p.device}`);
+    throw e;
   }
   const chunk = Math.max(1, Math.min(opts.value.chunk ?? ORIGINAL_GET_CHUNK, env.maxChunk));
   const count = Math.max(1, Math.ceil(st.size / chunk));
