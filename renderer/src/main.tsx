@@ -1,5 +1,6 @@
 // Renderer entry: picks the transport (Electron preload or web-mode WebSocket), creates the
 // store and the bridge client once, starts the feed and renders the app.
+import './zod-jitless';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { createBridgeClient } from './bridge/client';
@@ -9,6 +10,7 @@ import { wsTransport } from './bridge/ws-transport';
 import { createLogRing } from './state/log-ring';
 import { createAppStore } from './state/store';
 import { App } from './ui/App';
+import { installScriptStyles } from './ui/csp-styles';
 import { BridgeContext, LogContext, StoreContext } from './ui/context';
 // Global styles, in cascade order; feature tabs import their own next to their components.
 import './styles/theme.css';
@@ -19,6 +21,9 @@ import './styles/workspace.css';
 import './styles/overview.css';
 import './styles/dialogs.css';
 import './styles/feedback.css';
+
+// Before anything renders: the terminal's run-time styles must land where the CSP allows them.
+installScriptStyles();
 
 function pickTransport(): Transport | string {
   if (window.mqboard) return ipcTransport(window.mqboard);

@@ -10,19 +10,31 @@ import { Toasts } from './Toasts';
 import { TopBar } from './TopBar';
 import { useApp, useAppStore } from './context';
 import { Workspace } from '../workspace/Workspace';
+import { isTypingTarget, modalOpen, nothingFocused } from './shortcuts';
+
+const LIST_KEYS = new Set(['ArrowDown', 'ArrowUp', 'PageDown', 'PageUp', 'Home', 'End', 'Enter']);
 
 export function App() {
   const hostLost = useApp((s) => s.hostLost);
   const store = useAppStore();
 
   useEffect(() => {
-    // `/` focuses the search from anywhere except while typing in a field.
     const onKey = (e: KeyboardEvent) => {
-      const t = e.target as HTMLElement | null;
-      const typing = t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.tagName === 'SELECT' || t.isContentEditable);
-      if (e.key === '/' && !typing && !e.ctrlKey && !e.metaKey && !e.altKey && store.getState().dialog === null) {
+      if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey) return;
+      if (isTypingTarget(e) || modalOpen() || store.getState().dialog !== null) return;
+      // `/` focuses the search.
+      if (e.key === '/') {
         e.preventDefault();
         document.querySelector<HTMLInputElement>('[data-testid="device-search"]')?.focus();
+        return;
+      }
+      // With nothing focused (a fresh page), the list keys work as if the list had the focus.
+      if (LIST_KEYS.has(e.key) && nothingFocused()) {
+        const list = document.querySelector<HTMLElement>('[data-testid="device-list"]');
+        if (!list) return;
+        e.preventDefault();
+        list.focus();
+        list.dispatchEvent(new KeyboardEvent('keydown', { key: e.key, code: e.code, shiftKey: e.shiftKey, bubbles: true, cancelable: true }));
       }
     };
     window.addEventListener('keydown', onKey);

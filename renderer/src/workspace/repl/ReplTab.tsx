@@ -34,6 +34,7 @@ function ReplPane({ prefix, mode }: { prefix: string; mode: Mode }) {
   const ctl = useRef<Controller | null>(null);
   const [status, setStatus] = useState<LiveStatus>({ phase: mode === 'live' ? 'opening' : 'open' });
   const [query, setQuery] = useState('');
+  const [found, setFound] = useState<{ index: number; count: number } | null>(null);
   const phase = useApp((s) => s.connection?.phase);
 
   useEffect(() => {
@@ -43,6 +44,7 @@ function ReplPane({ prefix, mode }: { prefix: string; mode: Mode }) {
     const frontend = new TerminalFrontend({
       onData: (d) => controller.current?.input(d),
       onResize: (cols, rows) => controller.current?.resize?.(cols, rows),
+      onFindResults: (index, count) => setFound(index < 0 && count === 0 ? null : { index, count }),
     });
     frontend.mount(el);
     if (mode === 'live') {
@@ -71,7 +73,7 @@ function ReplPane({ prefix, mode }: { prefix: string; mode: Mode }) {
     if (phase === 'connected') ctl.current?.connectionRestored?.();
   }, [phase]);
 
-  const find = (backwards = false) => fe.current?.find(query, backwards);
+  const find = (backwards = false) => fe.current?.find(query, { backwards });
   const label = mode === 'line' ? 'Line mode' : status.phase === 'open' ? 'Live' : status.phase === 'opening' ? 'Connecting…' : 'Ended';
   const tone = mode === 'line' ? 'tone-warn' : status.phase === 'open' ? 'tone-ok' : status.phase === 'opening' ? 'tone-muted' : 'tone-bad';
 
@@ -101,7 +103,7 @@ function ReplPane({ prefix, mode }: { prefix: string; mode: Mode }) {
             data-testid="repl-search"
             onChange={(e) => {
               setQuery(e.target.value);
-              fe.current?.find(e.target.value);
+              fe.current?.find(e.target.value, { incremental: true });
             }}
             onKeyDown={(e) => {
               if (e.key === 'Enter') find(e.shiftKey);
@@ -112,6 +114,11 @@ function ReplPane({ prefix, mode }: { prefix: string; mode: Mode }) {
               }
             }}
           />
+          {query ? (
+            <span className="repl-found" data-testid="repl-found" aria-live="polite">
+              {found && found.count > 0 ? `${found.index + 1} of ${found.count}` : 'No results'}
+            </span>
+          ) : null}
         </span>
         <button className="btn btn-small btn-ghost" title="Copy selection (Ctrl+Shift+C)" data-testid="repl-copy" onClick={() => void fe.current?.copy()}>
           Copy
@@ -139,7 +146,12 @@ function ReplPane({ prefix, mode }: { prefix: string; mode: Mode }) {
           <Icon name="trash" size={13} /> Clear
         </button>
         {mode === 'live' && (
-          <button className="btn btn-small" title="End this session and open a new one" data-testid="repl-reconnect" onClick={() => void ctl.current?.reconnect?.()}>
+          <button className="btn btn-small" title="End this session and open a new one" data-testid="repl-reconnect" onClick={() => {
+              // The keyboard goes back to the terminal: Enter must reach the new session, not click Reconnect again.
+              fe.current?.focus();
+              void ctl.current?.reconnect?.().finally(() => fe.current?.focus());
+            }}
+          >
             <Icon name="refresh" size={13} /> Reconnect
           </button>
         )}

@@ -15,6 +15,8 @@ export interface FrontendEvents {
   onData(data: string): void;
   /** Only when the character grid really changed. */
   onResize(cols: number, rows: number): void;
+  /** Where Find stands: the active match (-1 for none) of how many. */
+  onFindResults?(index: number, count: number): void;
 }
 
 const DARK: ITheme = {
@@ -67,26 +69,26 @@ export class TerminalFrontend {
       lineHeight: 1.2,
       cursorBlink: true,
       scrollback: 10_000,
-      allowProposedApi: false,
+      // The search addon highlights matches through decorations, a proposed API.
+      allowProposedApi: true,
       theme: dark ? DARK : LIGHT,
     });
     this.term.loadAddon(this.fit);
     this.term.loadAddon(this.search);
     this.term.loadAddon(new WebLinksAddon());
     this.term.onData((d) => this.events.onData(d));
-    // Ctrl+Shift+C / Ctrl+Shift+V copy and paste (plain Ctrl+C is the interrupt).
+    // Ctrl+Shift+C / Ctrl+Shift+V copy and paste (plain Ctrl+C is the interrupt). For the paste
+    // xterm only has to leave the key alone: the browser turns it into a paste event, which
+    // xterm handles (reading the clipboard here as well would paste twice).
     this.term.attachCustomKeyEventHandler((e) => {
-      if (e.type !== 'keydown' || !e.ctrlKey || !e.shiftKey) return true;
+      if (!e.ctrlKey || !e.shiftKey || e.altKey || e.metaKey) return true;
       if (e.code === 'KeyC') {
-        void this.copy();
+        if (e.type === 'keydown') void this.copy();
         return false;
       }
-      if (e.code === 'KeyV') {
-        void this.paste();
-        return false;
-      }
-      return true;
+      return e.code !== 'KeyV';
     });
+    this.search.onDidChangeResults((r) => this.events.onFindResults?.(r.resultIndex, r.resultCount));
   }
 
   mount(el: HTMLElement): void {
@@ -144,13 +146,22 @@ export class TerminalFrontend {
     if (text) this.term.paste(text);
   }
 
-  find(query: string, backwards = false): boolean {
+  /**
+   * Finds and highlights `query` in the scrollback. `incremental` (while typing) keeps the
+   * current match if it still matches; otherwise the next (or previous) match becomes active.
+   */
+  find(query: string, how: { backwards?: boolean; incremental?: boolean } = {}): boolean {
     if (!query) {
       this.search.clearDecorations();
+      this.term.clearSelection();
+      this.events.onFindResults?.(-1, 0);
       return false;
     }
-    const opts = { decorations: { matchOverviewRuler: '#f2a33a', activeMatchColorOverviewRuler: '#4d86f7', matchBackground: '#7a5317', activeMatchBackground: '#2f6fed' } };
-    return backwards ? this.search.findPrevious(query, opts) : this.search.findNext(query, opts);
+    const opts = {
+      incremental: how.incremental === true,
+      decorations: { matchOverviewRuler: '#f2a33a', activeMatchColorOverviewRuler: '#4d86f7', matchBackground: '#7a5317', activeMatchBackground: '#2f6fed' },
+    };
+    return how.backwards ? this.search.findPrevious(query, opts) : this.search.findNext(query, opts);
   }
 
   dispose(): void {
