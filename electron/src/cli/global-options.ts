@@ -2,7 +2,7 @@
 // `--tls`, `--prefix`, `--topic`, `-T/--timeout`, MQBOARD_*), plus credentials and CA files.
 import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
-import { EngineError } from '../engine/errors';
+import { UsageError } from './usage-error';
 import type { BrokerProfile } from '../engine/types';
 
 export interface GlobalOptions {
@@ -44,7 +44,7 @@ function readPem(file: string | undefined, what: string): string | undefined {
   try {
     return readFileSync(file, 'utf8');
   } catch (e) {
-    throw new EngineError('invalid-argument', `cannot read the ${what} file ${file}: ${(e as Error).message}`);
+    throw new UsageError(`cannot read the ${what} file ${file}: ${(e as Error).message}`);
   }
 }
 
@@ -55,7 +55,7 @@ export function brokerProfile(o: GlobalOptions, discovery: BrokerProfile['discov
     url = o.server;
   } else {
     const port = o.port ? Number(o.port) : tls ? 8883 : 1883;
-    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new EngineError('invalid-argument', `invalid port: ${o.port}`);
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`invalid port: ${o.port}`);
     const host = o.server.includes(':') && !o.server.startsWith('[') ? `[${o.server}]` : o.server;
     url = `${tls ? 'mqtts' : 'mqtt'}://${host}:${port}`;
   }
@@ -74,17 +74,17 @@ export function brokerProfile(o: GlobalOptions, discovery: BrokerProfile['discov
 export function devicePrefix(o: GlobalOptions): string {
   if (o.topic) {
     const t = o.topic.replace(/\/+$/, '');
-    if (!t.endsWith('/mqb') || t.length <= 4) throw new EngineError('invalid-argument', `--topic must name the device's mqb topic, e.g. esp32/test/mqb (got ${o.topic})`);
+    if (!t.endsWith('/mqb') || t.length <= 4) throw new UsageError(`--topic must name the device's mqb topic, e.g. esp32/test/mqb (got ${o.topic})`);
     return t.slice(0, -4);
   }
   if (o.prefix) return o.prefix.replace(/\/+$/, '');
-  throw new EngineError('invalid-argument', '--prefix or --topic is required (or set MQBOARD_PREFIX)');
+  throw new UsageError('--prefix or --topic is required (or set MQBOARD_PREFIX)');
 }
 
 /** Inactivity timeout in ms; ota defaults to 10 minutes like the original. */
 export function timeoutMs(o: GlobalOptions, forOta = false): number {
   if (o.timeout === undefined) return forOta ? 600_000 : 60_000;
   const s = Number(o.timeout);
-  if (!Number.isFinite(s) || s <= 0) throw new EngineError('invalid-argument', `invalid timeout: ${o.timeout}`);
+  if (!Number.isFinite(s) || s <= 0) throw new UsageError(`invalid timeout: ${o.timeout}`);
   return s * 1000;
 }

@@ -1,17 +1,24 @@
 // The `mqboard` CLI: the original's commands (eval get put ls mkdir rm rmdir ota reset sync
 // view) plus devices, mv, sha and broker. Failures exit non-zero with one line on stderr.
+// Text from devices is shown with its control characters visible (output.ts). The engine, the
+// broker and their libraries are loaded by the commands that use them, so `--help` and the
+// parsing of the command line stay quick.
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Command, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import type { ResetMode } from '../../../protocol/src';
-import { startEmbeddedBroker } from '../broker/embedded';
-import { createEngine, EngineError, redactUrl, type Engine } from '../engine';
+import type { Engine } from '../engine';
 import type { DeviceState, Progress } from '../engine/types';
 import { addGlobalOptions, brokerProfile, devicePrefix, timeoutMs, type GlobalOptions } from './global-options';
 import { colourLine } from './log-view';
+import { cell, flushed, line, safeJson, shown, watchErrors, write } from './output';
 import { progressBar } from './progress-bar';
 import { parseSyncSpec, planTarget } from './sync-spec';
+import { table } from './table';
+import { isUsageError, UsageError } from './usage-error';
+
+const loadEngine = () => import('../engine');
 
 const program = addGlobalOptions(new Command('mqboard'))
   .description('Manage MQTT-connected boards: REPL, files, OTA and logs over one broker connection.')
@@ -19,7 +26,9 @@ const program = addGlobalOptions(new Command('mqboard'))
   // mean the command's own flags rather than --server and --prefix.
   .enablePositionalOptions()
   .showHelpAfterError(false)
-  .configureOutput({ outputError: (s, write) => write(s) });
+  .configureOutput({ outputError: (s, write) => write(s) })
+  // Commander would exit by itself after --help or a usage error: we exit once output is out.
+  .exitOverride();
 
 const globals = (): GlobalOptions => program.opts<GlobalOptions>();
 const verbose = (msg: string) => {
@@ -30,6 +39,7 @@ const verbose = (msg: string) => {
 async function withDevice<T>(fn: (engine: Engine, prefix: string) => Promise<T>): Promise<T> {
   const g = globals();
   const prefix = devicePrefix(g);
+  const { createEngine, redactUrl } = await loadEngine();
   const engine = createEngine({ timeoutMs: timeoutMs(g) });
   const profile = brokerProfile(g, { depths: [] });
   verbose(`connecting to ${redactUrl(profile.url)}`);
@@ -54,10 +64,12 @@ program
   .command('eval')
   .description('evaluate an expression or run statements on the board and print the result')
   .argument('<expression>')
-  .action((expression: string) =>
+  .option('--raw', "let the device's own SGR colours through (other control sequences are always shown as text)")
+  .action((expression: string, o: { raw?: boolean }) =>
     withDevice(async (e, p) => {
-      const out = await e.eval(p, expression);
-      process.stdout.write(out.endsWith('\n') ? out : `${out}\n`);
+      // Statements that print nothing reply with nothing: no empty line for them.
+      const out = shown(await e.eval(p, expression), o.raw === true);
+      if (out) write(out.endsWith('\n') ? out : `${out}\n`);
     }),
   );
 
@@ -70,7 +82,7 @@ program
     withDevice(async (e, p) => {
       const data = await transferWithBar(`get ${remote}`, (onProgress) => e.get(p, remote, { onProgress: local ? onProgress : undefined }));
       if (local) writeFileSync(local, data);
-      else process.stdout.write(data);
+      else write(data);
     }),
   );
 
@@ -86,7 +98,7 @@ program
       let dst = remote ?? path.basename(path.resolve(local));
       if (dst.endsWith('/')) dst += path.basename(path.resolve(local));
       await transferWithBar(`put ${dst}`, (onProgress) => e.put(p, dst, data, { onProgress, chunk: o.chunk ? Number(o.chunk) : undefined }));
-      console.log('OK');
+      line('OK');
     }),
   );
 
@@ -99,8 +111,10 @@ program
   .action((dir: string, o: { recursive?: boolean; json?: boolean }) =>
     withDevice(async (e, p) => {
       const entries = await e.ls(p, dir, { recursive: o.recursive === true });
-      if (o.json) return console.log(JSON.stringify(entries, null, 2));
-      for (const f of entries) console.log(`${String(f.size ?? (f.type === 'dir' ? 0 : '?')).padStart(12)} ${f.name}${f.type === 'dir' ? '/' : ''}`);
+      if (o.json) return line(safeJson(entries));
+      let out = '';
+      for (const f of entries) out += `${String(f.size ?? (f.type === 'dir' ? 0 : '?')).padStart(12)} ${cell(f.name)}${f.type === 'dir' ? '/' : ''}\n`;
+      write(out);
     }),
   );
 
@@ -149,7 +163,7 @@ program
   .command('sha')
   .description('print the SHA-256 of a file on the board')
   .argument('<remote_file>')
-  .action((f: string) => withDevice(async (e, p) => console.log(`${await e.sha256(p, f)}  ${f}`)));
+  .action((f: string) => withDevice(async (e, p) => line(`${cell(await e.sha256(p, f))}  ${f}`)));
 
 program
   .command('ota')
@@ -158,10 +172,11 @@ program
   .action((image: string) =>
     withDevice(async (e, p) => {
       const data = readLocal(image);
+      await refuseUnfit(e, p, image, data);
       const r = await transferWithBar(`ota ${path.basename(image)}`, (onProgress) =>
         e.ota(p, data, { onProgress, timeoutMs: timeoutMs(globals(), true) }),
       );
-      console.log(`OK ${r.bytes} bytes, sha256 ${r.sha256}`);
+      line(`OK ${r.bytes} bytes, sha256 ${r.sha256}`);
     }),
   );
 
@@ -174,11 +189,11 @@ program
   .addOption(new Option('--hard', 'immediate hard reset (machine.reset()): no reply'))
   .action((o: { normal?: boolean; safemode?: boolean; soft?: boolean; hard?: boolean }) => {
     const picked = (['normal', 'safemode', 'soft', 'hard'] as const).filter((k) => o[k]);
-    if (picked.length > 1) throw new EngineError('invalid-argument', `pick one reset mode, not ${picked.join(' and ')}`);
+    if (picked.length > 1) throw new UsageError(`pick one reset mode, not ${picked.join(' and ')}`);
     const mode: ResetMode = o.safemode ? 'safe' : o.soft ? 'soft' : o.hard ? 'hard' : 'normal';
     return withDevice(async (e, p) => {
       await e.reset(p, mode);
-      console.log(`reset ${mode}: OK`);
+      line(`reset ${mode}: OK`);
     });
   });
 
@@ -193,22 +208,22 @@ program
       const base = process.cwd();
       const localSha = (src: string) => createHash('sha256').update(readLocal(src)).digest('hex');
       for (const t of spec) {
-        console.log(`Target directory ${t.dir}`);
+        line(`Target directory ${t.dir}`);
         const remote = await e.hashDir(p, t.dir).catch((err: unknown) => {
           // A missing directory is created; any other failure stops the sync.
-          if (err instanceof EngineError && err.code === 'device-error' && /ENOENT|No such file|Errno 2\b/i.test(err.message)) return undefined;
+          if (err instanceof Error && err.name === 'EngineError' && (err as { code?: string }).code === 'device-error' && /ENOENT|No such file|Errno 2\b/i.test(err.message)) return undefined;
           throw err;
         });
         for (const a of planTarget(t, remote, localSha, base)) {
           if (a.kind === 'mkdir') {
-            console.log(`  mkdir ${a.dir}`);
+            line(`  mkdir ${a.dir}`);
             if (!o.dryRun) await e.mkdir(p, a.dir, { parents: true });
           } else if (a.kind === 'ok') {
-            console.log(`  ok   ${a.src}`);
+            line(`  ok   ${a.src}`);
           } else if (a.kind === 'skip') {
-            console.log(`  skip ${a.why.padEnd(7)} ${a.src} -> ${a.dst}`);
+            line(`  skip ${a.why.padEnd(7)} ${a.src} -> ${a.dst}`);
           } else {
-            console.log(`  put  ${a.why.padEnd(7)} ${a.src} -> ${a.dst}`);
+            line(`  put  ${a.why.padEnd(7)} ${a.src} -> ${a.dst}`);
             if (!o.dryRun) {
               const data = readLocal(a.src);
               await transferWithBar(`put ${a.dst}`, (onProgress) => e.put(p, a.dst, data, { onProgress }));
@@ -223,24 +238,30 @@ program
   .command('view')
   .description("tail the board's log (all devices' logs without --prefix)")
   .option('--depth <n...>', 'prefix depths to watch without --prefix', ['1', '2', '3'])
-  .action(async (o: { depth: string[] }) => {
+  .option('--raw', "let the devices' own SGR colours through (other control sequences are always shown as text)")
+  .action(async (o: { depth: string[]; raw?: boolean }) => {
     const g = globals();
     const single = g.prefix || g.topic ? devicePrefix(g) : undefined;
+    const profile = brokerProfile(g, single ? { depths: [] } : { depths: o.depth.map(Number) });
+    const { createEngine, redactUrl } = await loadEngine();
     const engine = createEngine({ timeoutMs: timeoutMs(g) });
     const colour = process.stdout.isTTY === true && !process.env.NO_COLOR;
     engine.on('logs', (entries) => {
       let out = '';
-      for (const l of entries) if (!single || l.prefix === single) out += colourLine(l.line, colour, single ? undefined : l.prefix) + '\n';
-      if (out) process.stdout.write(out);
+      for (const l of entries) if (!single || l.prefix === single) out += colourLine(l.line, colour, single ? undefined : l.prefix, o.raw === true) + '\n';
+      if (out) write(out);
     });
     engine.on('connection', (s) => {
-      if (s.phase === 'reconnecting') process.stderr.write(`mqboard: ${s.error?.message ?? 'connection lost'}; reconnecting\n`);
+      // The engine's message names the broker; without one, say which broker went away.
+      if (s.phase === 'reconnecting') process.stderr.write(`mqboard: ${s.error?.message ?? `connection to the broker ${redactUrl(profile.url)} lost`}; reconnecting\n`);
     });
-    await engine.connect(brokerProfile(g, single ? { depths: [] } : { depths: o.depth.map(Number) }));
+    await engine.connect(profile);
     if (single) engine.addDevice(single);
     await new Promise<void>((resolve) => {
       process.once('SIGINT', () => resolve());
       process.once('SIGTERM', () => resolve());
+      // The reader went away (EPIPE): stop; the exit status says the output was cut short.
+      watchErrors(process.stdout, () => resolve());
     });
     await engine.disconnect();
   });
@@ -253,17 +274,33 @@ program
   .option('--depth <n...>', 'prefix depths to search', ['1', '2', '3'])
   .option('--pattern <filter...>', 'explicit status topic filters instead of depths, e.g. site1/+/mqb/status')
   .action(async (o: { json?: boolean; wait: string; depth: string[]; pattern?: string[] }) => {
-    const engine = createEngine();
     const g = globals();
-    await engine.connect(brokerProfile(g, o.pattern ? { patterns: o.pattern } : { depths: o.depth.map(Number) }));
+    const wait = Number(o.wait);
+    if (!Number.isFinite(wait) || wait < 0) throw new UsageError(`invalid --wait: ${o.wait}`);
+    // With --prefix/--topic, that device is looked for too, whatever its depth, and asked.
+    const named = g.prefix || g.topic ? devicePrefix(g) : undefined;
+    const profile = brokerProfile(g, o.pattern ? { patterns: o.pattern } : { depths: o.depth.map(Number) });
+    const { createEngine } = await loadEngine();
+    const engine = createEngine({ timeoutMs: timeoutMs(g) });
+    await engine.connect(profile);
     try {
+      if (named) engine.addDevice(named);
       // Retained statuses arrive before the barrier's echo; original boards need the wait.
       await engine.settle();
-      const wait = Number(o.wait);
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      const list = engine.devices().sort((a, b) => a.prefix.localeCompare(b.prefix));
-      if (o.json) console.log(JSON.stringify(list.map(deviceJson), null, 2));
+      const list = engine.devices().sort((a, b) => (a.prefix < b.prefix ? -1 : a.prefix > b.prefix ? 1 : 0));
+      if (named) {
+        const i = list.findIndex((d) => d.prefix === named);
+        if (i >= 0 && list[i]!.presence !== 'online') list[i] = await answered(engine, list[i]!, Math.min(timeoutMs(g), 5000));
+      }
+      if (o.json) line(safeJson(list.map(deviceJson)));
       else printDevices(list);
+      if (!o.json && !named && wait < ORIGINAL_FEED_MAX_MS && process.stderr.isTTY && !list.some((d) => d.kind === 'original')) {
+        process.stderr.write(
+          'mqboard: original boards have no status and show up only when they feed their watchdog (every 20-75 s):\n' +
+            `mqboard: use --wait ${ORIGINAL_FEED_MAX_MS}, or name one with --prefix to ask it directly\n`,
+        );
+      }
     } finally {
       await engine.disconnect();
     }
@@ -279,12 +316,15 @@ program
       // The records are retained at P/mqb/crash: they have arrived once the barrier returns.
       await e.settle();
       const records = e.crashes(p);
-      if (o.json) return console.log(JSON.stringify(records, null, 2));
-      if (records.length === 0) return console.log('no crash records');
+      if (o.json) return line(safeJson(records));
+      if (records.length === 0) return line('no crash records');
+      let out = '';
       for (const r of records) {
-        console.log(`${new Date(r.time).toISOString()}  boot ${r.bootCount}  ${r.mode}  ${r.reason}: ${r.message}`);
-        if (r.stack) console.log(r.stack.replace(/^/gm, '    '));
+        const when = Number.isFinite(r.time) ? new Date(r.time).toISOString() : cell(String(r.time));
+        out += `${when}  boot ${r.bootCount}  ${cell(r.mode)}  ${cell(r.reason)}: ${shown(r.message)}\n`;
+        if (r.stack) out += shown(r.stack).replace(/^/gm, '    ') + '\n';
       }
+      write(out);
     }),
   );
 
@@ -294,9 +334,21 @@ program
   .option('--port <port>', 'TCP port', '1883')
   .option('--host <host>', 'address to listen on', '127.0.0.1')
   .option('--ws-port <port>', 'also serve MQTT over WebSocket on this port')
-  .action(async (o: { port: string; host: string; wsPort?: string }) => {
-    const b = await startEmbeddedBroker({ port: Number(o.port), host: o.host, wsPort: o.wsPort ? Number(o.wsPort) : undefined });
-    console.log(`broker listening on ${b.url}${b.wsPort ? ` and ws://${b.host}:${b.wsPort}` : ''}`);
+  .option('--user <name>', 'clients must log in with this user name and the password')
+  .option('--password-file <file>', 'file whose first line is the password (or set MQBOARD_BROKER_PASSWORD)')
+  .option('--password <password>', 'the password (visible to other users in ps: prefer the file or the variable)')
+  .action(async (o: { port: string; host: string; wsPort?: string; user?: string; password?: string; passwordFile?: string }) => {
+    const { brokerCredentials, exposureWarning, startEmbeddedBroker } = await import('../broker/embedded');
+    let auth;
+    try {
+      auth = brokerCredentials({ user: o.user, password: o.password, passwordFile: o.passwordFile, env: process.env });
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+    const b = await startEmbeddedBroker({ port: Number(o.port), host: o.host, wsPort: o.wsPort ? Number(o.wsPort) : undefined, auth });
+    const warning = exposureWarning(o.host, auth);
+    if (warning) process.stderr.write(`\n${warning.replace(/^/gm, '*** ')}\n\n`);
+    line(`broker listening on ${b.url}${b.wsPort ? ` and ws://${b.host}:${b.wsPort}` : ''}${auth ? ` (user ${auth.username})` : ''}`);
     await new Promise<void>((resolve) => {
       process.once('SIGINT', () => resolve());
       process.once('SIGTERM', () => resolve());
@@ -323,29 +375,86 @@ function deviceJson(d: DeviceState) {
 }
 
 function printDevices(list: DeviceState[]) {
-  if (list.length === 0) return console.log('no devices found');
-  const rows = list.map((d) => [d.prefix, d.presence, d.mode ?? '-', d.kind, d.runtime ? `${d.runtime.kind} ${d.runtime.version}` : '-', d.firmware ?? '-', d.uptime !== undefined ? `${Math.round(d.uptime)}s` : '-']);
-  const head = ['PREFIX', 'STATE', 'MODE', 'KIND', 'RUNTIME', 'FIRMWARE', 'UPTIME'];
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  for (const r of [head, ...rows]) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
+  if (list.length === 0) return line('no devices found');
+  const str = (v: unknown) => cell(String(v));
+  const rows = list.map((d) => [
+    str(d.prefix),
+    str(d.presence),
+    d.mode ? str(d.mode) : '-',
+    str(d.kind),
+    d.runtime ? str(`${d.runtime.kind} ${d.runtime.version}`) : '-',
+    d.firmware ? str(d.firmware) : '-',
+    typeof d.uptime === 'number' && Number.isFinite(d.uptime) ? `${Math.round(d.uptime)}s` : '-',
+  ]);
+  write(table(['PREFIX', 'STATE', 'MODE', 'KIND', 'RUNTIME', 'FIRMWARE', 'UPTIME'], rows));
+}
+
+/** An original board feeds its watchdog every timeout/4, at most every 75 s. */
+const ORIGINAL_FEED_MAX_MS = 75_000;
+
+/** A named device not (yet) heard from: one that answers an eval is online now. */
+async function answered(engine: Engine, d: DeviceState, timeoutMs: number): Promise<DeviceState> {
+  try {
+    await engine.eval(d.prefix, '1', { timeoutMs });
+  } catch {
+    return d;
+  }
+  // Only our runtime publishes a status: a board that answers without one runs the original.
+  return { ...(engine.device(d.prefix) ?? d), presence: 'online', kind: d.kind === 'unknown' ? 'original' : d.kind, lastSeen: Date.now() };
+}
+
+/**
+ * Refuses an image the device could not take before sending any of it: our runtime boots only
+ * app bundles, an original board only ESP32 firmware (the app's checks, ota-image.ts).
+ */
+async function refuseUnfit(e: Engine, prefix: string, file: string, image: Uint8Array): Promise<void> {
+  e.addDevice(prefix);
+  await e.settle();
+  const dev = e.device(prefix);
+  // The engine drives a device without a status as an original board: check it as one.
+  const asDriven = dev && dev.kind === 'unknown' && !dev.runtime ? { ...dev, kind: 'original' as const } : dev;
+  const { inspectImage } = await import('../app/ota-image');
+  const info = await inspectImage('', path.basename(file), image, asDriven);
+  if (info.refused) throw new UsageError(`cannot send ${file}: ${info.refused}`);
 }
 
 function readLocal(file: string): Uint8Array {
   try {
     return readFileSync(file);
   } catch (e) {
-    throw new EngineError('invalid-argument', `cannot read ${file}: ${(e as Error).message}`);
+    throw new UsageError(`cannot read ${file}: ${(e as Error).message}`);
   }
 }
 
-try {
-  await program.parseAsync(process.argv);
-  process.exit(0);
-} catch (e) {
+/** The one line a failure prints: a Python traceback ends with the exception, a JavaScript stack starts with it. */
+function failureLine(e: unknown): string {
   const msg = e instanceof Error ? e.message : String(e);
-  // One line: a Python traceback ends with the exception, a JavaScript stack starts with it.
   const lines = msg.trim().split('\n').filter((l) => l.trim());
   const one = lines[0]?.startsWith('Traceback') ? lines[lines.length - 1]! : (lines[0] ?? 'failed');
-  process.stderr.write(`mqboard: ${one.trim()}\n`);
-  process.exit(e instanceof EngineError && e.code === 'invalid-argument' ? 2 : 1);
+  // Error texts may come from the device: shown, not obeyed.
+  return cell(one.trim());
 }
+
+async function run(): Promise<number> {
+  try {
+    await program.parseAsync(process.argv);
+    return 0;
+  } catch (e) {
+    // Commander has printed its help or usage message already.
+    if (e instanceof CommanderError) return e.exitCode;
+    process.stderr.write(`mqboard: ${failureLine(e)}\n`);
+    return isUsageError(e) ? 2 : 1;
+  }
+}
+
+watchErrors(process.stdout);
+watchErrors(process.stderr);
+let code = await run();
+try {
+  await flushed(process.stdout);
+} catch (e) {
+  process.stderr.write(`mqboard: the output was cut short: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
+  if (code === 0) code = 1;
+}
+await flushed(process.stderr).catch(() => undefined);
+process.exit(code);
