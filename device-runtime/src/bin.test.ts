@@ -30,7 +30,7 @@ describe('mqboard-device bin', () => {
   const runBin = (args: string[], o: { ipc?: boolean } = {}) => {
     const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe', ...(o.ipc ? (['ipc'] as const) : [])] });
     let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     return { child, stderr: () => stderr };
   };
 
@@ -99,7 +99,7 @@ describe('mqboard-device bin', () => {
   it('runs the boards of a --devices file, each with its own settings, in runtime processes of their own', async () => {
     const list = path.join(root.dir, 'boards.json');
     const boards = [
-      { prefix: 'bin/list/a', root: 'boards/a', firmware: '2.4.1', statusIntervalMs: 5000 },
+      { prefix: 'bin/list/a', root: 'boards/a', firmware: '2.4.1', statusIntervalMs: 5000, simulatedRamBytes: 320 * 1024 },
       { prefix: 'bin/list/b', root: 'boards/b', firmware: '1.9.2', mode: 'safe' },
     ];
     fs.writeFileSync(list, JSON.stringify({ devices: boards }));
@@ -107,7 +107,10 @@ describe('mqboard-device bin', () => {
     const b = host.status('bin/list/b', (s) => s.online, 20_000);
     const { child, stderr } = runBin(['-s', '127.0.0.1', '-p', String(broker.port), '--devices', list, '--quiet']);
     try {
-      expect(await a).toMatchObject({ firmware: '2.4.1', mode: 'normal' });
+      const sa = await a;
+      expect(sa).toMatchObject({ firmware: '2.4.1', mode: 'normal' });
+      // An ESP32's memory, not the host's.
+      expect(sa.online && sa.freeMem).toBeLessThan(320 * 1024);
       expect(await b).toMatchObject({ firmware: '1.9.2', mode: 'safe' });
       expect(fs.existsSync(path.join(root.dir, 'boards', 'b'))).toBe(true);
       const pidOf = async (prefix: string) => {

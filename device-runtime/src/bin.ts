@@ -39,11 +39,14 @@ const program = new Command('mqboard-device')
   .option('--demo', 'install the demo blinky application into each device root (if it has no config.json)')
   .option('--no-supervisor', 'run the runtime in this process instead of a supervised child (no crash/hang recovery)')
   .option('--supervise', 'with --fleet: give every device its own supervised runtime process')
+  .option('--simulated-ram <bytes>', "report free memory of a board with this much RAM (e.g. 327680, an ESP32's), not the host's", int(16 * 1024, 2 ** 36))
   .option('-q, --quiet', 'do not echo log lines to stderr');
 
 program.parse();
-const flags = program.opts<BinConfig & { config?: string; devices?: string; quiet?: boolean; demo?: boolean; supervisor: boolean; supervise?: boolean }>();
-const { config: configFile, devices: devicesFile, quiet, demo, supervisor, supervise, ...cli } = flags;
+const flags = program.opts<
+  BinConfig & { config?: string; devices?: string; quiet?: boolean; demo?: boolean; supervisor: boolean; supervise?: boolean; simulatedRam?: number }
+>();
+const { config: configFile, devices: devicesFile, quiet, demo, supervisor, supervise, simulatedRam, ...cli } = flags;
 
 try {
   const merged: BinConfig = {
@@ -54,7 +57,9 @@ try {
   const listed: DeviceEntry[] | undefined = devicesFile ? readDevicesFile(devicesFile) : undefined;
   if (listed && merged.fleet) throw new Error('--devices and --fleet do not go together');
   // With --devices the file names every board; the prefix check is for the other two forms.
-  const { device, fleet } = resolveConfig(listed ? { ...merged, prefix: merged.prefix ?? listed[0]!.prefix } : merged, (f) => readFileSync(f, 'utf8'));
+  const resolved = resolveConfig(listed ? { ...merged, prefix: merged.prefix ?? listed[0]!.prefix } : merged, (f) => readFileSync(f, 'utf8'));
+  const { fleet } = resolved;
+  const device = { ...resolved.device, ...(simulatedRam ? { simulatedRamBytes: simulatedRam } : {}) };
   const echo = quiet ? undefined : (line: string) => process.stderr.write(`${line}\n`);
   const members: DeviceEntry[] =
     listed ??

@@ -16,6 +16,8 @@ export const DeviceEntry = z
     statusIntervalMs: z.number().int().min(1000).max(86_400_000).optional(),
     keepaliveS: z.number().int().min(1).max(65_535).optional(),
     moduleRetryMs: z.number().int().min(0).max(3_600_000).optional(),
+    /** The RAM of the board it stands in for: its status reports that board's free memory. */
+    simulatedRamBytes: z.number().int().min(16 * 1024).max(64 * 1024 ** 3).optional(),
   })
   .strict();
 export type DeviceEntry = z.infer<typeof DeviceEntry>;

@@ -1,12 +1,12 @@
 // N devices in one process, each with its own MQTT connection like real boards:
 // prefixes `<prefix>/001…`, roots `<root>/001…`.
 import path from 'node:path';
-import { startDevice, type DeviceHandle } from './device';
-import { fleetMember, type DeviceOptions } from './options';
+import { startDevice, type DeviceHandle, type StartOptions } from './device';
+import { fleetMember } from './options';
 
-export interface FleetOptions extends DeviceOptions {
+export type FleetOptions = StartOptions & {
   count: number;
-}
+};
 
 export interface FleetHandle {
   devices: DeviceHandle[];

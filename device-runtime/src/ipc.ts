@@ -23,6 +23,7 @@ export const ChildOptions = z.object({
   reconnectPeriodMs: z.number().nonnegative().optional(),
   mode: Mode.optional(),
   moduleRetryMs: z.number().nonnegative().optional(),
+  simulatedRamBytes: z.number().int().positive().optional(),
   /** How often the child proves its event loop runs. */
   heartbeatMs: z.number().positive(),
 });

@@ -9,12 +9,12 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { CrashReason, Mode } from '../../protocol/src';
 import { crashLog } from './crash-log';
+import type { StartOptions } from './device';
 import { FromChild, type ChildOptions, type ToChild } from './ipc';
 import { openJail } from './jail';
-import type { DeviceOptions } from './options';
 import { rtcMemory } from './rtc';
 
-export interface SupervisorOptions extends Omit<DeviceOptions, 'echo' | 'onReset' | 'hardwareWatchdog' | 'coldStart' | 'waitConnected' | 'log'> {
+export interface SupervisorOptions extends Omit<StartOptions, 'echo' | 'onReset' | 'hardwareWatchdog' | 'coldStart' | 'waitConnected' | 'log'> {
   /** Child heartbeat period. Default 500 ms. */
   heartbeatMs?: number;
   /** No heartbeat for this long means the event loop is blocked: reset. Default 10 s. */

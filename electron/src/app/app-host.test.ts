@@ -130,6 +130,8 @@ describe('the demo fleet', () => {
     const [pid, bin] = await pids(CLIMATE);
     expect(pid).not.toBe(process.pid);
     expect(bin).not.toBe(process.pid);
+    // It reports the memory of the ESP32 it stands in for, not the host's gigabytes.
+    expect(host.engine.device(CLIMATE)?.freeMem).toBeLessThan(320 * 1024);
     const url = host.info().demo!.url;
     expect(url).toMatch(/^mqtt:\/\/127\.0\.0\.1:\d+$/);
     // The device bin has the credentials in its environment, never on its command line.

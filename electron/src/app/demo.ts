@@ -34,7 +34,13 @@ interface DemoDevice {
   flaky?: true;
   /** Runs an application module with a bug that crashes its first boot (a real crash record). */
   crash?: true;
+  /** The board's RAM (the status reports its free memory, not the host's); default an ESP32's. */
+  ram?: number;
 }
+
+/** An ESP32's internal RAM, and an ESP32 module with 4 MiB of PSRAM. */
+const ESP32_RAM = 320 * 1024;
+const ESP32_PSRAM = 4 * 1024 * 1024 + ESP32_RAM;
 
 const DEVICES: DemoDevice[] = [
   { prefix: 'greenhouse/climate-1', firmware: '2.4.1' },
@@ -43,7 +49,7 @@ const DEVICES: DemoDevice[] = [
   { prefix: 'workshop/compressor', firmware: '1.9.2', mode: 'safe' },
   { prefix: 'workshop/lathe', firmware: '1.9.3' },
   { prefix: 'lab/esp32-proto', firmware: '0.7.0-dev', crash: true },
-  { prefix: 'field/weather-station', firmware: '3.1.0', flaky: true },
+  { prefix: 'field/weather-station', firmware: '3.1.0', flaky: true, ram: ESP32_PSRAM },
 ];
 const ORIGINAL_PREFIX = 'lab/original-board';
 
@@ -72,6 +78,7 @@ export async function startDemo(): Promise<Demo> {
     statusIntervalMs: 5_000,
     keepaliveS: 10,
     moduleRetryMs: 1_000,
+    simulatedRamBytes: d.ram ?? ESP32_RAM,
   });
   /** One bin for `devices`: its list goes in a file, the credentials in its environment. */
   const spawnDevices = (name: string, devices: DemoDevice[]): DeviceProcess => {

@@ -17,6 +17,8 @@ export interface SimulatedFleet {
 const MAX_PER_FLEET = 999;
 /** Fleets up to this size run each device supervised in its own runtime process. */
 const SUPERVISED_UP_TO = 10;
+/** Simulated boards are ESP32-class: their status reports free memory out of 320 KiB. */
+const SIMULATED_RAM_BYTES = 320 * 1024;
 
 /** The bin's connection flags for a broker profile (the credentials go in the environment). */
 function connectionArgs(broker: BrokerProfile, dir: string): string[] {
@@ -58,7 +60,7 @@ export async function startSimulatedFleet(opts: { broker: BrokerProfile; prefix:
       processes.push(
         startDeviceProcess({
           name: `simulated fleet ${prefix}`,
-          args: [...connection, '--prefix', prefix, '--root', path.join(root, String(part)), '--fleet', String(count), ...supervise, '--quiet'],
+          args: [...connection, '--prefix', prefix, '--root', path.join(root, String(part)), '--fleet', String(count), ...supervise, '--simulated-ram', String(SIMULATED_RAM_BYTES), '--quiet'],
           ...(opts.broker.username !== undefined ? { username: opts.broker.username } : {}),
           ...(opts.broker.password !== undefined ? { password: opts.broker.password } : {}),
           onExit: (m) => console.warn(`mqboard: ${m}`),
