@@ -44,8 +44,8 @@ export interface SessionRegistry {
   dispatch(prefix: string, kind: ReplyKind, id: string, payload: Uint8Array): boolean;
   /** Fails every running session, e.g. when the broker connection drops. */
   failAll(err: EngineError): void;
-  /** Fails the running sessions of one device. */
-  failDevice(prefix: string, err: EngineError): void;
+  /** Fails the running sessions of one device; `err` may word the error per command. */
+  failDevice(prefix: string, err: EngineError | ((what: string) => EngineError)): void;
   size(): number;
 }
 
@@ -69,7 +69,7 @@ function deviceError(what: string, message: string): EngineError {
 }
 
 export function createSessionRegistry(): SessionRegistry {
-  const handlers = new Map<string, { prefix: string; handler: Handler; fail: (e: EngineError) => void }>();
+  const handlers = new Map<string, { prefix: string; what: string; handler: Handler; fail: (e: EngineError) => void }>();
 
   return {
     start(prefix, opts) {
@@ -146,7 +146,7 @@ export function createSessionRegistry(): SessionRegistry {
         if (frame.last) finish();
       };
 
-      handlers.set(k, { prefix, handler, fail: finish });
+      handlers.set(k, { prefix, what: opts.what, handler, fail: finish });
       if (opts.signal?.aborted) onAbort();
       else opts.signal?.addEventListener('abort', onAbort, { once: true });
       touch();
@@ -162,7 +162,7 @@ export function createSessionRegistry(): SessionRegistry {
       for (const h of [...handlers.values()]) h.fail(err);
     },
     failDevice(prefix, err) {
-      for (const h of [...handlers.values()]) if (h.prefix === prefix) h.fail(err);
+      for (const h of [...handlers.values()]) if (h.prefix === prefix) h.fail(typeof err === 'function' ? err(h.what) : err);
     },
     size: () => handlers.size,
   };

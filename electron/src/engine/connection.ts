@@ -9,6 +9,7 @@ import WebSocket, { createWebSocketStream } from 'ws';
 import { publishWithoutCopy } from '../../../protocol/src/publish-without-copy';
 import { redactUrl } from '../../../protocol/src';
 import { classifyConnectError, EngineError } from './errors';
+import { MAX_INBOUND_PACKET_BYTES } from './limits';
 import type { BrokerProfile, ConnectionState } from './types';
 
 export interface IncomingMessage {
@@ -39,6 +40,17 @@ export interface Connection {
    * wait for our own copy, which the broker queues behind them.
    */
   barrier(): Promise<void>;
+  /**
+   * A barrier, then a wait until no retained message has come for a moment. Some brokers
+   * (aedes) stream a subscription's retained messages after its SUBACK, beside newer traffic,
+   * so our own sync message can overtake them; Mosquitto queues them all first.
+   */
+  retainedSettled(): Promise<void>;
+  /**
+   * How many times the read-ahead buffer filled up so far: from each such moment on, a broker
+   * may have dropped QoS 0 messages to us (see READ_AHEAD_BYTES).
+   */
+  readAheadFull(): number;
   close(): Promise<void>;
 }
 
@@ -50,7 +62,20 @@ export function backoffDelay(attempt: number): number {
   return Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** attempt) * (0.75 + Math.random() * 0.5);
 }
 const CONNECT_TIMEOUT_MS = 10_000;
+/**
+ * A barrier whose sync message does not come (an ACL refused our private topic's publish, say)
+ * gives up once nothing at all has arrived for this long: while messages still flow in, the
+ * broker is still delivering what it queued before it.
+ */
 const BARRIER_FALLBACK_MS = 1_500;
+/** retainedSettled: how long without a retained message counts as the end of a burst. */
+const RETAINED_QUIET_MS = 150;
+/**
+ * How long close waits for the PUBACKs of publishes still in flight (then for the DISCONNECT to
+ * go out) before it drops the socket. A loaded broker may never ack a publish it dropped; an
+ * unbounded wait kept `mqboard devices` from ever exiting.
+ */
+export const CLOSE_GRACE_MS = 2_000;
 
 interface Endpoint {
   protocol: 'mqtt' | 'mqtts' | 'ws' | 'wss';
@@ -81,7 +106,7 @@ export function parseBrokerUrl(url: string): Endpoint {
  * TCP_NODELAY: the protocol is request/ack (eval round trips, SEQ acks every 8 chunks), and Nagle
  * plus the peer's delayed ACK stalls each such exchange ~40 ms (wire facts: eval 44 ms vs 1.4 ms).
  */
-function streamBuilder(ep: Endpoint, profile: BrokerProfile, onStreamError: (e: Error) => void): () => IStream {
+function streamBuilder(ep: Endpoint, profile: BrokerProfile, onStreamError: (e: Error) => void, onReadAheadFull: () => void): () => IStream {
   return () => {
     let stream: Duplex;
     if (ep.protocol === 'mqtt') {
@@ -114,8 +139,110 @@ function streamBuilder(ep: Endpoint, profile: BrokerProfile, onStreamError: (e: 
     }
     // mqtt.js only re-emits stream errors that carry a code; keep every one for the report.
     stream.on('error', onStreamError);
-    return stream;
+    return greedyReader(stream, READ_AHEAD_BYTES, onReadAheadFull);
   };
+}
+
+/**
+ * Up to this many received bytes are read off the socket ahead of mqtt.js. mqtt.js reads only
+ * as fast as it handles messages, so during a burst of retained statuses the broker's socket
+ * buffer fills, then its per-client queue (1000 on a stock Mosquitto), and the broker drops the
+ * rest: 20,000 retained statuses listed as 19,227. Reading ahead keeps the broker's side empty
+ * while we work through the burst (50,000 statuses are ~20 MB).
+ */
+export const READ_AHEAD_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Wraps a socket so that it is read as fast as the bytes come, up to `limit` bytes ahead of the
+ * consumer. What arrives is handed on one chunk per event-loop turn (setImmediate), so handling
+ * a chunk's messages never holds up reading the next: within the same process the socket is
+ * drained at once while mqtt.js works through the backlog. Beyond `limit` it pauses (plain
+ * backpressure) and calls `onFull`, because from then on a broker may drop messages meant for us.
+ */
+function greedyReader(inner: Duplex, limit: number, onFull: () => void): Duplex {
+  const backlog: Buffer[] = [];
+  let held = 0;
+  let scheduled = false;
+  let wanted = true;
+  let ended = false;
+  const handOn = () => {
+    scheduled = false;
+    const chunk = backlog.shift();
+    if (chunk) {
+      held -= chunk.length;
+      if (inner.isPaused() && held < limit / 2) inner.resume();
+      wanted = outer.push(chunk);
+    }
+    if (backlog.length && wanted) schedule();
+    else if (!backlog.length && ended) outer.push(null);
+  };
+  const schedule = () => {
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(handOn);
+  };
+  const outer = new Duplex({
+    read() {
+      wanted = true;
+      if (backlog.length || ended) schedule();
+    },
+    write(chunk: Buffer, _enc, cb) {
+      inner.write(chunk, cb);
+    },
+    final(cb) {
+      inner.end(cb);
+    },
+    destroy(err, cb) {
+      inner.destroy(err ?? undefined);
+      cb(err);
+    },
+  });
+  inner.on('data', (d: Buffer) => {
+    backlog.push(d);
+    held += d.length;
+    if (held >= limit && !inner.isPaused()) {
+      inner.pause();
+      onFull();
+    }
+    if (wanted) schedule();
+  });
+  inner.on('end', () => {
+    ended = true;
+    schedule();
+  });
+  inner.on('error', (e) => outer.destroy(e));
+  inner.on('close', () => {
+    // Hand on what was read before the close; the consumer sees the close after it.
+    if (backlog.length) setImmediate(() => outer.destroy());
+    else outer.destroy();
+  });
+  return outer;
+}
+
+/**
+ * Ends the client politely (in-flight PUBACKs, then DISCONNECT) if that completes within
+ * `graceMs`, and otherwise tears the socket down: every shutdown path has a bound.
+ */
+async function endWithin(client: MqttClient, graceMs: number): Promise<void> {
+  const inFlight = () => Object.keys(client.outgoing).length > 0;
+  if (client.connected && inFlight()) {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, graceMs);
+      client.once('outgoingEmpty', done);
+      function done() {
+        clearTimeout(timer);
+        client.off('outgoingEmpty', done);
+        resolve();
+      }
+    });
+  }
+  // Forced when unacked publishes remain: mqtt.js would otherwise wait for them without end.
+  const ended = client.endAsync(!client.connected || inFlight()).then(() => true, () => true);
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), graceMs)));
+  const clean = await Promise.race([ended, timedOut]);
+  clearTimeout(timer);
+  if (!clean) client.stream?.destroy();
 }
 
 export async function openConnection(profile: BrokerProfile, handlers: ConnectionHandlers): Promise<Connection> {
@@ -142,8 +269,15 @@ export async function openConnection(profile: BrokerProfile, handlers: Connectio
     connectTimeout: CONNECT_TIMEOUT_MS,
     resubscribe: true,
     manualConnect: true,
+    // MQTT 5 lets us tell the broker the largest packet we take: it then drops oversized ones
+    // (a device's multi-megabyte "status") instead of sending them. 3.1.1 has no such field;
+    // there the payload size checks before parsing (limits.ts) do the refusing.
+    ...(profile.protocolVersion === 5 ? { properties: { maximumPacketSize: MAX_INBOUND_PACKET_BYTES } } : {}),
   };
-  const client = new MqttClient(streamBuilder(ep, profile, (e) => (lastError = e)), options);
+  let readAheadFull = 0;
+  let lastIncoming = 0;
+  let lastRetained = 0;
+  const client = new MqttClient(streamBuilder(ep, profile, (e) => (lastError = e), () => readAheadFull++), options);
   // Put chunks go out from pooled frames, lent (lendPayload) and stored without a copy.
   publishWithoutCopy(client);
   client.on('error', (e) => (lastError = e));
@@ -152,6 +286,8 @@ export async function openConnection(profile: BrokerProfile, handlers: Connectio
       barrierArrived(topic);
       return;
     }
+    lastIncoming = Date.now();
+    if (packet.retain) lastRetained = lastIncoming;
     handlers.onMessage({ topic, payload, retain: packet.retain === true });
   });
 
@@ -198,7 +334,7 @@ export async function openConnection(profile: BrokerProfile, handlers: Connectio
     if (closing || retryTimer) return;
     const delay = backoffDelay(attempt);
     attempt++;
-    const err = lastError ? classifyConnectError(lastError, profile.url) : new EngineError('disconnected', 'connection to the broker lost');
+    const err = lastError ? classifyConnectError(lastError, profile.url) : new EngineError('disconnected', `connection to the broker ${redactUrl(profile.url)} lost`);
     setState({ phase: 'reconnecting', error: { code: err.code, message: err.message }, retryAt: Date.now() + delay });
     retryTimer = setTimeout(() => {
       retryTimer = undefined;
@@ -226,6 +362,7 @@ export async function openConnection(profile: BrokerProfile, handlers: Connectio
   const conn: Connection = {
     clientId,
     state: () => state,
+    readAheadFull: () => readAheadFull,
     async subscribe(filters, qos = 1) {
       if (filters.length === 0) return;
       for (const f of filters) subscriptions.set(f, qos);
@@ -256,10 +393,17 @@ export async function openConnection(profile: BrokerProfile, handlers: Connectio
       }
       const topic = `${syncTopic}/${++barrierSeq}`;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
+        let timer: NodeJS.Timeout;
+        const fallback = () => {
+          const idle = Date.now() - lastIncoming;
+          if (idle < BARRIER_FALLBACK_MS) {
+            timer = setTimeout(fallback, BARRIER_FALLBACK_MS - idle);
+            return;
+          }
           barrierWaiters.delete(topic);
           resolve();
-        }, BARRIER_FALLBACK_MS);
+        };
+        timer = setTimeout(fallback, BARRIER_FALLBACK_MS);
         barrierWaiters.set(topic, () => {
           clearTimeout(timer);
           resolve();
@@ -267,11 +411,19 @@ export async function openConnection(profile: BrokerProfile, handlers: Connectio
         client.publish(topic, Buffer.alloc(0), { qos: 1 });
       });
     },
+    async retainedSettled() {
+      await conn.barrier();
+      for (;;) {
+        const quiet = Date.now() - lastRetained;
+        if (quiet >= RETAINED_QUIET_MS) return;
+        await new Promise((r) => setTimeout(r, RETAINED_QUIET_MS - quiet));
+      }
+    },
     async close() {
       closing = true;
       if (retryTimer) clearTimeout(retryTimer);
       retryTimer = undefined;
-      await client.endAsync(!client.connected);
+      await endWithin(client, CLOSE_GRACE_MS);
       setState({ phase: 'closed' });
     },
   };

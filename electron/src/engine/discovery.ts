@@ -1,11 +1,10 @@
 // Device discovery and state: retained status messages (our runtime), watchdog self-feeds and
 // log traffic (original boards, found passively), and devices added by hand.
 import {
-  CrashList,
-  Status,
   WATCHDOG_ID,
-  decodeJson,
+  decodeCrashList,
   decodeLogLine,
+  decodeStatus,
   type CrashRecord,
   type OnlineStatus,
 } from '../../../protocol/src';
@@ -65,6 +64,20 @@ export function classifyTopic(topic: string): Classified {
   return { kind: 'other' };
 }
 
+/**
+ * What a status says about commands in flight to the device: it went offline (Last Will or
+ * clean stop), or it is online again after a reboot we did not see go by.
+ */
+export type StatusChange = { kind: 'offline'; reason: 'lost' | 'shutdown' | 'reset' } | { kind: 'rebooted'; bootReason: string };
+
+/** Words for a StatusChange, as the end of a failed command's message. */
+export function describeChange(c: StatusChange): string {
+  if (c.kind === 'rebooted') return `the device reset (boot reason: ${c.bootReason}) before it replied`;
+  if (c.reason === 'reset') return 'the device reset before it replied';
+  if (c.reason === 'shutdown') return 'the device shut down before it replied';
+  return 'the device went offline';
+}
+
 export interface DeviceRegistry {
   get(prefix: string): DeviceState | undefined;
   /** The last status (with capabilities) seen for a device. */
@@ -73,7 +86,8 @@ export interface DeviceRegistry {
   crashes(prefix: string): CrashRecord[];
   addManual(prefix: string): DeviceState;
   forget(prefix: string): boolean;
-  onStatus(prefix: string, payload: Uint8Array): void;
+  /** Applies a status; says when it ended the device's current run (see StatusChange). */
+  onStatus(prefix: string, payload: Uint8Array): StatusChange | undefined;
   onCrash(prefix: string, payload: Uint8Array): void;
   onWatchdog(prefix: string): void;
   /** Returns the entry when the line parses (and somebody listens for logs). */
@@ -89,10 +103,22 @@ export interface DeviceRegistry {
   rejected(): number;
 }
 
+/** A new run of the runtime: its boot count moved, or its uptime went back. */
+function rebooted(before: OnlineStatus, now: OnlineStatus): boolean {
+  if (before.bootCount !== undefined && now.bootCount !== undefined) return before.bootCount !== now.bootCount;
+  return now.uptime < before.uptime;
+}
+
 export function createDeviceRegistry(batch: Batcher, now: () => number = Date.now): DeviceRegistry {
   const devices = new Map<string, DeviceState>();
   const statuses = new Map<string, OnlineStatus>();
   const crashRecords = new Map<string, CrashRecord[]>();
+  /**
+   * Latest device clock seen per device. A status may reach us twice (the discovery
+   * subscription at QoS 0 and a device's own at QoS 1) and the two copies are not ordered with
+   * each other: one older than what we applied is stale, never applied.
+   */
+  const lastTime = new Map<string, number>();
   let rejected = 0;
 
   const upsert = (prefix: string, source: DeviceState['source'], kind: DeviceState['kind']): DeviceState => {
@@ -124,19 +150,35 @@ export function createDeviceRegistry(batch: Batcher, now: () => number = Date.no
     forget(prefix) {
       const had = devices.delete(prefix);
       statuses.delete(prefix);
+      lastTime.delete(prefix);
       crashRecords.delete(prefix);
       if (had) batch.deviceRemoved(prefix);
       return had;
     },
     onStatus(prefix, payload) {
-      if (payload.length === 0) return; // a cleared retained status: nothing to learn
-      const s = decodeJson(Status, payload, 'status');
+      if (payload.length === 0) return undefined; // a cleared retained status: nothing to learn
+      const s = decodeStatus(payload);
       if (!s.ok) {
         rejected++;
-        return;
+        return undefined;
+      }
+      const seen = lastTime.get(prefix);
+      if (s.value.time !== undefined) {
+        if (seen !== undefined && s.value.time < seen) return undefined;
+        lastTime.set(prefix, s.value.time);
+      } else if (seen !== undefined) {
+        // A Last Will carries no clock; it is newer than every status before it.
+        lastTime.set(prefix, seen + 1);
       }
       const t = now();
+      const before = statuses.get(prefix);
       const prev = upsert(prefix, 'status', 'mqboard');
+      let change: StatusChange | undefined;
+      if (!s.value.online) {
+        if (prev.presence !== 'offline') change = { kind: 'offline', reason: s.value.reason };
+      } else if (before && prev.presence === 'online' && rebooted(before, s.value)) {
+        change = { kind: 'rebooted', bootReason: s.value.bootReason };
+      }
       // A device added by hand stays 'manual' so forgetting it stays the user's decision.
       const d: DeviceState = { ...prev, kind: 'mqboard', source: prev.source === 'manual' ? 'manual' : 'status', lastSeen: t };
       const presence = s.value.online ? 'online' : 'offline';
@@ -160,6 +202,7 @@ export function createDeviceRegistry(batch: Batcher, now: () => number = Date.no
       }
       devices.set(prefix, d);
       batch.deviceChanged({ ...d });
+      return change;
     },
     onCrash(prefix, payload) {
       if (payload.length === 0) {
@@ -167,7 +210,7 @@ export function createDeviceRegistry(batch: Batcher, now: () => number = Date.no
         batch.crashes(prefix, []);
         return;
       }
-      const c = decodeJson(CrashList, payload, 'crash records');
+      const c = decodeCrashList(payload);
       if (!c.ok) {
         rejected++;
         return;

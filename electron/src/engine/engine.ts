@@ -17,13 +17,13 @@ import { createBatcher } from './batcher';
 import { createSessionRegistry } from './command-session';
 import { backoffDelay, openConnection, type Connection, type IncomingMessage } from './connection';
 import { profileOf, type CommandContext, type DeviceProfile } from './device-profile';
-import { classifyTopic, createDeviceRegistry, deviceFilters, discoveryFilters } from './discovery';
+import { classifyTopic, createDeviceRegistry, describeChange, deviceFilters, discoveryFilters } from './discovery';
 import { classifyConnectError, EngineError } from './errors';
 import * as files from './file-ops';
 import { resetSnippet } from './original-snippets';
 import { createTerminals } from './terminal';
 import * as transfer from './transfer';
-import type { BrokerProfile, CommandOptions, ConnectOptions, ConnectionState, Engine, EngineErrorCode, EngineEvents, PutOptions } from './types';
+import type { BrokerProfile, CommandOptions, ConnectOptions, ConnectionState, DiscoveryState, Engine, EngineErrorCode, EngineEvents, PutOptions } from './types';
 
 /** Connection failures that may pass by themselves (the broker comes up, the network returns). */
 const MAY_PASS: ReadonlySet<EngineErrorCode> = new Set(['refused', 'network', 'dns', 'timeout', 'disconnected']);
@@ -53,11 +53,30 @@ const DISCOVERY_QOS = 0;
 
 type Listeners = { [E in keyof EngineEvents]: Set<EngineEvents[E]> };
 
+/** "connection to the broker … lost", naming the broker once, with the cause when known. */
+export function lostMessage(s: ConnectionState): string {
+  // A 'disconnected' error is that very sentence already; the others name the broker themselves.
+  if (s.error?.code === 'disconnected') return s.error.message;
+  if (s.error) return `connection to the broker lost: ${s.error.message}`;
+  return `connection to the broker${s.url ? ` ${s.url}` : ''} lost`;
+}
+
+/**
+ * A device we hear from (its log) but do not know to be online: under load a broker drops
+ * QoS 0 messages, its retained status among them, and the device would stay listed as unknown
+ * or offline until its next status. Its log proves it is connected, so we ask the broker for
+ * its retained status (a QoS 1 subscription to that one topic, dropped again once read). A
+ * device whose kind we do not know yet is asked once (an original board has no status); one of
+ * ours at most every RECHECK_MS.
+ */
+const RECHECK_MS = 30_000;
+const RECHECK_BATCH_MS = 200;
+
 export function createEngine(options: EngineOptions = {}): Engine {
   const batchMs = options.batchMs ?? 50;
   const defaultTimeout = options.timeoutMs ?? 60_000;
   const otaTimeout = options.otaTimeoutMs ?? 600_000;
-  const listeners: Listeners = { connection: new Set(), devices: new Set(), logs: new Set(), crashes: new Set() };
+  const listeners: Listeners = { connection: new Set(), devices: new Set(), logs: new Set(), crashes: new Set(), discovery: new Set() };
   const emit = <E extends keyof EngineEvents>(event: E, ...args: Parameters<EngineEvents[E]>) => {
     for (const fn of listeners[event]) {
       try {
@@ -77,6 +96,11 @@ export function createEngine(options: EngineOptions = {}): Engine {
   const sessions = createSessionRegistry();
   let conn: Connection | undefined;
   let connState: ConnectionState = { phase: 'idle', since: Date.now() };
+  let discoveryState: DiscoveryState = { phase: 'idle', incomplete: false, since: Date.now() };
+  const setDiscovery = (s: Omit<DiscoveryState, 'since'>) => {
+    discoveryState = { ...s, since: Date.now() };
+    emit('discovery', discoveryState);
+  };
   /** Per device: its reply subscription (and status) is in place. */
   let ready = new Map<string, Promise<void>>();
   const manual = new Set<string>();
@@ -91,9 +115,12 @@ export function createEngine(options: EngineOptions = {}): Engine {
       case 'reply':
         sessions.dispatch(c.prefix, c.reply, c.id, msg.payload);
         return;
-      case 'status':
-        registry.onStatus(c.prefix, msg.payload);
+      case 'status': {
+        const change = registry.onStatus(c.prefix, msg.payload);
+        // Its replies will not come: fail what runs there now, not after the full timeout.
+        if (change) sessions.failDevice(c.prefix, (what) => new EngineError('device-error', `${what}: ${describeChange(change)}`));
         return;
+      }
       case 'crash':
         registry.onCrash(c.prefix, msg.payload);
         return;
@@ -102,18 +129,62 @@ export function createEngine(options: EngineOptions = {}): Engine {
         return;
       case 'log':
         registry.onLog(c.prefix, msg.payload, listeners.logs.size > 0);
+        statusCheck.heard(c.prefix);
         return;
       case 'other':
         return;
     }
   };
+  const statusCheck = (() => {
+    const asked = new Map<string, number>();
+    let pending = new Set<string>();
+    let timer: NodeJS.Timeout | undefined;
+    const run = async () => {
+      timer = undefined;
+      const batch = [...pending];
+      pending = new Set();
+      const c = conn;
+      if (!c || connState.phase !== 'connected' || batch.length === 0) return;
+      const topics = batch.map(statusTopic);
+      try {
+        await c.subscribe(topics, 1);
+        await c.barrier();
+      } finally {
+        // A device opened for commands keeps its own subscription to the same topic.
+        const drop = topics.filter((_, i) => !ready.has(batch[i]!));
+        if (conn === c) await c.unsubscribe(drop).catch(() => undefined);
+      }
+    };
+    return {
+      heard(prefix: string) {
+        const d = registry.get(prefix);
+        if (!d || d.presence === 'online' || d.kind === 'original') return;
+        const t = Date.now();
+        const last = asked.get(prefix);
+        if (last !== undefined && (d.kind === 'unknown' || t - last < RECHECK_MS)) return;
+        asked.set(prefix, t);
+        pending.add(prefix);
+        timer ??= setTimeout(() => void run().catch(() => undefined), RECHECK_BATCH_MS);
+      },
+      forget(prefix: string) {
+        asked.delete(prefix);
+      },
+      stop() {
+        if (timer) clearTimeout(timer);
+        timer = undefined;
+        pending = new Set();
+      },
+    };
+  })();
+
   const onState = (s: ConnectionState) => {
     const wasUp = connState.phase === 'connected';
     connState = s;
     if (wasUp && s.phase !== 'connected') {
       // Replies sent while we are away are lost (clean session): fail what is running now.
-      sessions.failAll(new EngineError('disconnected', `connection to the broker lost${s.error ? `: ${s.error.message}` : ''}`));
-      terminals.onDisconnected('connection to the broker lost');
+      const lost = lostMessage(s);
+      sessions.failAll(new EngineError('disconnected', lost));
+      terminals.onDisconnected(lost);
       registry.markAllUnknown();
     }
     emit('connection', s);
@@ -176,6 +247,35 @@ export function createEngine(options: EngineOptions = {}): Engine {
     retryTimer = undefined;
   };
 
+  /**
+   * Subscribes the discovery filters. Those that bring retained messages (statuses, crash
+   * records) go one at a time, each read to the end (barrier) before the next: the broker then
+   * queues one burst for us at a time, not the sum of all depths at once.
+   */
+  async function list(c: Connection, filters: string[], current: () => boolean): Promise<void> {
+    const retained = filters.filter((f) => f.endsWith('/mqb/status') || f.endsWith('/mqb/crash'));
+    const live = filters.filter((f) => !retained.includes(f));
+    const fullBefore = c.readAheadFull();
+    setDiscovery({ phase: 'listing', incomplete: false });
+    let refused: string | undefined;
+    const subscribe = (fs: string[]) =>
+      c.subscribe(fs, DISCOVERY_QOS).catch((e: unknown) => {
+        // One refused filter (an ACL) must not cost the others; the list says it is partial.
+        if (e instanceof EngineError && e.code === 'auth') refused = e.message;
+        else throw e;
+      });
+    for (const f of retained) {
+      await subscribe([f]);
+      await c.retainedSettled();
+    }
+    await subscribe(live);
+    if (!current()) return;
+    batcher.flush();
+    const behind = c.readAheadFull() > fullBefore;
+    const reason = refused ?? (behind ? 'the host fell behind the broker while reading the retained statuses; the broker may have dropped some' : undefined);
+    setDiscovery({ phase: 'listed', incomplete: reason !== undefined, ...(reason ? { reason } : {}), listed: registry.all().length });
+  }
+
   async function open(profile: BrokerProfile, keepTrying: boolean, attempt: number): Promise<void> {
     const gen = generation;
     const current = () => gen === generation;
@@ -214,7 +314,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     if (c.state().phase === 'connected') onState(c.state());
     const filters = [...discoveryFilters(profile.discovery)];
     for (const p of manual) filters.push(...deviceFilters(p));
-    await conn.subscribe(filters, DISCOVERY_QOS);
+    await list(conn, filters, current);
     staleTimer ??= setInterval(() => registry.expireSilent(staleMs), Math.max(100, Math.min(30_000, staleMs / 4)));
     staleTimer.unref();
   }
@@ -233,6 +333,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
       ready = new Map();
       if (staleTimer) clearInterval(staleTimer);
       staleTimer = undefined;
+      statusCheck.stop();
+      if (discoveryState.phase !== 'idle') setDiscovery({ phase: 'idle', incomplete: false });
       if (!c) {
         // An attempt in flight or a retry pending: it no longer reports, so say where we are.
         if (connState.phase === 'reconnecting' || connState.phase === 'connecting') onState({ phase: 'closed', since: Date.now() });
@@ -244,8 +346,9 @@ export function createEngine(options: EngineOptions = {}): Engine {
       batcher.flush();
     },
     connection: () => connState,
+    discovery: () => discoveryState,
     async settle() {
-      await live().barrier();
+      await live().retainedSettled();
       batcher.flush();
     },
     on(event, fn) {
@@ -269,6 +372,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     },
     forgetDevice(prefix) {
       registry.forget(prefix);
+      statusCheck.forget(prefix);
       if (manual.delete(prefix)) conn?.unsubscribe(deviceFilters(prefix)).catch(() => undefined);
       if (ready.delete(prefix)) conn?.unsubscribe([`${prefix}/mqb/reply/#`]).catch(() => undefined);
     },
@@ -291,7 +395,18 @@ export function createEngine(options: EngineOptions = {}): Engine {
     async put(prefix, path, data, opts?: PutOptions) {
       checkPath(path);
       const dev = await device(prefix);
-      const want = await transfer.put(ctx(), dev, path, data, { ...timeouts(opts), chunk: opts?.chunk, onProgress: opts?.onProgress, expectSha256: opts?.expectSha256 });
+      let want: string;
+      try {
+        want = await transfer.put(ctx(), dev, path, data, { ...timeouts(opts), chunk: opts?.chunk, onProgress: opts?.onProgress, expectSha256: opts?.expectSha256 });
+      } catch (e) {
+        if (!(e instanceof EngineError) || e.code !== 'timeout' || !dev.native) throw e;
+        // Our runtime renames only after checking size and hash, so a put whose final reply
+        // was lost may well have been committed: the file's hash tells, not the silence.
+        const sent = opts?.expectSha256?.toLowerCase() ?? transfer.sha256Of(data);
+        const got = await files.sha256(ctx(), dev, path, timeouts(opts)).catch(() => undefined);
+        if (got === sent) return;
+        throw e;
+      }
       if (!dev.native) {
         // The original board writes in place and checks nothing: read the hash back (SHA-256
         // snippet) so a broken upload is reported, not discovered later. Our runtime already

@@ -1,9 +1,11 @@
 // Shared set-up for the engine's integration tests: real brokers, real devices, and waiting on
 // engine events instead of sleeping.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { startDevice, type DeviceHandle } from '../../../device-runtime/src';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../../testing/brokers';
 import { createEngine, type EngineOptions } from './engine';
@@ -83,4 +85,24 @@ export async function deviceOnBroker(prefix: string, tag: string): Promise<Devic
       root.remove();
     },
   };
+}
+
+const DEVICE_BIN = fileURLToPath(new URL('../../../bin/mqboard-device.mjs', import.meta.url));
+
+/**
+ * Our runtime as its own OS process (no supervisor: killing it kills the runtime, and the broker
+ * then publishes its Last Will). Extra flags (`--user`, `--password`) pass through.
+ */
+export function spawnDevice(brokerPort: number, prefix: string, root: string, extra: string[] = []): ChildProcess {
+  const args = [DEVICE_BIN, '--server', '127.0.0.1', '--port', String(brokerPort), '--prefix', prefix, '--root', root, '--quiet', '--no-supervisor', ...extra];
+  return spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+/** Kills a process and resolves once it has exited. */
+export function killProcess(child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill(signal);
+  });
 }

@@ -229,6 +229,8 @@ export function putTails(dev: Pick<DeviceProfile, 'native' | 'putShaLast'>, path
   };
 }
 
+export const sha256Of = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
+
 /** Streams a file; resolves with the SHA-256 the device was asked to verify (or we will). */
 export async function put(ctx: CommandContext, dev: DeviceProfile, path: string, data: Uint8Array, opts: PutParams): Promise<string> {
   if (!path) throw new EngineError('invalid-argument', 'put needs a destination path');

@@ -119,12 +119,36 @@ export interface OtaResult {
   bytes: number;
 }
 
+/**
+ * Whether the device list holds everything the broker had retained when we connected. A broker
+ * drops QoS 0 messages to a client that falls behind (a stock Mosquitto beyond its socket buffer
+ * and 1000 queued packets), so a very large fleet's retained statuses may not all arrive.
+ */
+export interface DiscoveryState {
+  /** `listing` while the retained statuses are being read after connecting. */
+  phase: 'idle' | 'listing' | 'listed';
+  /**
+   * True when the engine knows the list may miss devices: we fell behind the broker while
+   * listing, or the broker refused a discovery subscription. Devices missing from it still
+   * appear when they publish a status or log a line.
+   */
+  incomplete: boolean;
+  /** Why the list is incomplete, in words. */
+  reason?: string;
+  /** Devices listed when the listing ended. */
+  listed?: number;
+  /** ms since the epoch when this phase began. */
+  since: number;
+}
+
 /** Emitted at most every `batchMs` (default 50 ms): never one event per MQTT message. */
 export interface EngineEvents {
   connection: (state: ConnectionState) => void;
   devices: (changed: DeviceState[], removed: string[]) => void;
   logs: (entries: LogEntry[]) => void;
   crashes: (prefix: string, records: CrashRecord[]) => void;
+  /** On every DiscoveryState change (a few per connection). */
+  discovery: (state: DiscoveryState) => void;
 }
 
 export interface ConnectOptions {
@@ -141,6 +165,8 @@ export interface Engine {
   connect(profile: BrokerProfile, opts?: ConnectOptions): Promise<void>;
   disconnect(): Promise<void>;
   connection(): ConnectionState;
+  /** How complete the device list is (see DiscoveryState). */
+  discovery(): DiscoveryState;
   /**
    * Resolves once the broker has delivered everything it queued for our current subscriptions,
    * e.g. every retained status after connecting (a round trip through the broker, not a sleep).
