@@ -41,17 +41,27 @@ const MAX_RESTART_MS = 30_000;
 const STABLE_MS = 60_000;
 const STOP_GRACE_MS = 8_000;
 
+let foundBin: string | undefined;
+
 /** The device bin as package.json names it, found from this module up (source, out/ or packaged). */
 export function deviceBin(): string {
+  if (foundBin) return foundBin;
   for (let dir = path.dirname(fileURLToPath(import.meta.url)); ; dir = path.dirname(dir)) {
-    const pkg = path.join(dir, 'package.json');
-    if (existsSync(pkg)) {
-      const p = JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string; bin?: Record<string, string> };
-      const bin = p.name === 'mqboard' ? p.bin?.['mqboard-device'] : undefined;
-      if (bin && existsSync(path.join(dir, bin))) return path.join(dir, bin);
-    }
+    const bin = binIn(dir);
+    if (bin) return (foundBin = bin);
     if (path.dirname(dir) === dir) throw new Error('the mqboard-device runtime is missing from this installation');
   }
+}
+
+function binIn(dir: string): string | undefined {
+  let p: { name?: unknown; bin?: Record<string, unknown> };
+  try {
+    p = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as typeof p;
+  } catch {
+    return undefined; // none here (or not ours to read): look further up
+  }
+  const bin = p.name === 'mqboard' ? p.bin?.['mqboard-device'] : undefined;
+  return typeof bin === 'string' && existsSync(path.join(dir, bin)) ? path.join(dir, bin) : undefined;
 }
 
 /** The bin's connection variables (config.ts): ours would point its devices somewhere else. */
