@@ -1,9 +1,12 @@
 // A text file open for editing: loaded through the host (fsReadText), edited in CodeMirror
 // (lazily loaded), saved back with an atomic, verified put (fsWriteText). Ctrl/Cmd-S saves.
+// Unsaved text is a draft (drafts.ts) that outlives the pane; closing with one asks first.
 import { lazy, Suspense, useCallback, useEffect, useState } from 'react';
 import { useAppStore, useBridge } from '../../ui/context';
 import { bytes } from '../../ui/format';
 import { Icon } from '../../ui/icons';
+import { Modal } from '../../ui/Modal';
+import { dropDraft, getDraft, keepDraft } from './drafts';
 import { languageOf } from './code-language';
 import { FIcon } from './file-icons';
 
@@ -19,6 +22,7 @@ export function EditorPane({ prefix, path, onClose, onSaved }: { prefix: string;
   const [text, setText] = useState('');
   const [saving, setSaving] = useState(false);
   const [savedAt, setSavedAt] = useState<number | null>(null);
+  const [asking, setAsking] = useState(false);
 
   useEffect(() => {
     // The pane is keyed by path (FilesTab), so each file starts from a fresh, empty state.
@@ -26,8 +30,10 @@ export function EditorPane({ prefix, path, onClose, onSaved }: { prefix: string;
     bridge
       .call('fsReadText', { prefix, path }, { signal: ac.signal })
       .then((r) => {
+        // An unsaved draft of this file comes back as it was left.
+        const draft = getDraft(prefix, path);
         setLoaded({ ...r, version: Date.now() });
-        setText(r.text);
+        setText(draft ? draft.text : r.text);
       })
       .catch((e: unknown) => {
         if (!ac.signal.aborted) setError(e instanceof Error ? e.message : String(e));
@@ -36,20 +42,32 @@ export function EditorPane({ prefix, path, onClose, onSaved }: { prefix: string;
   }, [bridge, prefix, path]);
 
   const dirty = loaded !== null && text !== loaded.text;
-  const save = useCallback(async () => {
-    if (!loaded || saving) return;
+  const edit = useCallback(
+    (t: string) => {
+      setText(t);
+      if (loaded) keepDraft(prefix, path, t, loaded.text);
+    },
+    [prefix, path, loaded],
+  );
+  /** Saves; true once the device holds the text. */
+  const save = useCallback(async (): Promise<boolean> => {
+    if (!loaded || saving) return false;
     setSaving(true);
     try {
       const r = await bridge.call('fsWriteText', { prefix, path, text });
       setLoaded({ ...loaded, text, sha256: r.sha256, size: r.size });
+      dropDraft(prefix, path);
       setSavedAt(Date.now());
       onSaved(path);
+      return true;
     } catch (e) {
       app.getState().toast('error', `Saving ${path} failed: ${e instanceof Error ? e.message : String(e)}`);
+      return false;
     } finally {
       setSaving(false);
     }
   }, [bridge, app, prefix, path, text, loaded, saving, onSaved]);
+  const close = () => (dirty ? setAsking(true) : onClose());
 
   return (
     <section className="editor-pane" data-testid="editor" data-path={path} data-dirty={dirty}>
@@ -66,7 +84,7 @@ export function EditorPane({ prefix, path, onClose, onSaved }: { prefix: string;
         <button className="btn btn-small btn-primary" disabled={!dirty || saving} onClick={() => void save()} data-testid="editor-save" title="Save (Ctrl+S)">
           <FIcon name="save" size={13} /> Save
         </button>
-        <button className="ibtn" aria-label="Close editor" onClick={onClose} data-testid="editor-close">
+        <button className="ibtn" aria-label="Close editor" onClick={close} data-testid="editor-close">
           <Icon name="close" size={12} />
         </button>
       </header>
@@ -77,12 +95,55 @@ export function EditorPane({ prefix, path, onClose, onSaved }: { prefix: string;
           </div>
         ) : loaded ? (
           <Suspense fallback={<div className="empty">Loading editor…</div>}>
-            <CodeEditor doc={loaded.text} docKey={`${path}@${loaded.version}`} language={languageOf(path)} onChange={setText} onSave={() => void save()} />
+            <CodeEditor doc={text} docKey={`${path}@${loaded.version}`} language={languageOf(path)} onChange={edit} onSave={() => void save()} />
           </Suspense>
         ) : (
           <div className="empty">Reading {path}…</div>
         )}
       </div>
+      {asking ? (
+        <Modal
+          title="Save changes before closing?"
+          onClose={() => setAsking(false)}
+          testId="unsaved-dialog"
+          footer={
+            <>
+              <button className="btn" onClick={() => setAsking(false)} data-testid="unsaved-cancel">
+                Cancel
+              </button>
+              <button
+                className="btn btn-danger"
+                onClick={() => {
+                  dropDraft(prefix, path);
+                  setAsking(false);
+                  onClose();
+                }}
+                data-testid="unsaved-discard"
+              >
+                Discard
+              </button>
+              <button
+                className="btn btn-primary"
+                autoFocus
+                disabled={saving}
+                onClick={() => {
+                  void save().then((ok) => {
+                    setAsking(false);
+                    if (ok) onClose();
+                  });
+                }}
+                data-testid="unsaved-save"
+              >
+                {saving ? 'Saving…' : 'Save'}
+              </button>
+            </>
+          }
+        >
+          <p>
+            <code>{path}</code> has unsaved changes. Discarding them cannot be undone.
+          </p>
+        </Modal>
+      ) : null}
     </section>
   );
 }

@@ -7,6 +7,7 @@ import { useApp, useAppStore, useBridge } from '../../ui/context';
 import { ConfirmDialog } from '../../ui/ConfirmDialog';
 import { Icon } from '../../ui/icons';
 import { fromInput, takeDropped, type LocalTree } from './dropped';
+import { dropDraft, moveDrafts } from './drafts';
 import { EditorPane } from './EditorPane';
 import { FIcon } from './file-icons';
 import { FileTreeView, type TreeActions, type TreeRow } from './FileTreeView';
@@ -120,6 +121,7 @@ export function FilesTab({ prefix }: { prefix: string }) {
       await bridge.call('fsDelete', { prefix, path: r.path, dir, recursive: dir });
       const under = (p: string) => p === r.path || p.startsWith(`${r.path}/`);
       if (editing && under(editing)) setEditing(null);
+      if (!dir) dropDraft(prefix, r.path);
       // A selection inside the deleted folder would make it the target of the next upload.
       if (selected && under(selected.path)) setSelected(null);
       if (dir) tree.forget(r.path);
@@ -218,6 +220,7 @@ export function FilesTab({ prefix }: { prefix: string }) {
           onSubmit={async (name) => {
             const to = join(parentOf(ask.row.path), name);
             await bridge.call('fsRename', { prefix, from: ask.row.path, to });
+            moveDrafts(prefix, ask.row.path, to);
             // An open file moves with its file or folder.
             if (editing === ask.row.path || editing?.startsWith(`${ask.row.path}/`)) setEditing(to + editing.slice(ask.row.path.length));
             if (ask.row.entry.type === 'dir') tree.forget(ask.row.path);
