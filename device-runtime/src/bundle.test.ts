@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import * as tar from 'tar';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BUNDLE_FORMAT, createBundle, unpackBundle } from './bundle';
@@ -30,6 +31,13 @@ describe('app bundles', () => {
     expect(await unpackBundle(file, dest, 1e6)).toEqual({ format: BUNDLE_FORMAT, name: 'app', version: '1.2.3', modules: ['main'] });
     expect(fs.readFileSync(path.join(dest, 'main.mjs'), 'utf8')).toContain('start');
     expect(fs.existsSync(path.join(dest, 'lib', 'x.mjs'))).toBe(true);
+  });
+
+  it('unpacks a gzip-compressed bundle', async () => {
+    const image = gzipSync(await createBundle({ name: 'app', version: '1.2.4', modules: ['main'] }, { 'main.mjs': 'export function start() {}\n' }));
+    const file = `${fresh()}.tar.gz`;
+    fs.writeFileSync(file, image);
+    expect(await unpackBundle(file, fresh(), 1e6)).toMatchObject({ version: '1.2.4', modules: ['main'] });
   });
 
   it('refuses symlinks in the archive', async () => {

@@ -3,6 +3,7 @@
 // limit are refused, each with the reason in words; an original board takes only ESP32
 // firmware (first byte 0xE9), as its bootloader would.
 import { createHash, randomBytes } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { createBundle } from '../../../device-runtime/src';
 import type { DeviceState } from '../engine/types';
@@ -34,6 +35,11 @@ describe('OTA image inspection', () => {
       currentVersion: '1.0.0',
       imageVersion: '2.0.0',
     });
+  });
+
+  it('reads the version of a gzip-compressed bundle', async () => {
+    const image = gzipSync(await createBundle({ name: 'app', version: '2.0.1' }, { 'app.mjs': 'export function start() {}' }));
+    expect((await inspectImage('s', 'app.tar.gz', image, runtime)).imageVersion).toBe('2.0.1');
   });
 
   it('refuses a truncated bundle, a foreign file, an empty image and one over the limit', async () => {
