@@ -1,6 +1,5 @@
 #!/usr/bin/env node
-// The `mqboard` CLI. Runs the TypeScript sources through tsx's loader, so there is no build step.
-import { register } from 'tsx/esm/api';
+// The `mqboard` CLI: its build (`npm ci` makes it) or the TypeScript sources; see launch.mjs.
+import { launch } from './launch.mjs';
 
-register();
-await import('../electron/src/cli/main.ts');
+await launch('mqboard', 'electron/src/cli/main.ts');

@@ -1,0 +1,37 @@
+// Starts a bin from its build in out/cli (bin/build-cli.mjs) while that build is newer than
+// every source it was made from, and from the TypeScript sources through tsx otherwise: a
+// checkout being edited runs what is on disk, an installed one starts without transpiling.
+// MQBOARD_FROM_SOURCE=1 always runs the sources (the tests of the sources set it).
+import { readFileSync, statSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const repo = new URL('../', import.meta.url);
+const outdir = new URL('out/cli/', repo);
+
+function isFresh(bundle) {
+  let manifest;
+  try {
+    manifest = JSON.parse(readFileSync(new URL('manifest.json', outdir), 'utf8'));
+    if (!statSync(bundle, { throwIfNoEntry: false })) return false;
+  } catch {
+    return false;
+  }
+  if (typeof manifest?.startedAt !== 'number' || !Array.isArray(manifest.inputs)) return false;
+  for (const f of manifest.inputs) {
+    const st = statSync(fileURLToPath(new URL(f, repo)), { throwIfNoEntry: false });
+    if (!st || st.mtimeMs >= manifest.startedAt) return false;
+  }
+  return true;
+}
+
+/** `name` is the bundle (out/cli/<name>.mjs), `source` the TypeScript entry, from the repository root. */
+export async function launch(name, source) {
+  const bundle = fileURLToPath(new URL(`${name}.mjs`, outdir));
+  if (!/^(1|true|yes)$/i.test(process.env.MQBOARD_FROM_SOURCE ?? '') && isFresh(bundle)) {
+    await import(pathToFileURL(bundle).href);
+    return;
+  }
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import(new URL(source, repo).href);
+}
