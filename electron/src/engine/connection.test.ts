@@ -5,9 +5,12 @@ import { writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freePort, mosquittoMissingReason, startEmbeddedBroker, startMosquitto, type Mosquitto } from '../../../testing/brokers';
+import mqtt from 'mqtt';
+import { freePort, mosquittoMissingReason, startEmbeddedBroker, startMosquitto, startStallProxy, type Mosquitto } from '../../../testing/brokers';
 import { startDevice } from '../../../device-runtime/src';
+import { openConnection } from './connection';
 import { createEngine } from './engine';
+import { MAX_INBOUND_PACKET_BYTES } from './limits';
 import { EngineError } from './errors';
 import { tempDir } from './test-support';
 import type { BrokerProfile, ConnectionState } from './types';
@@ -254,5 +257,80 @@ describe.skipIf(mosquittoMissingReason)('TLS and passwords against Mosquitto', (
     await engine.connect({ url, ca, username: 'ops', password: 'right', discovery: { depths: [] } });
     expect(engine.connection().phase).toBe('connected');
     await engine.disconnect();
+  });
+});
+
+describe('shutting down', () => {
+  it.skipIf(mosquittoMissingReason)('disconnects within a bound when the broker never answers a request in flight', async () => {
+    const m = await startMosquitto();
+    const proxy = await startStallProxy(m.port);
+    const engine = createEngine();
+    try {
+      await engine.connect({ url: proxy.url, discovery: { depths: [] } });
+      // From here nothing the broker sends arrives: no SUBACK, no PUBACK.
+      proxy.stall();
+      const request = engine.reset('any/board', 'hard').catch(() => undefined);
+      await engine.disconnect();
+      expect(engine.connection().phase).toBe('closed');
+      await request;
+    } finally {
+      await proxy.close();
+      await m.stop();
+    }
+  });
+});
+
+describe('a lost connection', () => {
+  it.skipIf(mosquittoMissingReason)('is reported once, naming the broker', async () => {
+    const m = await startMosquitto();
+    const root = tempDir('lostmsg');
+    const device = await startDevice({ url: m.url, prefix: 'lost/dev', root: root.dir });
+    const engine = createEngine({ timeoutMs: 600_000 });
+    try {
+      await engine.connect({ url: m.url, discovery: { depths: [] } });
+      const spy = await mqtt.connectAsync(m.url, { protocolVersion: 4, reconnectPeriod: 0 });
+      const sent = new Promise<void>((resolve) => spy.on('message', () => resolve()));
+      await spy.subscribeAsync('lost/dev/mqb/cmd/eval/+/#', { qos: 0 });
+      const running = engine.eval('lost/dev', 'await new Promise((r) => setTimeout(r, 600000))').then(
+        () => undefined,
+        (err: unknown) => err as EngineError,
+      );
+      await sent;
+      spy.end(true);
+      await m.restart();
+      const e = await running;
+      expect(e?.code).toBe('disconnected');
+      expect(e?.message).not.toMatch(/lost.*lost/);
+      expect(e?.message).toContain(`127.0.0.1:${m.port}`);
+    } finally {
+      await engine.disconnect();
+      await device.stop();
+      await m.stop();
+      root.remove();
+    }
+  });
+});
+
+describe.skipIf(mosquittoMissingReason)('oversized packets', () => {
+  it('on MQTT 5 the broker drops packets over our Maximum Packet Size; MQTT 3.1.1 still connects', async () => {
+    const m = await startMosquitto();
+    try {
+      const seen: string[] = [];
+      const c5 = await openConnection({ url: m.url, protocolVersion: 5 }, { onMessage: (msg) => seen.push(msg.topic), onState: () => undefined });
+      await c5.subscribe(['huge/#'], 1);
+      const pub = await mqtt.connectAsync(m.url, { protocolVersion: 4 });
+      await pub.publishAsync('huge/big', Buffer.alloc(MAX_INBOUND_PACKET_BYTES + 1, 0x20), { qos: 1 });
+      await pub.publishAsync('huge/small', '{}', { qos: 1 });
+      await c5.barrier();
+      expect(seen).toEqual(['huge/small']);
+      await pub.endAsync();
+      await c5.close();
+      const engine = createEngine();
+      await engine.connect({ url: m.url, protocolVersion: 4, discovery: { depths: [] } });
+      expect(engine.connection().phase).toBe('connected');
+      await engine.disconnect();
+    } finally {
+      await m.stop();
+    }
   });
 });

@@ -1,7 +1,7 @@
 // Discovery: retained statuses, Last Will, devices by hand, log traffic, batched events.
 import { afterEach, describe, expect, it } from 'vitest';
 import { startDevice, startFleet } from '../../../device-runtime/src';
-import { mosquittoMissingReason, startEmbeddedBroker, startMosquitto, type EmbeddedBroker } from '../../../testing/brokers';
+import { mosquittoMissingReason, startEmbeddedBroker, startLossyBroker, startMosquitto, type EmbeddedBroker } from '../../../testing/brokers';
 import mqtt from 'mqtt';
 import { classifyTopic, discoveryFilters } from './discovery';
 import { connectedEngine, tempDir, waitForDevices } from './test-support';
@@ -11,6 +11,12 @@ const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
+
+const statusJson = (i: number) =>
+  JSON.stringify({
+    online: true, protocol: 1, runtime: { kind: 'test', version: '0' }, firmware: '1', mode: 'normal', bootReason: 'cold',
+    uptime: i, freeMem: 1, time: Date.now(), capabilities: { maxChunk: 65536, commands: ['eval'] },
+  });
 
 async function broker(): Promise<EmbeddedBroker> {
   const b = await startEmbeddedBroker();
@@ -55,6 +61,58 @@ describe.skipIf(mosquittoMissingReason)('discovery through a stock Mosquitto', (
     const engine = await engineOn(m.url, [2]);
     await engine.settle();
     expect(engine.devices().filter((d) => d.presence === 'online')).toHaveLength(3000);
+  });
+
+  it('lists 20,000 retained statuses, more than the broker\'s socket buffer and queue hold', { timeout: 120_000 }, async () => {
+    const m = await startMosquitto();
+    cleanups.push(() => m.stop());
+    const pub = await mqtt.connectAsync(m.url, { protocolVersion: 4 });
+    cleanups.push(() => pub.endAsync());
+    const N = 20_000;
+    for (let i = 0; i < N; i += 500) {
+      await Promise.all(Array.from({ length: Math.min(500, N - i) }, (_, k) => pub.publishAsync(`huge/${i + k}/mqb/status`, statusJson(i + k), { qos: 1, retain: true })));
+    }
+    const engine = await engineOn(m.url, [2]);
+    expect(engine.discovery()).toMatchObject({ phase: 'listed', incomplete: false });
+    expect(engine.devices().filter((d) => d.presence === 'online')).toHaveLength(N);
+  });
+});
+
+describe('a device whose retained status the broker dropped', () => {
+  it('is listed online once it is heard from (its log), its status read again from the broker', async () => {
+    const b = await startLossyBroker();
+    cleanups.push(() => b.close());
+    const root = tempDir('dropped');
+    cleanups.push(() => root.remove());
+    const dev = await startDevice({ url: b.url, prefix: 'busy/dev', root: root.dir });
+    cleanups.push(() => dev.stop());
+    // The engine's copy of the retained status, and of any status refresh, is lost once each.
+    const lost = new Set<string>();
+    b.drop((m) => m.clientId.startsWith('mqboard-') && m.topic === 'busy/dev/mqb/status' && !lost.has(m.clientId) && lost.add(m.clientId) !== undefined);
+    const engine = await engineOn(b.url, [2]);
+    await engine.settle();
+    expect(engine.device('busy/dev')?.presence).not.toBe('online');
+    dev.log.logger('app').info('still here');
+    const [d] = (await waitForDevices(engine, () => engine.device('busy/dev')?.presence === 'online')).filter((x) => x.prefix === 'busy/dev');
+    expect(d).toMatchObject({ kind: 'mqboard', presence: 'online' });
+    expect(b.dropped()).toBe(1);
+  });
+});
+
+describe('statuses that arrive twice', () => {
+  it('never let an older copy undo a newer status', async () => {
+    const b = await broker();
+    const engine = await engineOn(b.url, [2]);
+    const pub = await mqtt.connectAsync(b.url, { protocolVersion: 4 });
+    cleanups.push(() => pub.endAsync());
+    const newer = { ...JSON.parse(statusJson(1)), time: 2_000 };
+    const older = { ...JSON.parse(statusJson(1)), time: 1_000 };
+    await pub.publishAsync('twice/dev/mqb/status', JSON.stringify(newer), { qos: 1 });
+    await pub.publishAsync('twice/dev/mqb/status', JSON.stringify({ online: false, reason: 'lost' }), { qos: 1 });
+    // A late copy of the status before the Last Will (the other subscription's copy).
+    await pub.publishAsync('twice/dev/mqb/status', JSON.stringify(older), { qos: 1 });
+    await engine.settle();
+    expect(engine.device('twice/dev')?.presence).toBe('offline');
   });
 });
 

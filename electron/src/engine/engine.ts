@@ -343,6 +343,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
       sessions.failAll(new EngineError('disconnected', 'disconnected from the broker'));
       terminals.onDisconnected('disconnected from the broker');
       await c.close();
+      // The connection's own 'closed' belongs to a generation that no longer reports.
+      if (connState.phase !== 'closed') onState({ phase: 'closed', url: connState.url, since: Date.now() });
       batcher.flush();
     },
     connection: () => connState,
