@@ -84,6 +84,16 @@ describe.each(brokers)('original board via %s', (_name, startBroker) => {
     expect(await errorOf(cli.perform('eval', "int('x')"))).toMatch(/^MQRepl protocol error eval: invalid literal/);
   });
 
+  it('names board files in tracebacks, never the simulator’s or CPython’s files on the host', async () => {
+    fs.writeFileSync(path.join(root, 'lib', 'faulty.py'), 'def read():\n    return open("/missing.txt").read()\n');
+    const tb = await errorOf(cli.perform('eval', 'import faulty\nfaulty.read()'));
+    expect(tb).toBe('Traceback (most recent call last):\n  File "<exec>", line 2, in <module>\n  File "/lib/faulty.py", line 2, in read\nOSError: [Errno 2] ENOENT\n');
+    // A TypeError raised inside CPython's json module: its files are the host's.
+    expect(await errorOf(cli.perform('eval', 'import json\njson.dumps(object())'))).toBe(
+      'Traceback (most recent call last):\n  File "<exec>", line 2, in <module>\nTypeError: Object of type object is not JSON serializable\n',
+    );
+  });
+
   it('runs MicroPython-style snippets with uos.ilistdir and uhashlib.sha256 inside the root', async () => {
     const src = [
       'import uos, uhashlib, ubinascii',

@@ -317,6 +317,11 @@ def _usys_getattr(attr):
 usys.__getattr__ = _usys_getattr
 
 
+# Device paths of the board modules compiled so far: the only files a traceback may name. Every
+# other file is the simulator's or CPython's own, on the host, which a board would never show.
+_BOARD_FILES = set()
+
+
 def _load_board_module(name):
     # Modules on the board's filesystem, searched along sys.path like MicroPython does.
     rel = name.replace(".", "/")
@@ -337,6 +342,7 @@ def _load_board_module(name):
                 m.__path__ = [posixpath.dirname(bp)]
             del m.__dict__["__getattr__"]
             usys.modules[name] = m
+            _BOARD_FILES.add(bp)
             try:
                 exec(compile(src, bp, "exec"), m.__dict__)
             except BaseException:
@@ -388,9 +394,7 @@ def _mp_traceback(e):
     # MicroPython-style: frames of board code only, then "Type: message".
     lines = ["Traceback (most recent call last):\n"]
     for fs in traceback.extract_tb(e.__traceback__):
-        if fs.filename.startswith("<") or fs.filename.startswith("/"):
-            if fs.filename == __file__:
-                continue
+        if fs.filename.startswith("<") or fs.filename in _BOARD_FILES:
             lines.append('  File "%s", line %d, in %s\n' % (fs.filename, fs.lineno, fs.name))
     name, msg = type(e).__name__, str(e)
     if isinstance(e, SyntaxError):
