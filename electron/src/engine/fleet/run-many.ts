@@ -1,0 +1,229 @@
+// Running one action on many devices: a bounded number at a time, each under its own timeout,
+// results streamed as they come in. Devices known to be offline fail at once (or are handed to
+// the queue) instead of holding a slot for the whole timeout. Plain data out: the CLI prints it
+// as a table, the app streams it into its results view, both export it as CSV or JSON.
+import { createHash } from 'node:crypto';
+import type { ResetMode } from '../../../../protocol/src';
+import type { Engine, Presence } from '../types';
+
+export type Outcome = 'ok' | 'error' | 'timeout' | 'offline' | 'queued' | 'cancelled';
+
+export interface DeviceResult {
+  prefix: string;
+  status: Outcome;
+  /** What the action returned (status ok). */
+  output?: string;
+  /** Why it failed, in words (every other status). */
+  error?: string;
+  /** Time the action took on this device (0 for a device failed or queued without trying). */
+  ms: number;
+}
+
+/** One device's work; it must stop when `signal` aborts (the engine's commands do). */
+export type DeviceAction = (prefix: string, signal: AbortSignal) => Promise<string>;
+
+export interface RunManyOptions {
+  /** Devices worked on at once; default 16. */
+  concurrency?: number;
+  /** Per device, from its start to its result; default 30 s. */
+  timeoutMs?: number;
+  /** Cancels the whole run: devices not finished end as `cancelled`. */
+  signal?: AbortSignal;
+  /** Whether a device is online now; default: every device is tried. */
+  presence?: (prefix: string) => Presence;
+  /**
+   * For a device whose presence is `offline`: hand it to the queue (its result says `queued`)
+   * instead of failing it at once as `offline`. A device of `unknown` presence is tried.
+   */
+  enqueue?: (prefix: string) => void;
+  onStart?: (prefix: string) => void;
+  onResult?: (r: DeviceResult) => void;
+}
+
+const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+const codeOf = (e: unknown): string | undefined => (e instanceof Error ? ((e as { code?: unknown }).code as string | undefined) : undefined);
+
+/** Why a device failed as a table status: the engine's timeout and our own are one `timeout`. */
+function classify(e: unknown, timedOut: boolean, cancelled: boolean): Outcome {
+  if (timedOut) return 'timeout';
+  if (cancelled) return 'cancelled';
+  if (codeOf(e) === 'timeout') return 'timeout';
+  return 'error';
+}
+
+/**
+ * Runs `action` on every prefix, at most `concurrency` at once. Resolves with one result per
+ * prefix in the order given, once all are in; `onResult` streams them as they arrive.
+ */
+export async function runMany(prefixes: readonly string[], action: DeviceAction, opts: RunManyOptions = {}): Promise<DeviceResult[]> {
+  const concurrency = Math.max(1, Math.min(1000, Math.floor(opts.concurrency ?? 16)));
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+  if (!(timeoutMs > 0)) throw new RangeError(`timeout must be positive: ${timeoutMs}`);
+  const results = new Array<DeviceResult>(prefixes.length);
+  const report = (i: number, r: DeviceResult) => {
+    results[i] = r;
+    try {
+      opts.onResult?.(r);
+    } catch {
+      // A listener's bug must not stop the run.
+    }
+  };
+
+  const runOne = async (i: number): Promise<void> => {
+    const prefix = prefixes[i]!;
+    if (opts.signal?.aborted) return report(i, { prefix, status: 'cancelled', error: 'cancelled', ms: 0 });
+    if (opts.presence?.(prefix) === 'offline') {
+      if (opts.enqueue) {
+        opts.enqueue(prefix);
+        return report(i, { prefix, status: 'queued', error: 'offline: queued until it is back online', ms: 0 });
+      }
+      return report(i, { prefix, status: 'offline', error: 'the device is offline', ms: 0 });
+    }
+    const ac = new AbortController();
+    let timedOut = false;
+    let cancelled = false;
+    const t0 = performance.now();
+    // The race frees the slot even if an action ignores its signal.
+    let expire: () => void = () => undefined;
+    const expired = new Promise<never>((_, reject) => (expire = () => reject(new Error('no result in time'))));
+    const timer = setTimeout(() => {
+      timedOut = true;
+      ac.abort(new Error(`no result within ${timeoutMs} ms`));
+      expire();
+    }, timeoutMs);
+    const onCancel = () => {
+      cancelled = true;
+      ac.abort(new Error('cancelled'));
+      expire();
+    };
+    opts.signal?.addEventListener('abort', onCancel, { once: true });
+    expired.catch(() => undefined);
+    opts.onStart?.(prefix);
+    // A listener may have cancelled the run as this device started.
+    if (opts.signal?.aborted) onCancel();
+    try {
+      const started = Promise.resolve().then(() => {
+        if (ac.signal.aborted) throw new Error('cancelled');
+        return action(prefix, ac.signal);
+      });
+      const output = await Promise.race([started, expired]);
+      report(i, { prefix, status: 'ok', output: String(output), ms: Math.round(performance.now() - t0) });
+    } catch (e) {
+      const status = classify(e, timedOut, cancelled);
+      const error = status === 'timeout' && timedOut ? `no result within ${timeoutMs / 1000} s` : status === 'cancelled' ? 'cancelled' : errorText(e);
+      report(i, { prefix, status, error, ms: Math.round(performance.now() - t0) });
+    } finally {
+      clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onCancel);
+    }
+  };
+
+  let next = 0;
+  const worker = async () => {
+    while (next < prefixes.length) await runOne(next++);
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, prefixes.length) }, worker));
+  return results;
+}
+
+/** The prefixes worth running again: everything that did not end `ok` (or wait in the queue). */
+export const failedPrefixes = (results: readonly DeviceResult[]): string[] => results.filter((r) => r.status !== 'ok' && r.status !== 'queued').map((r) => r.prefix);
+
+/** An earlier table with the results of a re-run put in place of the old rows. */
+export function mergeResults(before: readonly DeviceResult[], rerun: readonly DeviceResult[]): DeviceResult[] {
+  const fresh = new Map(rerun.map((r) => [r.prefix, r]));
+  const out = before.map((r) => fresh.get(r.prefix) ?? r);
+  const known = new Set(before.map((r) => r.prefix));
+  for (const r of rerun) if (!known.has(r.prefix)) out.push(r);
+  return out;
+}
+
+export interface ResultGroup {
+  status: Outcome;
+  /** The output (ok) or the error all of the group share. */
+  text: string;
+  prefixes: string[];
+}
+
+/** Devices with the same status and the same output or error, largest group first. */
+export function groupResults(results: readonly DeviceResult[]): ResultGroup[] {
+  const groups = new Map<string, ResultGroup>();
+  for (const r of results) {
+    if (!r) continue;
+    const text = r.status === 'ok' ? (r.output ?? '') : (r.error ?? '');
+    const key = `${r.status}\0${text}`;
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = { status: r.status, text, prefixes: [] }));
+    g.prefixes.push(r.prefix);
+  }
+  return [...groups.values()].sort((a, b) => b.prefixes.length - a.prefixes.length || (a.status === 'ok' ? -1 : b.status === 'ok' ? 1 : 0));
+}
+
+/** "38 devices → 2.5.0" per group, one line each; the text cut to `width` characters. */
+export function summarizeGroups(groups: readonly ResultGroup[], shown: (s: string) => string = (s) => s, width = 60): string[] {
+  return groups.map((g) => {
+    const n = g.prefixes.length;
+    const oneLine = shown(g.text).replace(/\s*\n\s*/g, ' ⏎ ');
+    const text = oneLine.length > width ? `${oneLine.slice(0, width - 1)}…` : oneLine;
+    const what = g.status === 'ok' ? text || '(no output)' : `${g.status}${text ? `: ${text}` : ''}`;
+    return `${n} device${n === 1 ? '' : 's'} → ${what}`;
+  });
+}
+
+/** The JSON export (and `fleet … --json`): `{prefix, ok, status, output | error, ms}` per device. */
+export function resultsJson(results: readonly DeviceResult[]): Array<Record<string, unknown>> {
+  return results.map((r) => ({
+    prefix: r.prefix,
+    ok: r.status === 'ok',
+    status: r.status,
+    ...(r.status === 'ok' ? { output: r.output ?? '' } : { error: r.error ?? r.status }),
+    ms: r.ms,
+  }));
+}
+
+/**
+ * A CSV cell. Device output is untrusted: a cell a spreadsheet would run as a formula (`=`, `+`,
+ * `-`, `@` first) gets a leading apostrophe, unless it is just a number.
+ */
+export function csvCell(s: string): string {
+  let v = s;
+  if (/^[=+\-@\t\r]/.test(v) && !/^[+-]?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(v)) v = `'${v}`;
+  return /[",\r\n]/.test(v) || v !== v.trim() ? `"${v.replace(/"/g, '""')}"` : v;
+}
+
+/** The CSV export: a header row, then prefix,status,output,error,ms per device (CRLF, RFC 4180). */
+export function resultsCsv(results: readonly DeviceResult[]): string {
+  const rows = [['prefix', 'status', 'output', 'error', 'ms'].join(',')];
+  for (const r of results) rows.push([r.prefix, r.status, r.output ?? '', r.error ?? '', String(r.ms)].map(csvCell).join(','));
+  return rows.join('\r\n') + '\r\n';
+}
+
+// Actions built from the engine's commands. Each passes the run's signal, and the run's timeout
+// as the command's inactivity timeout so the engine gives up no later than the scheduler.
+
+export const evalAction =
+  (engine: Engine, code: string, timeoutMs?: number): DeviceAction =>
+  (prefix, signal) =>
+    engine.eval(prefix, code, { signal, timeoutMs });
+
+/** Puts a file (verified by the engine: our runtime checks size and hash, original boards are read back). */
+export function putAction(engine: Engine, path: string, data: Uint8Array, timeoutMs?: number): DeviceAction {
+  const sha = createHash('sha256').update(data).digest('hex');
+  return async (prefix, signal) => {
+    await engine.put(prefix, path, data, { signal, timeoutMs });
+    return `${path}: ${data.length} bytes, sha256 ${sha.slice(0, 12)}`;
+  };
+}
+
+export const resetAction =
+  (engine: Engine, mode: ResetMode, timeoutMs?: number): DeviceAction =>
+  async (prefix, signal) => {
+    await engine.reset(prefix, mode, { signal, timeoutMs });
+    return `reset ${mode}`;
+  };
+
+/** The presence the scheduler checks before each device: what the engine knows of it now. */
+export const enginePresence =
+  (engine: Engine) =>
+  (prefix: string): Presence =>
+    engine.device(prefix)?.presence ?? 'unknown';
