@@ -93,7 +93,6 @@ function ReplPane({ prefix, mode }: { prefix: string; mode: Mode }) {
             <>No live terminal on this board: each line runs as <code>eval</code></>
           )}
         </span>
-        <span className="repl-spacer" />
         <span className="repl-search">
           <Icon name="search" size={13} />
           <input
