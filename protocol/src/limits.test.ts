@@ -27,13 +27,13 @@ describe('size caps', () => {
     expect(decodeJson(Status, padded(offline, MAX_STATUS_BYTES + 1), 'status', STATUS_JSON).ok).toBe(false);
   });
 
-  it('a crash list over 1 MiB is refused before parsing, even when the schema would take it', () => {
+  it('a crash list over 256 KiB is refused before parsing, even when the schema would take it', () => {
     const big = utf8(JSON.stringify({ crashes: Array.from({ length: 10 }, (_, i) => record(i, 500, 300)) }));
     expect(big.length).toBeGreaterThan(MAX_CRASH_LIST_BYTES);
     expect(CrashList.safeParse(JSON.parse(new TextDecoder().decode(big))).success).toBe(true);
     const d = decodeCrashList(big);
     expect(d.ok).toBe(false);
-    if (!d.ok) expect(d.error).toMatch(/^invalid crash records: payload too large: 1\.\d MiB, the limit is 1 MiB$/);
+    if (!d.ok) expect(d.error).toMatch(/^invalid crash records: payload too large: 1\.\d MiB, the limit is 256 KiB$/);
     // The generic decoder, which the engine used, caps too.
     expect(decodeJson(CrashList, big, 'crash records').ok).toBe(false);
   });

@@ -15,10 +15,17 @@ export const MAX_LOG_LINE_BYTES = 1024;
 /** The retained status at `P/mqb/status`; a real one is under 1 KiB. */
 export const MAX_STATUS_BYTES = 16 * KiB;
 
-/** The retained crash list at `P/mqb/crash`; `encodeCrashList` keeps the newest records that fit. */
-export const MAX_CRASH_LIST_BYTES = 1 * MiB;
+/**
+ * The retained crash list at `P/mqb/crash`; `encodeCrashList` keeps the newest records that fit.
+ * Full records stay readable on the device (`/crash/`). Decoding text that is not ASCII costs
+ * Node's TextDecoder tens of ms per MiB, so an unsolicited message stays this small.
+ */
+export const MAX_CRASH_LIST_BYTES = 256 * KiB;
 
-/** A file command's JSON reply, once reassembled from its stream (a recursive `ls` is the big one). */
+/**
+ * A file command's JSON reply, once reassembled from its stream (a recursive `ls` is the big one).
+ * Larger than the unsolicited messages' caps: a reply only comes for a command the host sent.
+ */
 export const MAX_FILE_REPLY_BYTES = 1 * MiB;
 
 /** JSON options of a command (file commands, `get`, `reset`) and terminal `ctl` messages. */
@@ -47,7 +54,7 @@ export const MAX_JSON_DEPTH = 16;
 
 /** A real status holds ~40 values. */
 export const STATUS_JSON: JsonLimit = { bytes: MAX_STATUS_BYTES, values: 512 };
-/** Ten records of 500 log lines each, as our runtime keeps them, hold ~5,200. */
+/** Ten records of 500 log lines each, as our runtime keeps them, hold ~5,200 values. */
 export const CRASH_LIST_JSON: JsonLimit = { bytes: MAX_CRASH_LIST_BYTES, values: 8192 };
 /** A 1 MiB recursive `ls` holds ~12,000 entries of five values each. */
 export const FILE_REPLY_JSON: JsonLimit = { bytes: MAX_FILE_REPLY_BYTES, values: 80_000 };
