@@ -19,6 +19,8 @@ export interface MosquittoOptions {
   tls?: { cert: string; key: string; ca?: string };
   /** username -> password; enables password_file and disables anonymous access. */
   users?: Record<string, string>;
+  /** Text of an ACL file (Mosquitto's acl_file format); enables it. */
+  acl?: string;
   /** Lines appended verbatim to the config. */
   extra?: string[];
 }
@@ -76,6 +78,11 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
     lines.push(`password_file ${pwfile}`, 'allow_anonymous false');
   } else {
     lines.push('allow_anonymous true');
+  }
+  if (opts.acl !== undefined) {
+    const aclFile = path.join(dir, 'acl');
+    writeFileSync(aclFile, opts.acl, { mode: 0o600 });
+    lines.push(`acl_file ${aclFile}`);
   }
   lines.push(...(opts.extra ?? []));
   const conf = path.join(dir, 'mosquitto.conf');
