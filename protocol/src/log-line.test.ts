@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CUT_MARK, decodeLogLine, encodeLogLine, formatDeviceTime, type LogLine } from './log-line';
 import { bytesEqual, text, utf8 } from './bytes';
+import { mulberry32, nextInput } from './fuzz/inputs';
 
 // Lines as the original board prints them (seed README boot log).
 const fixtures: Array<{ wire: string; line: LogLine }> = [
@@ -61,6 +62,20 @@ describe('log lines', () => {
     expect(decodeLogLine(utf8('W 12:01:02 wifi:\r\n'))).toEqual({ ok: true, value: { level: 'W', time: '12:01:02', name: 'wifi', text: '' } });
     expect(decodeLogLine(utf8('I 12:01:02.1234567 n: t')).ok).toBe(false);
     expect(decodeLogLine(utf8('I  1 n: t')).ok).toBe(false);
+  });
+
+  it('reads every line within the cap exactly as the original pattern did', () => {
+    // The pattern this scanner replaces, as the oracle: it is quick on lines this short.
+    const LINE = /^([CEWID]) (\d+|\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?) +(.*?): ([\s\S]*)$/;
+    const LINE_NO_TEXT = /^([CEWID]) (\d+|\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?) +(.*?):$/;
+    const rng = mulberry32(1024);
+    const samples = fixtures.map((f) => utf8(f.wire));
+    for (let i = 0; i < 3_000; i++) {
+      const b = nextInput(rng, samples, 96).bytes.subarray(0, 1024);
+      const m = ((s) => LINE.exec(s) ?? LINE_NO_TEXT.exec(s))(text(b).replace(/\r?\n$/, ''));
+      const want = m ? { ok: true, value: { level: m[1], time: m[2], name: m[3]!.trim(), text: m[4] ?? '' } } : { ok: false, error: 'not an MQBoard log line' };
+      expect(decodeLogLine(b), JSON.stringify(text(b))).toEqual(want);
+    }
   });
 
   it('formats device time as ms since boot, or UTC wall clock once known', () => {
