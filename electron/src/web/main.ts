@@ -26,6 +26,16 @@ function defaultSettingsDir(): string {
   return path.join(base, 'mqboard-web');
 }
 
+/**
+ * What the user typed to get here, for the page to name when it needs the address again:
+ * `npm start` falls back to web mode in-process (start.ts), so npm's lifecycle event tells.
+ */
+function launchCommand(): string {
+  const event = process.env.npm_lifecycle_event;
+  if (event === 'start') return 'npm start';
+  return 'npm run web';
+}
+
 const version = (JSON.parse(readFileSync(path.join(repo, 'package.json'), 'utf8')) as { version: string }).version;
 
 let host: Awaited<ReturnType<typeof createAppHost>>;
@@ -38,7 +48,7 @@ try {
     codec: plainFileCodec,
     demoOnFirstRun: !values['no-demo'],
   });
-  server = await startWebServer({ bridge: host.bridge, rendererDir: values['renderer-dir'], port: Number(values.port) });
+  server = await startWebServer({ bridge: host.bridge, rendererDir: values['renderer-dir'], port: Number(values.port), launchCommand: launchCommand() });
 } catch (e) {
   console.error(`mqboard web: ${e instanceof Error ? e.message : String(e)}`);
   process.exit(1);

@@ -22,7 +22,7 @@ describe('web server', () => {
       getConnection: async () => connection,
       xferStageChunk: async ({ data }: { data: Uint8Array | string }) => ({ received: typeof data === 'string' ? -1 : data.reduce((a, b) => a + b, 0) }),
     } as unknown as Handlers;
-    server = await startWebServer({ bridge: createBridgeHost(handlers), rendererDir: dir });
+    server = await startWebServer({ bridge: createBridgeHost(handlers), rendererDir: dir, launchCommand: 'npm start' });
   });
   afterAll(async () => {
     await server.close();
@@ -45,6 +45,11 @@ describe('web server', () => {
     expect(res.headers.get('content-security-policy')).toContain("script-src 'self'");
     const traversal = await fetch(`http://127.0.0.1:${server.port}/..%2f..%2fetc%2fpasswd`);
     expect(traversal.status).toBe(404);
+  });
+
+  it('names the command that started it in the page, for the no-token page and the host-lost banner', async () => {
+    const html = await (await fetch(`http://127.0.0.1:${server.port}/`)).text();
+    expect(html).toMatch(/^<!doctype html><meta name="mqboard-launch" content="npm start" \/>/);
   });
 
   it('answers a broken percent-escape with 400 and keeps serving', async () => {

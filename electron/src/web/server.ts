@@ -2,7 +2,7 @@
 // protected by a random per-run token. Same contract and the same host handlers as the
 // Electron IPC; this file only moves envelopes. Loopback only: never listen on other interfaces.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -15,7 +15,16 @@ export interface WebServerOptions {
   /** The built renderer (index.html and assets). */
   rendererDir: string;
   port?: number;
+  /**
+   * The command that started this host (`npm start`, `npm run web`), which the page names when
+   * it has no token or lost the host. The page reads it from `<meta name="mqboard-launch">`,
+   * which works before (and without) a bridge connection.
+   */
+  launchCommand?: string;
 }
+
+/** The meta tag the page reads the launch command from. */
+export const LAUNCH_META = 'mqboard-launch';
 
 export interface WebServer {
   url: string;
@@ -89,7 +98,10 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
       'cross-origin-opener-policy': 'same-origin',
       'cache-control': rel === 'index.html' ? 'no-store' : 'max-age=3600',
     });
-    if (req.method === 'HEAD') res.end();
+    if (rel === 'index.html') {
+      const body = withLaunchMeta(readFileSync(file, 'utf8'), opts.launchCommand ?? 'npm run web');
+      res.end(req.method === 'HEAD' ? undefined : body);
+    } else if (req.method === 'HEAD') res.end();
     else createReadStream(file).on('error', () => res.destroy()).pipe(res);
   };
 
@@ -164,6 +176,16 @@ function serveSocket(ws: WebSocket, bridge: BridgeHost): void {
   });
   ws.on('close', () => client.close());
   ws.on('error', () => client.close());
+}
+
+const escapeAttr = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+function withLaunchMeta(html: string, command: string): string {
+  const meta = `<meta name="${LAUNCH_META}" content="${escapeAttr(command)}" />`;
+  if (/<\/head>/i.test(html)) return html.replace(/<\/head>/i, `  ${meta}\n  </head>`);
+  // No head: after the doctype, so the page stays in standards mode.
+  const doctype = /^\s*<!doctype[^>]*>/i.exec(html);
+  return doctype ? doctype[0] + meta + html.slice(doctype[0].length) : meta + html;
 }
 
 function parseUrl(raw: string | undefined): URL | undefined {
