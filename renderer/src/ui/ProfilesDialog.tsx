@@ -119,16 +119,34 @@ export function ProfilesDialog({ editId }: { editId: string | undefined }) {
       store.getState().toast('success', `Saved ${saved.name}`);
     });
 
+  /**
+   * Switches to a profile. The host keeps the choice even when the first attempt fails (it goes
+   * on retrying), so whatever happened the top bar, the list and the settings are read back from
+   * the host: never left showing the previous broker.
+   */
+  const use = async (id: string) => {
+    try {
+      store.setState({ profiles: await bridge.call('useProfile', { id }) });
+    } catch (e) {
+      // The demo banner reads the app info, which the switch changes as well.
+      const [profiles, app] = await Promise.all([bridge.call('listProfiles', {}).catch(() => null), bridge.call('getAppInfo', {}).catch(() => null)]);
+      store.setState({ ...(profiles ? { profiles } : {}), ...(app ? { app } : {}) });
+      throw e;
+    }
+  };
+
   const connect = (id: string) =>
     guard(async () => {
-      await bridge.call('useProfile', { id });
+      await use(id);
       close();
     });
 
   const saveAndConnect = () =>
     guard(async () => {
       const saved = await bridge.call('saveProfile', toInput(form));
-      await bridge.call('useProfile', { id: saved.id });
+      setForm(toForm(saved));
+      setSelected(saved.id);
+      await use(saved.id);
       close();
     });
 
