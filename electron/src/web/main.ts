@@ -18,22 +18,14 @@ const { values } = parseArgs({
     'settings-dir': { type: 'string', default: process.env.MQBOARD_SETTINGS_DIR ?? defaultSettingsDir() },
     'renderer-dir': { type: 'string', default: path.join(repo, 'out/renderer') },
     'no-demo': { type: 'boolean', default: false },
+    /** Set by start.ts: `npm start` or `npm run web`. */
+    'launched-by': { type: 'string', default: 'npm run web' },
   },
 });
 
 function defaultSettingsDir(): string {
   const base = process.env.XDG_CONFIG_HOME && path.isAbsolute(process.env.XDG_CONFIG_HOME) ? process.env.XDG_CONFIG_HOME : path.join(os.homedir(), '.config');
   return path.join(base, 'mqboard-web');
-}
-
-/**
- * What the user typed to get here, for the page to name when it needs the address again:
- * `npm start` falls back to web mode in-process (start.ts), so npm's lifecycle event tells.
- */
-function launchCommand(): string {
-  const event = process.env.npm_lifecycle_event;
-  if (event === 'start') return 'npm start';
-  return 'npm run web';
 }
 
 const version = (JSON.parse(readFileSync(path.join(repo, 'package.json'), 'utf8')) as { version: string }).version;
@@ -48,7 +40,7 @@ try {
     codec: plainFileCodec,
     demoOnFirstRun: !values['no-demo'],
   });
-  server = await startWebServer({ bridge: host.bridge, rendererDir: values['renderer-dir'], port: Number(values.port), launchCommand: launchCommand() });
+  server = await startWebServer({ bridge: host.bridge, rendererDir: values['renderer-dir'], port: Number(values.port), launchCommand: values['launched-by'] });
 } catch (e) {
   console.error(`mqboard web: ${e instanceof Error ? e.message : String(e)}`);
   process.exit(1);

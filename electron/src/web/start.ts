@@ -20,6 +20,7 @@ if (electron && 'path' in electron) {
 } else {
   if (electron) console.log(`MQBoard: no desktop app here (${electron.missing}); running web mode instead.`);
   await buildRenderer();
-  process.argv = [process.argv[0]!, process.argv[1]!, ...passArgs];
+  // The page names this command when it needs the address again (the no-token page).
+  process.argv = [process.argv[0]!, process.argv[1]!, ...passArgs, '--launched-by', webOnly ? 'npm run web' : 'npm start'];
   await import('./main');
 }
