@@ -104,14 +104,20 @@ export function startDeviceProcess(o: DeviceProcessOptions): DeviceProcess {
       c.on('message', (m: unknown) => {
         if (typeof m === 'object' && m !== null && (m as { t?: unknown }).t === 'running') resolve();
       });
-      c.once('error', (e) => reject(new Error(`${o.name}: cannot start the device runtime: ${e.message}`)));
+      c.once('error', (e) => {
+        if (c.pid === undefined) reject(new Error(`${o.name}: cannot start the device runtime: ${e.message}`));
+      });
       c.once('exit', (code, signal) => reject(new Error(`${o.name}: the device runtime exited (${signal ?? `code ${code}`})${lastLine() ? `: ${lastLine()}` : ''}`)));
     });
     running.catch(() => undefined);
-    c.once('exit', (code, signal) => {
+    let ended = false;
+    const onEnd = (why: string) => {
+      // A spawn failure emits 'error' and maybe no 'exit'; an ordinary end only 'exit'.
+      if (ended) return;
+      ended = true;
       if (child === c) child = undefined;
       if (!wanted) return;
-      o.onExit?.(`${o.name}: the device runtime ended (${signal ?? `code ${code}`})${lastLine() ? `: ${lastLine()}` : ''}; restarting`);
+      o.onExit?.(`${o.name}: the device runtime ${why}; restarting`);
       restartDelay = Date.now() - startedAt > STABLE_MS ? (o.restartMs ?? 1_000) : restartDelay;
       const delay = restartDelay;
       restartDelay = Math.min(restartDelay * 2, MAX_RESTART_MS);
@@ -119,6 +125,11 @@ export function startDeviceProcess(o: DeviceProcessOptions): DeviceProcess {
         restartTimer = undefined;
         if (wanted) latest = launch();
       }, delay);
+    };
+    c.once('exit', (code, signal) => onEnd(`ended (${signal ?? `code ${code}`})${lastLine() ? `: ${lastLine()}` : ''}`));
+    c.on('error', (e) => {
+      // Also emitted when a kill or a message fails; only a failed spawn leaves no pid.
+      if (c.pid === undefined) onEnd(`could not start: ${e.message}`);
     });
     return running;
   };
