@@ -1,0 +1,252 @@
+// Commands queued for devices that are offline or asleep: kept in a JSON file (per broker
+// profile and device prefix) so they survive a restart, and run as soon as the engine hears the
+// device online again: its status, or for an original board its first watchdog feed or log
+// line. A device that drops off mid-command keeps the command for its next appearance, up to
+// a number of attempts; one that answers (even with an error) has had its turn.
+import { randomUUID } from 'node:crypto';
+import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import type { Engine } from '../types';
+import { runMany, type DeviceAction, type DeviceResult } from './run-many';
+
+/** Largest file a queued put may carry (the queue file holds it, base64). */
+export const MAX_QUEUED_PUT_BYTES = 4 * 1024 * 1024;
+const MAX_ITEMS = 10_000;
+
+export const QueuedAction = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('eval'), code: z.string().max(256 * 1024) }),
+  z.object({
+    kind: z.literal('put'),
+    path: z.string().min(1).max(4096),
+    /** The file, base64. */
+    data: z.string().max(Math.ceil(MAX_QUEUED_PUT_BYTES / 3) * 4),
+  }),
+  z.object({ kind: z.literal('reset'), mode: z.enum(['normal', 'safe', 'soft', 'hard']) }),
+]);
+export type QueuedAction = z.infer<typeof QueuedAction>;
+
+const QueuedItem = z.object({
+  id: z.string().min(1).max(64),
+  /** Which broker profile the device belongs to (the same prefix on another broker is another device). */
+  profile: z.string().max(1024),
+  prefix: z.string().min(1).max(1024),
+  action: QueuedAction,
+  /** ms since the epoch. */
+  queuedAt: z.number(),
+  /** Runs that ended with the device gone or silent. */
+  attempts: z.number().int().nonnegative(),
+});
+export type QueuedItem = z.infer<typeof QueuedItem>;
+
+const QueueFile = z.object({ version: z.literal(1), items: z.array(z.unknown()).max(MAX_ITEMS) });
+
+export interface CommandQueue {
+  readonly file: string;
+  /** What went wrong reading the file, if anything (the unreadable file is kept beside it). */
+  readonly problem?: string;
+  /** Items in the order queued, optionally for one profile and/or device. */
+  list(filter?: { profile?: string; prefix?: string }): QueuedItem[];
+  add(profile: string, prefix: string, action: QueuedAction): QueuedItem;
+  remove(id: string): boolean;
+  /** Records a run that ended with the device gone; returns the attempts so far. */
+  failedAttempt(id: string): number;
+}
+
+/** Writes the whole file beside itself and renames it over: a crash leaves the old or the new file, never half of one. */
+function writeAtomic(file: string, text: string): void {
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  const tmp = `${file}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`;
+  const fd = openSync(tmp, 'w', 0o600);
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    renameSync(tmp, file);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+  chmodSync(file, 0o600);
+}
+
+export function openCommandQueue(file: string): CommandQueue {
+  let items: QueuedItem[] = [];
+  let problem: string | undefined;
+  if (existsSync(file)) {
+    // Nothing queued is ever lost silently: a file we cannot read whole is kept for the user.
+    const keep = (why: string) => {
+      const aside = `${file}.unreadable-${Date.now()}`;
+      renameSync(file, aside);
+      problem = `${why}; the file was kept as ${aside}`;
+    };
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (e) {
+      keep(`the command queue ${file} is not JSON (${(e as Error).message})`);
+    }
+    if (!problem) {
+      const f = QueueFile.safeParse(parsed);
+      if (!f.success) keep(`the command queue ${file} is not a queue file`);
+      else {
+        const good = f.data.items.map((x) => QueuedItem.safeParse(x));
+        items = good.flatMap((g) => (g.success ? [g.data] : []));
+        const bad = good.length - items.length;
+        if (bad > 0) {
+          const aside = `${file}.unreadable-${Date.now()}`;
+          writeAtomic(aside, JSON.stringify(parsed));
+          problem = `${bad} queued command${bad === 1 ? '' : 's'} in ${file} could not be read; the file as it was is kept as ${aside}`;
+        }
+      }
+    }
+  }
+  const save = () => writeAtomic(file, JSON.stringify({ version: 1, items }));
+  return {
+    file,
+    get problem() {
+      return problem;
+    },
+    list: (filter) => items.filter((i) => (filter?.profile === undefined || i.profile === filter.profile) && (filter?.prefix === undefined || i.prefix === filter.prefix)),
+    add(profile, prefix, action) {
+      const a = QueuedAction.parse(action);
+      if (items.length >= MAX_ITEMS) throw new RangeError(`the command queue is full (${MAX_ITEMS} commands)`);
+      const item: QueuedItem = { id: randomUUID(), profile, prefix, action: a, queuedAt: Date.now(), attempts: 0 };
+      items = [...items, item];
+      save();
+      return item;
+    },
+    remove(id) {
+      const before = items.length;
+      items = items.filter((i) => i.id !== id);
+      if (items.length === before) return false;
+      save();
+      return true;
+    },
+    failedAttempt(id) {
+      let n = 0;
+      items = items.map((i) => (i.id === id ? { ...i, attempts: (n = i.attempts + 1) } : i));
+      save();
+      return n;
+    },
+  };
+}
+
+/** A put for the queue: the file travels in the queue file, so it is bounded. */
+export function queuedPut(remotePath: string, data: Uint8Array): QueuedAction {
+  if (data.length > MAX_QUEUED_PUT_BYTES) throw new RangeError(`a queued put carries at most ${MAX_QUEUED_PUT_BYTES} bytes: ${remotePath} has ${data.length}`);
+  return { kind: 'put', path: remotePath, data: Buffer.from(data).toString('base64') };
+}
+
+/** The engine call a queued action stands for; its output is what the results table shows. */
+export function queuedDeviceAction(engine: Engine, a: QueuedAction, timeoutMs?: number): DeviceAction {
+  switch (a.kind) {
+    case 'eval':
+      return (prefix, signal) => engine.eval(prefix, a.code, { signal, timeoutMs });
+    case 'put': {
+      const data = new Uint8Array(Buffer.from(a.data, 'base64'));
+      return async (prefix, signal) => {
+        await engine.put(prefix, a.path, data, { signal, timeoutMs });
+        return `${a.path}: ${data.length} bytes`;
+      };
+    }
+    case 'reset':
+      return async (prefix, signal) => {
+        await engine.reset(prefix, a.mode, { signal, timeoutMs });
+        return `reset ${a.mode}`;
+      };
+  }
+}
+
+export interface QueueRunnerOptions {
+  engine: Engine;
+  queue: CommandQueue;
+  /** The broker profile the engine is connected with: only its items run. */
+  profile: string;
+  /** Per command; default 30 s. */
+  timeoutMs?: number;
+  /** Runs that end with the device gone before a command is dropped (and reported); default 3. */
+  maxAttempts?: number;
+  onStart?: (item: QueuedItem) => void;
+  /** A command ran (ok or error), or was given up: it has left the queue. */
+  onResult?: (item: QueuedItem, result: DeviceResult) => void;
+}
+
+export interface QueueRunner {
+  /** Runs the device's queued commands now if it is online (call after queueing for it). */
+  poke(prefix: string): void;
+  /** Resolves once no device is being worked on. */
+  idle(): Promise<void>;
+  /** Stops watching; commands already running finish. */
+  stop(): Promise<void>;
+}
+
+/** Watches the engine's device list and runs each device's queued commands, in order, when it is online. */
+export function startQueueRunner(o: QueueRunnerOptions): QueueRunner {
+  const maxAttempts = o.maxAttempts ?? 3;
+  const running = new Map<string, Promise<void>>();
+  let stopped = false;
+  const online = (prefix: string) => o.engine.device(prefix)?.presence === 'online';
+  const report = (item: QueuedItem, r: DeviceResult) => {
+    try {
+      o.onResult?.(item, r);
+    } catch {
+      // A listener's bug must not stop the queue.
+    }
+  };
+
+  const drain = async (prefix: string) => {
+    for (;;) {
+      if (stopped || !online(prefix)) return;
+      const item = o.queue.list({ profile: o.profile, prefix })[0];
+      if (!item) return;
+      const [r] = await runMany([prefix], queuedDeviceAction(o.engine, item.action, o.timeoutMs), {
+        timeoutMs: o.timeoutMs,
+        onStart: () => o.onStart?.(item),
+      });
+      // Gone or silent: it did not get to answer, so it keeps the command for its next appearance.
+      const missed = r!.status === 'timeout' || !online(prefix);
+      if (missed && r!.status !== 'ok') {
+        const attempts = o.queue.failedAttempt(item.id);
+        if (attempts < maxAttempts) return;
+        o.queue.remove(item.id);
+        report(item, { ...r!, error: `${r!.error ?? r!.status} (given up after ${attempts} attempts)` });
+        continue;
+      }
+      o.queue.remove(item.id);
+      report(item, r!);
+    }
+  };
+  const kick = (prefix: string) => {
+    if (stopped || running.has(prefix) || !online(prefix)) return;
+    if (o.queue.list({ profile: o.profile, prefix }).length === 0) return;
+    const p = drain(prefix)
+      .catch(() => undefined)
+      .finally(() => {
+        running.delete(prefix);
+        // Something may have been queued for it, or it came back, while we were busy.
+        if (o.queue.list({ profile: o.profile, prefix }).some((i) => i.attempts === 0)) kick(prefix);
+      });
+    running.set(prefix, p);
+  };
+  const off = o.engine.on('devices', (changed) => {
+    for (const d of changed) if (d.presence === 'online') kick(d.prefix);
+  });
+  for (const item of o.queue.list({ profile: o.profile })) kick(item.prefix);
+
+  const idle = async () => {
+    while (running.size > 0) await Promise.all(running.values());
+  };
+  return {
+    poke: kick,
+    idle,
+    async stop() {
+      stopped = true;
+      off();
+      await idle();
+    },
+  };
+}
