@@ -6,9 +6,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { configFromEnv, readConfigFile, resolveConfig, type BinConfig } from './config';
 import path from 'node:path';
 import { installDemo } from './demo';
-import { startDevice } from './device';
 import { readDevicesFile, type DeviceEntry } from './devices-file';
-import { startFleet } from './fleet';
 import { tuneGcForStreams } from './gc-tuning';
 import { fleetMember } from './options';
 import { startSupervisedDevice } from './supervisor';
@@ -80,6 +78,8 @@ try {
   } else {
     // The devices run in this process: the same reason as the supervised child's (child.ts).
     tuneGcForStreams();
+    // Loaded only here: a supervisor never runs a device itself, and starts sooner without them.
+    const [{ startDevice }, { startFleet }] = await Promise.all([import('./device'), import('./fleet')]);
     const common = { ...device, waitConnected: false, ...(echo ? { echo } : {}) };
     if (fleet) handle = await startFleet({ ...common, count: fleet });
     else {
