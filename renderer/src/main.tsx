@@ -28,7 +28,7 @@ installScriptStyles();
 function pickTransport(): Transport | string {
   if (window.mqboard) return ipcTransport(window.mqboard);
   const token = new URLSearchParams(location.hash.slice(1)).get('token');
-  if (!token) return 'This page needs the address printed by `npm run web` (it carries a one-time token).';
+  if (!token) return 'This page needs the address MQBoard printed when it started (with `npm start` or `npm run web`): it carries a one-time token.';
   return wsTransport(token);
 }
 

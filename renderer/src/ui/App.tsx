@@ -1,6 +1,7 @@
 // The window: top bar (broker and connection), the demo banner, then the fleet list on the left
 // and the device workspace on the right.
 import { useEffect } from 'react';
+import type { AppInfo } from '../../../protocol/src';
 import { ConnectionBanner } from './ConnectionBanner';
 import { DemoBanner } from './DemoBanner';
 import { DeviceList } from './DeviceList';
@@ -16,6 +17,7 @@ const LIST_KEYS = new Set(['ArrowDown', 'ArrowUp', 'PageDown', 'PageUp', 'Home',
 
 export function App() {
   const hostLost = useApp((s) => s.hostLost);
+  const app = useApp((s) => s.app);
   const store = useAppStore();
 
   useEffect(() => {
@@ -46,7 +48,7 @@ export function App() {
       <TopBar />
       {hostLost ? (
         <div className="banner banner-error" role="alert" data-testid="host-lost">
-          <strong>Disconnected from the MQBoard host.</strong> {hostLost}. Restart <code>npm run web</code> and open the new address.
+          <strong>Disconnected from the MQBoard host.</strong> {hostLost}. <HowToRestart app={app} />
         </div>
       ) : (
         <>
@@ -64,5 +66,27 @@ export function App() {
       <Dialogs />
       <Toasts />
     </div>
+  );
+}
+
+/**
+ * What brings the host back: the desktop app restarts as a whole; in web mode the command that
+ * served this page runs again and prints a new address (with a new token). The host names that
+ * command in the app info (`launchedBy`) where it knows it.
+ */
+function HowToRestart({ app }: { app: AppInfo | null }) {
+  if (app?.shell === 'electron') return <>Restart MQBoard.</>;
+  const command = (app as (AppInfo & { launchedBy?: string }) | null)?.launchedBy;
+  if (command) {
+    return (
+      <>
+        Run <code>{command}</code> again and open the address it prints.
+      </>
+    );
+  }
+  return (
+    <>
+      Run the command that started MQBoard again (<code>npm start</code> or <code>npm run web</code>) and open the address it prints.
+    </>
   );
 }

@@ -90,7 +90,9 @@ function ReplPane({ prefix, mode }: { prefix: string; mode: Mode }) {
               <kbd>Tab</kbd> completes · <kbd>Ctrl+C</kbd> interrupts · <kbd>Ctrl+D</kbd> ends
             </>
           ) : (
-            <>No live terminal on this board: each line runs as <code>eval</code></>
+            <>
+              No live terminal: each line runs as <code>eval</code>. Expressions show their value, statements what they print; output of code called from an expression goes to the board&apos;s console
+            </>
           )}
         </span>
         <span className="repl-search">

@@ -2,6 +2,12 @@
 // line editing and history happen here, in the terminal; each entered line, or block (a line
 // ending in `:` opens one, an empty line ends it, as in Python's REPL), is sent as one `eval`,
 // and the reply is printed, errors in red.
+//
+// What the board replies (wire facts, `eval`): source that compiles as an expression is
+// evaluated and its repr() comes back, so `print("hi")` replies `None` while "hi" goes to the
+// board's serial console; anything else runs as statements and the output they print is
+// captured and comes back. A line that is a print() call is therefore sent as statements (a
+// second line, `pass`, makes it so), and what it prints is what the user sees.
 import { BridgeCallError, type BridgeClient } from '../../bridge/client';
 import type { TerminalFrontend } from './frontend';
 
@@ -14,6 +20,17 @@ const OFF = '\x1b[0m';
 const HISTORY_MAX = 500;
 
 const crlf = (s: string) => s.replace(/\r?\n/g, '\r\n');
+
+/**
+ * The source sent for an entered line or block: a single line that calls print() is followed
+ * by a `pass` line. Two lines never compile as an expression, so the board runs them as
+ * statements and replies with what the print wrote instead of `None` (a comment or a string
+ * holding `#` on the line changes nothing).
+ */
+export function evalSource(code: string): string {
+  if (code.includes('\n') || !/^\s*print\s*\(/.test(code)) return code;
+  return `${code.trim()}\npass`;
+}
 
 export class LineModeRepl {
   private line = '';
@@ -36,6 +53,7 @@ export class LineModeRepl {
   start(): void {
     this.fe.write(
       `${YELLOW}This board has no live terminal.${OFF} ${DIM}Line mode: each line (or block) runs as one eval on the board.${OFF}\r\n` +
+        `${DIM}An expression shows its value; statements show what they print. Output printed while an expression runs (a function that prints) goes to the board's console.${OFF}\r\n` +
         `${DIM}↑/↓ history · Ctrl+C clears or abandons · a line ending in ':' opens a block, an empty line runs it${OFF}\r\n\r\n`,
     );
     this.prompt();
@@ -180,7 +198,7 @@ export class LineModeRepl {
     const ac = new AbortController();
     this.running = ac;
     try {
-      const r = await this.bridge.call('replEval', { prefix: this.prefix, code }, { signal: ac.signal });
+      const r = await this.bridge.call('replEval', { prefix: this.prefix, code: evalSource(code) }, { signal: ac.signal });
       if (ac.signal.aborted || this.disposed) return;
       if (r.text) this.fe.write(crlf(r.text.endsWith('\n') ? r.text : `${r.text}\n`));
     } catch (e) {
