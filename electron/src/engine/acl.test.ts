@@ -39,7 +39,7 @@ describe.skipIf(mosquittoMissingReason)('through a Mosquitto with the documented
 
   beforeAll(async () => {
     m = await startMosquitto({ users: { 'mqboard-host': 'host-pw', [P]: 'dev-pw', 'site/acl/other': 'other-pw' }, acl: MQBOARD_ACL });
-    device = spawnDevice(m.port, P, root.dir, ['--user', P, '--password', 'dev-pw']);
+    device = spawnDevice(m.port, P, root.dir, { flags: ['--user', P, '--password', 'dev-pw'] });
     engine = createEngine();
     await engine.connect({ url: m.url, username: 'mqboard-host', password: 'host-pw', discovery: { depths: [1, 2, 3] } });
   });

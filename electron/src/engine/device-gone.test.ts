@@ -27,12 +27,12 @@ async function commandSpy(url: string, prefix: string, cmd: string): Promise<{ s
   return { seen };
 }
 
-async function setup(prefix: string) {
+async function setup(prefix: string, supervised = false) {
   const broker = await startEmbeddedBroker();
   cleanups.push(() => broker.close());
   const root = tempDir('gone');
   cleanups.push(() => root.remove());
-  const child = spawnDevice(broker.port, prefix, root.dir);
+  const child = spawnDevice(broker.port, prefix, root.dir, { supervised });
   cleanups.push(() => killProcess(child));
   const engine = await connectedEngine(broker.url, { depths: [2], timeoutMs: LONG });
   cleanups.push(() => engine.disconnect());
@@ -64,6 +64,49 @@ describe('a device that goes offline during a command', () => {
     );
     await killed;
     expect(e.message).toBe('put on gone/put: the device went offline');
+  });
+});
+
+describe('a device reset under a command', () => {
+  it('fails an eval in flight with "the device reset" when its status says it reset or rebooted', async () => {
+    const b = await startEmbeddedBroker();
+    cleanups.push(() => b.close());
+    const root = tempDir('softreset');
+    cleanups.push(() => root.remove());
+    const dev = await startDevice({ url: b.url, prefix: 'gone/soft', root: root.dir });
+    cleanups.push(() => dev.stop());
+    const engine = await connectedEngine(b.url, { depths: [2], timeoutMs: LONG });
+    cleanups.push(() => engine.disconnect());
+    await waitForDevices(engine, () => engine.device('gone/soft')?.presence === 'online');
+    const board = await mqtt.connectAsync(b.url, { protocolVersion: 4 });
+    cleanups.push(() => board.endAsync());
+    const slow = 'await new Promise((r) => setTimeout(r, 3000))';
+
+    // What the runtime publishes when it resets (reason reset), and a status of a new boot.
+    let { seen } = await commandSpy(b.url, 'gone/soft', 'eval');
+    let running = engine.eval('gone/soft', slow, { timeoutMs: LONG });
+    await seen;
+    await board.publishAsync('gone/soft/mqb/status', JSON.stringify({ online: false, reason: 'reset', time: Date.now() }), { qos: 1 });
+    expect((await engineFailure(running)).message).toBe('eval on gone/soft: the device reset before it replied');
+
+    await board.publishAsync('gone/soft/mqb/status', JSON.stringify({ ...dev.status(), bootCount: 1, time: Date.now() }), { qos: 1 });
+    await waitForDevices(engine, () => engine.device('gone/soft')?.presence === 'online');
+    ({ seen } = await commandSpy(b.url, 'gone/soft', 'eval'));
+    running = engine.eval('gone/soft', slow, { timeoutMs: LONG });
+    await seen;
+    await board.publishAsync('gone/soft/mqb/status', JSON.stringify({ ...dev.status(), bootCount: 2, bootReason: 'watchdog', time: Date.now() }), { qos: 1 });
+    expect((await engineFailure(running)).message).toBe('eval on gone/soft: the device reset (boot reason: watchdog) before it replied');
+  });
+
+  it('fails an eval that blocked the device in a promise callback once the supervisor resets it', { timeout: 60_000 }, async () => {
+    const { broker, engine } = await setup('gone/block', true);
+    const { seen } = await commandSpy(broker.url, 'gone/block', 'eval');
+    // The loop runs after the script's own time limit has let go: only the supervisor sees it.
+    const running = engine.eval('gone/block', 'await Promise.resolve().then(() => { for (;;) {} })', { timeoutMs: LONG });
+    await seen;
+    const e = await engineFailure(running);
+    // The runtime is killed and restarted: the broker publishes its Last Will first.
+    expect(e.message).toBe('eval on gone/block: the device went offline');
   });
 });
 

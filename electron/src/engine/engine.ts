@@ -17,7 +17,7 @@ import { createBatcher } from './batcher';
 import { createSessionRegistry } from './command-session';
 import { backoffDelay, openConnection, type Connection, type IncomingMessage } from './connection';
 import { profileOf, type CommandContext, type DeviceProfile } from './device-profile';
-import { classifyTopic, createDeviceRegistry, describeChange, deviceFilters, discoveryFilters } from './discovery';
+import { classifyTopic, createDeviceRegistry, describeChange, deviceFilters, discoveryFilters, type StatusChange } from './discovery';
 import { classifyConnectError, EngineError } from './errors';
 import * as files from './file-ops';
 import { resetSnippet } from './original-snippets';
@@ -117,8 +117,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
         return;
       case 'status': {
         const change = registry.onStatus(c.prefix, msg.payload);
-        // Its replies will not come: fail what runs there now, not after the full timeout.
-        if (change) sessions.failDevice(c.prefix, (what) => new EngineError('device-error', `${what}: ${describeChange(change)}`));
+        if (change) deviceGone(c.prefix, change);
         return;
       }
       case 'crash':
@@ -135,6 +134,15 @@ export function createEngine(options: EngineOptions = {}): Engine {
         return;
     }
   };
+  /**
+   * Commands in flight to a device whose status says its run ended (Last Will, shutdown, reset,
+   * or a new boot we did not see go by): their replies will not come, so they fail now, not
+   * after their full timeout.
+   */
+  const deviceGone = (prefix: string, change: StatusChange) => {
+    sessions.failDevice(prefix, (what) => new EngineError('device-error', `${what}: ${describeChange(change)}`));
+  };
+
   const statusCheck = (() => {
     const asked = new Map<string, number>();
     let pending = new Set<string>();

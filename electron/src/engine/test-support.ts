@@ -90,12 +90,14 @@ export async function deviceOnBroker(prefix: string, tag: string): Promise<Devic
 const DEVICE_BIN = fileURLToPath(new URL('../../../bin/mqboard-device.mjs', import.meta.url));
 
 /**
- * Our runtime as its own OS process (no supervisor: killing it kills the runtime, and the broker
- * then publishes its Last Will). Extra flags (`--user`, `--password`) pass through.
+ * Our runtime as its own OS process. Unsupervised by default: killing it kills the runtime, and
+ * the broker then publishes its Last Will. `supervised` runs it as a user does, under the
+ * supervisor that resets a blocked runtime. `flags` (`--user`, `--password`) pass through.
  */
-export function spawnDevice(brokerPort: number, prefix: string, root: string, extra: string[] = []): ChildProcess {
-  const args = [DEVICE_BIN, '--server', '127.0.0.1', '--port', String(brokerPort), '--prefix', prefix, '--root', root, '--quiet', '--no-supervisor', ...extra];
-  return spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+export function spawnDevice(brokerPort: number, prefix: string, root: string, opts: { supervised?: boolean; flags?: string[] } = {}): ChildProcess {
+  const args = [DEVICE_BIN, '--server', '127.0.0.1', '--port', String(brokerPort), '--prefix', prefix, '--root', root, '--quiet'];
+  if (!opts.supervised) args.push('--no-supervisor');
+  return spawn(process.execPath, [...args, ...(opts.flags ?? [])], { stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
 /** Kills a process and resolves once it has exited. */
