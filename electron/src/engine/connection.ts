@@ -69,7 +69,7 @@ const CONNECT_TIMEOUT_MS = 10_000;
  */
 const BARRIER_FALLBACK_MS = 1_500;
 /** retainedSettled: how long without a retained message counts as the end of a burst. */
-const RETAINED_QUIET_MS = 150;
+const RETAINED_QUIET_MS = 400;
 /**
  * How long close waits for the PUBACKs of publishes still in flight (then for the DISCONNECT to
  * go out) before it drops the socket. A loaded broker may never ack a publish it dropped; an

@@ -70,6 +70,12 @@ export function lostMessage(s: ConnectionState): string {
  * ours at most every RECHECK_MS.
  */
 const RECHECK_MS = 30_000;
+/**
+ * A burst of fewer retained messages than this cannot have lost any on a stock Mosquitto (it
+ * drops only with 1000 packets queued for us), so it is not read again.
+ */
+const VERIFY_FROM = 1_000;
+const MAX_LIST_PASSES = 3;
 const RECHECK_BATCH_MS = 200;
 
 export function createEngine(options: EngineOptions = {}): Engine {
@@ -107,7 +113,10 @@ export function createEngine(options: EngineOptions = {}): Engine {
   const staleMs = options.originalStaleMs ?? 300_000;
   let staleTimer: NodeJS.Timeout | undefined;
 
+  /** Retained messages received so far (the discovery listing counts its bursts with it). */
+  let retainedSeen = 0;
   const onMessage = (msg: IncomingMessage) => {
+    if (msg.retain) retainedSeen++;
     // Every message passes here (20,000 log lines/s): skip the terminal regex when none is open.
     if (terminals.size() > 0 && terminals.onMessage(msg.topic, msg.payload)) return;
     const c = classifyTopic(msg.topic);
@@ -258,7 +267,10 @@ export function createEngine(options: EngineOptions = {}): Engine {
   /**
    * Subscribes the discovery filters. Those that bring retained messages (statuses, crash
    * records) go one at a time, each read to the end (barrier) before the next: the broker then
-   * queues one burst for us at a time, not the sum of all depths at once.
+   * queues one burst for us at a time, not the sum of all depths at once. A broker drops QoS 0
+   * messages to a client that falls behind (a host starved of CPU, say), so a burst big enough
+   * for that to happen is read again, until a re-read finds nobody new; the list says it is
+   * incomplete when the last allowed re-read still did.
    */
   async function list(c: Connection, filters: string[], current: () => boolean): Promise<void> {
     const retained = filters.filter((f) => f.endsWith('/mqb/status') || f.endsWith('/mqb/crash'));
@@ -272,15 +284,28 @@ export function createEngine(options: EngineOptions = {}): Engine {
         if (e instanceof EngineError && e.code === 'auth') refused = e.message;
         else throw e;
       });
+    let stillFinding: string | undefined;
     for (const f of retained) {
-      await subscribe([f]);
-      await c.retainedSettled();
+      for (let pass = 1; current(); pass++) {
+        const seenBefore = retainedSeen;
+        const knownBefore = registry.all().length;
+        // Subscribing again makes the broker send every retained message again.
+        await subscribe([f]);
+        await c.retainedSettled();
+        const got = retainedSeen - seenBefore;
+        const found = registry.all().length - knownBefore;
+        if (got < VERIFY_FROM || (pass > 1 && found === 0)) break;
+        if (pass === MAX_LIST_PASSES) {
+          stillFinding = `a re-read of ${f} still found ${found} more device(s): the broker drops messages to this host`;
+          break;
+        }
+      }
     }
     await subscribe(live);
     if (!current()) return;
     batcher.flush();
     const behind = c.readAheadFull() > fullBefore;
-    const reason = refused ?? (behind ? 'the host fell behind the broker while reading the retained statuses; the broker may have dropped some' : undefined);
+    const reason = refused ?? stillFinding ?? (behind ? 'the host fell behind the broker while reading the retained statuses; the broker may have dropped some' : undefined);
     setDiscovery({ phase: 'listed', incomplete: reason !== undefined, ...(reason ? { reason } : {}), listed: registry.all().length });
   }
 
