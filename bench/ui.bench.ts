@@ -15,6 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import WebSocket from 'ws';
 import { startEmbeddedBroker } from '../testing/brokers';
 import { startDeviceProcess } from '../e2e/harness/devices';
 import { CHROMIUM, CHROMIUM_ARGS } from '../e2e/harness/paths';
@@ -93,14 +94,20 @@ async function engineEcho(url: string): Promise<number[]> {
   engine.addDevice(PREFIX);
   let text = '';
   let onText = () => {};
+  const opened: { id?: string } = {};
+  let received = 0;
   const term = await engine.terminals.open(PREFIX, { cols: 120, rows: 30 }, {
     onData: (d, bytes) => {
       text += d;
-      if (bytes) void engine.terminals.ack(term.id, bytes).catch(() => undefined);
+      received += bytes;
+      // Acked like the renderer does, so the device's output window never closes.
+      if (opened.id) void engine.terminals.ack(opened.id, received).catch(() => undefined);
       onText();
     },
     onEnd: () => {},
   });
+  opened.id = term.id;
+  if (received) await engine.terminals.ack(term.id, received);
   const times: number[] = [];
   try {
     while (!text.includes('›')) await new Promise<void>((r) => (onText = r));
@@ -118,6 +125,64 @@ async function engineEcho(url: string): Promise<number[]> {
   } finally {
     await engine.terminals.close(term.id).catch(() => undefined);
     await engine.disconnect();
+  }
+  return times;
+}
+
+/** The same keystrokes through the web host's bridge from Node: the host without the browser. */
+async function bridgeEcho(pageUrl: string): Promise<number[]> {
+  const u = new URL(pageUrl);
+  const token = new URLSearchParams(u.hash.slice(1)).get('token') ?? '';
+  const ws = new WebSocket(`ws://${u.host}/bridge?token=${token}`, { origin: u.origin });
+  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+  let seq = 0;
+  const replies = new Map<string, (r: unknown) => void>();
+  let text = '';
+  let received = 0;
+  let term = '';
+  let onText = () => {};
+  const call = (op: string, args: unknown) =>
+    new Promise<unknown>((resolve) => {
+      const id = `b${++seq}`;
+      replies.set(id, resolve);
+      ws.send(JSON.stringify({ t: 'call', op, call: { id, args } }));
+    });
+  ws.on('message', (d) => {
+    const m = JSON.parse(String(d)) as { t: string; id?: string; reply?: { ok: boolean; result?: unknown }; batch?: { stream: string; output?: { term: string; data: string; bytes: number }[] }[] };
+    if (m.t === 'reply') {
+      replies.get(m.id!)?.(m.reply);
+      replies.delete(m.id!);
+      return;
+    }
+    for (const e of m.batch ?? []) {
+      for (const o of e.output ?? []) {
+        text += o.data;
+        received += o.bytes;
+      }
+    }
+    if (term) void call('termAck', { term, bytes: received });
+    onText();
+  });
+  await call('subscribe', { streams: ['terminal'] });
+  const opened = (await call('termOpen', { prefix: PREFIX, cols: 120, rows: 30 })) as { ok: boolean; result?: { term: string } };
+  if (!opened.ok || !opened.result) throw new Error(`termOpen: ${JSON.stringify(opened)}`);
+  term = opened.result.term;
+  const times: number[] = [];
+  try {
+    while (!text.includes('›')) await new Promise<void>((r) => (onText = r));
+    const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
+    for (let i = 0; i < KEYS; i++) {
+      const ch = alphabet[i % alphabet.length]!;
+      const seen = text.length;
+      const t0 = performance.now();
+      void call('termInput', { term, data: ch });
+      while (!text.slice(seen).includes(ch)) await new Promise<void>((r) => (onText = r));
+      times.push(performance.now() - t0);
+      await sleep(KEY_GAP_MS);
+    }
+    await call('termClose', { term });
+  } finally {
+    ws.close();
   }
   return times;
 }
@@ -216,6 +281,11 @@ async function main() {
     step(`REPL echo p50 ${round(pct(total, 50))} ms, p99 ${round(pct(total, 99))} ms`);
     step(`the same keystrokes through the engine alone`);
     const direct = await engineEcho(broker.url);
+    step(`engine alone p50 ${round(pct(direct, 50))} ms, p99 ${round(pct(direct, 99))} ms`);
+    const viaBridge = await bridgeEcho(url!);
+    step(`host bridge from Node (no browser) p50 ${round(pct(viaBridge, 50))} ms, p99 ${round(pct(viaBridge, 99))} ms`);
+    // MQB_BENCH_UI=echo measures the REPL only (a quick before/after on a busy machine).
+    if (process.env.MQB_BENCH_UI === 'echo') return;
     step(`upload: ${SIZE / 1024 / 1024} MB dropped on /bench, ${RUNS} runs, against mqboard put`);
     const file = path.join(work, 'ui-16m.bin');
     writeFileSync(file, randomBytes(SIZE));
@@ -269,6 +339,8 @@ async function main() {
         frameInPageP99Ms: round(pct(frame, 99)),
         engineOnlyP50Ms: round(pct(direct, 50)),
         engineOnlyP99Ms: round(pct(direct, 99)),
+        hostBridgeNoBrowserP50Ms: round(pct(viaBridge, 50)),
+        hostBridgeNoBrowserP99Ms: round(pct(viaBridge, 99)),
       },
       upload: {
         bytes: SIZE,
@@ -289,6 +361,8 @@ async function main() {
       'keystroke → terminal frame in page p99 (ms)': results.replEcho.frameInPageP99Ms,
       'echo through the engine alone p50 (ms)': results.replEcho.engineOnlyP50Ms,
       'echo through the engine alone p99 (ms)': results.replEcho.engineOnlyP99Ms,
+      'echo through the host bridge, no browser p50 (ms)': results.replEcho.hostBridgeNoBrowserP50Ms,
+      'echo through the host bridge, no browser p99 (ms)': results.replEcho.hostBridgeNoBrowserP99Ms,
       '16 MB drop → Done (ms, median)': results.upload.dropToDoneMs,
       'mqboard put, process wall (ms)': results.upload.cliPutWallMs,
       'mqboard ls, process wall (ms)': results.upload.cliStartupMs,
