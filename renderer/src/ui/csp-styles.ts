@@ -28,7 +28,7 @@ export function installScriptStyles(doc: Document = document): void {
 
   const setAttribute = Element.prototype.setAttribute;
   Element.prototype.setAttribute = function (this: Element, name: string, value: string): void {
-    if (name.toLowerCase() === 'style' && this instanceof HTMLElement) {
+    if (name.toLowerCase() === 'style' && (this instanceof HTMLElement || this instanceof SVGElement)) {
       this.style.cssText = String(value);
       return;
     }
