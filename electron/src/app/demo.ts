@@ -137,6 +137,8 @@ export async function startDemo(): Promise<Demo> {
       prefix: ORIGINAL_PREFIX,
       root: path.join(root, ORIGINAL_PREFIX),
       logIntervalMs: 7_000,
+      // Its feeds are how the app sees it online; the app connects after this boot's first one.
+      watchdogIntervalMs: 10_000,
     }).catch((e: unknown) => {
       console.warn(`demo: original board not started: ${e instanceof Error ? e.message : e}`);
       return undefined;
