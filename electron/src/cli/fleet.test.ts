@@ -1,0 +1,159 @@
+// `mqboard fleet …` on a real broker (aedes) and a fleet of our runtime: the commands as the CLI
+// registers them, run in this process with their output captured.
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Command } from 'commander';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDevice, startFleet, type FleetHandle } from '../../../device-runtime/src';
+import { startEmbeddedBroker, type EmbeddedBroker } from '../../../testing/brokers';
+import { connectedEngine, sha256, tempDir, waitForDevices } from '../engine/test-support';
+import type { Engine } from '../engine/types';
+import { addFleetCommands } from './fleet';
+import { addGlobalOptions, type GlobalOptions } from './global-options';
+
+let broker: EmbeddedBroker;
+let older: FleetHandle;
+let newer: FleetHandle;
+let watcher: Engine;
+const roots = tempDir('cli-fleet');
+const work = tempDir('cli-fleet-work');
+const OLD = ['cf/g/001', 'cf/g/002', 'cf/g/003'];
+const NEW = ['cf/h/001', 'cf/h/002'];
+const GONE = 'cf/gone';
+
+beforeAll(async () => {
+  broker = await startEmbeddedBroker();
+  watcher = await connectedEngine(broker.url, { depths: [2, 3] });
+  older = await startFleet({ url: broker.url, prefix: 'cf/g', root: path.join(roots.dir, 'g'), count: 3, firmware: '2.4.1' });
+  newer = await startFleet({ url: broker.url, prefix: 'cf/h', root: path.join(roots.dir, 'h'), count: 2, firmware: '2.5.0' });
+  const gone = await startDevice({ url: broker.url, prefix: GONE, root: path.join(roots.dir, 'gone'), firmware: '2.4.1' });
+  await waitForDevices(watcher, () => [...OLD, ...NEW, GONE].every((p) => watcher.device(p)?.presence === 'online'));
+  await gone.stop();
+  await waitForDevices(watcher, () => watcher.device(GONE)?.presence === 'offline');
+});
+afterAll(async () => {
+  await watcher?.disconnect();
+  await older?.stop();
+  await newer?.stop();
+  await broker?.close();
+  roots.remove();
+  work.remove();
+});
+
+interface Ran {
+  out: string;
+  err: string;
+  /** What the command threw (the CLI prints it and exits non-zero), if anything. */
+  failure?: Error;
+}
+
+async function fleet(args: string[], confirm?: (q: string) => Promise<boolean>): Promise<Ran> {
+  const program = addGlobalOptions(new Command('mqboard')).enablePositionalOptions().exitOverride();
+  const ran: Ran = { out: '', err: '' };
+  addFleetCommands(program, () => program.opts<GlobalOptions>(), { out: (t) => (ran.out += t), err: (t) => (ran.err += t), ...(confirm ? { confirm } : {}) });
+  const cwd = process.cwd();
+  process.chdir(work.dir);
+  try {
+    await program.parseAsync(['-s', '127.0.0.1', '--port', String(broker.port), 'fleet', ...args], { from: 'user' });
+  } catch (e) {
+    ran.failure = e as Error;
+  } finally {
+    process.chdir(cwd);
+  }
+  return ran;
+}
+
+describe('mqboard fleet', () => {
+  it('lists what a selector picks', async () => {
+    const r = await fleet(['list', '--wait', '0', '--select', 'cf/** fw<2.5.0']);
+    expect(r.failure).toBeUndefined();
+    expect(r.out.split('\n').map((l) => l.split(/\s+/).slice(0, 4).join(' '))).toEqual([
+      'DEVICE STATE KIND FIRMWARE',
+      'cf/g/001 online mqboard 2.4.1',
+      'cf/g/002 online mqboard 2.4.1',
+      'cf/g/003 online mqboard 2.4.1',
+      '',
+    ]);
+    // Listed from its retained offline status, which names no firmware.
+    const offline = await fleet(['list', '--wait', '0', '--select', 'cf/** offline']);
+    expect(offline.out.split('\n')[1]!.split(/\s+/)).toEqual(['cf/gone', 'offline', 'mqboard', '-', '-']);
+  });
+
+  it('evaluates on every selected device: a table, then identical outputs grouped', async () => {
+    const r = await fleet(['eval', '--wait', '0', '--select', 'prefix:cf/g/*,cf/h/* online', '6 * 7']);
+    expect(r.failure).toBeUndefined();
+    const lines = r.out.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^DEVICE\s+RESULT\s+MS\s+OUTPUT$/);
+    expect(lines.slice(1, 6).map((l) => l.split(/\s+/))).toEqual([...OLD, ...NEW].map((p) => [p, 'ok', expect.stringMatching(/^\d+$/), '42']));
+    expect(lines.slice(6)).toEqual(['', '5 devices → 42']);
+  });
+
+  it('prints JSON with --json and fails (exit status 1) when a device failed: here, one offline', async () => {
+    const r = await fleet(['eval', '--wait', '0', '--json', '--select', 'prefix:cf/g/*,cf/gone', '"v" + 1']);
+    expect(r.failure?.message).toBe('1 of 4 devices failed');
+    expect(JSON.parse(r.out)).toEqual([
+      ...OLD.map((prefix) => ({ prefix, ok: true, status: 'ok', output: "'v1'", ms: expect.any(Number) })),
+      { prefix: GONE, ok: false, status: 'offline', error: 'the device is offline', ms: 0 },
+    ]);
+  });
+
+  it('prints CSV with --csv', async () => {
+    const r = await fleet(['eval', '--wait', '0', '--csv', '--select', 'cf/h/001', '1']);
+    expect(r.failure).toBeUndefined();
+    expect(r.out).toMatch(/^prefix,status,output,error,ms\r\ncf\/h\/001,ok,1,,\d+\r\n$/);
+  });
+
+  it('says which column of a selector is wrong, as a usage error', async () => {
+    const r = await fleet(['eval', '--select', 'online fw<two', '1']);
+    expect(r.failure).toMatchObject({ name: 'UsageError', message: 'selector: "two" is not a version (e.g. 2.5.0, 2.5 or 2.5.0-rc.1) at column 11: online fw<two' });
+    expect((await fleet(['eval', '--select', ' ', '1'])).failure?.message).toMatch(/empty --select would pick every device/);
+  });
+
+  it('fails when nothing matches, naming how many devices it found', async () => {
+    const r = await fleet(['eval', '--wait', '0', '--select', 'tag:nowhere', '1']);
+    expect(r.failure?.message).toMatch(/^no device matches "tag:nowhere" \(\d+ found on the broker\)$/);
+  });
+
+  it('puts a file on every selected device, verified', async () => {
+    const data = new TextEncoder().encode('LIMIT = 3\n');
+    writeFileSync(path.join(work.dir, 'limits.py'), data);
+    const r = await fleet(['put', '--wait', '0', '--select', 'cf/h/*', 'limits.py', '/lib/']);
+    expect(r.failure?.message).toBe('2 of 2 devices failed');
+    expect(r.out).toMatch(/2 devices → error: .*ENOENT/);
+    await watcher.mkdir(NEW[0]!, '/lib');
+    await watcher.mkdir(NEW[1]!, '/lib');
+    const again = await fleet(['put', '--wait', '0', '--select', 'cf/h/*', 'limits.py', '/lib/']);
+    expect(again.failure).toBeUndefined();
+    expect(again.out).toContain(`2 devices → /lib/limits.py: ${data.length} bytes, sha256 ${sha256(data).slice(0, 12)}`);
+    for (const p of NEW) expect(await watcher.sha256(p, '/lib/limits.py')).toBe(sha256(data));
+  });
+
+  it('syncs a spec to every selected device, putting only what differs', async () => {
+    writeFileSync(path.join(work.dir, 'main.py'), 'print("main")\n');
+    writeFileSync(path.join(work.dir, 'boot.py'), 'print("boot")\n');
+    writeFileSync(path.join(work.dir, 'spec.txt'), '/app:\n  main.py boot.py\n');
+    const first = await fleet(['sync', '--wait', '0', '--select', 'cf/g/001,cf/g/002', 'spec.txt']);
+    expect(first.failure).toBeUndefined();
+    expect(first.out).toContain('2 devices → 2 put, 0 unchanged');
+    writeFileSync(path.join(work.dir, 'main.py'), 'print("main v2")\n');
+    const second = await fleet(['sync', '--wait', '0', '--select', 'cf/g/001,cf/g/002', 'spec.txt']);
+    expect(second.out).toContain('2 devices → 1 put, 1 unchanged');
+    expect(new TextDecoder().decode(await watcher.get('cf/g/002', '/app/main.py'))).toBe('print("main v2")\n');
+  });
+
+  it('resets a selection only once confirmed', async () => {
+    const questions: string[] = [];
+    const refused = await fleet(['reset', '--wait', '0', '-s', '--select', 'cf/h/*'], async (q) => {
+      questions.push(q);
+      return false;
+    });
+    expect(questions).toEqual(['reset (soft) 2 devices: cf/h/001, cf/h/002? [y/N] ']);
+    expect(refused.failure).toMatchObject({ name: 'UsageError', message: 'not confirmed: nothing was reset (pass --yes to reset without asking)' });
+
+    const booted = newer.devices.map((d) => d.booted(2));
+    const done = await fleet(['reset', '--wait', '0', '-s', '--yes', '--select', 'cf/h/*']);
+    expect(done.failure).toBeUndefined();
+    expect(done.out).toContain('2 devices → reset soft');
+    await Promise.all(booted);
+  });
+});
