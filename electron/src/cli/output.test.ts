@@ -70,18 +70,18 @@ afterAll(async () => {
 });
 
 describe('mqboard output to a pipe', () => {
-  it('delivers all of a `get` to a reader that starts late, and exits 0 only then', async () => {
+  it('delivers all of a `get` to a reader that starts late, and exits 0 only then', { timeout: 60_000 }, async () => {
     const data = randomBytes(3_000_000);
     writeFileSync(path.join(root.dir, 'big.bin'), data);
-    const r = await runCliPiped(env, ['get', '/big.bin'], { delayMs: 1500 });
+    const r = await runCliPiped(env, ['get', '/big.bin'], { holdMs: 8000 });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.received.length).toBe(data.length);
     expect(sha256(r.received)).toBe(sha256(data));
   });
 
-  it('delivers `crashes --json` whole to a late reader: it parses', async () => {
-    const r = await runCliPiped({ ...env, prefix: EVIL }, ['crashes', '--json'], { delayMs: 1500 });
+  it('delivers `crashes --json` whole to a late reader: it parses', { timeout: 60_000 }, async () => {
+    const r = await runCliPiped({ ...env, prefix: EVIL }, ['crashes', '--json'], { holdMs: 8000 });
     expect(r.code).toBe(0);
     expect(r.received.length).toBeGreaterThan(64 * 1024);
     const records = JSON.parse(r.received.toString('utf8')) as Array<{ message: string }>;
@@ -94,7 +94,7 @@ describe('mqboard output to a pipe', () => {
   it('exits non-zero, saying so, when the reader goes away before the output is out', async () => {
     const data = randomBytes(1_000_000);
     writeFileSync(path.join(root.dir, 'cut.bin'), data);
-    const r = await runCliPiped(env, ['get', '/cut.bin'], { delayMs: 200, maxBytes: 1000 });
+    const r = await runCliPiped(env, ['get', '/cut.bin'], { holdMs: 500, maxBytes: 1000 });
     expect(r.received.length).toBe(1000);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^mqboard: the output was cut short: EPIPE\n$/);

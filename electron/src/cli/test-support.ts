@@ -47,31 +47,42 @@ export interface PipedRun {
 }
 
 /**
- * `mqboard ARGS | reader`: the reader is a process of its own that waits `delayMs` before it
- * reads anything (the pipe fills up meanwhile) and stops after `maxBytes` when given.
+ * `mqboard ARGS | reader`: the reader is a process of its own that reads nothing until the CLI
+ * has exited (or `holdMs` has passed, for a CLI that rightly waits for its reader), so the pipe
+ * is full while the CLI finishes; it stops after `maxBytes` when given.
  */
-export function runCliPiped(o: CliEnv, args: string[], reader: { delayMs: number; maxBytes?: number }): Promise<PipedRun> {
+export function runCliPiped(o: CliEnv, args: string[], reader: { holdMs: number; maxBytes?: number }): Promise<PipedRun> {
   const script = `
     const max = ${reader.maxBytes ?? -1};
-    const parts = []; let n = 0;
-    setTimeout(() => {
+    const parts = []; let n = 0; let reading = false;
+    const read = () => {
+      if (reading) return;
+      reading = true;
+      process.disconnect?.();
       process.stdin.on('data', (d) => {
         parts.push(d); n += d.length;
-        if (max >= 0 && n >= max) { process.stdout.write(Buffer.concat(parts).subarray(0, max), () => process.exit(0)); }
+        if (max >= 0 && n >= max) process.stdout.write(Buffer.concat(parts).subarray(0, max), () => process.exit(0));
       });
       process.stdin.on('end', () => process.stdout.write(Buffer.concat(parts)));
-    }, ${reader.delayMs});`;
+    };
+    process.on('message', read);
+    setTimeout(read, ${reader.holdMs});`;
   return new Promise((resolve) => {
     // The reader first: the CLI writes into the reader's stdin, a pipe this process never reads.
-    const rd = spawn(process.execPath, ['-e', script], { stdio: ['pipe', 'pipe', 'inherit'] });
-    const cli = spawn(process.execPath, [MQBOARD, ...args], { cwd: o.cwd, env: cliEnv(o), stdio: ['ignore', rd.stdin, 'pipe'] });
+    const rd = spawn(process.execPath, ['-e', script], { stdio: ['pipe', 'pipe', 'inherit', 'ipc'] });
+    const cli = spawn(process.execPath, [MQBOARD, ...args], { cwd: o.cwd, env: cliEnv(o), stdio: ['ignore', rd.stdin!, 'pipe'] });
     // The CLI has its own copy of the pipe: with ours closed the reader sees the end when it exits.
-    rd.stdin.destroy();
+    rd.stdin!.destroy();
     let stderr = '';
     const out: Buffer[] = [];
     cli.stderr!.on('data', (d: Buffer) => (stderr += d));
-    rd.stdout.on('data', (d: Buffer) => out.push(d));
-    const cliDone = new Promise<number | null>((r) => cli.on('close', r));
+    rd.stdout!.on('data', (d: Buffer) => out.push(d));
+    const cliDone = new Promise<number | null>((r) =>
+      cli.on('close', (code) => {
+        if (rd.connected) rd.send('read');
+        r(code);
+      }),
+    );
     const rdDone = new Promise<void>((r) => rd.on('close', () => r()));
     void Promise.all([cliDone, rdDone]).then(([code]) => resolve({ code, stderr, received: Buffer.concat(out) }));
   });
