@@ -23,9 +23,9 @@ async function overflows(page: Page): Promise<Overflow[]> {
     const out: { what: string; box: string; limit: string }[] = [];
     const root = document.documentElement;
     if (root.scrollWidth > window.innerWidth) out.push({ what: 'document', box: `scrollWidth ${root.scrollWidth}`, limit: `innerWidth ${window.innerWidth}` });
-    const name = (el: Element) => `${el.tagName.toLowerCase()}${el.getAttribute('data-testid') ? `[${el.getAttribute('data-testid')}]` : ''}.${[...el.classList].join('.')} "${(el.textContent ?? '').trim().slice(0, 30)}"`;
+    const name = (el: Element) => `${el.tagName.toLowerCase()}${el.getAttribute('data-testid') ? `[${el.getAttribute('data-testid')}]` : ''}.${Array.from(el.classList).join('.')} "${(el.textContent ?? '').trim().slice(0, 30)}"`;
     const controls = document.querySelectorAll('button, input, select, textarea, [role=tab], .pill, .count, .search, .log-search, .repl-search, .segmented');
-    for (const el of controls) {
+    for (const el of Array.from(controls)) {
       const r = el.getBoundingClientRect();
       if (r.width === 0 || r.height === 0 || el.closest('[hidden]') || getComputedStyle(el).visibility === 'hidden') continue;
       if ((el as HTMLInputElement).type === 'file') continue;
@@ -65,7 +65,7 @@ async function overflows(page: Page): Promise<Overflow[]> {
 /** The narrowest message column among the visible log rows (no rows: Infinity). */
 async function narrowestLogText(page: Page): Promise<number> {
   return page.evaluate(() => {
-    const widths = [...document.querySelectorAll('.log-row .lc-text')].filter((e) => !e.closest('[hidden]')).map((e) => e.getBoundingClientRect().width);
+    const widths = Array.from(document.querySelectorAll('.log-row .lc-text')).filter((e) => !e.closest('[hidden]')).map((e) => e.getBoundingClientRect().width);
     return widths.length ? Math.min(...widths) : Infinity;
   });
 }
