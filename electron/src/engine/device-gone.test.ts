@@ -105,8 +105,9 @@ describe('a device reset under a command', () => {
     const running = engine.eval('gone/block', 'await Promise.resolve().then(() => { for (;;) {} })', { timeoutMs: LONG });
     await seen;
     const e = await engineFailure(running);
-    // The runtime is killed and restarted: the broker publishes its Last Will first.
-    expect(e.message).toBe('eval on gone/block: the device went offline');
+    // The runtime is killed and restarted; whether it is back before the Last Will's grace
+    // ends depends on how fast it boots here, so either wording is right, never a timeout.
+    expect(e.message).toMatch(/^eval on gone\/block: the device (went offline|reset \(boot reason: \w+\) before it replied)$/);
   });
 });
 

@@ -68,11 +68,16 @@ export function classifyTopic(topic: string): Classified {
  * What a status says about commands in flight to the device: it went offline (Last Will or
  * clean stop), or it is online again after a reboot we did not see go by.
  */
-export type StatusChange = { kind: 'offline'; reason: 'lost' | 'shutdown' | 'reset' } | { kind: 'rebooted'; bootReason: string };
+export type StatusChange =
+  | { kind: 'offline'; reason: 'lost' | 'shutdown' | 'reset' }
+  | { kind: 'rebooted'; bootReason: string }
+  /** Online again after being offline, in the same run (a resumed session). */
+  | { kind: 'back' };
 
 /** Words for a StatusChange, as the end of a failed command's message. */
 export function describeChange(c: StatusChange): string {
   if (c.kind === 'rebooted') return `the device reset (boot reason: ${c.bootReason}) before it replied`;
+  if (c.kind === 'back') return 'the device is back online';
   if (c.reason === 'reset') return 'the device reset before it replied';
   if (c.reason === 'shutdown') return 'the device shut down before it replied';
   return 'the device went offline';
@@ -176,8 +181,10 @@ export function createDeviceRegistry(batch: Batcher, now: () => number = Date.no
       let change: StatusChange | undefined;
       if (!s.value.online) {
         if (prev.presence !== 'offline') change = { kind: 'offline', reason: s.value.reason };
-      } else if (before && prev.presence === 'online' && rebooted(before, s.value)) {
+      } else if (before && prev.presence !== 'unknown' && rebooted(before, s.value)) {
         change = { kind: 'rebooted', bootReason: s.value.bootReason };
+      } else if (prev.presence === 'offline') {
+        change = { kind: 'back' };
       }
       // A device added by hand stays 'manual' so forgetting it stays the user's decision.
       const d: DeviceState = { ...prev, kind: 'mqboard', source: prev.source === 'manual' ? 'manual' : 'status', lastSeen: t };

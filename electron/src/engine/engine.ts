@@ -76,6 +76,8 @@ const RECHECK_MS = 30_000;
  */
 const VERIFY_FROM = 1_000;
 const MAX_LIST_PASSES = 3;
+/** How long a Last Will waits for the device to resume before its commands fail as offline. */
+const LOST_GRACE_MS = 2_000;
 const RECHECK_BATCH_MS = 200;
 
 export function createEngine(options: EngineOptions = {}): Engine {
@@ -126,7 +128,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
         return;
       case 'status': {
         const change = registry.onStatus(c.prefix, msg.payload);
-        if (change) deviceGone(c.prefix, change);
+        if (change) deviceGone.onChange(c.prefix, change);
         return;
       }
       case 'crash':
@@ -144,13 +146,38 @@ export function createEngine(options: EngineOptions = {}): Engine {
     }
   };
   /**
-   * Commands in flight to a device whose status says its run ended (Last Will, shutdown, reset,
-   * or a new boot we did not see go by): their replies will not come, so they fail now, not
-   * after their full timeout.
+   * Commands in flight to a device whose status says its run ended (shutdown, reset, a new
+   * boot) fail now, not after their full timeout: their replies will not come. A Last Will only
+   * says the connection dropped: a device that resumes its session within LOST_GRACE_MS (same
+   * run) still answers, and one that comes back rebooted (say, its watchdog reset it after an
+   * eval blocked it) is reported as reset; otherwise its commands fail as gone offline.
    */
-  const deviceGone = (prefix: string, change: StatusChange) => {
-    sessions.failDevice(prefix, (what) => new EngineError('device-error', `${what}: ${describeChange(change)}`));
-  };
+  const deviceGone = (() => {
+    const waiting = new Map<string, NodeJS.Timeout>();
+    const settle = (prefix: string) => {
+      const t = waiting.get(prefix);
+      if (t) clearTimeout(t);
+      waiting.delete(prefix);
+    };
+    const fail = (prefix: string, change: StatusChange) => {
+      settle(prefix);
+      sessions.failDevice(prefix, (what) => new EngineError('device-error', `${what}: ${describeChange(change)}`));
+    };
+    return {
+      onChange(prefix: string, change: StatusChange) {
+        if (change.kind === 'back') return settle(prefix);
+        if (change.kind === 'offline' && change.reason === 'lost') {
+          if (!waiting.has(prefix)) waiting.set(prefix, setTimeout(() => fail(prefix, change), LOST_GRACE_MS));
+          return;
+        }
+        fail(prefix, change);
+      },
+      stop() {
+        for (const t of waiting.values()) clearTimeout(t);
+        waiting.clear();
+      },
+    };
+  })();
 
   const statusCheck = (() => {
     const asked = new Map<string, number>();
@@ -367,6 +394,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       if (staleTimer) clearInterval(staleTimer);
       staleTimer = undefined;
       statusCheck.stop();
+      deviceGone.stop();
       if (discoveryState.phase !== 'idle') setDiscovery({ phase: 'idle', incomplete: false });
       if (!c) {
         // An attempt in flight or a retry pending: it no longer reports, so say where we are.
