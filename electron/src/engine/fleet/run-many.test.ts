@@ -87,6 +87,12 @@ describe('running an expression on many devices', () => {
     expect(failedPrefixes(results)).toEqual([stuck]);
   });
 
+  it('frees the slot of an action that ignores its signal once its time is up', async () => {
+    const never = () => new Promise<string>(() => undefined);
+    const results = await runMany([members[0]!, members[1]!], (p, signal) => (p === members[0] ? never() : engine.eval(p, '1', { signal })), { concurrency: 1, timeoutMs: 200 });
+    expect(results.map((r) => r.status)).toEqual(['timeout', 'ok']);
+  });
+
   it("reports the device's error, and a re-run of the failed ones replaces their rows", async () => {
     const bad = new Set([members[0], members[4]]);
     const first = await runMany(members, (p, signal) => engine.eval(p, bad.has(p) ? 'throw new Error("sensor missing")' : '"read"', { signal }));

@@ -103,6 +103,7 @@ describe('selecting devices', () => {
     expect(pick('safe')).toEqual(['greenhouse/02']);
     expect(pick('crashed')).toEqual(['lab/bench']);
     expect(pick('state:safe,crashed')).toEqual(['greenhouse/02', 'lab/bench']);
+    expect(pick('is:unknown -kind:unknown')).toEqual(['esp32/old']);
   });
 
   it('calls outdated what is older than the newest firmware in the fleet, or than --latest', () => {
