@@ -79,6 +79,14 @@ describe('mqboard fleet', () => {
     expect(offline.out.split('\n')[1]!.split(/\s+/)).toEqual(['cf/gone', 'offline', 'mqboard', '-', '-']);
   });
 
+  it('calls outdated what is older than the newest firmware found, or than --latest', async () => {
+    const found = await fleet(['list', '--wait', '0', '--json', '--select', 'cf/** outdated']);
+    expect(JSON.parse(found.out).map((d: { prefix: string }) => d.prefix)).toEqual(OLD);
+    const later = await fleet(['list', '--wait', '0', '--json', '--select', 'cf/** outdated', '--latest', '3.0']);
+    expect(JSON.parse(later.out).map((d: { prefix: string }) => d.prefix)).toEqual([...OLD, ...NEW]);
+    expect((await fleet(['list', '--wait', '0', '--select', 'outdated', '--latest', 'soon'])).failure).toMatchObject({ name: 'UsageError', message: expect.stringMatching(/^--latest: .*"soon" is not a version/) });
+  });
+
   it('evaluates on every selected device: a table, then identical outputs grouped', async () => {
     const r = await fleet(['eval', '--wait', '0', '--select', 'prefix:cf/g/*,cf/h/* online', '6 * 7']);
     expect(r.failure).toBeUndefined();
