@@ -10,6 +10,7 @@ import { connectedEngine, sha256, tempDir, waitForDevices } from '../engine/test
 import type { Engine } from '../engine/types';
 import { addFleetCommands } from './fleet';
 import { addGlobalOptions, type GlobalOptions } from './global-options';
+import { runCli } from './test-support';
 
 let broker: EmbeddedBroker;
 let older: FleetHandle;
@@ -163,5 +164,16 @@ describe('mqboard fleet', () => {
     expect(done.failure).toBeUndefined();
     expect(done.out).toContain('2 devices → reset soft');
     await Promise.all(booted);
+  });
+
+  it('runs from the mqboard bin: exit status 1 when a device failed, 2 for a selector mistake', async () => {
+    const env = { cwd: work.dir, port: broker.port };
+    const failed = await runCli(env, ['fleet', 'eval', '--wait', '0', '--json', '--select', 'prefix:cf/g/*,cf/gone', '1']);
+    expect(failed).toMatchObject({ code: 1, stderr: 'mqboard: 1 of 4 devices failed\n' });
+    expect(JSON.parse(failed.stdout).map((r: { status: string }) => r.status)).toEqual(['ok', 'ok', 'ok', 'offline']);
+    const ok = await runCli(env, ['fleet', 'eval', '--wait', '0', '--select', 'cf/h/*', '1 + 1']);
+    expect(ok).toMatchObject({ code: 0, stderr: '' });
+    expect(ok.stdout).toContain('2 devices → 2');
+    expect(await runCli(env, ['fleet', 'eval', '--select', 'fw<', '1'])).toMatchObject({ code: 2, stderr: 'mqboard: selector: fw< is missing a value at column 4: fw<\n' });
   });
 });

@@ -10,6 +10,7 @@ import { Command, CommanderError, Option } from 'commander';
 import type { ResetMode } from '../../../protocol/src';
 import type { Engine } from '../engine';
 import type { DeviceState, Progress } from '../engine/types';
+import { addFleetCommands } from './fleet';
 import { addGlobalOptions, brokerProfile, devicePrefix, timeoutMs, type GlobalOptions } from './global-options';
 import { colourLine } from './log-view';
 import { cell, flushed, line, safeJson, shown, watchErrors, write } from './output';
@@ -355,6 +356,8 @@ program
     });
     await b.close();
   });
+
+addFleetCommands(program, globals);
 
 function deviceJson(d: DeviceState) {
   return {
