@@ -8,7 +8,8 @@ test('the demo fleet appears with its banner, a safe-mode device and a crash rec
   const { page, ui } = await mqb.app();
   await ui.connected();
   await expect(page.getByTestId('demo-banner')).toBeVisible();
-  await expect(ui.row('greenhouse/climate-1')).toHaveAttribute('data-presence', 'online');
+  // The demo's boards boot as processes of their own: on a loaded machine that takes a while.
+  await expect(ui.row('greenhouse/climate-1')).toHaveAttribute('data-presence', 'online', { timeout: 45_000 });
   await expect(ui.rows()).toHaveCount(hasPython ? 8 : 7);
   await expect(ui.row('workshop/compressor').getByTestId('badge-safe')).toBeVisible();
   await expect(ui.row('lab/esp32-proto').getByTestId('badge-crash')).toBeVisible();

@@ -8,6 +8,7 @@ import type { MqttClient } from 'mqtt';
 import {
   commandSubscription,
   crashTopic,
+  encodeCrashList,
   encodeJson,
   logTopic,
   parseCommandTopic,
@@ -405,7 +406,8 @@ async function bootSession(b: Boot): Promise<Session> {
   const publishCrashes = async () => {
     const list = await crashes.list();
     crashCount = list.length;
-    if (list.length) send(crashTopic(opts.prefix), encodeJson({ crashes: list.slice(-10) }), true);
+    // Only the newest records that fit the host's size cap go out; the full ones stay in /crash.
+    if (list.length) send(crashTopic(opts.prefix), encodeCrashList(list.slice(-10)), true);
   };
   const runHooks = (what: string, fns: Array<() => unknown>) =>
     (async () => {

@@ -67,6 +67,8 @@ export const DeviceState = z.object({
   capabilities: Capabilities.optional(),
   ota: OnlineStatus.shape.ota,
   crashCount: z.number().optional(),
+  modules: OnlineStatus.shape.modules,
+  tags: OnlineStatus.shape.tags,
   source: z.enum(['status', 'watchdog', 'log', 'manual']),
 });
 export type DeviceState = z.infer<typeof DeviceState>;

@@ -52,6 +52,10 @@ export const OnlineStatus = z.object({
     .object({ active: z.string().max(32), confirmed: z.boolean(), slots: z.array(SlotInfo).max(4) })
     .optional(),
   crashes: z.number().int().nonnegative().optional(),
+  /** Application modules this boot started (normal mode). */
+  modules: z.array(z.string().max(64)).max(64).optional(),
+  /** Tags from the device's config, for selecting devices in fleet operations. */
+  tags: z.array(z.string().min(1).max(32)).max(16).optional(),
 });
 export type OnlineStatus = z.infer<typeof OnlineStatus>;
 

@@ -21,6 +21,7 @@ import './styles/workspace.css';
 import './styles/overview.css';
 import './styles/dialogs.css';
 import './styles/feedback.css';
+import { launchCommand } from './ui/launch-command';
 
 // Before anything renders: the terminal's run-time styles must land where the CSP allows them.
 installScriptStyles();
@@ -28,7 +29,10 @@ installScriptStyles();
 function pickTransport(): Transport | string {
   if (window.mqboard) return ipcTransport(window.mqboard);
   const token = new URLSearchParams(location.hash.slice(1)).get('token');
-  if (!token) return 'This page needs the address MQBoard printed when it started (with `npm start` or `npm run web`): it carries a one-time token.';
+  if (!token) {
+    const command = launchCommand() ?? 'npm start` or `npm run web';
+    return `This page needs the address MQBoard printed when it started (with \`${command}\`): it carries a one-time token.`;
+  }
   return wsTransport(token);
 }
 

@@ -100,8 +100,11 @@ export async function createAppHost(opts: AppHostOptions): Promise<AppHost> {
         await connectTo(profile);
       } finally {
         // The choice sticks even when the first attempt fails: the engine keeps retrying and the
-        // connection state shows why, as it would after a restart.
+        // connection state shows why, as it would after a restart. Every window hears of it, so
+        // the top bar and the profile list agree with the saved settings.
         profiles.setActive(id);
+        publish({ stream: 'app', info: info() });
+        publish({ stream: 'profiles', state: profiles.state() });
       }
     }
     if (id === DEMO_PROFILE_ID) profiles.setActive(DEMO_PROFILE_ID);

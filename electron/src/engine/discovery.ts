@@ -204,6 +204,8 @@ export function createDeviceRegistry(batch: Batcher, now: () => number = Date.no
         d.bootReason = st.bootReason;
         d.capabilities = st.capabilities;
         d.ota = st.ota;
+        d.modules = st.modules;
+        d.tags = st.tags;
         // A status that does not count crashes must not erase what the crash records told us.
         d.crashCount = st.crashes ?? crashRecords.get(prefix)?.length ?? prev.crashCount;
       }

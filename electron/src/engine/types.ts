@@ -62,6 +62,10 @@ export interface DeviceState {
   capabilities?: Capabilities;
   ota?: OnlineStatus['ota'];
   crashCount?: number;
+  /** Application modules the device's last boot started, as its status says. */
+  modules?: string[];
+  /** Tags from the device's own config (status). */
+  tags?: string[];
   /** How it was found: status message, original watchdog feed, log traffic, or by hand. */
   source: 'status' | 'watchdog' | 'log' | 'manual';
 }

@@ -12,6 +12,7 @@ import { TopBar } from './TopBar';
 import { useApp, useAppStore } from './context';
 import { Workspace } from '../workspace/Workspace';
 import { isTypingTarget, modalOpen, nothingFocused } from './shortcuts';
+import { launchCommand } from './launch-command';
 
 const LIST_KEYS = new Set(['ArrowDown', 'ArrowUp', 'PageDown', 'PageUp', 'Home', 'End', 'Enter']);
 
@@ -72,11 +73,11 @@ export function App() {
 /**
  * What brings the host back: the desktop app restarts as a whole; in web mode the command that
  * served this page runs again and prints a new address (with a new token). The host names that
- * command in the app info (`launchedBy`) where it knows it.
+ * command in the page it serves (launch-command.ts).
  */
 function HowToRestart({ app }: { app: AppInfo | null }) {
   if (app?.shell === 'electron') return <>Restart MQBoard.</>;
-  const command = (app as (AppInfo & { launchedBy?: string }) | null)?.launchedBy;
+  const command = launchCommand();
   if (command) {
     return (
       <>

@@ -1,5 +1,6 @@
 // One device in the list. It subscribes to its own DeviceState, so an update to one device
 // re-renders one row. Status is in words and colour; safe mode and crashes stand out.
+import { neutraliseControls } from '../../../protocol/src/control-chars';
 import { memo } from 'react';
 import type { DeviceState } from '../../../protocol/src';
 import { useApp, useAppStore } from './context';
@@ -33,8 +34,8 @@ export const DeviceRow = memo(function DeviceRow({ prefix }: { prefix: string })
     >
       <div className="row-line1">
         <span className={`status-dot ${presenceTone(d)}`} aria-hidden="true" />
-        <span className="device-name" title={prefix}>
-          {prefix}
+        <span className="device-name" title={visible(prefix)}>
+          {visible(prefix)}
         </span>
         {safe ? (
           <span className="badge badge-safe" data-testid="badge-safe" title="Running from /safemode: the application did not start or was reset into safe mode">
@@ -65,11 +66,14 @@ export const DeviceRow = memo(function DeviceRow({ prefix }: { prefix: string })
   );
 });
 
+/** A device's own text on one line, its control characters shown rather than obeyed. */
+const visible = (s: string) => neutraliseControls(s, { multiline: false });
+
 function Fact({ label, value }: { label: string; value: string | undefined }) {
   if (value === undefined) return null;
   return (
     <span className="fact">
-      <span className="fact-label">{label}</span> {value}
+      <span className="fact-label">{label}</span> {visible(value)}
     </span>
   );
 }

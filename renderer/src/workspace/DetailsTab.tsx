@@ -2,6 +2,7 @@
 // normal or safe mode, soft reset, forget), each behind a confirmation.
 import { useEffect, useState } from 'react';
 import type { CrashRecord, DeviceState } from '../../../protocol/src';
+import { neutraliseControls } from '../../../protocol/src/control-chars';
 import { BridgeCallError } from '../bridge/client';
 import { useApp, useAppStore, useBridge, useDeviceLog } from '../ui/context';
 import { ConfirmDialog } from '../ui/ConfirmDialog';
@@ -73,7 +74,7 @@ export function DetailsTab({ prefix }: { prefix: string }) {
     <div className="details" data-testid="device-details">
       <header className="details-header">
         <div>
-          <h2 className="details-title">{d.prefix}</h2>
+          <h2 className="details-title">{oneLine(d.prefix)}</h2>
           <div className="details-sub">
             <StatusLine d={d} />
           </div>
@@ -116,8 +117,23 @@ export function DetailsTab({ prefix }: { prefix: string }) {
         </Card>
         <Card title="Software">
           <Field label="Kind" value={d.kind === 'original' ? 'Original MQBoard (MicroPython)' : d.kind === 'mqboard' ? 'MQBoard runtime' : 'Unknown'} />
-          <Field label="Runtime" value={d.runtime ? `${d.runtime.kind} ${d.runtime.version}` : '—'} />
-          <Field label="Firmware" value={d.firmware ?? '—'} />
+          <Field label="Runtime" value={d.runtime ? oneLine(`${d.runtime.kind} ${d.runtime.version}`) : '—'} />
+          <Field label="Firmware" value={d.firmware !== undefined ? oneLine(d.firmware) : '—'} />
+          {d.modules ? <Field label="Modules" value={<span data-testid="detail-modules">{oneLine(d.modules.join(', ')) || 'none started'}</span>} /> : null}
+          {d.tags?.length ? (
+            <Field
+              label="Tags"
+              value={
+                <span className="chips" data-testid="detail-tags">
+                  {d.tags.map((t) => (
+                    <span key={t} className="chip">
+                      {oneLine(t)}
+                    </span>
+                  ))}
+                </span>
+              }
+            />
+          ) : null}
           {d.ota ? (
             <>
               <Field label="Active slot" value={`${d.ota.active}${d.ota.confirmed ? ' (confirmed)' : ' (not yet confirmed)'}`} />
@@ -218,6 +234,9 @@ function Card({ title, children }: { title: string; children: React.ReactNode })
   );
 }
 
+/** Device text on one line, its control characters shown rather than obeyed. */
+const oneLine = (s: string) => neutraliseControls(s, { multiline: false });
+
 function Field({ label, value }: { label: string; value: React.ReactNode }) {
   return (
     <>
@@ -232,16 +251,16 @@ function Crash({ c }: { c: CrashRecord }) {
     <details className="crash" data-testid="crash-record">
       <summary>
         <span className="badge badge-crash">{c.reason}</span>
-        <span className="crash-message">{c.message}</span>
+        <span className="crash-message">{oneLine(c.message)}</span>
         <span className="muted">
           {clock(c.time)} · boot {c.bootCount} · {c.mode}
         </span>
       </summary>
-      {c.stack ? <pre className="code">{c.stack}</pre> : null}
+      {c.stack ? <pre className="code">{neutraliseControls(c.stack)}</pre> : null}
       {c.log.length ? (
         <>
           <h4>Last log lines</h4>
-          <pre className="code">{c.log.join('\n')}</pre>
+          <pre className="code">{c.log.map(oneLine).join('\n')}</pre>
         </>
       ) : null}
     </details>
@@ -263,7 +282,7 @@ function RecentLog({ prefix }: { prefix: string }) {
         <pre className="code log">
           {shown.map((e, i) => (
             <div key={`${e.received}-${i}`} className={`log-line level-${e.line.level}`} data-testid="log-line">
-              <span className="log-time">{e.line.time}</span> <span className="log-level">{e.line.level}</span> <span className="log-name">{e.line.name}</span>: {e.line.text}
+              <span className="log-time">{oneLine(e.line.time)}</span> <span className="log-level">{e.line.level}</span> <span className="log-name">{oneLine(e.line.name)}</span>: {oneLine(e.line.text)}
             </div>
           ))}
         </pre>

@@ -193,7 +193,7 @@ export function FilesTab({ prefix }: { prefix: string }) {
         <FileTreeView tree={tree} selected={selected?.path ?? null} actions={actions} />
         {editing ? <EditorPane key={editing} prefix={prefix} path={editing} onClose={() => setEditing(null)} onSaved={(p) => void reload(parentOf(p))} /> : null}
       </div>
-      <TransferPanel prefix={prefix} />
+      <TransferPanel prefix={prefix} dir={targetDir} />
 
       {ask?.kind === 'mkdir' ? (
         <NameDialog
