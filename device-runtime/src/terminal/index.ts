@@ -8,7 +8,8 @@ import {
   DEFAULT_TERM_WINDOW,
   encodeJson,
   parseTermTopic,
-  TermControl,
+  decodeTermControl,
+  type TermControl,
   termSeqVerdict,
   nextTermSeq,
   termTopic,
@@ -174,15 +175,9 @@ export function createTerminalServer(o: TerminalServerOptions): TerminalServer {
   };
 
   const control = (sid: string, payload: Uint8Array) => {
-    let raw: unknown;
-    try {
-      raw = JSON.parse(Buffer.from(payload).toString('utf8'));
-    } catch {
-      return evt(sid, { op: 'error', message: 'control message is not JSON' });
-    }
-    const parsed = TermControl.safeParse(raw);
-    if (!parsed.success) return evt(sid, { op: 'error', message: `bad control message: ${parsed.error.issues[0]?.message ?? 'invalid'}` });
-    const c = parsed.data;
+    const parsed = decodeTermControl(payload);
+    if (!parsed.ok) return evt(sid, { op: 'error', message: `bad control message: ${parsed.error}` });
+    const c = parsed.value;
     if (c.op === 'open') {
       open(sid, c).catch((e: unknown) => {
         o.log.error(`terminal ${sid}: ${errorMessage(e)}`);

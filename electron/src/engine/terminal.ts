@@ -12,7 +12,8 @@ import {
   encodeFrame,
   encodeJson,
   nextTermSeq,
-  TermEvent,
+  decodeTermEvent,
+  neutraliseControls,
   termSeqVerdict,
   termTopic,
   type TermControl,
@@ -135,23 +136,19 @@ export function createTerminals(deps: TerminalDeps): Terminals {
   };
 
   const onEvt = (s: Live, payload: Uint8Array) => {
-    let raw: unknown;
-    try {
-      raw = JSON.parse(Buffer.from(payload).toString('utf8'));
-    } catch {
-      return;
-    }
-    const e = TermEvent.safeParse(raw);
-    if (!e.success) return;
-    switch (e.data.op) {
+    // Capped before parsing; an event that does not decode is dropped like any stray message.
+    const e = decodeTermEvent(payload);
+    if (!e.ok) return;
+    switch (e.value.op) {
       case 'opened':
-        s.opened?.(e.data.window);
+        s.opened?.(e.value.window);
         return;
       case 'error':
-        s.listener.onData(`\r\n\x1b[31m${e.data.message}\x1b[0m\r\n`, 0);
+        // The device's words inside our colours: its own escape sequences are shown, not obeyed.
+        s.listener.onData(`\r\n\x1b[31m${neutraliseControls(e.value.message, { multiline: false })}\x1b[0m\r\n`, 0);
         return;
       case 'closed':
-        return finish(s, e.data.reason);
+        return finish(s, e.value.reason);
     }
   };
 
