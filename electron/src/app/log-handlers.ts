@@ -20,7 +20,7 @@ export function createLogHandlers(store: LogStore, dialogs: Pick<HostDialogs, 's
       if (dialogs) {
         const file = await dialogs.save({ title: 'Export logs', defaultName: filename });
         if (file === null) return { kind: 'cancelled' };
-        const out = createWriteStream(file);
+        const out = createWriteStream(file, { mode: 0o600 });
         let lines = 0;
         try {
           await store.each({ prefix, filter }, async (r) => {

@@ -296,6 +296,10 @@ program
       }
       if (o.json) line(safeJson(list.map(deviceJson)));
       else printDevices(list);
+      // A broker may drop retained statuses beyond its queue: a script must not take a short
+      // list for the whole fleet.
+      const found = engine.discovery();
+      if (found.incomplete) process.stderr.write(`mqboard: this list is incomplete: ${found.reason ?? 'the broker dropped retained statuses'}\n`);
       if (!o.json && !named && wait < ORIGINAL_FEED_MAX_MS && process.stderr.isTTY && !list.some((d) => d.kind === 'original')) {
         process.stderr.write(
           'mqboard: original boards have no status and show up only when they feed their watchdog (every 20-75 s):\n' +
