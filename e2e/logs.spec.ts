@@ -1,4 +1,4 @@
-// Live colour logs (issue 5): lines appear live and coloured by level, the level filter and
+// Live colour logs: lines appear live and coloured by level, the level filter and
 // search (with highlight) work, pause counts what arrives meanwhile, crash records show their
 // stack, and everything stored is still there after the app restarts. Lines are published on
 // the device's `P/log` topic by the test itself, so the spec knows exactly what to expect.

@@ -1,5 +1,5 @@
-// A real Mosquitto is stopped and restarted in the middle of a put and of an ota (issue 3,
-// fault injection): the transfer fails on the host side, the device keeps no corrupt file or
+// A real Mosquitto is stopped and restarted in the middle of a put and of an ota (fault
+// injection): the transfer fails on the host side, the device keeps no corrupt file or
 // slot, and a retry succeeds.
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -12,7 +12,7 @@ import { chunked, connectHost, sha256, type TestHost } from './test-support/host
 import { tmpRoot } from './test-support/tmp-root';
 import { waitForMessage } from './test-support/wait';
 
-describe.skipIf(mosquittoMissingReason !== undefined)(
+describe.skipIf(mosquittoMissingReason !== undefined)( // skipped without Mosquitto: apt-get install mosquitto (CI installs it)
   `transfers across a broker restart (Mosquitto${mosquittoMissingReason ? `, SKIPPED: ${mosquittoMissingReason}` : ''})`,
   () => {
     // Cleanup in afterAll, not in a finally: a test that times out never reaches its finally,

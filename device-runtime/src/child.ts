@@ -40,7 +40,7 @@ process.on('unhandledRejection', (e) => {
 process.on('disconnect', () => process.exit(0));
 if (!process.connected) process.exit(0);
 
-/** Application code's console output goes into the device log (issue 3, "Logging"). */
+/** Application code's console output goes into the device log. */
 function captureConsole(log: Logger): void {
   const fmt = (args: unknown[]) => util.formatWithOptions({ depth: 4, colors: false }, ...args);
   console.log = (...a: unknown[]) => log.info(fmt(a));

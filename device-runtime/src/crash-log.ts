@@ -1,4 +1,4 @@
-// Crash records (issue 3, "Crash log"; protocol/src/crash.ts): one JSON file per record under
+// Crash records: one JSON file per record under
 // the device path /crash/, so the file commands can read them; only the newest `keep` stay.
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';

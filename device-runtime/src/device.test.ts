@@ -14,7 +14,7 @@ import { tmpRoot } from './test-support/tmp-root';
 const errorOf = (r: { ok: boolean; error?: string }) => (r.ok ? '(no error)' : r.error);
 
 for (const kind of BROKERS) {
-  describe.skipIf(kind.skip !== undefined)(`device runtime over ${kind.name}`, () => {
+  describe.skipIf(kind.skip !== undefined)(`device runtime over ${kind.name}`, () => { // the Mosquitto kind is skipped without Mosquitto: apt-get install mosquitto (CI installs it)
     let broker: TestBroker;
     let host: TestHost;
     let device: DeviceHandle;

@@ -8,7 +8,7 @@ import { connectHost, newId, type TestHost } from './test-support/host';
 import { tmpRoot } from './test-support/tmp-root';
 
 for (const kind of BROKERS) {
-  describe.skipIf(kind.skip !== undefined)(`device lifecycle over ${kind.name}`, () => {
+  describe.skipIf(kind.skip !== undefined)(`device lifecycle over ${kind.name}`, () => { // the Mosquitto kind is skipped without Mosquitto: apt-get install mosquitto (CI installs it)
     let broker: TestBroker;
     let host: TestHost;
     const roots: Array<ReturnType<typeof tmpRoot>> = [];

@@ -1,5 +1,5 @@
-// Log lines waiting for the broker (wire facts, "Logging"; issue 3, "Logging that survives bad
-// connectivity"): kept in order within a byte budget; on overflow the least severe lines go
+// Log lines waiting for the broker (wire facts, "Logging"), so logging survives bad
+// connectivity: kept in order within a byte budget; on overflow the least severe lines go
 // first and, among equals, the oldest. A WARNING therefore survives as long as there is any
 // INFO or DEBUG line left to drop.
 import { LEVEL_RANK, type Level } from '../../protocol/src';

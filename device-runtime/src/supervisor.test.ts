@@ -1,4 +1,4 @@
-// Fault injection with real processes (issue 3): the runtime runs as the supervisor's child;
+// Fault injection with real processes: the runtime runs as the supervisor's child;
 // the tests kill it, block it, starve its watchdog and crash it, and check what the device
 // says afterwards on the wire and what it left on disk.
 import { randomBytes } from 'node:crypto';

@@ -1,5 +1,5 @@
-// The supervisor: runs the runtime as a child process and treats its death like a board reset
-// (issue 3, "Boot, modules and modes"). It is the "hardware" around the runtime: the watchdog
+// The supervisor: runs the runtime as a child process and treats its death like a board reset.
+// It is the "hardware" around the runtime: the watchdog
 // that resets it when no feed comes back through the broker, the detector of a blocked event
 // loop (missed heartbeats), and the keeper of crash records for deaths the runtime could not
 // record itself. Its own start is a power-on: RTC memory is cleared.

@@ -25,7 +25,7 @@ function makeCerts(dir: string): { ca: string; cert: string; key: string } {
   return { ca: path.join(dir, 'ca.pem'), cert: path.join(dir, 'server.pem'), key: path.join(dir, 'server.key') };
 }
 
-describe.skipIf(skip !== undefined)(`TLS and user/password${skip ? ` (SKIPPED: ${skip})` : ''}`, () => {
+describe.skipIf(skip !== undefined)(`TLS and user/password${skip ? ` (SKIPPED: ${skip})` : ''}`, () => { // skipped without Mosquitto or openssl: apt-get install mosquitto openssl (CI installs both)
   let m: Mosquitto;
   const certDir = tmpRoot('certs');
   const root = tmpRoot('tls');

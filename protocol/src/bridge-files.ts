@@ -1,4 +1,4 @@
-// The bridge contract's file part (issue 5, "File browser" and "Drag-and-drop OTA"): file
+// The bridge contract's file part: file
 // operations on a device, the transfer queue, and the batched `transfers` event stream. Hooked
 // into bridge.ts's `operations` and `BridgeEvent`; kept here so the contract reads in one place.
 //

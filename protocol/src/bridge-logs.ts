@@ -1,4 +1,4 @@
-// The bridge contract's log part (issue 5, "Live colour logs"): history queries against the
+// The bridge contract's log part: history queries against the
 // app host's on-disk log store and the export of a filtered view. Live lines keep travelling on
 // the `logs` event stream (bridge.ts); the store stamps each one with an `id` so a view can join
 // history and live lines without duplicates. Hooked into bridge.ts's `operations`.

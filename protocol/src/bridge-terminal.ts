@@ -1,4 +1,4 @@
-// The bridge contract's terminal part (issue 5, "Interactive REPL"): operations on a device's
+// The bridge contract's terminal part: operations on a device's
 // terminal session and the batched `terminal` event stream that carries its output. Hooked into
 // bridge.ts's `operations` and `BridgeEvent`; kept here so the REPL's contract reads in one place.
 //

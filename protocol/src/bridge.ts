@@ -1,5 +1,5 @@
-// The one contract between the renderer and the app host (issue 4, "One typed bridge, two
-// transports"). Every operation the renderer may call and every event stream it may receive is
+// The one contract between the renderer and the app host. Every operation the renderer may
+// call and every event stream it may receive is
 // defined here as a zod schema; the Electron preload exposes exactly these operations as named
 // functions and the web-mode WebSocket serves exactly the same. The host parses every call's
 // arguments with these schemas before acting, and the renderer parses every reply and event:

@@ -1,5 +1,5 @@
-// The one definition of "which log lines does a view show" (issue 5: level filter, text and
-// regex search). The app host runs it over stored history and the renderer over live lines, so
+// The one definition of "which log lines does a view show". The app host runs it over stored
+// history and the renderer over live lines, so
 // both must agree; it lives here, without Node or DOM, for that reason.
 import { RE2JS } from 're2js';
 import type { LogFilter } from './bridge-logs';

@@ -252,7 +252,7 @@ describe('original board resets', () => {
     }
   });
 
-  it.skipIf(!!mosquittoMissingReason)('loses its subscription when the broker restarts and recovers through its watchdog', async () => {
+  it.skipIf(!!mosquittoMissingReason)('loses its subscription when the broker restarts and recovers through its watchdog', async () => { // skipped without Mosquitto: apt-get install mosquitto (CI installs it)
     const m = await startMosquitto();
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'mqb-orig-'));
     const prefix = `test/brk-${randomBytes(3).toString('hex')}`;

@@ -1,5 +1,4 @@
-// Interrupting a running REPL evaluation without resetting the device (issue 5: "an infinite
-// loop in the REPL must be stoppable without a device reset").
+// Interrupting a running REPL evaluation without resetting the device.
 //
 // The problem: `while(true){}` blocks the device's only JavaScript thread, and that thread is
 // also the one that reads the device's MQTT socket, so it can never see the `interrupt` sent to

@@ -98,7 +98,7 @@ async function evalOn(client: MqttClient, prefix: string, code: string): Promise
 const after = (screen: string, marker: string) => screen.slice(screen.lastIndexOf(marker) + marker.length);
 
 for (const kind of BROKERS) {
-  describe.skipIf(kind.skip !== undefined)(`terminal sessions over ${kind.name}`, () => {
+  describe.skipIf(kind.skip !== undefined)(`terminal sessions over ${kind.name}`, () => { // the Mosquitto kind is skipped without Mosquitto: apt-get install mosquitto (CI installs it)
     let broker: TestBroker;
     let device: DeviceHandle;
     let client: MqttClient;

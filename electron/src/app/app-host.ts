@@ -62,7 +62,7 @@ export async function createAppHost(opts: AppHostOptions): Promise<AppHost> {
   const publish = (e: BridgeEvent) => bridge.events.publish(e);
   engine.on('connection', (state) => publish({ stream: 'connection', state }));
   engine.on('devices', (changed, removed) => publish({ stream: 'devices', changed, removed }));
-  // Lines go through the log store first, which stamps them with ids (issue 5).
+  // Lines go through the log store first, which stamps them with ids.
   ingestLogs(engine, logStore, publish);
   engine.on('crashes', (prefix, records) => publish({ stream: 'crashes', prefix, records }));
 

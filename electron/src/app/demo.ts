@@ -1,4 +1,4 @@
-// The first-run demo (issue 4, "Start with something alive"): the embedded broker on a free
+// The first-run demo: the embedded broker on a free
 // loopback port and a small fleet from the bundled device runtime in varied states, so a new
 // user sees a live fleet within seconds. The devices run as `mqboard-device` processes of their
 // own (device-processes.ts), each board supervised as on real hardware, so a busy loop or a crash

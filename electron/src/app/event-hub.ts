@@ -1,7 +1,7 @@
 // Fans engine events out to connected renderers in batches: each client gets at most one
 // message per interval, holding only the streams it subscribed to. Device updates for the same
 // prefix within one interval collapse to the latest, so a flood of status messages costs one
-// row update per device per interval (issue 4: "never one IPC message per MQTT message").
+// row update per device per interval.
 //
 // Terminal output and finished transfers are what a person sits waiting for (a keystroke's echo,
 // "Done"), so they do not wait for the interval: they leave on the next turn of the event loop
@@ -27,7 +27,7 @@ interface Subscriber {
   streams: Set<StreamName>;
 }
 
-/** Caps one batch's log lines; the on-disk log store (issue 5) is the place for everything. */
+/** Caps one batch's log lines; the on-disk log store is the place for everything. */
 const MAX_LOGS_PER_BATCH = 2_000;
 /** Immediate sends per interval before urgent events coalesce like the rest. */
 export const URGENT_PER_INTERVAL = 8;

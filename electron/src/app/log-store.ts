@@ -1,4 +1,4 @@
-// The app host's on-disk log store (issue 5, "Live colour logs"): every line from every device
+// The app host's on-disk log store: every line from every device
 // is kept, whether or not a view is open, and survives an app restart.
 //
 // Layout: <dir>/<base64url(prefix)>/<firstId>.jsonl, one JSON record per line

@@ -1,4 +1,4 @@
-// Test connection against a real Mosquitto with a TLS listener and a password file (issue 4):
+// Test connection against a real Mosquitto with a TLS listener and a password file:
 // the right CA and credentials connect over mqtts; a wrong CA and a wrong password each fail
 // with their own precise error. Certificates are generated here with openssl.
 import { execFileSync } from 'node:child_process';
@@ -23,7 +23,7 @@ function makeServerCert(dir: string, ca: string) {
 
 const never = new AbortController().signal;
 
-describe.skipIf(mosquittoMissingReason !== undefined)('test connection over mqtts with Mosquitto', () => {
+describe.skipIf(mosquittoMissingReason !== undefined)('test connection over mqtts with Mosquitto', () => { // skipped without Mosquitto: apt-get install mosquitto (CI installs it)
   let dir: string;
   let broker: Mosquitto;
   let url: string;

@@ -1,4 +1,4 @@
-// One file upload with the guarantee issue 5 asks for: a failed or cancelled upload leaves the
+// One file upload with this guarantee: a failed or cancelled upload leaves the
 // previous file intact.
 // - Our runtime: `put` carries size and SHA-256 and the device writes a temporary file, renaming
 //   it over the real name only when both match (docs/protocol.md, "Verified, atomic put").

@@ -1,4 +1,4 @@
-// A device folder downloaded as one zip (issue 5): list it recursively, fetch every file through
+// A device folder downloaded as one zip: list it recursively, fetch every file through
 // the engine (one at a time: a board serves one stream at a time), and pack them with fflate.
 // Empty folders become directory entries so the tree comes back as it was.
 import { zipSync, type Zippable } from 'fflate';

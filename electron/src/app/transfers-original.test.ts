@@ -16,7 +16,7 @@ import { createTransferQueue, type TransferQueue } from './transfers';
 const pythonMissing = spawnSync('python3', ['--version']).status === 0 ? undefined : 'python3 is missing: original-board simulator tests skipped';
 const P = 'esp32/xfer';
 
-describe.skipIf(pythonMissing)('transfer queue on an original board', () => {
+describe.skipIf(pythonMissing)('transfer queue on an original board', () => { // skipped without python3, which runs the original-board simulator: apt-get install python3 (CI installs it)
   let broker: EmbeddedBroker;
   let board: OriginalBoard;
   let engine: Engine;

@@ -1,4 +1,4 @@
-// The transfer queue (issue 5, "File browser"): every upload, download and OTA stream runs here in
+// The transfer queue: every upload, download and OTA stream runs here in
 // the host; the renderer only sees TransferInfo snapshots on the `transfers` event stream (the
 // event hub keeps the latest per id per batch, so progress costs one row per 50 ms) and asks
 // for cancel, retry and dismiss.

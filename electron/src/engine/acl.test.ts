@@ -31,7 +31,7 @@ topic readwrite mqboard-host/#
 
 const P = 'site/acl/dev1';
 
-describe.skipIf(mosquittoMissingReason)('through a Mosquitto with the documented ACL', () => {
+describe.skipIf(mosquittoMissingReason)('through a Mosquitto with the documented ACL', () => { // skipped without Mosquitto: apt-get install mosquitto (CI installs it)
   let m: Mosquitto;
   let device: ChildProcess;
   let engine: Engine;

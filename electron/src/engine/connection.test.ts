@@ -77,7 +77,7 @@ describe('transports', () => {
 });
 
 describe('reconnect', () => {
-  it.skipIf(mosquittoMissingReason)('reconnects with backoff after the broker restarts, reporting each phase', async () => {
+  it.skipIf(mosquittoMissingReason)('reconnects with backoff after the broker restarts, reporting each phase', async () => { // skipped without Mosquitto: apt-get install mosquitto (CI installs it)
     const m = await startMosquitto();
     const engine = createEngine();
     try {
@@ -203,7 +203,7 @@ describe('a first connection that fails', () => {
 });
 
 describe('after a broker restart', () => {
-  it.skipIf(mosquittoMissingReason)('subscribes again and sees the device come back online', async () => {
+  it.skipIf(mosquittoMissingReason)('subscribes again and sees the device come back online', async () => { // skipped without Mosquitto: apt-get install mosquitto (CI installs it)
     const m = await startMosquitto();
     const root = tempDir('restart');
     const device = await startDevice({ url: m.url, prefix: 'rs/d1', root: root.dir, reconnectPeriodMs: 200 });
@@ -230,7 +230,7 @@ describe('after a broker restart', () => {
   });
 });
 
-describe.skipIf(mosquittoMissingReason)('TLS and passwords against Mosquitto', () => {
+describe.skipIf(mosquittoMissingReason)('TLS and passwords against Mosquitto', () => { // skipped without Mosquitto: apt-get install mosquitto (CI installs it)
   const dir = tempDir('tls');
   const f = (n: string) => path.join(dir.dir, n);
   const ssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
@@ -261,7 +261,7 @@ describe.skipIf(mosquittoMissingReason)('TLS and passwords against Mosquitto', (
 });
 
 describe('shutting down', () => {
-  it.skipIf(mosquittoMissingReason)('disconnects within a bound when the broker never answers a request in flight', async () => {
+  it.skipIf(mosquittoMissingReason)('disconnects within a bound when the broker never answers a request in flight', async () => { // skipped without Mosquitto: apt-get install mosquitto (CI installs it)
     const m = await startMosquitto();
     const proxy = await startStallProxy(m.port);
     const engine = createEngine();
@@ -281,7 +281,7 @@ describe('shutting down', () => {
 });
 
 describe('a lost connection', () => {
-  it.skipIf(mosquittoMissingReason)('is reported once, naming the broker', async () => {
+  it.skipIf(mosquittoMissingReason)('is reported once, naming the broker', async () => { // skipped without Mosquitto: apt-get install mosquitto (CI installs it)
     const m = await startMosquitto();
     const root = tempDir('lostmsg');
     const device = await startDevice({ url: m.url, prefix: 'lost/dev', root: root.dir });
@@ -311,7 +311,7 @@ describe('a lost connection', () => {
   });
 });
 
-describe.skipIf(mosquittoMissingReason)('oversized packets', () => {
+describe.skipIf(mosquittoMissingReason)('oversized packets', () => { // skipped without Mosquitto: apt-get install mosquitto (CI installs it)
   it('on MQTT 5 the broker drops packets over our Maximum Packet Size; MQTT 3.1.1 still connects', async () => {
     const m = await startMosquitto();
     try {

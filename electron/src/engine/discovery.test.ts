@@ -47,7 +47,7 @@ describe('topics', () => {
   });
 });
 
-describe.skipIf(mosquittoMissingReason)('discovery through a stock Mosquitto', () => {
+describe.skipIf(mosquittoMissingReason)('discovery through a stock Mosquitto', () => { // skipped without Mosquitto: apt-get install mosquitto (CI installs it)
   it('finds 3,000 devices from retained statuses although Mosquitto queues at most 1,000 QoS 1 messages', async () => {
     const m = await startMosquitto();
     cleanups.push(() => m.stop());

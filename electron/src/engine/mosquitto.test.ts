@@ -10,7 +10,7 @@ import type { Engine } from './types';
 
 const P = 'mosq/dev';
 
-describe.skipIf(mosquittoMissingReason)('our runtime through Mosquitto', () => {
+describe.skipIf(mosquittoMissingReason)('our runtime through Mosquitto', () => { // skipped without Mosquitto: apt-get install mosquitto (CI installs it)
   let m: Mosquitto;
   let device: DeviceHandle;
   let engine: Engine;
@@ -51,7 +51,7 @@ describe.skipIf(mosquittoMissingReason)('our runtime through Mosquitto', () => {
 
 if (mosquittoMissingReason) console.warn(mosquittoMissingReason);
 
-describe.skipIf(mosquittoMissingReason)('a device that loses its connection in the middle of a transfer', () => {
+describe.skipIf(mosquittoMissingReason)('a device that loses its connection in the middle of a transfer', () => { // skipped without Mosquitto: apt-get install mosquitto (CI installs it)
   let m: Mosquitto;
   let proxy: CuttableProxy;
   let device: DeviceHandle;

@@ -13,7 +13,7 @@ const pythonMissing = spawnSync('python3', ['--version']).status === 0 ? undefin
 const P = 'esp32/test';
 
 
-describe.skipIf(pythonMissing)('an original board through aedes', () => {
+describe.skipIf(pythonMissing)('an original board through aedes', () => { // skipped without python3, which runs the original-board simulator: apt-get install python3 (CI installs it)
   let broker: EmbeddedBroker;
   let board: OriginalBoard;
   let engine: Engine;
@@ -91,7 +91,7 @@ describe.skipIf(pythonMissing)('an original board through aedes', () => {
   });
 });
 
-describe.skipIf(pythonMissing)('an original board that goes silent', () => {
+describe.skipIf(pythonMissing)('an original board that goes silent', () => { // skipped without python3, which runs the original-board simulator: apt-get install python3 (CI installs it)
   it('is no longer counted online once its watchdog feeds stop (it has no Last Will)', async () => {
     const broker = await startEmbeddedBroker();
     const root = tempDir('orig-silent');
@@ -111,7 +111,7 @@ describe.skipIf(pythonMissing)('an original board that goes silent', () => {
   });
 });
 
-describe.skipIf(pythonMissing || mosquittoMissingReason)('an original board through Mosquitto with stock queue limits', () => {
+describe.skipIf(pythonMissing || mosquittoMissingReason)('an original board through Mosquitto with stock queue limits', () => { // skipped without python3 or Mosquitto: apt-get install python3 mosquitto (CI installs both)
   let m: Mosquitto;
   let board: OriginalBoard;
   let engine: Engine;

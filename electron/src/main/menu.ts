@@ -1,5 +1,5 @@
 // The application menu: the usual edit/view/window entries plus "Simulate", which starts
-// devices from the bundled device runtime on the current broker (issue 4, "Packaging").
+// devices from the bundled device runtime on the current broker.
 import { app, dialog, Menu, type MenuItemConstructorOptions } from 'electron';
 import type { AppHost } from '../app/app-host';
 

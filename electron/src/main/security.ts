@@ -1,4 +1,4 @@
-// Electron hardening (issue 4, "Electron security"), applied to every web contents the app
+// Electron hardening, applied to every web contents the app
 // creates: no navigation away from the app, no new windows, no webviews, every permission
 // request denied.
 import { app, session, shell, type WebContents } from 'electron';

@@ -1,4 +1,4 @@
-// Web mode (issue 4): the renderer served on 127.0.0.1 and the bridge over one WebSocket,
+// Web mode: the renderer served on 127.0.0.1 and the bridge over one WebSocket,
 // protected by a random per-run token. Same contract and the same host handlers as the
 // Electron IPC; this file only moves envelopes. Loopback only: never listen on other interfaces.
 import { randomBytes, timingSafeEqual } from 'node:crypto';

@@ -35,7 +35,7 @@ export interface ViewSlice {
   setCursor(p: string | null): void;
 }
 
-/** Tabs inside a device's workspace; issue 5 adds repl, logs, files, ota. */
+/** Tabs inside a device's workspace; the workspace adds repl, logs, files, ota. */
 export type WorkspaceTabId = 'details' | (string & {});
 
 export interface WorkspaceSlice {

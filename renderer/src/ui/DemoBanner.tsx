@@ -1,5 +1,5 @@
 // Says plainly that the fleet on screen is a demo on an embedded broker, and offers the way to
-// a real one (issue 4: "a clear banner says it is a demo broker").
+// a real one.
 import { useApp, useAppStore } from './context';
 import { Icon } from './icons';
 

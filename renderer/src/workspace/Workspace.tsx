@@ -16,7 +16,7 @@ export function Workspace() {
   const fleetLogs = useFleetLogs((s) => s.shown);
   return (
     <section className={`workspace${fleetLogs ? ' fleet-logs-shown' : ''}`} aria-label="Device workspace" data-testid="workspace">
-      {/* The fleet log view covers the device workspace without unmounting it (issue 5). */}
+      {/* The fleet log view covers the device workspace without unmounting it. */}
       <FleetLogsPane />
       {open.length > 0 ? (
         <>

@@ -204,7 +204,7 @@ describe('running queued commands when devices come back', () => {
     }
   });
 
-  describe.skipIf(pythonMissing)('an original board', () => {
+  describe.skipIf(pythonMissing)('an original board', () => { // skipped without python3, which runs the original-board simulator: apt-get install python3 (CI installs it)
     let board: OriginalBoard | undefined;
     const oroot = tempDir('queue-orig');
     afterAll(async () => {

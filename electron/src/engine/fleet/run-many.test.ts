@@ -182,7 +182,7 @@ describe('resetting many devices', () => {
   });
 });
 
-describe.skipIf(pythonMissing)('an original board among them', () => {
+describe.skipIf(pythonMissing)('an original board among them', () => { // skipped without python3, which runs the original-board simulator: apt-get install python3 (CI installs it)
   let board: OriginalBoard;
   const P = 'rm/orig/001';
   const oroot = tempDir('run-many-orig');

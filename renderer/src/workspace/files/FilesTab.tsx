@@ -1,4 +1,4 @@
-// The Files tab (issue 5, "File browser"): the device's filesystem as a tree, uploads by drag-
+// The Files tab: the device's filesystem as a tree, uploads by drag-
 // and-drop from the OS or by picker, downloads (folders as zip), new folder, rename, delete,
 // a text editor pane, and the device's transfer queue. Every transfer runs in the host.
 import { useCallback, useEffect, useRef, useState } from 'react';

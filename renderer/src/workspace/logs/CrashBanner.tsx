@@ -1,5 +1,5 @@
-// The newest crash record of a device above its log, with its stack one click away (issue 5:
-// "Crash records appear in the log view and the device header with their stack"). The device
+// The newest crash record of a device above its log, with its stack one click away, so a
+// crash is seen where its log is read. The device
 // wrote the message and stack: their control characters are shown, never obeyed.
 import { useEffect } from 'react';
 import { clock } from '../../ui/format';

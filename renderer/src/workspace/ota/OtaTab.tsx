@@ -1,4 +1,4 @@
-// The OTA tab (issue 5, "Drag-and-drop OTA"): the device's current firmware and slots, an image
+// The OTA tab: the device's current firmware and slots, an image
 // dropped anywhere on the workspace or chosen here, what the host found out about it (size,
 // SHA-256, target slot, versions, refusal), a confirmed stream with progress and cancel, and the
 // reboot followed until the device is back with its new version, confirmed or rolled back.

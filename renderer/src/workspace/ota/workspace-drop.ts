@@ -1,4 +1,4 @@
-// "Drop a firmware image anywhere on the device workspace" (issue 5): the device workspace's
+// "Drop a firmware image anywhere on the device workspace": the device workspace's
 // drop handlers. A drop the file browser took for a folder or the transfer panel took for an
 // upload never gets here (they stop it). A drop elsewhere in the file browser is not an image
 // either: the browser's own drop is refused there with a hint, never turned into an OTA. Any

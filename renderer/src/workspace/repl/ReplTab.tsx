@@ -1,4 +1,4 @@
-// The REPL tab of a device workspace (issue 5). A live terminal for devices with the terminal
+// The REPL tab of a device workspace. A live terminal for devices with the terminal
 // capability, a line-mode REPL over `eval` for the others, both in the same xterm adapter. The
 // tab is keep-alive: switching tabs or devices hides it, and the session goes on.
 import { useEffect, useRef, useState } from 'react';

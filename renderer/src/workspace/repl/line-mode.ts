@@ -1,4 +1,4 @@
-// The line-mode REPL for boards without a live terminal (original MQBoard boards, issue 5):
+// The line-mode REPL for boards without a live terminal (original MQBoard boards):
 // line editing and history happen here, in the terminal; each entered line, or block (a line
 // ending in `:` opens one, an empty line ends it, as in Python's REPL), is sent as one `eval`,
 // and the reply is printed, errors in red.
