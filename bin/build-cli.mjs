@@ -67,9 +67,8 @@ function ownModuleUrls(outdir, warnings) {
 
 export async function buildCli(outdir = path.join(repo, 'out/cli')) {
   const startedAt = Date.now();
-  // Without a manifest the bins use the sources: none while the bundles are half written.
-  rmSync(path.join(outdir, MANIFEST), { force: true });
-  // Chunk names carry a content hash: old ones would pile up.
+  // Without a manifest the bins use the sources, so none exists while the bundles are half
+  // written; and chunk names carry a content hash, so old ones would pile up.
   rmSync(outdir, { recursive: true, force: true });
   mkdirSync(outdir, { recursive: true });
   const warnings = [];

@@ -112,7 +112,7 @@ const DEFAULT_SCAN_LIMIT = 200_000;
 export async function openLogStore(o: LogStoreOptions): Promise<LogStore> {
   const cfg = { ...DEFAULTS, ...o };
   await mkdir(cfg.dir, { recursive: true, mode: DIR_MODE });
-  await chmod(cfg.dir, DIR_MODE);
+  await tighten(cfg.dir, DIR_MODE);
   const devices = new Map<string, DeviceLog>();
   let nextId = 0;
   for (const name of await readdir(cfg.dir)) {

@@ -13,9 +13,10 @@ import { evalAction, enginePresence, groupResults, putAction, resetAction, resul
 import { parseSelector, selectDevices, SelectorError, type FleetDevice } from '../engine/fleet/selector';
 import { brokerProfile, timeoutMs, type GlobalOptions } from './global-options';
 import { cell, safeJson, write } from './output';
-import { parseSyncSpec, planTarget } from './sync-spec';
+import { isMissingDir, parseSyncSpec, planTarget } from './sync-spec';
 import { table } from './table';
 import { UsageError } from './usage-error';
+import { readLocal } from './local-file';
 
 export interface FleetIo {
   out(text: string): void;
@@ -190,7 +191,7 @@ export function addFleetCommands(program: Command, globals: () => GlobalOptions,
         let skipped = 0;
         for (const t of targets) {
           const remote = await e.hashDir(prefix, t.dir, { signal }).catch((err: unknown) => {
-            if (err instanceof Error && (err as { code?: string }).code === 'device-error' && /ENOENT|No such file|Errno 2\b/i.test(err.message)) return undefined;
+            if (isMissingDir(err)) return undefined;
             throw err;
           });
           for (const a of planTarget(t, remote, (src) => local(src).sha, base)) {
@@ -230,12 +231,4 @@ export function addFleetCommands(program: Command, globals: () => GlobalOptions,
     });
 
   return fleet;
-}
-
-function readLocal(file: string): Uint8Array {
-  try {
-    return readFileSync(file);
-  } catch (e) {
-    throw new UsageError(`cannot read ${file}: ${(e as Error).message}`);
-  }
 }

@@ -15,9 +15,10 @@ import { addGlobalOptions, brokerProfile, devicePrefix, timeoutMs, type GlobalOp
 import { colourLine } from './log-view';
 import { cell, flushed, line, safeJson, shown, watchErrors, write } from './output';
 import { progressBar } from './progress-bar';
-import { parseSyncSpec, planTarget } from './sync-spec';
+import { isMissingDir, parseSyncSpec, planTarget } from './sync-spec';
 import { table } from './table';
 import { isUsageError, UsageError } from './usage-error';
+import { readLocal } from './local-file';
 
 const loadEngine = () => import('../engine');
 
@@ -212,7 +213,7 @@ program
         line(`Target directory ${t.dir}`);
         const remote = await e.hashDir(p, t.dir).catch((err: unknown) => {
           // A missing directory is created; any other failure stops the sync.
-          if (err instanceof Error && err.name === 'EngineError' && (err as { code?: string }).code === 'device-error' && /ENOENT|No such file|Errno 2\b/i.test(err.message)) return undefined;
+          if (isMissingDir(err)) return undefined;
           throw err;
         });
         for (const a of planTarget(t, remote, localSha, base)) {
@@ -423,14 +424,6 @@ async function refuseUnfit(e: Engine, prefix: string, file: string, image: Uint8
   const { inspectImage } = await import('../app/ota-image');
   const info = await inspectImage('', path.basename(file), image, asDriven);
   if (info.refused) throw new UsageError(`cannot send ${file}: ${info.refused}`);
-}
-
-function readLocal(file: string): Uint8Array {
-  try {
-    return readFileSync(file);
-  } catch (e) {
-    throw new UsageError(`cannot read ${file}: ${(e as Error).message}`);
-  }
 }
 
 /** The one line a failure prints: a Python traceback ends with the exception, a JavaScript stack starts with it. */

@@ -102,6 +102,10 @@ export type SyncAction =
  * Decides what to do for one target given the board's hashes (undefined when the directory is
  * missing) and a local hash function.
  */
+/** A directory the device does not have yet (it is created), told apart from every other failure. */
+export const isMissingDir = (e: unknown): boolean =>
+  e instanceof Error && e.name === 'EngineError' && (e as { code?: string }).code === 'device-error' && /ENOENT|No such file|Errno 2\b/i.test(e.message);
+
 export function planTarget(
   t: SpecTarget,
   remote: Record<string, string> | undefined,
