@@ -15,6 +15,7 @@ import * as tar from 'tar';
 import { z } from 'zod';
 import { decodeValue } from '../../protocol/src';
 import { DeviceError } from './errors';
+import { ESP_IMAGE_MAGIC } from './original/ota';
 
 export const BUNDLE_FORMAT = 'mqboard-app/1';
 export const MODULE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
@@ -29,8 +30,8 @@ export const Manifest = z.object({
 export type Manifest = z.infer<typeof Manifest>;
 
 const TAR_BLOCK = 512;
-/** The ESP32 image header's magic byte: the first byte of MicroPython firmware for a board. */
-export const ESP_IMAGE_MAGIC = 0xe9;
+// The ESP32 image header's magic byte, defined with the board simulator that checks it.
+export { ESP_IMAGE_MAGIC };
 
 /**
  * Why an image whose first bytes are `head` cannot be an app bundle, in words; undefined when it

@@ -44,12 +44,6 @@ export interface StatusInput {
   tags?: string[];
 }
 
-/**
- * What the device publishes. `modules` and `tags` are newer than the status schema's first
- * version; hosts that do not know them drop them when they parse the message.
- */
-export type PublishedStatus = OnlineStatus & { modules?: string[]; tags?: string[] };
-
 /** Free memory of the Node runtime on a real host (a Linux SBC): the lesser of V8 headroom and the OS's. */
 export function hostFreeMem(): number {
   const heap = v8.getHeapStatistics();
@@ -72,7 +66,7 @@ export function simulatedFreeMem(totalBytes: number, uptimeMs: number, noise: (m
   return Math.max(0, Math.floor(free / 16) * 16);
 }
 
-export function onlineStatus(s: StatusInput): PublishedStatus {
+export function onlineStatus(s: StatusInput): OnlineStatus {
   const now = Date.now();
   return {
     online: true,

@@ -95,3 +95,6 @@ export function neutraliseControls(text: string, opts: NeutraliseOptions = {}): 
   if (cut) out.push(`… (${cut} more characters not shown)`);
   return out.join('');
 }
+
+/** Device text for one line of a view: line breaks too are shown rather than obeyed. */
+export const oneLine = (text: string): string => neutraliseControls(text, { multiline: false });

@@ -173,8 +173,12 @@ export class OtaSession {
     // 1.12 dropped that error and answered OK; every later release raises it.)
     const first = Buffer.alloc(1);
     const fd = fs.openSync(this.parts.slotPath(this.slot), 'r');
-    const n = fs.readSync(fd, first, 0, 1, 0);
-    fs.closeSync(fd);
+    let n: number;
+    try {
+      n = fs.readSync(fd, first, 0, 1, 0);
+    } finally {
+      fs.closeSync(fd);
+    }
     if (n === 0 || first[0] !== ESP_IMAGE_MAGIC) throw new EspError(ESP_ERR_OTA_VALIDATE_FAILED, 'ESP_ERR_OTA_VALIDATE_FAILED');
     this.parts.setBoot(this.slot);
     return 'OK';

@@ -3,10 +3,8 @@
 // An export is read with `cat`, `less` or `tail` in a terminal, which would obey the escape
 // sequences a device put in its lines (clipboard writes, titles, screen clears): every control
 // character goes out as visible text, as the log view shows it, and a line stays one line.
-import { neutraliseControls } from '../../../protocol/src/control-chars';
+import { neutraliseControls, oneLine } from '../../../protocol/src/control-chars';
 import type { LogRecord } from '../../../protocol/src/bridge-logs';
-
-const oneLine = (s: string) => neutraliseControls(s, { multiline: false });
 
 export function formatExportLine(r: LogRecord, withDevice: boolean): string {
   const received = new Date(r.received).toISOString();

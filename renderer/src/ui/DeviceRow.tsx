@@ -1,6 +1,6 @@
 // One device in the list. It subscribes to its own DeviceState, so an update to one device
 // re-renders one row. Status is in words and colour; safe mode and crashes stand out.
-import { neutraliseControls } from '../../../protocol/src/control-chars';
+import { oneLine } from '../../../protocol/src/control-chars';
 import { memo } from 'react';
 import type { DeviceState } from '../../../protocol/src';
 import { useApp, useAppStore } from './context';
@@ -12,6 +12,7 @@ import { useNow } from './use-now';
 export const DeviceRow = memo(function DeviceRow({ prefix }: { prefix: string }) {
   const d = useApp((s) => s.devices.get(prefix));
   const isCursor = useApp((s) => s.cursor === prefix);
+  const name = oneLine(prefix);
   const isActive = useApp((s) => s.active === prefix);
   const store = useAppStore();
   const now = useNow();
@@ -34,8 +35,8 @@ export const DeviceRow = memo(function DeviceRow({ prefix }: { prefix: string })
     >
       <div className="row-line1">
         <span className={`status-dot ${presenceTone(d)}`} aria-hidden="true" />
-        <span className="device-name" title={visible(prefix)}>
-          {visible(prefix)}
+        <span className="device-name" title={name}>
+          {name}
         </span>
         {safe ? (
           <span className="badge badge-safe" data-testid="badge-safe" title="Running from /safemode: the application did not start or was reset into safe mode">
@@ -66,14 +67,11 @@ export const DeviceRow = memo(function DeviceRow({ prefix }: { prefix: string })
   );
 });
 
-/** A device's own text on one line, its control characters shown rather than obeyed. */
-const visible = (s: string) => neutraliseControls(s, { multiline: false });
-
 function Fact({ label, value }: { label: string; value: string | undefined }) {
   if (value === undefined) return null;
   return (
     <span className="fact">
-      <span className="fact-label">{label}</span> {visible(value)}
+      <span className="fact-label">{label}</span> {oneLine(value)}
     </span>
   );
 }

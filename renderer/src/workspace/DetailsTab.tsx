@@ -2,7 +2,7 @@
 // normal or safe mode, soft reset, forget), each behind a confirmation.
 import { useEffect, useState } from 'react';
 import type { CrashRecord, DeviceState } from '../../../protocol/src';
-import { neutraliseControls } from '../../../protocol/src/control-chars';
+import { neutraliseControls, oneLine } from '../../../protocol/src/control-chars';
 import { BridgeCallError } from '../bridge/client';
 import { useApp, useAppStore, useBridge, useDeviceLog } from '../ui/context';
 import { ConfirmDialog } from '../ui/ConfirmDialog';
@@ -233,9 +233,6 @@ function Card({ title, children }: { title: string; children: React.ReactNode })
     </section>
   );
 }
-
-/** Device text on one line, its control characters shown rather than obeyed. */
-const oneLine = (s: string) => neutraliseControls(s, { multiline: false });
 
 function Field({ label, value }: { label: string; value: React.ReactNode }) {
   return (

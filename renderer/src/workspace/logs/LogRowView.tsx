@@ -2,11 +2,9 @@
 // text, coloured by level as the original viewer (wire facts, "Logging"), search hits marked.
 // Everything the device sent is shown with its control characters visible (`\e]52;…\a`), on one line.
 import { memo } from 'react';
-import { neutraliseControls } from '../../../../protocol/src/control-chars';
+import { oneLine as visible } from '../../../../protocol/src/control-chars';
 import { splitHighlights, type LogMatcher } from '../../../../protocol/src/log-filter';
 import type { LogRow } from './log-view-model';
-
-const visible = (s: string) => neutraliseControls(s, { multiline: false });
 
 export const ROW_HEIGHT = 20;
 
