@@ -7,17 +7,21 @@
 // timeout and a cancel) and event streams (batched pushes) are different things, as in VS Code's
 // `call`/`listen`.
 import { z } from 'zod';
-import { Capabilities, Mode, OnlineStatus } from './status';
+import { Capabilities, Mode, OfflineReason, OnlineStatus } from './status';
 import { CrashRecord } from './crash';
 import { ResetMode } from './files';
 import { LEVELS } from './log-line';
 import { terminalOperations, TerminalEvent } from './bridge-terminal';
 import { fileOperations, TransfersEvent } from './bridge-files';
 import { logOperations } from './bridge-logs';
+import { DiscoveryEvent, FleetEvent, fleetOperations, JobsEvent, QueueEvent } from './bridge-fleet';
+import { rolloutOperations, RolloutsEvent } from './bridge-rollouts';
 
 export * from './bridge-terminal';
 export * from './bridge-files';
 export * from './bridge-logs';
+export * from './bridge-fleet';
+export * from './bridge-rollouts';
 export * from './log-filter';
 
 // ---------------------------------------------------------------------------------------------
@@ -69,6 +73,8 @@ export const DeviceState = z.object({
   crashCount: z.number().optional(),
   modules: OnlineStatus.shape.modules,
   tags: OnlineStatus.shape.tags,
+  offlineReason: OfflineReason.optional(),
+  wake: z.number().optional(),
   source: z.enum(['status', 'watchdog', 'log', 'manual']),
 });
 export type DeviceState = z.infer<typeof DeviceState>;
@@ -159,7 +165,10 @@ export type TestResult = z.infer<typeof TestResult>;
 // never one message per MQTT message; terminal output and finished transfers, which a person
 // is waiting for, leave at once while the stream is idle (electron/src/app/event-hub.ts).
 
-export const StreamName = z.enum(['connection', 'devices', 'logs', 'crashes', 'profiles', 'app', 'terminal', 'transfers']);
+export const StreamName = z.enum([
+  'connection', 'devices', 'logs', 'crashes', 'profiles', 'app', 'terminal', 'transfers',
+  'fleet', 'jobs', 'queue', 'discovery', 'rollouts',
+]);
 export type StreamName = z.infer<typeof StreamName>;
 
 export const BridgeEvent = z.discriminatedUnion('stream', [
@@ -171,6 +180,11 @@ export const BridgeEvent = z.discriminatedUnion('stream', [
   z.object({ stream: z.literal('app'), info: AppInfo }),
   TerminalEvent,
   TransfersEvent,
+  FleetEvent,
+  JobsEvent,
+  QueueEvent,
+  DiscoveryEvent,
+  RolloutsEvent,
 ]);
 export type BridgeEvent = z.infer<typeof BridgeEvent>;
 
@@ -217,6 +231,8 @@ export const operations = {
   ...terminalOperations,
   ...fileOperations,
   ...logOperations,
+  ...fleetOperations,
+  ...rolloutOperations,
 } as const;
 
 export type Operations = typeof operations;

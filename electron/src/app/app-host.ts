@@ -3,13 +3,14 @@
 // only differ in how secrets are kept and how envelopes travel.
 import path from 'node:path';
 import type { AppInfo, BridgeEvent, ProfilesState } from '../../../protocol/src';
-import { DEMO_PROFILE_ID } from '../../../protocol/src';
+import { DEMO_PROFILE_ID, fleetOperations, rolloutOperations } from '../../../protocol/src';
 import { createEngine } from '../engine';
 import type { BrokerProfile, Engine } from '../engine/types';
 import { createBridgeHost, type BridgeHost } from './bridge-host';
 import { startDemo, type Demo } from './demo';
 import { createFileHandlers } from './file-handlers';
 import { createHandlers } from './handlers';
+import { HostError } from './errors';
 import type { HostDialogs } from './host-dialogs';
 import { createLogHandlers } from './log-handlers';
 import { ingestLogs } from './log-ingest';
@@ -65,6 +66,7 @@ export async function createAppHost(opts: AppHostOptions): Promise<AppHost> {
   // Lines go through the log store first, which stamps them with ids.
   ingestLogs(engine, logStore, publish);
   engine.on('crashes', (prefix, records) => publish({ stream: 'crashes', prefix, records }));
+  engine.on('discovery', (state) => publish({ stream: 'discovery', state }));
 
   const info = (): AppInfo => ({
     version: opts.version,
@@ -141,6 +143,9 @@ export async function createAppHost(opts: AppHostOptions): Promise<AppHost> {
     publish,
     files: createFileHandlers({ engine, queue: transfers, stages: createTransferStages(), dialogs: opts.dialogs }),
     logs: createLogHandlers(logStore, opts.dialogs),
+    // Wired up as the fleet and rollout handlers land (fleet-handlers.ts, rollout-handlers.ts).
+    fleet: notWired(fleetOperations),
+    rollouts: notWired(rolloutOperations),
   });
   const bridge = createBridgeHost(handlers);
 
@@ -182,4 +187,10 @@ export async function createAppHost(opts: AppHostOptions): Promise<AppHost> {
     });
   }
   return host;
+}
+
+function notWired<T extends object>(ops: T): { [K in keyof T]: () => Promise<never> } {
+  return Object.fromEntries(
+    Object.keys(ops).map((k) => [k, () => Promise.reject(new HostError('internal', `${k} is not available yet`))]),
+  ) as { [K in keyof T]: () => Promise<never> };
 }

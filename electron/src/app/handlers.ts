@@ -1,6 +1,6 @@
 // The bridge handlers: one function per contract operation, arguments already parsed by the
 // bridge host. They stay thin; the engine and the profile store do the work.
-import type { AppInfo, BridgeEvent, ProfilesState } from '../../../protocol/src';
+import type { AppInfo, BridgeEvent, fleetOperations, ProfilesState, rolloutOperations } from '../../../protocol/src';
 import type { Engine } from '../engine/types';
 import type { Handlers } from './bridge-host';
 import { HostError } from './errors';
@@ -24,7 +24,14 @@ export interface HandlerDeps {
   files: ReturnType<typeof createFileHandlers>;
   /** Log history and export (log-handlers.ts). */
   logs: ReturnType<typeof createLogHandlers>;
+  /** Tags, saved views, jobs on many devices, the command queue (fleet-handlers.ts). */
+  fleet: FleetHandlers;
+  /** Staged rollouts (rollout-handlers.ts). */
+  rollouts: RolloutHandlers;
 }
+
+export type FleetHandlers = Pick<Handlers, keyof typeof fleetOperations>;
+export type RolloutHandlers = Pick<Handlers, keyof typeof rolloutOperations>;
 
 export function createHandlers(d: HandlerDeps): Handlers {
   const device = (prefix: string) => {
@@ -74,5 +81,7 @@ export function createHandlers(d: HandlerDeps): Handlers {
     ...createTerminalHandlers(d.engine, d.publish),
     ...d.files,
     ...d.logs,
+    ...d.fleet,
+    ...d.rollouts,
   };
 }

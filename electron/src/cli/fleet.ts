@@ -10,7 +10,7 @@ import { Option, type Command } from 'commander';
 import type { ResetMode } from '../../../protocol/src';
 import type { Engine } from '../engine';
 import { evalAction, enginePresence, groupResults, putAction, resetAction, resultsCsv, resultsJson, runMany, summarizeGroups, type DeviceAction, type DeviceResult } from '../engine/fleet/run-many';
-import { parseSelector, selectDevices, SelectorError, type FleetDevice } from '../engine/fleet/selector';
+import { parseSelector, selectDevices, SelectorError, type FleetDevice } from '../../../protocol/src/fleet/selector';
 import { brokerProfile, timeoutMs, type GlobalOptions } from './global-options';
 import { cell, safeJson, write } from './output';
 import { isMissingDir, parseSyncSpec, planTarget } from './sync-spec';

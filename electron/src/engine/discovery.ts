@@ -6,6 +6,7 @@ import {
   decodeLogLine,
   decodeStatus,
   type CrashRecord,
+  type OfflineReason,
   type OnlineStatus,
 } from '../../../protocol/src';
 import type { Batcher } from './batcher';
@@ -69,7 +70,7 @@ export function classifyTopic(topic: string): Classified {
  * clean stop), or it is online again after a reboot we did not see go by.
  */
 export type StatusChange =
-  | { kind: 'offline'; reason: 'lost' | 'shutdown' | 'reset' }
+  | { kind: 'offline'; reason: OfflineReason }
   | { kind: 'rebooted'; bootReason: string }
   /** Online again after being offline, in the same run (a resumed session). */
   | { kind: 'back' };
@@ -80,6 +81,7 @@ export function describeChange(c: StatusChange): string {
   if (c.kind === 'back') return 'the device is back online';
   if (c.reason === 'reset') return 'the device reset before it replied';
   if (c.reason === 'shutdown') return 'the device shut down before it replied';
+  if (c.reason === 'sleep') return 'the device went to sleep before it replied';
   return 'the device went offline';
 }
 
@@ -192,6 +194,15 @@ export function createDeviceRegistry(batch: Batcher, now: () => number = Date.no
       if (presence !== prev.presence) {
         d.presence = presence;
         d.since = t;
+      }
+      if (!s.value.online) {
+        d.offlineReason = s.value.reason;
+        // The device's own clock says when it expects to wake; shown as a hint, never relied on.
+        if (s.value.reason === 'sleep' && s.value.wake !== undefined) d.wake = s.value.wake;
+        else delete d.wake;
+      } else {
+        delete d.offlineReason;
+        delete d.wake;
       }
       if (s.value.online) {
         const st = s.value;

@@ -1,7 +1,7 @@
 // The host engine's public surface: what the CLI, the Electron main process and the web-mode
 // bridge call. Plain Node; nothing here may import Electron.
 import type { Terminals } from './terminal';
-import type { Capabilities, CrashRecord, FileEntry, LogLine, Mode, OnlineStatus, ResetMode } from '../../../protocol/src';
+import type { Capabilities, CrashRecord, FileEntry, LogLine, Mode, OfflineReason, OnlineStatus, ResetMode } from '../../../protocol/src';
 
 /** A broker to connect to. Secrets (password, key) are never logged. */
 export interface BrokerProfile {
@@ -66,6 +66,10 @@ export interface DeviceState {
   modules?: string[];
   /** Tags from the device's own config (status). */
   tags?: string[];
+  /** Why it is offline, when its last status said (a sleeping device says `sleep`). */
+  offlineReason?: OfflineReason;
+  /** A sleeping device's expected wake (its clock, ms since the epoch). */
+  wake?: number;
   /** How it was found: status message, original watchdog feed, log traffic, or by hand. */
   source: 'status' | 'watchdog' | 'log' | 'manual';
 }

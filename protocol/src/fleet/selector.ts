@@ -3,7 +3,7 @@
 // within a term are alternatives:
 //   tag:greenhouse,lab  greenhouse/*  fw<2.5.0  online  -safe  not:kind:original  "pump 3"
 import { compareVersions, parseVersion, readFirmwareVersion, type Version } from './semver';
-import type { DeviceState } from '../types';
+import type { DeviceState } from '../bridge';
 
 export const STATES = ['online', 'offline', 'unknown', 'safe', 'crashed', 'outdated'] as const;
 export type StateName = (typeof STATES)[number];
