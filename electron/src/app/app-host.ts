@@ -133,6 +133,8 @@ export async function createAppHost(opts: AppHostOptions): Promise<AppHost> {
     publish: (changed, removed) => publish({ stream: 'transfers', changed, removed }),
     writeFile: writeLocalAtomic,
   });
+  // Files staged from the page: uploads, OTA images, and the files and images of fleet jobs and rollouts.
+  const stages = createTransferStages();
   const handlers = createHandlers({
     engine,
     profiles,
@@ -141,7 +143,7 @@ export async function createAppHost(opts: AppHostOptions): Promise<AppHost> {
     startSimulator: (prefix, count) => host.startSimulator(prefix, count),
     onProfilesChanged: () => publish({ stream: 'profiles', state: profiles.state() }),
     publish,
-    files: createFileHandlers({ engine, queue: transfers, stages: createTransferStages(), dialogs: opts.dialogs }),
+    files: createFileHandlers({ engine, queue: transfers, stages, dialogs: opts.dialogs }),
     logs: createLogHandlers(logStore, opts.dialogs),
     // Wired up as the fleet and rollout handlers land (fleet-handlers.ts, rollout-handlers.ts).
     fleet: notWired(fleetOperations),
