@@ -126,6 +126,42 @@ describe('mqboard-device bin', () => {
     expect(stderr()).toBe('');
   });
 
+  it('runs sleepers from --sleep-cycle and from a --devices entry, supervised, and they come back in the same boot', async () => {
+    const list = path.join(root.dir, 'sleepers.json');
+    fs.writeFileSync(list, JSON.stringify({ devices: [{ prefix: 'bin/sleep/listed', root: 'sleepers/listed', sleepCycleMs: 2000, awakeMs: 300 }] }));
+    // Its supervisor's watchdog would reset it in a sleep twice this long, were it not disarmed.
+    fs.mkdirSync(path.join(root.dir, 'sleepers', 'listed'), { recursive: true });
+    fs.writeFileSync(path.join(root.dir, 'sleepers', 'listed', 'config.json'), JSON.stringify({ watchdog: { timeoutS: 1, initialS: 1 } }));
+    /** Online, asleep (saying when it wakes), then online again without a reboot. */
+    const cycles = async (prefix: string) => {
+      const first = await host.status(prefix, (s) => s.online, 20_000);
+      const asleep = await host.status(prefix, (s) => !s.online && s.reason === 'sleep' && s.wake !== undefined);
+      const back = await host.status(prefix, (s) => s.online && s.time > (asleep.time ?? 0));
+      expect(back).toMatchObject({ bootCount: first.online ? first.bootCount : -1 });
+    };
+    const flagged = runBin(['-s', '127.0.0.1', '-p', String(broker.port), '--prefix', 'bin/sleep/flag', '--root', path.join(root.dir, 'sleepers', 'flag'), '--sleep-cycle', '1', '--awake', '1', '--quiet']);
+    const listed = runBin(['-s', '127.0.0.1', '-p', String(broker.port), '--devices', list, '--quiet']);
+    try {
+      await Promise.all([cycles('bin/sleep/flag'), cycles('bin/sleep/listed')]);
+      for (const { child } of [flagged, listed]) {
+        const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        expect(await exited).toBe(0);
+      }
+    } finally {
+      flagged.child.kill('SIGKILL');
+      listed.child.kill('SIGKILL');
+    }
+    expect(flagged.stderr() + listed.stderr()).toBe('');
+  });
+
+  it('refuses --awake without --sleep-cycle', async () => {
+    const { child, stderr } = runBin(['--prefix', 'x', '--awake', '3']);
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(code).toBe(2);
+    expect(stderr()).toBe('mqboard-device: --awake is the idle time of a sleep cycle: it needs --sleep-cycle\n');
+  });
+
   it('says when its boards run and stops them when the program that started it goes', async () => {
     const dir = path.join(root.dir, 'ipc');
     const { child } = runBin(['-s', '127.0.0.1', '-p', String(broker.port), '--prefix', 'bin/ipc', '--root', dir, '--quiet'], { ipc: true });

@@ -75,7 +75,7 @@ process.on('message', (raw: unknown) => {
     hardwareWatchdog: {
       arm: (ms) => send({ t: 'arm', ms }),
       feed: () => send({ t: 'feed' }),
-      stop: () => undefined,
+      stop: () => send({ t: 'disarm' }),
     },
     onReset: (mode) => sendAndExit({ t: 'reset', mode }, 0),
     onCommand: (id) => send({ t: 'cmd', id: id.slice(0, 64) }),

@@ -20,6 +20,10 @@ export const BinConfig = z
     fleet: z.number().int().min(1).max(999),
     chunk: z.number().int().min(64).max(16 * 1024 * 1024),
     statusInterval: z.number().int().min(1).max(86_400),
+    /** Seconds asleep between wakes (a battery board); none by default. */
+    sleepCycle: z.number().int().min(1).max(86_400),
+    /** Seconds awake with nothing to do before sleeping again. */
+    awake: z.number().int().min(1).max(3600),
   })
   .partial()
   .strict();
@@ -62,6 +66,7 @@ export interface ResolvedConfig {
 
 export function resolveConfig(c: BinConfig, readCa: (file: string) => string): ResolvedConfig {
   if (!c.prefix) throw new Error('--prefix is required (or MQBOARD_PREFIX, or "prefix" in --config)');
+  if (c.awake !== undefined && c.sleepCycle === undefined) throw new Error('--awake is the idle time of a sleep cycle: it needs --sleep-cycle');
   const server = c.server ?? 'localhost';
   const tls = c.tls ?? false;
   const port = c.port ?? (tls ? 8883 : 1883);
@@ -75,6 +80,8 @@ export function resolveConfig(c: BinConfig, readCa: (file: string) => string): R
     ...(c.password !== undefined ? { password: c.password } : {}),
     ...(c.ca ? { ca: readCa(c.ca) } : {}),
     ...(c.statusInterval ? { statusIntervalMs: c.statusInterval * 1000 } : {}),
+    ...(c.sleepCycle ? { sleepCycleMs: c.sleepCycle * 1000 } : {}),
+    ...(c.awake ? { awakeMs: c.awake * 1000 } : {}),
   };
   return { device, ...(c.fleet ? { fleet: c.fleet } : {}) };
 }

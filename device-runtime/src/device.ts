@@ -14,6 +14,7 @@ import {
   parseCommandTopic,
   redactUrl,
   statusTopic,
+  WATCHDOG_ID,
   type BootReason,
   type OnlineStatus,
   type ResetMode,
@@ -33,7 +34,8 @@ import { asBuffer, createMqttClient, publish } from './mqtt-client';
 import { confirmSlot, otaBoot, otaStore, slotManifest, slotUnpacker } from './ota-slots';
 import { DEFAULTS, type DeviceOptions } from './options';
 import { decideBoot, rtcMemory, type RtcState } from './rtc';
-import { hostFreeMem, offlineStatus, onlineStatus, simulatedFreeMem } from './status';
+import { startSleepCycle, type SleepCycle } from './sleep-cycle';
+import { hostFreeMem, offlineStatus, onlineStatus, simulatedFreeMem, sleepStatus } from './status';
 import { createTerminalServer } from './terminal';
 import { feedCommand, startBrokerWatchdog, timerWatchdog, type HardwareWatchdog } from './watchdog';
 
@@ -271,12 +273,13 @@ async function bootSession(b: Boot): Promise<Session> {
     b.reboot({ kind: 'watchdog' }, session);
   });
   const reachAllOk = async () => {
-    if (!ota.confirmed) {
+    // A boot whose modules failed is not good, however well it feeds: its slot stays on trial,
+    // so the module-failure reboot rolls it back instead of keeping a broken update.
+    if (!ota.confirmed && moduleFailures.length === 0) {
       ota = confirmSlot(await store.load());
       await store.save(ota);
       log.info(`slot ${ota.active} confirmed`);
     }
-    // A boot whose modules failed is not good, however well it feeds.
     if (moduleFailures.length === 0) await rtc.update((s) => ({ ...s, failedBoots: 0 }));
     log.info(`all OK after ${Math.round((Date.now() - startedAt) / 1000)} s`);
     publishStatus();
@@ -371,19 +374,36 @@ async function bootSession(b: Boot): Promise<Session> {
 
   // --- application modules ------------------------------------------------------------------
   const hooks = newHooks();
+  // Commands being handled now, and the sleep cycle they keep awake (set further down).
+  let inFlight = 0;
+  let cycle: SleepCycle | undefined;
   client.handleMessage = (packet, done) => {
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
     if (terminals.handles(packet.topic)) {
+      cycle?.activity();
       // Released first: an evaluation may run long, and must not hold the packet pipeline.
       done();
       terminals.onMessage(packet.topic, payload);
       return;
     }
-    if (parseCommandTopic(opts.prefix, packet.topic)) {
-      dispatcher.onMessage(packet.topic, payload, packet.dup === true).then(
-        () => done(),
-        () => done(), // onMessage handles its own errors; a bad message never stops the pipeline
-      );
+    const addr = parseCommandTopic(opts.prefix, packet.topic);
+    if (addr) {
+      // The device's own watchdog feed is not work: it must not keep a sleeper awake.
+      const work = addr.id !== WATCHDOG_ID;
+      if (work) {
+        inFlight++;
+        cycle?.activity();
+      }
+      dispatcher
+        .onMessage(packet.topic, payload, packet.dup === true)
+        .catch(() => undefined) // onMessage handles its own errors; a bad message never stops the pipeline
+        .finally(() => {
+          if (work) {
+            inFlight--;
+            cycle?.activity();
+          }
+          done();
+        });
       return;
     }
     // Module handlers run without holding up the pipeline; their failures are theirs.
@@ -402,7 +422,8 @@ async function bootSession(b: Boot): Promise<Session> {
   const moduleApi = (name: string) => moduleMqtt(client, opts.prefix, hooks, deviceLog.logger(name.slice(0, 8)));
 
   // --- connection -----------------------------------------------------------------------------
-  const publishStatus = () => client.connected && send(statusTopic(opts.prefix), encodeJson(status()), true);
+  // Nothing says "online" once the device has announced its sleep.
+  const publishStatus = () => client.connected && (cycle?.state() ?? 'awake') === 'awake' && send(statusTopic(opts.prefix), encodeJson(status()), true);
   const publishCrashes = async () => {
     const list = await crashes.list();
     crashCount = list.length;
@@ -445,10 +466,17 @@ async function bootSession(b: Boot): Promise<Session> {
             .then(() => runHooks('init', hooks.initHooks))
             .then(() => runHooks('connect', hooks.connectHooks.map((f) => () => f(true))));
         } else {
-          log.info('reconnected');
+          log.info(cycle ? 'awake' : 'reconnected');
           void runHooks('connect', hooks.connectHooks.map((f) => () => f(true)));
         }
         everConnected = true;
+        if (cycle) {
+          // A wake may be shorter than the feed period: feed at once, so a sleeper's watchdog
+          // is fed every wake and its boot can still reach all-OK (and confirm an update).
+          const f = feedCommand(opts.prefix);
+          send(f.topic, f.payload);
+          cycle.activity();
+        }
         resolve();
       });
     });
@@ -466,9 +494,47 @@ async function bootSession(b: Boot): Promise<Session> {
   const statusTimer = setInterval(publishStatus, opts.statusIntervalMs ?? DEFAULTS.statusIntervalMs);
   statusTimer.unref();
 
+  const endClient = () =>
+    new Promise<void>((resolve) => {
+      const t = setTimeout(() => {
+        client.end(true);
+        resolve();
+      }, CLOSE_TIMEOUT_MS);
+      client.end(false, () => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+
+  if (opts.sleepCycleMs !== undefined) {
+    const sleepMs = opts.sleepCycleMs;
+    cycle = startSleepCycle({
+      sleepMs,
+      awakeMs: opts.awakeMs ?? DEFAULTS.awakeMs,
+      busy: () => inFlight > 0 || uploads.active() > 0 || terminals.size() > 0,
+      async sleep(wakeAt) {
+        log.info(`going to sleep for ${Math.round(sleepMs / 100) / 10} s`);
+        watchdog.pause();
+        // A board that could not reach the broker in its wake sleeps all the same, and tries again next time.
+        if (client.connected) {
+          await withTimeout(publish(client, statusTopic(opts.prefix), encodeJson(sleepStatus(wakeAt)), true), CLOSE_TIMEOUT_MS);
+          await withTimeout(deviceLog.flushed(), CLOSE_TIMEOUT_MS);
+        }
+        // A clean DISCONNECT: no Last Will, and the persistent session keeps what is sent meanwhile.
+        await endClient();
+      },
+      wake() {
+        watchdog.resume();
+        client.reconnect();
+      },
+      onError: (e) => log.error(`sleep cycle: ${errorMessage(e)}`),
+    });
+  }
+
   let closed = false;
   const teardown = () => {
     closed = true;
+    cycle?.stop();
     clearInterval(statusTimer);
     watchdog.stop();
     uploads.abortAll().catch((e: unknown) => log.warn(`aborting transfers: ${errorMessage(e)}`));
@@ -486,16 +552,9 @@ async function bootSession(b: Boot): Promise<Session> {
         await withTimeout(publish(client, statusTopic(opts.prefix), encodeJson(offlineStatus(reason)), true), CLOSE_TIMEOUT_MS);
         await withTimeout(deviceLog.flushed(), CLOSE_TIMEOUT_MS);
       }
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(() => {
-          client.end(true);
-          resolve();
-        }, CLOSE_TIMEOUT_MS);
-        client.end(false, () => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
+      // Stopped while asleep: like a board powered off in its sleep, its status keeps saying
+      // asleep (with a wake time that will pass).
+      await endClient();
       deviceLog.detach();
     },
     kill() {

@@ -18,6 +18,10 @@ export const DeviceEntry = z
     moduleRetryMs: z.number().int().min(0).max(3_600_000).optional(),
     /** The RAM of the board it stands in for: its status reports that board's free memory. */
     simulatedRamBytes: z.number().int().min(16 * 1024).max(64 * 1024 ** 3).optional(),
+    /** A board that sleeps this long between wakes (status reason `sleep`), like --sleep-cycle. */
+    sleepCycleMs: z.number().int().min(100).max(86_400_000).optional(),
+    /** Its idle time awake before sleeping again, like --awake. */
+    awakeMs: z.number().int().min(100).max(3_600_000).optional(),
   })
   .strict();
 export type DeviceEntry = z.infer<typeof DeviceEntry>;
@@ -37,6 +41,9 @@ export function readDevicesFile(file: string): DeviceEntry[] {
   if (!r.ok) throw new Error(r.error);
   const dir = path.dirname(path.resolve(file));
   const devices = r.value.devices.map((d) => ({ ...d, root: path.resolve(dir, d.root) }));
+  for (const d of devices) {
+    if (d.awakeMs !== undefined && d.sleepCycleMs === undefined) throw new Error(`invalid devices file ${file}: ${d.prefix} has awakeMs without sleepCycleMs`);
+  }
   for (const key of ['prefix', 'root'] as const) {
     const seen = new Set<string>();
     for (const d of devices) {

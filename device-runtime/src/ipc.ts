@@ -24,6 +24,8 @@ export const ChildOptions = z.object({
   mode: Mode.optional(),
   moduleRetryMs: z.number().nonnegative().optional(),
   simulatedRamBytes: z.number().int().positive().optional(),
+  sleepCycleMs: z.number().int().positive().optional(),
+  awakeMs: z.number().int().positive().optional(),
   /** How often the child proves its event loop runs. */
   heartbeatMs: z.number().positive(),
 });
@@ -42,6 +44,8 @@ export const FromChild = z.discriminatedUnion('t', [
   z.object({ t: z.literal('arm'), ms: z.number().positive() }),
   /** A feed came back through the broker. */
   z.object({ t: z.literal('feed') }),
+  /** The watchdog stops until armed again (the device sleeps, or stops). */
+  z.object({ t: z.literal('disarm') }),
   z.object({ t: z.literal('log'), line: z.string().max(2048) }),
   /** A command started. */
   z.object({ t: z.literal('cmd'), id: z.string().max(64) }),

@@ -58,6 +58,13 @@ export interface DeviceOptions {
   log?: DeviceLog;
   /** Delay before rebooting after application modules failed to start. Default 3 s. */
   moduleRetryMs?: number;
+  /**
+   * Sleep like a battery board: awake while there is work and for `awakeMs` after it, then
+   * offline (status reason `sleep`) for this long, and again (sleep-cycle.ts). Default: never.
+   */
+  sleepCycleMs?: number;
+  /** With `sleepCycleMs`: the idle window before going to sleep. Default 5 s. */
+  awakeMs?: number;
 }
 
 export const DEFAULTS = {
@@ -68,6 +75,7 @@ export const DEFAULTS = {
   ackTimeoutMs: 60_000,
   transferIdleMs: 120_000,
   moduleRetryMs: 3_000,
+  awakeMs: 5_000,
 } as const;
 
 /** `$XDG_DATA_HOME/mqboard-device/<prefix>` or `~/.local/share/mqboard-device/<prefix>`. */

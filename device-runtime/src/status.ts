@@ -101,3 +101,6 @@ export function onlineStatus(s: StatusInput): OnlineStatus {
 
 export const offlineStatus = (reason: OfflineStatus['reason'], withTime = true): OfflineStatus =>
   withTime ? { online: false, reason, time: Date.now() } : { online: false, reason };
+
+/** What a sleeping device leaves behind: asleep, back at `wakeAt` (ms since the epoch). */
+export const sleepStatus = (wakeAt: number, now = Date.now()): OfflineStatus => ({ online: false, reason: 'sleep', time: now, wake: wakeAt });

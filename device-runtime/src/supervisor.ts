@@ -121,6 +121,9 @@ export async function startSupervisedDevice(opts: SupervisorOptions): Promise<Su
         case 'feed':
           if (watchdog) watchdog.deadline = Date.now() + watchdog.ms;
           return;
+        case 'disarm':
+          watchdog = undefined;
+          return;
         case 'cmd':
           lastCommands.push(m.id);
           if (lastCommands.length > 2) lastCommands.shift();

@@ -41,6 +41,13 @@ export const feedCommand = (prefix: string): { topic: string; payload: Uint8Arra
 export interface BrokerWatchdog {
   /** What the `watchdog.feed()` eval calls when the self-sent feed comes back. */
   feed(): void;
+  /**
+   * Asleep (radio off): no feed can come back, so neither the feeds nor the hardware watchdog
+   * run, as a board's watchdog stops in sleep.
+   */
+  pause(): void;
+  /** Awake again: the hardware watchdog is armed afresh and feeds are published again. */
+  resume(): void;
   stop(): void;
 }
 
@@ -61,7 +68,9 @@ export function startBrokerWatchdog(o: {
   hw.arm(config.initialS * 1000);
   let fed = false;
   let allOk = false;
-  const timer = setInterval(o.publishFeed, Math.max(100, (config.timeoutS * 1000) / 4));
+  let stopped = false;
+  const every = Math.max(100, (config.timeoutS * 1000) / 4);
+  let timer: NodeJS.Timeout | undefined = setInterval(o.publishFeed, every);
   timer.unref();
   return {
     feed() {
@@ -73,8 +82,21 @@ export function startBrokerWatchdog(o: {
         o.onAllOk().catch(o.onError);
       }
     },
-    stop() {
+    pause() {
       clearInterval(timer);
+      timer = undefined;
+      hw.stop();
+    },
+    resume() {
+      if (timer || stopped) return;
+      hw.arm((fed ? config.timeoutS : config.initialS) * 1000);
+      timer = setInterval(o.publishFeed, every);
+      timer.unref();
+    },
+    stop() {
+      stopped = true;
+      clearInterval(timer);
+      timer = undefined;
       hw.stop();
     },
   };

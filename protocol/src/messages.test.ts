@@ -25,6 +25,7 @@ const fixtures: Array<{ kind: string; schema: z.ZodType<unknown>; json: string }
   },
   { kind: 'status (Last Will)', schema: Status, json: '{"online":false,"reason":"lost"}' },
   { kind: 'status (clean shutdown)', schema: Status, json: '{"online":false,"reason":"shutdown","time":1700000000000}' },
+  { kind: 'status (asleep)', schema: Status, json: '{"online":false,"reason":"sleep","time":1700000000000,"wake":1700000040000}' },
   {
     kind: 'ls reply',
     schema: LsReply,

@@ -59,11 +59,20 @@ export const OnlineStatus = z.object({
 });
 export type OnlineStatus = z.infer<typeof OnlineStatus>;
 
-/** Published as the Last Will (reason `lost`) and on clean shutdown (reason `shutdown`). */
+/** Why a device is offline: `lost` (the Last Will), `shutdown`, `reset`, or `sleep` (a planned radio-off period). */
+export const OfflineReason = z.enum(['lost', 'shutdown', 'reset', 'sleep']);
+export type OfflineReason = z.infer<typeof OfflineReason>;
+
+/**
+ * Published as the Last Will (reason `lost`), on clean shutdown (`shutdown`), before a reset
+ * (`reset`), and by a device that sleeps between wakes (`sleep`, with `wake`).
+ */
 export const OfflineStatus = z.object({
   online: z.literal(false),
-  reason: z.enum(['lost', 'shutdown', 'reset']).default('lost'),
+  reason: OfflineReason.default('lost'),
   time: z.number().nonnegative().optional(),
+  /** With reason `sleep`: when the device expects to be back, device clock, ms since the epoch. */
+  wake: z.number().nonnegative().optional(),
 });
 export type OfflineStatus = z.infer<typeof OfflineStatus>;
 
