@@ -33,6 +33,17 @@ export interface ViewSlice {
   setSort(s: SortKey): void;
   setGroupByPrefix(g: boolean): void;
   setCursor(p: string | null): void;
+  /** Devices picked for a fleet action (checkboxes, Shift/Ctrl-click, chart bars). */
+  selected: ReadonlySet<string>;
+  /** Where a Shift-click range starts: the last row clicked or toggled. */
+  anchor: string | null;
+  /** Replaces the selection (the set is new, so selectors compare by reference). */
+  setSelected(prefixes: Iterable<string>): void;
+  toggleSelected(prefix: string): void;
+  /** Adds (or, with `on` false, removes) many devices at once. */
+  selectMany(prefixes: Iterable<string>, on?: boolean): void;
+  clearSelected(): void;
+  setAnchor(p: string | null): void;
 }
 
 /** Tabs inside a device's workspace; the workspace adds repl, logs, files, ota. */
@@ -103,6 +114,26 @@ const viewSlice: Slice<ViewSlice> = (set) => ({
   setSort: (sort) => set({ sort }),
   setGroupByPrefix: (groupByPrefix) => set({ groupByPrefix }),
   setCursor: (cursor) => set({ cursor }),
+  selected: new Set(),
+  anchor: null,
+  setSelected: (prefixes) => set({ selected: new Set(prefixes) }),
+  toggleSelected: (prefix) =>
+    set((s) => {
+      const selected = new Set(s.selected);
+      if (!selected.delete(prefix)) selected.add(prefix);
+      return { selected, anchor: prefix };
+    }),
+  selectMany: (prefixes, on = true) =>
+    set((s) => {
+      const selected = new Set(s.selected);
+      for (const p of prefixes) {
+        if (on) selected.add(p);
+        else selected.delete(p);
+      }
+      return { selected };
+    }),
+  clearSelected: () => set((s) => (s.selected.size === 0 ? s : { selected: new Set<string>() })),
+  setAnchor: (anchor) => set({ anchor }),
 });
 
 const workspaceSlice: Slice<WorkspaceSlice> = (set) => ({
