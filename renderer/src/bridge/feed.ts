@@ -9,7 +9,8 @@ import type { BridgeClient } from './client';
 /** Everything the window shows; logs go to the ring of recent lines, not into the store. */
 // 'transfers' feeds the file browser's transfer queue (workspace/files/transfers-store.ts).
 // 'terminal' output goes straight to xterm (workspace/repl/term-events.ts), never into the store.
-const STREAMS: StreamName[] = ['app', 'profiles', 'connection', 'devices', 'crashes', 'logs', 'transfers', 'terminal'];
+// 'rollouts' feeds the Rollouts view and the top bar's badge (rollouts/rollouts-feed.ts).
+const STREAMS: StreamName[] = ['app', 'profiles', 'connection', 'devices', 'crashes', 'logs', 'transfers', 'terminal', 'rollouts'];
 
 export async function startFeed(bridge: BridgeClient, store: AppStore, logs: LogRing): Promise<void> {
   let ready = false;

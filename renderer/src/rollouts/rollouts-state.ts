@@ -24,6 +24,8 @@ export interface RolloutsState {
   rollouts: ReadonlyMap<string, RolloutSummary>;
   /** Devices of the rollouts whose devices were fetched or streamed, by rollout id then prefix. */
   devices: ReadonlyMap<string, ReadonlyMap<string, RolloutDevice>>;
+  /** Why the list of rollouts could not be loaded (e.g. a host without rollouts), if it could not. */
+  listError: string | null;
 }
 
 export const rollouts = createStore<RolloutsState>()(() => ({
@@ -32,6 +34,7 @@ export const rollouts = createStore<RolloutsState>()(() => ({
   seed: null,
   rollouts: new Map(),
   devices: new Map(),
+  listError: null,
 }));
 
 export const showRollouts = (shown: boolean) => rollouts.setState({ shown });
