@@ -1,9 +1,10 @@
-import { appendFileSync, chmodSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Level } from '../../../protocol/src';
-import { openLogStore, type IncomingLine } from './log-store';
+import type { CrashRecord, Level } from '../../../protocol/src';
+import type { LogFilter } from '../../../protocol/src/bridge-logs';
+import { DB_FILE, openLogStore, type IncomingLine } from './log-store';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -23,6 +24,8 @@ const line = (prefix: string, n: number, level: Level = 'I', text = `line ${n}`)
   name: 'main',
   text,
 });
+
+const crash = (id: string, time: number, reason: CrashRecord['reason'] = 'exception'): CrashRecord => ({ id, time, bootCount: 1, mode: 'normal', reason, message: 'boom', stack: 'Error: boom\n  at x', log: [] });
 
 describe('log store', () => {
   it('returns the newest page first and continues towards older lines in order', async () => {
@@ -51,26 +54,25 @@ describe('log store', () => {
     await s.close();
   });
 
-  it('keeps each device within its budget by rotating segments, dropping the oldest lines', async () => {
-    const dir = tmp();
-    const s = await openLogStore({ dir, segmentBytes: 4096, segmentsPerDevice: 3 });
+  it('keeps each device within its budget, dropping its oldest lines, without touching a quiet device', async () => {
+    const s = await openLogStore({ dir: tmp(), segmentBytes: 4096, segmentsPerDevice: 3 });
+    s.append([line('lab/quiet', 0, 'I', 'still here')]);
     for (let batch = 0; batch < 20; batch++) {
       s.append(Array.from({ length: 50 }, (_, i) => line('lab/a', batch * 50 + i)));
       await s.flush();
     }
     expect(s.usage().get('lab/a')).toBeLessThanOrEqual(3 * 4096);
-    const devDir = path.join(dir, Buffer.from('lab/a').toString('base64url'));
-    expect(readdirSync(devDir)).toHaveLength(3);
     const page = await s.query({ prefix: 'lab/a', filter: {}, limit: 5000 });
     expect(page.records.at(-1)!.text).toBe('line 999');
     expect(page.records[0]!.text).not.toBe('line 0');
-    // What is kept is contiguous: rotation drops whole old segments, never lines in between.
+    // What is kept is contiguous: eviction drops the oldest lines, never lines in between.
     const ns = page.records.map((r) => Number(r.time));
     expect(ns).toEqual(ns.map((_, i) => ns[0]! + i));
+    expect((await s.query({ prefix: 'lab/quiet', filter: {}, limit: 10 })).records.map((r) => r.text)).toEqual(['still here']);
     await s.close();
   });
 
-  it('evicts the oldest closed segment of the whole store above the total budget', async () => {
+  it('drops the oldest lines of the whole store above the total budget', async () => {
     const s = await openLogStore({ dir: tmp(), segmentBytes: 2048, segmentsPerDevice: 10, totalBytes: 3 * 2048 });
     for (let i = 0; i < 300; i++) {
       s.append([line(i % 2 ? 'a' : 'b', i)]);
@@ -80,38 +82,26 @@ describe('log store', () => {
     const total = [...s.usage().values()].reduce((a, b) => a + b, 0);
     expect(total).toBeLessThanOrEqual(3 * 2048);
     const page = await s.query({ filter: {}, limit: 5000 });
-    expect(page.records.at(-1)!.time).toBe('299');
+    const ns = page.records.map((r) => Number(r.time));
+    expect(ns.at(-1)).toBe(299);
+    expect(ns).toEqual(ns.map((_, i) => ns[0]! + i));
+    expect(ns[0]).toBeGreaterThan(0);
     await s.close();
   });
 
-  it('reloads after a restart and continues ids after the stored ones', async () => {
+  it('reloads after a restart, budgets included, and continues ids after the stored ones', async () => {
     const dir = tmp();
     const a = await openLogStore({ dir });
     a.append([line('lab/a', 1), line('lab/b', 2)]);
-    a.append([{ ...line('lab/a', 3, 'C', 'exception: boom'), crash: { id: 'c1', time: 5, bootCount: 1, mode: 'normal', reason: 'exception', message: 'boom', stack: 'Error: boom\n  at x', log: [] } }]);
+    a.append([{ ...line('lab/a', 3, 'C', 'exception: boom'), crash: crash('c1', 5) }]);
     await a.close();
     const b = await openLogStore({ dir });
+    expect(b.usage().get('lab/a')).toBeGreaterThan(0);
     const [r] = b.append([line('lab/a', 4)]);
     expect(r!.id).toBe(3);
     const page = await b.query({ prefix: 'lab/a', filter: {}, limit: 10 });
     expect(page.records.map((x) => x.text)).toEqual(['line 1', 'exception: boom', 'line 4']);
     expect(page.records[1]!.crash?.stack).toContain('at x');
-    await b.close();
-  });
-
-  it('skips a torn last line after a crash and writes on in a new segment', async () => {
-    const dir = tmp();
-    const a = await openLogStore({ dir });
-    a.append([line('lab/a', 1)]);
-    await a.close();
-    const devDir = path.join(dir, Buffer.from('lab/a').toString('base64url'));
-    appendFileSync(path.join(devDir, readdirSync(devDir)[0]!), '{"i":1,"r":1,"l":"I","t":"2","n":"m","x":"to');
-    const b = await openLogStore({ dir });
-    b.append([line('lab/a', 3)]);
-    await b.flush();
-    const page = await b.query({ prefix: 'lab/a', filter: {}, limit: 10 });
-    expect(page.records.map((x) => x.text)).toEqual(['line 1', 'line 3']);
-    expect(readdirSync(devDir)).toHaveLength(2);
     await b.close();
   });
 
@@ -157,6 +147,182 @@ describe('log store text', () => {
   });
 });
 
+describe('log store search', () => {
+  const texts = ['Wi-Fi connected', 'wifi lost', 'Température 21°C', 'error 50% done', 'error 50x done', 'a_b', 'axb'];
+  async function searched(filter: LogFilter) {
+    const s = await openLogStore({ dir: tmp() });
+    s.append(texts.map((t, i) => line('lab/a', i, 'I', t)));
+    s.append([{ ...line('lab/a', 99, 'I', 'no match here'), name: 'wifi' }]);
+    const page = await s.query({ filter, limit: 100 });
+    await s.close();
+    return page.records.map((r) => r.text);
+  }
+
+  it('finds text case-insensitively by default, in the text or the logger name', async () => {
+    expect(await searched({ search: 'WIFI' })).toEqual(['wifi lost', 'no match here']);
+    expect(await searched({ search: 'température' })).toEqual(['Température 21°C']);
+  });
+
+  it('takes a plain search literally, wildcards of SQL included', async () => {
+    expect(await searched({ search: '50%' })).toEqual(['error 50% done']);
+    expect(await searched({ search: 'a_b' })).toEqual(['a_b']);
+    expect(await searched({ search: 'Wi-Fi', caseSensitive: true })).toEqual(['Wi-Fi connected']);
+    expect(await searched({ search: 'wi-fi', caseSensitive: true })).toEqual([]);
+  });
+
+  it('runs a regex as RE2 with the JavaScript spellings the live view accepts', async () => {
+    expect(await searched({ search: '^wi-?fi\\b', regex: true })).toEqual(['Wi-Fi connected', 'wifi lost', 'no match here']);
+    expect(await searched({ search: 'Temp\\u00e9rature \\d+', regex: true })).toEqual(['Température 21°C']);
+    expect(await searched({ search: '(?<n>\\d+)x', regex: true })).toEqual(['error 50x done']);
+    expect(await searched({ search: 'A.B', regex: true, caseSensitive: true })).toEqual([]);
+  });
+
+  it('matches nothing for a regex RE2 refuses or that is too expensive, and stays up', async () => {
+    expect(await searched({ search: '(', regex: true })).toEqual([]);
+    expect(await searched({ search: 'a(?=b)', regex: true })).toEqual([]);
+    expect(await searched({ search: '(?:a?){200}a{200}', regex: true })).toEqual([]);
+  });
+
+  it('filters by received time', async () => {
+    const s = await openLogStore({ dir: tmp() });
+    s.append(Array.from({ length: 10 }, (_, i) => line('lab/a', i)));
+    const t0 = 1_700_000_000_000;
+    expect((await s.query({ filter: {}, limit: 100, since: t0 + 3, until: t0 + 6 })).records.map((r) => r.time)).toEqual(['3', '4', '5']);
+    const seen: string[] = [];
+    await s.each({ filter: {}, since: t0 + 8 }, (r) => {
+      seen.push(r.time);
+    });
+    expect(seen).toEqual(['8', '9']);
+    await s.close();
+  });
+});
+
+describe('log store profiles', () => {
+  it('keeps the same prefix on two brokers apart', async () => {
+    const dir = tmp();
+    const s = await openLogStore({ dir });
+    s.setProfile('home');
+    s.append([line('lab/a', 1, 'I', 'at home')]);
+    s.setProfile('office');
+    s.append([line('lab/a', 2, 'I', 'at the office')]);
+    expect((await s.query({ prefix: 'lab/a', filter: {}, limit: 10 })).records.map((r) => r.text)).toEqual(['at the office']);
+    await s.close();
+    const again = await openLogStore({ dir });
+    again.setProfile('home');
+    expect((await again.query({ filter: {}, limit: 10 })).records.map((r) => r.text)).toEqual(['at home']);
+    expect([...again.usage().keys()]).toEqual(['lab/a']);
+    await again.close();
+  });
+});
+
+describe('log store crash records', () => {
+  const day = Date.UTC(2026, 2, 10);
+
+  it('stores each crash record once, across restarts, as a critical line with its stack', async () => {
+    const dir = tmp();
+    const a = await openLogStore({ dir });
+    const first = a.appendCrashes('lab/a', [crash('c2', day + 2000), crash('c1', day + 1000)], day + 5000);
+    expect(first.map((r) => [r.level, r.text, r.crash?.id])).toEqual([
+      ['C', 'exception: boom', 'c1'],
+      ['C', 'exception: boom', 'c2'],
+    ]);
+    expect(a.appendCrashes('lab/a', [crash('c1', day + 1000)], day + 6000)).toEqual([]);
+    await a.close();
+    const b = await openLogStore({ dir });
+    expect(b.appendCrashes('lab/a', [crash('c1', day + 1000), crash('c3', day + 3000, 'watchdog')], day + 7000).map((r) => r.crash?.id)).toEqual(['c3']);
+    const page = await b.query({ filter: { levels: ['C'] }, limit: 10 });
+    expect(page.records.map((r) => r.crash?.id)).toEqual(['c1', 'c2', 'c3']);
+    await b.close();
+  });
+
+  it('counts crashes per device and per day, dating those without a clock by their arrival', async () => {
+    const s = await openLogStore({ dir: tmp() });
+    s.appendCrashes('lab/a', [crash('1', day - 86_400_000 + 5), crash('2', day + 10)], day + 20);
+    // Boards without a clock: the time is since boot, so the day is when the record arrived.
+    s.appendCrashes('lab/b', [crash('3', 1234)], day + 30);
+    s.setProfile('other');
+    s.appendCrashes('lab/a', [crash('4', day)], day);
+    s.setProfile('default');
+    expect(await s.crashCounts()).toEqual([
+      { prefix: 'lab/a', count: 2, last: day + 10 },
+      { prefix: 'lab/b', count: 1, last: day + 30 },
+    ]);
+    expect(await s.crashCounts('other')).toEqual([{ prefix: 'lab/a', count: 1, last: day }]);
+    expect(await s.crashesPerDay(undefined, 3, { now: day + 3_600_000 })).toEqual([
+      { day: '2026-03-08', count: 0 },
+      { day: '2026-03-09', count: 1 },
+      { day: '2026-03-10', count: 2 },
+    ]);
+    expect(await s.crashesPerDay('default', 1, { now: day + 3_600_000, prefix: 'lab/b' })).toEqual([{ day: '2026-03-10', count: 1 }]);
+    // Three hours behind UTC, the first minutes of 10 March are still the 9th.
+    expect(await s.crashesPerDay('default', 2, { now: day + 3_600_000, utcOffsetMinutes: -180 })).toEqual([
+      { day: '2026-03-08', count: 1 },
+      { day: '2026-03-09', count: 2 },
+    ]);
+    await s.close();
+  });
+
+  it('forgets a device: its lines and crash records go, other devices stay', async () => {
+    const dir = tmp();
+    const s = await openLogStore({ dir });
+    s.append([line('lab/a', 1), line('lab/b', 2)]);
+    s.appendCrashes('lab/a', [crash('c1', day)], day);
+    await s.forgetDevice('lab/a');
+    expect((await s.query({ filter: {}, limit: 10 })).records.map((r) => r.prefix)).toEqual(['lab/b']);
+    expect(await s.crashCounts()).toEqual([]);
+    expect(s.usage().has('lab/a')).toBe(false);
+    await s.close();
+    const again = await openLogStore({ dir });
+    expect((await again.query({ prefix: 'lab/a', filter: {}, limit: 10 })).records).toEqual([]);
+    // Forgotten means forgotten: the device's retained record is new to the store again.
+    expect(again.appendCrashes('lab/a', [crash('c1', day)], day)).toHaveLength(1);
+    await again.close();
+  });
+});
+
+describe('log store upgrade from JSON-lines', () => {
+  /** A device folder as the JSON-lines store wrote it. */
+  function legacyDevice(dir: string, prefix: string, segments: Record<string, string[]>, crashIds?: string[]) {
+    const folder = path.join(dir, Buffer.from(prefix).toString('base64url'));
+    mkdirSync(folder, { recursive: true });
+    for (const [name, lines] of Object.entries(segments)) writeFileSync(path.join(folder, name), lines.join('\n'));
+    if (crashIds) writeFileSync(path.join(folder, 'crash-ids.json'), JSON.stringify(crashIds));
+    return folder;
+  }
+  const rec = (i: number, text: string, extra = '') => `{"i":${i},"r":${1_700_000_000_000 + i},"l":"I","t":"${i}","n":"main","x":"${text}"${extra}}`;
+
+  it('imports the old history once, under the profile it is given, and removes it', async () => {
+    const dir = tmp();
+    const c1 = JSON.stringify(crash('c1', 5));
+    const a = legacyDevice(dir, 'lab/a', { '0.jsonl': [rec(0, 'old 0'), rec(2, 'old 2'), ''], '3.jsonl': [rec(3, 'crash', `,"c":${c1}`).replace('"l":"I"', '"l":"C"'), '{"i":4,"r":1,"l":"I","t":"2","n":"m","x":"to'] }, ['c1@5', 'c0@0']);
+    const b = legacyDevice(dir, 'lab/b', { '1.jsonl': [rec(1, 'old 1'), 'not json', ''] });
+    mkdirSync(path.join(dir, 'not-a-device'));
+
+    const s = await openLogStore({ dir, legacyProfile: 'home' });
+    expect(await s.imported).toBe(4);
+    expect(existsSync(a)).toBe(false);
+    expect(existsSync(b)).toBe(false);
+    expect(existsSync(path.join(dir, 'not-a-device'))).toBe(true);
+    s.setProfile('home');
+    // New lines go after the old ones, torn and foreign lines are skipped.
+    const [fresh] = s.append([line('lab/a', 10, 'I', 'new')]);
+    expect(fresh!.id).toBe(5);
+    const page = await s.query({ filter: {}, limit: 10 });
+    expect(page.records.map((r) => `${r.prefix} ${r.text}`)).toEqual(['lab/a old 0', 'lab/b old 1', 'lab/a old 2', 'lab/a crash', 'lab/a new']);
+    expect(page.records[3]!.crash?.stack).toContain('at x');
+    // Crash records stored before the upgrade are not stored again.
+    expect(s.appendCrashes('lab/a', [crash('c1', 5)], 1)).toEqual([]);
+    expect(s.appendCrashes('lab/a', [crash('c0', 0)], 1)).toEqual([]);
+    await s.close();
+
+    const again = await openLogStore({ dir });
+    expect(await again.imported).toBe(0);
+    again.setProfile('home');
+    expect((await again.query({ filter: {}, limit: 10 })).records).toHaveLength(5);
+    await again.close();
+  });
+});
+
 describe('log store privacy', () => {
   const mode = (p: string) => statSync(p).mode & 0o777;
   let umask: number;
@@ -168,39 +334,31 @@ describe('log store privacy', () => {
     process.umask(umask);
   });
 
-  it('creates its folders 0700 and its files 0600 from the first write', async () => {
+  it('creates its folder 0700 and its database 0600', async () => {
     const root = tmp();
     const dir = path.join(root, 'settings', 'logs');
     const s = await openLogStore({ dir });
     expect(mode(path.join(root, 'settings'))).toBe(0o700);
     expect(mode(dir)).toBe(0o700);
     s.append([line('lab/a', 1)]);
-    expect(s.rememberCrash('lab/a', 'c1')).toBe(true);
     await s.close();
-    const devDir = path.join(dir, Buffer.from('lab/a').toString('base64url'));
-    expect(mode(devDir)).toBe(0o700);
-    expect(readdirSync(devDir).sort()).toEqual(['0.jsonl', 'crash-ids.json']);
-    for (const f of readdirSync(devDir)) expect(mode(path.join(devDir, f))).toBe(0o600);
+    expect(readdirSync(dir)).toContain(DB_FILE);
+    expect(mode(path.join(dir, DB_FILE))).toBe(0o600);
   });
 
   it('makes a store that other users could read private when it opens, keeping its lines', async () => {
     const dir = tmp();
     const a = await openLogStore({ dir });
     a.append([line('lab/a', 1)]);
-    a.rememberCrash('lab/a', 'c1');
     await a.close();
-    const devDir = path.join(dir, Buffer.from('lab/a').toString('base64url'));
     // As an older version left it.
     chmodSync(dir, 0o755);
-    chmodSync(devDir, 0o755);
-    for (const f of readdirSync(devDir)) chmodSync(path.join(devDir, f), 0o644);
+    chmodSync(path.join(dir, DB_FILE), 0o644);
 
     const b = await openLogStore({ dir });
     expect(mode(dir)).toBe(0o700);
-    expect(mode(devDir)).toBe(0o700);
-    for (const f of readdirSync(devDir)) expect(mode(path.join(devDir, f))).toBe(0o600);
+    expect(mode(path.join(dir, DB_FILE))).toBe(0o600);
     expect((await b.query({ prefix: 'lab/a', filter: {}, limit: 10 })).records.map((r) => r.text)).toEqual(['line 1']);
-    expect(b.rememberCrash('lab/a', 'c1')).toBe(false);
     await b.close();
   });
 });

@@ -1,38 +1,46 @@
-// The app host's on-disk log store: every line from every device
-// is kept, whether or not a view is open, and survives an app restart.
+// The app host's log store: every line and crash record from every device is kept, whether or
+// not a view is open, and survives an app restart. It lives in one DuckDB database
+// (<dir>/logs.duckdb, run on its own thread: log-db.ts), so a fleet-wide page or search is one
+// columnar scan instead of a walk through a folder per device.
 //
-// Layout: <dir>/<base64url(prefix)>/<firstId>.jsonl, one JSON record per line
-// (`{"i":id,"r":received,"l":level,"t":deviceTime,"n":name,"x":text}`, crash records add `"c"`).
 // Ids grow store-wide with every record, so they order the whole fleet by arrival and let a
-// fleet view interleave devices without comparing clocks.
+// fleet view interleave devices without comparing clocks. They are assigned here, at once, so
+// the live `logs` stream carries them before the line reaches the disk; rows are appended in
+// id order, which makes an id range a contiguous run of the table that DuckDB reads alone.
 //
-// Budgets: each device keeps at most `segmentsPerDevice` segments of `segmentBytes` (a chatty
-// device cannot evict a quiet one's history); above `totalBytes` the oldest closed segment of
-// the whole store goes. Writes are batched: `append` only queues (ids are assigned at once), a
-// timer writes each device's queued lines with one appendFile per flush, never one per line.
+// History is keyed by broker profile and prefix: the same prefix on two brokers is two
+// devices. `setProfile` says which broker the lines arriving from now on (and the views) are for.
 //
-// Private: other users of the machine must not read what devices log, so folders are created
-// 0700 and files 0600 from their first write, whatever the umask, and a store left readable by
-// an older version is tightened when it opens.
-import { appendFile, chmod, mkdir, open, readdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
+// Budgets: each device keeps at most `segmentBytes × segmentsPerDevice` (a chatty device cannot
+// evict a quiet one's history); above `totalBytes` the oldest lines of the whole store go. A
+// device or store over its budget loses its oldest lines in one step of `segmentBytes` (the
+// store: a sixteenth of its budget, at least that), so eviction runs now and then on the
+// database thread, never per line and never on the host's.
+//
+// Private: other users of the machine must not read what devices log, so the folder is 0700
+// and the database 0600 whatever the umask, tightened again when it opens.
+import { chmod, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { LEVELS, type CrashRecord, type Level } from '../../../protocol/src';
-import type { LogFilter, LogRecord } from '../../../protocol/src/bridge-logs';
-import { compileLogFilter } from '../../../protocol/src/log-filter';
-import { IdHeap } from './id-heap';
-import { ForwardLineReader } from './log-forward-reader';
-import { ReverseLineReader, type StoredLine } from './log-reverse-reader';
+import { formatDeviceTime, LEVELS, type CrashRecord, type Level } from '../../../protocol/src';
+import type { LogFilter, LogPage, LogRecord } from '../../../protocol/src/bridge-logs';
+import { openLogDb, sqlInt, sqlString, type LineRow } from './log-db';
+import { devicesSql, idRange, LINE_COLUMNS, SCHEMA, whereSql, type Scope } from './log-db-sql';
+import { findLegacyDevices, legacyRecords, removeLegacyDevice, type LegacyDevice } from './log-legacy';
 
 export interface LogStoreOptions {
   dir: string;
-  /** Size at which a device's segment is closed and a new one started (default 2 MiB). */
+  /** Eviction step of a device over its budget (default 2 MiB). */
   segmentBytes?: number;
-  /** Segments kept per device, the current one included (default 4: 8 MiB per device). */
+  /** A device's budget in steps (default 4: 8 MiB per device). */
   segmentsPerDevice?: number;
   /** Cap on the whole store (default 512 MiB). */
   totalBytes?: number;
-  /** How long lines wait before they are written (default 250 ms). */
+  /** How long lines wait before they go to the database (default 250 ms). */
   flushMs?: number;
+  /** Profile key the JSON-lines history of older versions is imported under (default `default`). */
+  legacyProfile?: string;
+  /** DuckDB's memory limit (default 256MB). */
+  memoryLimit?: string;
 }
 
 /** A line to store, as the engine delivers it. */
@@ -51,361 +59,445 @@ export interface LogQuery {
   filter: LogFilter;
   before?: number;
   limit: number;
-  /** Stops after examining this many records, so a rare search cannot stall the host. */
+  /** Received time range, ms since the epoch: `since` inclusive, `until` exclusive. */
+  since?: number;
+  until?: number;
+  /** Stops after looking through this many ids, so a rare search answers in steps the renderer continues. */
   scanLimit?: number;
 }
 
+export interface CrashCount {
+  prefix: string;
+  count: number;
+  /** When the newest crash happened, ms since the epoch. */
+  last: number;
+}
+
+export interface CrashDay {
+  /** `YYYY-MM-DD` in the caller's time zone (utcOffsetMinutes). */
+  day: string;
+  count: number;
+}
+
 export interface LogStore {
+  /** Which broker's history lines arriving from now on, and every view, belong to. */
+  setProfile(key: string): void;
+  profile(): string;
   /** Queues lines for writing and returns them with their ids (same order). */
   append(lines: IncomingLine[]): LogRecord[];
-  /** Newest matching records before `before`, oldest first, and where to continue. */
-  query(q: LogQuery): Promise<{ records: LogRecord[]; cursor: number | null }>;
-  /** Every matching record, oldest first (export); `fn` may return a promise to apply backpressure. */
-  each(q: { prefix?: string; filter: LogFilter }, fn: (r: LogRecord) => void | Promise<void>): Promise<void>;
   /**
-   * Notes a crash record as stored; false if it was already (devices re-publish their retained
-   * crash records on every connection, and the store must keep each once, across restarts).
+   * Stores the crash records not stored before (devices re-publish their retained records on
+   * every connection; each is kept once, across restarts) as critical lines, oldest first.
    */
-  rememberCrash(prefix: string, key: string): boolean;
-  /** Writes everything queued. */
+  appendCrashes(prefix: string, records: CrashRecord[], received: number): LogRecord[];
+  /** Newest matching records before `before`, oldest first, and where to continue. */
+  query(q: LogQuery): Promise<LogPage>;
+  /** Every matching record, oldest first (export); `fn` may return a promise to apply backpressure. */
+  each(q: Omit<LogQuery, 'before' | 'limit' | 'scanLimit'>, fn: (r: LogRecord) => void | Promise<void>): Promise<void>;
+  /** Crash records per device of a profile (default: the current one). */
+  crashCounts(profile?: string): Promise<CrashCount[]>;
+  /** Crash records per day for the last `days` days, oldest first, days without crashes included. */
+  crashesPerDay(profile: string | undefined, days: number, o?: { prefix?: string; now?: number; utcOffsetMinutes?: number }): Promise<CrashDay[]>;
+  /** Removes a device's lines and crash records (current profile). */
+  forgetDevice(prefix: string): Promise<void>;
+  /** Writes everything queued, evictions included. */
   flush(): Promise<void>;
-  /** Bytes on disk per device (tests, diagnostics). */
+  /** Budgeted bytes per device of the current profile (tests, diagnostics). */
   usage(): Map<string, number>;
+  /** Settles when the JSON-lines history of an older version is imported (its line count). */
+  imported: Promise<number>;
   close(): Promise<void>;
 }
 
-interface Segment {
-  file: string;
-  firstId: number;
+export const DEFAULT_PROFILE = 'default';
+export const DB_FILE = 'logs.duckdb';
+const DEFAULTS = { segmentBytes: 2 * 1024 * 1024, segmentsPerDevice: 4, totalBytes: 512 * 1024 * 1024, flushMs: 250, legacyProfile: DEFAULT_PROFILE, memoryLimit: '256MB' };
+/** About 1,000,000 lines per step: a regex over them answers within the page budget. */
+const DEFAULT_SCAN_LIMIT = 1_000_000;
+/** The first id window of a page; it grows fourfold while a sparse device fills its page. */
+const FIRST_WINDOW = 16_384;
+/** Bytes are counted per block of ids, to find the oldest lines to drop without asking the database. */
+const BLOCK = 16_384;
+/** Export reads this many ids per step (fewer when they are dense, more when sparse). */
+const EXPORT_ROWS = 4_096;
+const DIR_MODE = 0o700;
+const FILE_MODE = 0o600;
+/** A device clock before 2020 is not a clock: such a crash is dated when it was received. */
+const PLAUSIBLE_CLOCK = Date.UTC(2020, 0, 1);
+const DAY = 86_400_000;
+
+interface Device {
+  profile: string;
+  prefix: string;
   bytes: number;
 }
 
-interface DeviceLog {
-  prefix: string;
-  dir: string;
-  /** Oldest first; the last is the one being written. */
-  segments: Segment[];
-  /** Serialized records waiting for the next flush, with their ids. */
-  queued: { id: number; json: string }[];
-  /** The last segment may not be appended to (torn last line after a crash). */
-  sealed: boolean;
-  /** Keys of crash records already stored, newest last (persisted in crash-ids.json). */
-  crashKeys: string[];
-}
-
-const CRASH_KEYS = 'crash-ids.json';
-/** Owner only (a mode given at creation is cut by the umask, which can only take bits away). */
-const DIR_MODE = 0o700;
-const FILE_MODE = 0o600;
-const MAX_CRASH_KEYS = 200;
-
-interface Head<R> {
-  prefix: string;
-  reader: R;
-  line: StoredLine;
-}
-
-const DEFAULTS = { segmentBytes: 2 * 1024 * 1024, segmentsPerDevice: 4, totalBytes: 512 * 1024 * 1024, flushMs: 250 };
-/** About a second of parsing per query: a rare search answers in steps the renderer continues. */
-const DEFAULT_SCAN_LIMIT = 200_000;
+const deviceKey = (profile: string, prefix: string) => `${profile}\0${prefix}`;
+/** A device may reuse ids after a wipe; with the crash time the key stays unique. */
+export const crashKey = (c: CrashRecord) => `${c.id}@${c.time}`;
 
 export async function openLogStore(o: LogStoreOptions): Promise<LogStore> {
   const cfg = { ...DEFAULTS, ...o };
   await mkdir(cfg.dir, { recursive: true, mode: DIR_MODE });
   await tighten(cfg.dir, DIR_MODE);
-  const devices = new Map<string, DeviceLog>();
+  const file = path.join(cfg.dir, DB_FILE);
+  const warn = (m: string) => console.warn(`log store: ${m}`);
+  const db = await openLogDb({ file, memoryLimit: cfg.memoryLimit, setup: SCHEMA, warn });
+  await tighten(file, FILE_MODE);
+
+  const deviceBudget = cfg.segmentBytes * cfg.segmentsPerDevice;
+  const deviceKeep = deviceBudget - cfg.segmentBytes;
+  const totalKeep = cfg.totalBytes - Math.max(cfg.segmentBytes, Math.floor(cfg.totalBytes / 16));
+
+  const devices = new Map<string, Device>();
+  const blocks = new Map<number, number>();
+  const crashKeys = new Map<string, Set<string>>();
+  let total = 0;
   let nextId = 0;
-  for (const name of await readdir(cfg.dir)) {
-    const dev = await loadDevice(cfg.dir, name);
-    if (!dev) continue;
-    devices.set(dev.prefix, dev);
-    nextId = Math.max(nextId, (await lastId(dev)) + 1);
-  }
+  const [deviceRows, blockRows, maxRows, crashRows] = await db.read([
+    'SELECT profile, prefix, sum(bytes)::BIGINT AS bytes FROM lines GROUP BY ALL',
+    `SELECT id // ${BLOCK} AS block, sum(bytes)::BIGINT AS bytes FROM lines GROUP BY ALL`,
+    'SELECT max(id) AS id FROM lines',
+    'SELECT profile, prefix, key FROM crashes',
+  ]);
+  for (const r of deviceRows!) addBytes(String(r.profile), String(r.prefix), Number(r.bytes), -1);
+  for (const r of blockRows!) blocks.set(Number(r.block), Number(r.bytes));
+  for (const r of crashRows!) keysOf(String(r.profile), String(r.prefix)).add(String(r.key));
+  nextId = Number(maxRows![0]?.id ?? -1) + 1;
 
+  const legacy = await findLegacyDevices(cfg.dir).catch((e: unknown) => {
+    warn(`could not read the old JSON-lines history: ${e instanceof Error ? e.message : e}`);
+    return [] as LegacyDevice[];
+  });
+  for (const d of legacy) nextId = Math.max(nextId, d.lastId + 1);
+
+  let profile = DEFAULT_PROFILE;
+  let queued: LineRow[] = [];
   let timer: ReturnType<typeof setTimeout> | undefined;
-  let writing: Promise<void> = Promise.resolve();
+  let evicting: Promise<void> | undefined;
   let closed = false;
+  let stopImport = false;
 
-  function deviceFor(prefix: string): DeviceLog {
-    let d = devices.get(prefix);
-    if (!d) {
-      const dir = path.join(cfg.dir, Buffer.from(prefix).toString('base64url'));
-      d = { prefix, dir, segments: [], queued: [], sealed: false, crashKeys: [] };
-      devices.set(prefix, d);
-    }
-    return d;
+  function keysOf(p: string, prefix: string): Set<string> {
+    const k = deviceKey(p, prefix);
+    let s = crashKeys.get(k);
+    if (!s) crashKeys.set(k, (s = new Set()));
+    return s;
   }
 
-  function schedule() {
+  /** `id` -1: bytes known per device only (at open, where blocks are loaded separately). */
+  function addBytes(p: string, prefix: string, bytes: number, id: number) {
+    const k = deviceKey(p, prefix);
+    let d = devices.get(k);
+    if (!d) devices.set(k, (d = { profile: p, prefix, bytes: 0 }));
+    d.bytes += bytes;
+    total += bytes;
+    if (id >= 0) {
+      const b = Math.floor(id / BLOCK);
+      blocks.set(b, (blocks.get(b) ?? 0) + bytes);
+    }
+  }
+
+  function row(p: string, r: LogRecord): LineRow {
+    const crash = r.crash ? JSON.stringify(r.crash) : null;
+    // Characters, not UTF-8 bytes: cheap to count on the host's thread, and what the budget is
+    // for (a bound on what is kept) does not need more.
+    const bytes = 40 + r.prefix.length + r.time.length + r.name.length + r.text.length + (crash?.length ?? 0);
+    addBytes(p, r.prefix, bytes, r.id);
+    const c = r.crash;
+    return [r.id, p, r.prefix, r.received, r.level, r.time, r.name, r.text, bytes, crash, c ? crashKey(c) : null, c ? crashTime(c, r.received) : null, c ? c.reason : null];
+  }
+
+  function queue(rows: LineRow[]) {
+    for (const r of rows) queued.push(r);
     if (closed) return;
     timer ??= setTimeout(() => {
       timer = undefined;
-      void flush();
+      send();
     }, cfg.flushMs);
   }
 
-  // One flush at a time: the next waits for the previous, so writes to a segment stay in order.
-  function flush(): Promise<void> {
+  /** Hands the queue to the database thread and starts an eviction if a budget is exceeded. */
+  function send() {
     if (timer) clearTimeout(timer);
     timer = undefined;
-    writing = writing.then(writeQueued).catch((e: unknown) => {
-      console.warn('log store: write failed:', e instanceof Error ? e.message : e);
+    if (queued.length) {
+      db.append(queued);
+      queued = [];
+    }
+    evicting ??= evict().finally(() => {
+      evicting = undefined;
     });
-    return writing;
   }
 
-  async function writeQueued() {
-    for (const d of devices.values()) {
-      if (d.queued.length === 0) continue;
-      const lines = d.queued;
-      d.queued = [];
-      await writeDevice(d, lines);
-    }
-    await enforceTotal();
-  }
-
-  async function writeDevice(d: DeviceLog, lines: { id: number; json: string }[]) {
-    let i = 0;
-    while (i < lines.length) {
-      let seg = d.segments.at(-1);
-      if (!seg || d.sealed || seg.bytes >= cfg.segmentBytes) {
-        seg = { file: path.join(d.dir, `${lines[i]!.id}.jsonl`), firstId: lines[i]!.id, bytes: 0 };
-        await mkdir(d.dir, { recursive: true, mode: DIR_MODE });
-        d.segments.push(seg);
-        d.sealed = false;
-        while (d.segments.length > cfg.segmentsPerDevice) await removeSegment(d, 0);
+  async function evict(): Promise<void> {
+    for (let round = 0; round < 4; round++) {
+      const over = [...devices.values()].filter((d) => d.bytes > deviceBudget);
+      if (over.length) {
+        // Per device: drop from the oldest until what is newer fits `deviceKeep`.
+        const byProfile = new Map<string, string[]>();
+        for (const d of over) byProfile.set(d.profile, [...(byProfile.get(d.profile) ?? []), d.prefix]);
+        const scope = [...byProfile].map(([p, prefixes]) => devicesSql(p, prefixes)).join(' OR ');
+        await dropVictims(`SELECT profile, prefix, id, bytes FROM (
+            SELECT profile, prefix, id, bytes, sum(bytes) OVER (PARTITION BY profile, prefix ORDER BY id DESC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS newer
+            FROM lines WHERE ${scope}) WHERE newer > ${sqlInt(deviceKeep)}`);
+        continue;
       }
-      // Fill the segment up to its size, always at least one line (a record larger than a
-      // whole segment still gets stored, alone).
-      let chunk = '';
-      let bytes = 0;
-      while (i < lines.length) {
-        const b = Buffer.byteLength(lines[i]!.json) + 1;
-        if (bytes > 0 && seg.bytes + bytes + b > cfg.segmentBytes) break;
-        chunk += lines[i]!.json + '\n';
-        bytes += b;
-        i++;
+      if (total > cfg.totalBytes) {
+        // The whole store: drop the oldest lines, whoever sent them, until the rest fits.
+        const need = total - totalKeep;
+        let end = 0;
+        let sum = 0;
+        for (const b of [...blocks.keys()].sort((x, y) => x - y)) {
+          sum += blocks.get(b)!;
+          end = (b + 1) * BLOCK;
+          if (sum >= need) break;
+        }
+        await dropVictims(`SELECT profile, prefix, id, bytes FROM (
+            SELECT profile, prefix, id, bytes, sum(bytes) OVER (ORDER BY id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - bytes AS older
+            FROM lines WHERE id < ${sqlInt(end)}) WHERE older < ${sqlInt(need)}`);
+        continue;
       }
-      await appendFile(seg.file, chunk, { mode: FILE_MODE });
-      seg.bytes += bytes;
+      return;
     }
   }
 
-  async function removeSegment(d: DeviceLog, index: number) {
-    const [seg] = d.segments.splice(index, 1);
-    if (seg) await unlink(seg.file).catch(() => {});
-  }
-
-  async function enforceTotal() {
-    let total = 0;
-    for (const d of devices.values()) for (const s of d.segments) total += s.bytes;
-    while (total > cfg.totalBytes) {
-      // The oldest closed segment of any device; current segments are never evicted here.
-      let victim: { d: DeviceLog; firstId: number } | undefined;
-      for (const d of devices.values()) {
-        const s = d.segments.length > 1 ? d.segments[0] : undefined;
-        if (s && (!victim || s.firstId < victim.firstId)) victim = { d, firstId: s.firstId };
-      }
-      if (!victim) return;
-      total -= victim.d.segments[0]!.bytes;
-      await removeSegment(victim.d, 0);
-    }
-  }
-
-  async function query(q: LogQuery): Promise<{ records: LogRecord[]; cursor: number | null }> {
-    await flush();
-    const match = compileLogFilter(q.filter);
-    const before = q.before ?? Number.MAX_SAFE_INTEGER;
-    const scanLimit = q.scanLimit ?? DEFAULT_SCAN_LIMIT;
-    // One reverse reader per device, merged by id: always take the device whose next line is
-    // the newest, so the page comes out in store-wide arrival order.
-    const heads = new IdHeap<Head<ReverseLineReader>>((a, b) => a.line.id > b.line.id);
-    const records: LogRecord[] = [];
-    let scanned = 0;
-    let lastSeen: number | null = null;
+  /** Deletes the lines `victims` selects and takes their bytes off the budgets. */
+  async function dropVictims(victims: string, extra: string[] = []): Promise<void> {
+    let results: Record<string, unknown>[][];
     try {
-      for (const d of inScope(q.prefix)) {
-        const reader = new ReverseLineReader(d.segments.map((s) => s.file));
-        const line = await nextBefore(reader, before);
-        if (line) heads.push({ prefix: d.prefix, reader, line });
-        else await reader.close();
-      }
-      while (heads.size && records.length < q.limit) {
-        if (scanned >= scanLimit) return { records: records.reverse(), cursor: lastSeen };
-        const h = heads.pop()!;
-        scanned++;
-        lastSeen = h.line.id;
-        const r = decodeRecord(h.prefix, h.line.json);
-        if (r && match.test(r.level, r.name, r.text)) records.push(r);
-        const next = await h.reader.next();
-        if (next) heads.push({ ...h, line: next });
-        else await h.reader.close();
-      }
-      return { records: records.reverse(), cursor: heads.size ? lastSeen : null };
-    } finally {
-      await Promise.all(heads.drain().map((h) => h.reader.close()));
+      results = await db.write([
+        `CREATE OR REPLACE TEMP TABLE victims AS ${victims}`,
+        'SELECT profile, prefix, sum(bytes)::BIGINT AS bytes FROM victims GROUP BY ALL',
+        `SELECT id // ${BLOCK} AS block, sum(bytes)::BIGINT AS bytes FROM victims GROUP BY ALL`,
+        'DELETE FROM lines WHERE id IN (SELECT id FROM victims)',
+        'DROP TABLE victims',
+        ...extra,
+      ]);
+    } catch (e) {
+      warn(`could not drop old lines: ${e instanceof Error ? e.message : e}`);
+      return;
+    }
+    for (const r of results[1]!) {
+      const k = deviceKey(String(r.profile), String(r.prefix));
+      const d = devices.get(k);
+      if (!d) continue;
+      d.bytes -= Number(r.bytes);
+      total -= Number(r.bytes);
+      if (d.bytes <= 0) devices.delete(k);
+    }
+    for (const r of results[2]!) {
+      const b = Number(r.block);
+      const left = (blocks.get(b) ?? 0) - Number(r.bytes);
+      if (left > 0) blocks.set(b, left);
+      else blocks.delete(b);
     }
   }
 
-  /** Forward merge for export: bounded memory however much is stored. */
-  async function each(q: { prefix?: string; filter: LogFilter }, fn: (r: LogRecord) => void | Promise<void>) {
-    await flush();
-    const match = compileLogFilter(q.filter);
+  /** No id below this is stored (a block's start: a bound, not the exact oldest id). */
+  function floorId(): number {
+    let min = Infinity;
+    for (const b of blocks.keys()) if (b < min) min = b;
+    return min === Infinity ? nextId : min * BLOCK;
+  }
+
+  function toRecord(r: Record<string, unknown>): LogRecord | undefined {
+    const level = String(r.level);
+    if (!LEVEL_SET.has(level)) return undefined;
+    const out: LogRecord = { id: Number(r.id), prefix: String(r.prefix), received: Number(r.received), level: level as Level, time: String(r.time), name: String(r.name), text: String(r.text) };
+    if (typeof r.crash === 'string') {
+      try {
+        out.crash = JSON.parse(r.crash) as CrashRecord;
+      } catch {
+        // A crash record is kept as the engine validated it; one that no longer parses is shown without its stack.
+      }
+    }
+    return out;
+  }
+
+  async function query(q: LogQuery): Promise<LogPage> {
+    send();
+    const where = whereSql(scopeOf(q), q.filter);
+    if ('error' in where) return { records: [], cursor: null };
+    const floor = floorId();
+    let hi = Math.min(q.before ?? nextId, nextId);
+    let budget = q.scanLimit ?? DEFAULT_SCAN_LIMIT;
+    let window = Math.max(FIRST_WINDOW, q.limit * 4);
+    const records: LogRecord[] = [];
+    for (;;) {
+      if (hi <= floor) return { records: records.reverse(), cursor: null };
+      const lo = Math.max(floor, hi - Math.min(window, budget));
+      const want = q.limit - records.length;
+      const [rows] = await db.read([`SELECT ${LINE_COLUMNS} FROM lines WHERE ${where.sql} AND ${idRange(lo, hi)} ORDER BY id DESC LIMIT ${sqlInt(want)}`]);
+      for (const r of rows!) {
+        const rec = toRecord(r);
+        if (rec) records.push(rec);
+      }
+      budget -= hi - lo;
+      if (rows!.length >= want) {
+        const oldest = Number(rows!.at(-1)?.id ?? lo);
+        return { records: records.reverse(), cursor: oldest > floor ? oldest : null };
+      }
+      hi = lo;
+      if (hi <= floor) return { records: records.reverse(), cursor: null };
+      if (budget <= 0) return { records: records.reverse(), cursor: hi };
+      window *= 4;
+    }
+  }
+
+  async function each(q: Omit<LogQuery, 'before' | 'limit' | 'scanLimit'>, fn: (r: LogRecord) => void | Promise<void>) {
+    send();
+    const where = whereSql(scopeOf(q), q.filter);
+    if ('error' in where) return;
     // Lines that arrive during a long export are not part of it.
     const end = nextId;
-    const heads = new IdHeap<Head<ForwardLineReader>>((a, b) => a.line.id < b.line.id);
-    for (const d of inScope(q.prefix)) {
-      const reader = new ForwardLineReader(d.segments.map((s) => s.file));
-      const line = await reader.next();
-      if (line) heads.push({ prefix: d.prefix, reader, line });
-    }
-    for (let h = heads.pop(); h && h.line.id < end; h = heads.pop()) {
-      const r = decodeRecord(h.prefix, h.line.json);
-      if (r && match.test(r.level, r.name, r.text)) await fn(r);
-      const next = await h.reader.next();
-      if (next) heads.push({ ...h, line: next });
+    let lo = floorId();
+    let window = EXPORT_ROWS;
+    while (lo < end) {
+      const hi = Math.min(end, lo + window);
+      const [rows] = await db.read([`SELECT ${LINE_COLUMNS} FROM lines WHERE ${where.sql} AND ${idRange(lo, hi)} ORDER BY id`]);
+      for (const r of rows!) {
+        const rec = toRecord(r);
+        if (rec) await fn(rec);
+      }
+      lo = hi;
+      // Few rows in the window (one device of many, a rare level): look further at once.
+      if (rows!.length < EXPORT_ROWS / 4) window = Math.min(window * 4, 4 * 1024 * 1024);
+      else if (rows!.length > EXPORT_ROWS) window = Math.max(EXPORT_ROWS, Math.floor(window / 2));
     }
   }
 
-  function inScope(prefix: string | undefined): DeviceLog[] {
-    if (prefix === undefined) return [...devices.values()];
-    const d = devices.get(prefix);
-    return d ? [d] : [];
+  function scopeOf(q: { prefix?: string; since?: number; until?: number }): Scope {
+    return { profile, prefix: q.prefix, since: q.since, until: q.until };
   }
+
+  function append(lines: IncomingLine[]): LogRecord[] {
+    const out: LogRecord[] = [];
+    if (closed) return out;
+    const rows: LineRow[] = [];
+    for (const l of lines) {
+      const r: LogRecord = { id: nextId++, prefix: l.prefix, received: l.received, level: l.level, time: l.time, name: l.name, text: l.text, ...(l.crash ? { crash: l.crash } : {}) };
+      rows.push(row(profile, r));
+      out.push(r);
+    }
+    if (rows.length) queue(rows);
+    return out;
+  }
+
+  async function importLegacy(): Promise<number> {
+    let lines = 0;
+    for (const d of legacy) {
+      if (stopImport) break;
+      const p = cfg.legacyProfile;
+      try {
+        // A start that stopped halfway through this device left some of its lines: start over.
+        await dropVictims(`SELECT profile, prefix, id, bytes FROM lines WHERE ${devicesSql(p, [d.prefix])} AND id <= ${sqlInt(Math.max(d.lastId, 0))}`, [
+          `DELETE FROM crashes WHERE ${devicesSql(p, [d.prefix])} AND (line_id IS NULL OR line_id <= ${sqlInt(Math.max(d.lastId, 0))})`,
+        ]);
+        const keys = keysOf(p, d.prefix);
+        for await (const batch of legacyRecords(d, 5_000)) {
+          if (stopImport) break;
+          queue(batch.map((r) => row(p, r)));
+          for (const r of batch) if (r.crash) keys.add(crashKey(r.crash));
+          lines += batch.length;
+          send();
+          await evicting;
+        }
+        if (stopImport) break;
+        // Keys of records whose lines were rotated away still stop a re-published record from being stored again.
+        const orphans = d.crashKeys.filter((k) => !keys.has(k));
+        for (const k of orphans) keys.add(k);
+        send();
+        await db.write(orphans.length ? [`INSERT INTO crashes VALUES ${orphans.map((k) => `(${sqlString(p)}, ${sqlString(d.prefix)}, ${sqlString(k)}, NULL, NULL, NULL)`).join(', ')}`] : []);
+        await removeLegacyDevice(d);
+      } catch (e) {
+        warn(`could not import the old history of ${d.prefix}: ${e instanceof Error ? e.message : e}`);
+      }
+    }
+    return lines;
+  }
+
+  const imported = legacy.length ? importLegacy() : Promise.resolve(0);
 
   return {
-    append(lines) {
-      const out: LogRecord[] = [];
-      if (closed) return out;
-      for (const l of lines) {
-        const r: LogRecord = { id: nextId++, prefix: l.prefix, received: l.received, level: l.level, time: l.time, name: l.name, text: l.text, ...(l.crash ? { crash: l.crash } : {}) };
-        deviceFor(l.prefix).queued.push({ id: r.id, json: encodeRecord(r) });
-        out.push(r);
-      }
-      if (out.length) schedule();
-      return out;
+    setProfile(key) {
+      profile = key;
+    },
+    profile: () => profile,
+    append,
+    appendCrashes(prefix, records, received) {
+      const keys = keysOf(profile, prefix);
+      const fresh = records.filter((c) => !keys.has(crashKey(c)));
+      for (const c of fresh) keys.add(crashKey(c));
+      // Oldest first, like log lines; the engine lists them newest first or in any order.
+      fresh.sort((a, b) => a.time - b.time);
+      return append(fresh.map((c) => crashLine(prefix, c, received)));
     },
     query,
-    rememberCrash(prefix, key) {
-      const d = deviceFor(prefix);
-      if (d.crashKeys.includes(key)) return false;
-      d.crashKeys.push(key);
-      if (d.crashKeys.length > MAX_CRASH_KEYS) d.crashKeys.splice(0, d.crashKeys.length - MAX_CRASH_KEYS);
-      const keys = JSON.stringify(d.crashKeys);
-      // Through the write chain, so it never races the device directory's creation.
-      writing = writing
-        .then(async () => {
-          await mkdir(d.dir, { recursive: true, mode: DIR_MODE });
-          await writeFile(path.join(d.dir, CRASH_KEYS), keys, { mode: FILE_MODE });
-        })
-        .catch((e: unknown) => console.warn('log store: could not save crash ids:', e instanceof Error ? e.message : e));
-      return true;
-    },
     each,
-    flush,
+    async crashCounts(p = profile) {
+      send();
+      const [rows] = await db.read([
+        `SELECT prefix, count(*)::BIGINT AS count, max(crashed) AS last FROM crashes WHERE profile = ${sqlString(p)} AND crashed IS NOT NULL GROUP BY prefix ORDER BY prefix`,
+      ]);
+      return rows!.map((r) => ({ prefix: String(r.prefix), count: Number(r.count), last: Number(r.last) }));
+    },
+    async crashesPerDay(p, days, opt = {}) {
+      const n = Math.max(1, Math.min(3660, Math.floor(days)));
+      const offset = Math.round((opt.utcOffsetMinutes ?? 0) * 60_000);
+      const today = Math.floor(((opt.now ?? Date.now()) + offset) / DAY);
+      const first = today - n + 1;
+      send();
+      const [rows] = await db.read([
+        `SELECT floor((crashed + ${sqlInt(offset)}) / ${DAY})::BIGINT AS day, count(*)::BIGINT AS count FROM crashes
+         WHERE profile = ${sqlString(p ?? profile)}${opt.prefix !== undefined ? ` AND prefix = ${sqlString(opt.prefix)}` : ''}
+           AND crashed >= ${sqlInt(first * DAY - offset)} AND crashed < ${sqlInt((today + 1) * DAY - offset)} GROUP BY ALL`,
+      ]);
+      const counts = new Map(rows!.map((r) => [Number(r.day), Number(r.count)]));
+      return Array.from({ length: n }, (_, i) => ({ day: new Date((first + i) * DAY).toISOString().slice(0, 10), count: counts.get(first + i) ?? 0 }));
+    },
+    async forgetDevice(prefix) {
+      const p = profile;
+      send();
+      await dropVictims(`SELECT profile, prefix, id, bytes FROM lines WHERE ${devicesSql(p, [prefix])}`, [`DELETE FROM crashes WHERE ${devicesSql(p, [prefix])}`]);
+      crashKeys.delete(deviceKey(p, prefix));
+      devices.delete(deviceKey(p, prefix));
+    },
+    async flush() {
+      send();
+      while (evicting) await evicting;
+      await db.write([]);
+    },
     usage() {
       const m = new Map<string, number>();
-      for (const d of devices.values()) m.set(d.prefix, d.segments.reduce((n, s) => n + s.bytes, 0));
+      for (const d of devices.values()) if (d.profile === profile) m.set(d.prefix, d.bytes);
       return m;
     },
+    imported,
     async close() {
-      await flush();
+      if (closed) return;
+      stopImport = true;
+      await imported;
+      send();
       closed = true;
+      while (evicting) await evicting;
+      await db.close();
     },
   };
 }
 
-/** The next line strictly older than `before`. */
-async function nextBefore(reader: ReverseLineReader, before: number) {
-  for (let l = await reader.next(); l; l = await reader.next()) if (l.id < before) return l;
-  return undefined;
-}
-
-/** `i` first: readers find a line's id with a regex on its head, without a full parse. */
-function encodeRecord(r: LogRecord): string {
-  return JSON.stringify({ i: r.id, r: r.received, l: r.level, t: r.time, n: r.name, x: r.text, ...(r.crash ? { c: r.crash } : {}) });
-}
-
 const LEVEL_SET = new Set<string>(LEVELS);
 
-function decodeRecord(prefix: string, json: string): LogRecord | undefined {
-  let v: unknown;
-  try {
-    v = JSON.parse(json);
-  } catch {
-    return undefined;
-  }
-  if (typeof v !== 'object' || v === null) return undefined;
-  const o = v as Record<string, unknown>;
-  if (typeof o.i !== 'number' || typeof o.r !== 'number' || typeof o.l !== 'string' || !LEVEL_SET.has(o.l)) return undefined;
-  if (typeof o.t !== 'string' || typeof o.n !== 'string' || typeof o.x !== 'string') return undefined;
-  const r: LogRecord = { id: o.i, prefix, received: o.r, level: o.l as Level, time: o.t, name: o.n, text: o.x };
-  // Crash records were validated by the engine before they were stored; the bridge host
-  // checks them again against the contract on the way out.
-  if (typeof o.c === 'object' && o.c !== null) r.crash = o.c as CrashRecord;
-  return r;
+function crashTime(c: CrashRecord, received: number): number {
+  return c.time >= PLAUSIBLE_CLOCK ? c.time : received;
 }
 
-async function loadDevice(root: string, name: string): Promise<DeviceLog | undefined> {
-  const dir = path.join(root, name);
-  let prefix: string;
-  try {
-    if (!(await stat(dir)).isDirectory()) return undefined;
-    prefix = Buffer.from(name, 'base64url').toString('utf8');
-  } catch {
-    return undefined;
-  }
-  if (!prefix || Buffer.from(prefix).toString('base64url') !== name) return undefined;
-  await tighten(dir, DIR_MODE);
-  const segments: Segment[] = [];
-  for (const f of await readdir(dir)) {
-    const file = path.join(dir, f);
-    if (f === CRASH_KEYS) await tighten(file, FILE_MODE);
-    const m = /^(\d+)\.jsonl$/.exec(f);
-    if (!m) continue;
-    await tighten(file, FILE_MODE);
-    segments.push({ file, firstId: Number(m[1]), bytes: (await stat(file)).size });
-  }
-  segments.sort((a, b) => a.firstId - b.firstId);
-  const crashKeys = await readCrashKeys(path.join(dir, CRASH_KEYS));
-  if (segments.length === 0 && crashKeys.length === 0) return undefined;
-  const last = segments.at(-1);
-  return { prefix, dir, segments, queued: [], sealed: last ? !(await endsWithNewline(last)) : false, crashKeys };
+/** A crash record as a critical line (its stack travels along in `crash`). */
+export function crashLine(prefix: string, c: CrashRecord, received: number): IncomingLine {
+  return { prefix, received, level: 'C', time: formatDeviceTime(0, c.time), name: 'crash', text: `${c.reason}: ${c.message}`, crash: c };
 }
 
 /** Best effort: a file the user cannot chmod (another owner's) must not keep the app from starting. */
 async function tighten(p: string, mode: number): Promise<void> {
   await chmod(p, mode).catch((e: unknown) => console.warn(`log store: could not make ${p} private:`, e instanceof Error ? e.message : e));
-}
-
-async function readCrashKeys(file: string): Promise<string[]> {
-  try {
-    const v: unknown = JSON.parse(await readFile(file, 'utf8'));
-    return Array.isArray(v) ? v.filter((k): k is string => typeof k === 'string') : [];
-  } catch {
-    return [];
-  }
-}
-
-async function endsWithNewline(s: Segment): Promise<boolean> {
-  if (s.bytes === 0) return true;
-  const h = await open(s.file, 'r');
-  try {
-    const b = Buffer.alloc(1);
-    await h.read(b, 0, 1, s.bytes - 1);
-    return b[0] === 0x0a;
-  } finally {
-    await h.close();
-  }
-}
-
-/** The newest id a device has on disk (-1 if none): one reverse read of its last lines. */
-async function lastId(d: DeviceLog): Promise<number> {
-  const reader = new ReverseLineReader(d.segments.map((s) => s.file));
-  try {
-    const l = await reader.next();
-    return l ? l.id : -1;
-  } finally {
-    await reader.close();
-  }
 }
