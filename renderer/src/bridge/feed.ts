@@ -37,6 +37,18 @@ export async function startFeed(bridge: BridgeClient, store: AppStore, logs: Log
         case 'logs':
           logs.push(e.entries);
           break;
+        case 'fleet':
+          s.setFleetSettings(e.settings);
+          break;
+        case 'jobs':
+          s.applyJob(e.job, e.results);
+          break;
+        case 'queue':
+          store.setState({ queue: e.items });
+          break;
+        case 'discovery':
+          store.setState({ discovery: e.state });
+          break;
       }
     }
   };
@@ -54,4 +66,26 @@ export async function startFeed(bridge: BridgeClient, store: AppStore, logs: Log
   store.getState().setDevices(devices);
   ready = true;
   for (const b of early.splice(0)) apply(b);
+  await loadFleet(bridge, store);
+}
+
+/**
+ * The fleet state a page opened later has missed: tags and views, discovery, the queue and the
+ * recent jobs. Each is optional to the window (the list works without them), so a host that
+ * cannot answer one is logged, not fatal; its stream fills the gap when it next changes.
+ */
+async function loadFleet(bridge: BridgeClient, store: AppStore): Promise<void> {
+  const warn = (what: string) => (e: unknown) => console.warn(`fleet: ${what}:`, e instanceof Error ? e.message : e);
+  await Promise.all([
+    bridge.call('getFleetSettings', {}).then((f) => store.getState().setFleetSettings(f), warn('tags and views')),
+    bridge.call('getDiscovery', {}).then((d) => store.setState({ discovery: d }), warn('discovery')),
+    bridge.call('queueList', {}).then((q) => store.setState({ queue: q.items }), warn('queue')),
+    bridge.call('jobList', {}).then(async ({ jobs }) => {
+      // Oldest first, so the newest ends up most recent in the store.
+      for (const job of jobs.slice(0, 5).reverse()) {
+        const t = await bridge.call('jobGet', { job: job.id });
+        store.getState().applyJob(t.job, t.results);
+      }
+    }).catch(warn('jobs')),
+  ]);
 }

@@ -2,7 +2,7 @@
 // while the visible order does not change.
 import { describe, expect, it } from 'vitest';
 import type { DeviceState } from '../../../protocol/src';
-import { computeRows, rowsSelector, type ViewInput } from './device-view';
+import { computeRows, parseSearch, rowsSelector, type ViewInput } from './device-view';
 
 const dev = (prefix: string, o: Partial<DeviceState> = {}): DeviceState => ({ prefix, kind: 'mqboard', presence: 'online', since: 0, source: 'status', mode: 'normal', ...o });
 
@@ -75,5 +75,51 @@ describe('device view updates', () => {
     const seen = new Map(down).set('site2/fan', dev('site2/fan', { crashCount: 2, firmware: '1.2.3', lastSeen: 99 }));
     const bySeen = select({ ...base, sort: 'lastSeen', devices: seen });
     expect(bySeen[0]).toEqual({ kind: 'device', prefix: 'site2/fan' });
+  });
+});
+
+describe('the search box speaks the selector syntax', () => {
+  const tagged = new Map(
+    [
+      dev('greenhouse/fan', { firmware: '2.4.1', tags: ['climate'] }),
+      dev('greenhouse/pump', { firmware: '2.5.0', presence: 'offline' }),
+      dev('lab/esp', { firmware: '2.5.0', kind: 'original' }),
+    ].map((d) => [d.prefix, d]),
+  );
+  const pick = (search: string, o: Partial<ViewInput> = {}) =>
+    computeRows({ ...base, devices: tagged, search, ...o }).map((r) => (r.kind === 'device' ? r.prefix : ''));
+
+  it('filters by glob, firmware, state and kind', () => {
+    expect(pick('greenhouse/*')).toEqual(['greenhouse/fan', 'greenhouse/pump']);
+    expect(pick('fw<2.5.0')).toEqual(['greenhouse/fan']);
+    expect(pick('greenhouse/* online')).toEqual(['greenhouse/fan']);
+    expect(pick('outdated')).toEqual(['greenhouse/fan']);
+    expect(pick('kind:original')).toEqual(['lab/esp']);
+  });
+  it('matches the tags a device reports and the tags the user gave it', () => {
+    expect(pick('tag:climate')).toEqual(['greenhouse/fan']);
+    expect(pick('tag:bench')).toEqual([]);
+    expect(pick('tag:bench', { userTags: { 'lab/esp': ['bench'] } })).toEqual(['lab/esp']);
+    expect(pick('bench', { userTags: { 'lab/esp': ['bench'] } })).toEqual(['lab/esp']);
+  });
+  it('combines with the presence filter buttons', () => {
+    expect(pick('greenhouse/*', { filter: 'offline' })).toEqual(['greenhouse/pump']);
+  });
+  it('reports a mistake with where it is, and the list keeps the last search that parsed', () => {
+    const p = parseSearch('online fw<two');
+    expect(p.error?.at).toBe(10);
+    expect(p.error?.length).toBe(3);
+    const rows = rowsSelector();
+    const view = (search: string) => rows({ ...base, devices: tagged, search }).map((r) => (r.kind === 'device' ? r.prefix : ''));
+    expect(view('greenhouse/*')).toEqual(['greenhouse/fan', 'greenhouse/pump']);
+    expect(view('greenhouse/* fw<')).toEqual(['greenhouse/fan', 'greenhouse/pump']);
+    expect(view('greenhouse/* fw<2.5')).toEqual(['greenhouse/fan']);
+  });
+  it('moves a row when a tag it is filtered by changes', () => {
+    const rows = rowsSelector();
+    const first = rows({ ...base, devices: tagged, search: 'tag:climate' });
+    expect(first).toHaveLength(1);
+    const retagged = new Map(tagged).set('greenhouse/fan', { ...tagged.get('greenhouse/fan')!, tags: ['other'] });
+    expect(rows({ ...base, devices: retagged, search: 'tag:climate' })).toHaveLength(0);
   });
 });

@@ -1,7 +1,10 @@
 // The list's rows from the fleet and the view settings: search, filter, sort and grouping as
 // pure functions (unit tested), memoized so the list re-renders only when the visible order
-// changes, not on every status update of a device already on screen.
+// changes, not on every status update of a device already on screen. The search box speaks
+// the CLI's selector syntax (protocol/src/fleet/selector.ts), so a filter typed here can be
+// pasted into `mqboard fleet … --select` and picks the same devices.
 import type { DeviceState } from '../../../protocol/src';
+import { compileSelector, parseSelector, SelectorError, type Selector } from '../../../protocol/src/fleet/selector';
 import type { PresenceFilter, SortKey } from './store';
 
 export type Row = { kind: 'group'; group: string; count: number } | { kind: 'device'; prefix: string };
@@ -12,6 +15,36 @@ export interface ViewInput {
   filter: PresenceFilter;
   sort: SortKey;
   groupByPrefix: boolean;
+  /** Tags the user gave devices (FleetSettings.tags), matched by `tag:` and free text. */
+  userTags?: Readonly<Record<string, readonly string[]>>;
+}
+
+export type ParsedSearch = { selector: Selector; error: null } | { selector: null; error: SelectorError };
+
+/** The search box's text as a selector, or the mistake in it (with where to mark it). */
+export function parseSearch(text: string): ParsedSearch {
+  try {
+    return { selector: parseSelector(text), error: null };
+  } catch (e) {
+    if (e instanceof SelectorError) return { selector: null, error: e };
+    throw e;
+  }
+}
+
+/**
+ * A parser that remembers the last search that parsed: while the user is half way through a
+ * term (`fw<`), the list keeps showing what the previous text picked instead of emptying.
+ */
+export function searchParser(): (text: string) => Selector {
+  let lastText: string | undefined;
+  let last: Selector = { source: '', terms: [] };
+  return (text) => {
+    if (text === lastText) return last;
+    const p = parseSearch(text);
+    lastText = text;
+    if (p.selector) last = p.selector;
+    return last;
+  };
 }
 
 export function matchesFilter(d: DeviceState, f: PresenceFilter): boolean {
@@ -29,13 +62,6 @@ export function matchesFilter(d: DeviceState, f: PresenceFilter): boolean {
   }
 }
 
-/** Case-insensitive substring match on the prefix, versions and mode. */
-export function matchesSearch(d: DeviceState, search: string): boolean {
-  const q = search.trim().toLowerCase();
-  if (!q) return true;
-  const hay = [d.prefix, d.firmware, d.runtime?.kind, d.runtime?.version, d.mode, d.kind].filter(Boolean).join(' ').toLowerCase();
-  return q.split(/\s+/).every((w) => hay.includes(w));
-}
 
 /** The first topic level: `site1/pump/3` groups under `site1`. */
 export const groupOf = (prefix: string) => prefix.split('/')[0] ?? prefix;
@@ -72,12 +98,21 @@ function compare(sort: Exclude<SortKey, 'name'>, rank: Map<string, number>): (a:
   }
 }
 
-export function computeRows(v: ViewInput, order: NameOrder = nameOrder(v.devices)): Row[] {
+/** The devices the search and the presence filter pick, in name order. */
+function picked(v: ViewInput, order: NameOrder, selector: Selector): DeviceState[] {
   const list: DeviceState[] = [];
+  // `outdated` compares with the newest firmware in the fleet, so only it needs the whole list.
+  const all = selector.terms.some((t) => t.kind === 'state' && t.states.includes('outdated')) ? [...v.devices.values()] : [];
+  const pick = selector.terms.length ? compileSelector(selector, all, { userTags: v.userTags }) : () => true;
   for (const p of order.prefixes) {
     const d = v.devices.get(p);
-    if (d && matchesFilter(d, v.filter) && matchesSearch(d, v.search)) list.push(d);
+    if (d && matchesFilter(d, v.filter) && pick(d)) list.push(d);
   }
+  return list;
+}
+
+export function computeRows(v: ViewInput, order: NameOrder = nameOrder(v.devices), selector: Selector = parseSearch(v.search).selector ?? { source: '', terms: [] }): Row[] {
+  const list = picked(v, order, selector);
   // Name order is the walk order already; other sorts compare numbers and break ties by rank,
   // so no string comparison runs per update (a collator sort of 10,000 names costs ~30 ms).
   if (v.sort !== 'name') list.sort(compare(v.sort, order.rank));
@@ -109,17 +144,9 @@ export function rowsSelector(): (v: ViewInput) => Row[] {
   let lastInput: ViewInput | undefined;
   let lastRows: Row[] = [];
   let order: NameOrder = { prefixes: [], rank: new Map() };
+  const parse = searchParser();
   return (v) => {
-    if (
-      lastInput &&
-      v.devices === lastInput.devices &&
-      v.search === lastInput.search &&
-      v.filter === lastInput.filter &&
-      v.sort === lastInput.sort &&
-      v.groupByPrefix === lastInput.groupByPrefix
-    ) {
-      return lastRows;
-    }
+    if (lastInput && v.devices === lastInput.devices && sameView(v, lastInput)) return lastRows;
     if (lastInput && v.devices !== lastInput.devices && sameView(v, lastInput) && onlyIrrelevantChanges(lastInput.devices, v.devices, v)) {
       // The common case at scale: status updates that move no row (last seen, uptime under
       // name order). One identity pass over the map instead of filtering and sorting again.
@@ -131,7 +158,7 @@ export function rowsSelector(): (v: ViewInput) => Row[] {
       if (!sameMembers) order = nameOrder(v.devices);
     }
     lastInput = v;
-    const rows = computeRows(v, order);
+    const rows = computeRows(v, order, parse(v.search));
     if (rows.length === lastRows.length && rows.every((r, i) => sameRow(r, lastRows[i]!))) return lastRows;
     lastRows = rows;
     return rows;
@@ -139,12 +166,16 @@ export function rowsSelector(): (v: ViewInput) => Row[] {
 }
 
 const sameView = (a: ViewInput, b: ViewInput) =>
-  a.search === b.search && a.filter === b.filter && a.sort === b.sort && a.groupByPrefix === b.groupByPrefix;
+  a.search === b.search && a.filter === b.filter && a.sort === b.sort && a.groupByPrefix === b.groupByPrefix && a.userTags === b.userTags;
+
+const sameTags = (a: readonly string[] | undefined, b: readonly string[] | undefined) =>
+  a === b || ((a?.length ?? 0) === (b?.length ?? 0) && (a ?? []).every((t, i) => t === b?.[i]));
 
 /** The fields a row's place depends on under this view (filter, search and sort). */
 function sameForView(a: DeviceState, b: DeviceState, v: ViewInput): boolean {
   if (a.presence !== b.presence || a.mode !== b.mode || a.crashCount !== b.crashCount) return false;
-  if (v.search.trim() && (a.firmware !== b.firmware || a.kind !== b.kind || a.runtime?.kind !== b.runtime?.kind || a.runtime?.version !== b.runtime?.version)) {
+  // What a selector looks at; `outdated` makes any firmware change matter, so all are compared.
+  if (v.search.trim() && (a.firmware !== b.firmware || a.kind !== b.kind || a.bootReason !== b.bootReason || !sameTags(a.tags, b.tags))) {
     return false;
   }
   switch (v.sort) {

@@ -2,7 +2,18 @@
 // the bridge feed (../bridge/feed.ts) writes fleet data into it; components read single fields
 // through selectors, so a device update re-renders only the rows showing that device.
 import { createStore, type StoreApi } from 'zustand/vanilla';
-import type { AppInfo, ConnectionState, CrashRecord, DeviceState, ProfilesState } from '../../../protocol/src';
+import type {
+  AppInfo,
+  ConnectionState,
+  CrashRecord,
+  DeviceState,
+  DiscoveryInfo,
+  FleetSettings,
+  JobResult,
+  JobSummary,
+  ProfilesState,
+  QueuedCommand,
+} from '../../../protocol/src';
 
 export type PresenceFilter = 'all' | 'online' | 'offline' | 'safe' | 'crash';
 export type SortKey = 'name' | 'status' | 'lastSeen' | 'uptime' | 'freeMem';
@@ -75,7 +86,38 @@ export interface UiSlice {
   dismissToast(id: number): void;
 }
 
-export type AppState = FleetSlice & ViewSlice & WorkspaceSlice & UiSlice;
+/** A job's table as the renderer holds it: rows by prefix, replaced on every update. */
+export interface JobView {
+  summary: JobSummary;
+  results: ReadonlyMap<string, JobResult>;
+}
+
+/** The fleet action dialogs the selection bar opens, over the devices selected when opened. */
+export type FleetDialog =
+  | { kind: 'run'; prefixes: readonly string[] }
+  | { kind: 'put'; prefixes: readonly string[] }
+  | { kind: 'reset'; prefixes: readonly string[] }
+  | { kind: 'tags'; prefixes: readonly string[] }
+  | { kind: 'results'; job: string }
+  | null;
+
+export interface FleetOpsSlice {
+  /** Tags and saved views of the current broker profile; null until the host sends them. */
+  fleetSettings: FleetSettings | null;
+  /** FleetSettings.tags, the same object until the tags change (the list's memo compares it). */
+  userTags: Readonly<Record<string, readonly string[]>>;
+  discovery: DiscoveryInfo | null;
+  jobs: ReadonlyMap<string, JobView>;
+  /** Commands waiting for offline or sleeping devices, for every device of the broker. */
+  queue: readonly QueuedCommand[];
+  fleetDialog: FleetDialog;
+  setFleetSettings(s: FleetSettings): void;
+  /** Merges rows that changed (the `jobs` stream) or a whole table (jobGet) into a job. */
+  applyJob(summary: JobSummary, results: readonly JobResult[]): void;
+  setFleetDialog(d: FleetDialog): void;
+}
+
+export type AppState = FleetSlice & ViewSlice & WorkspaceSlice & UiSlice & FleetOpsSlice;
 export type AppStore = StoreApi<AppState>;
 
 type Slice<T> = (set: StoreApi<AppState>['setState'], get: StoreApi<AppState>['getState']) => T;
@@ -161,11 +203,45 @@ const uiSlice: Slice<UiSlice> = (set) => ({
   dismissToast: (id) => set((s) => ({ toasts: s.toasts.filter((t) => t.id !== id) })),
 });
 
+/** Most jobs kept in the window (the host keeps its own history; jobList fetches it). */
+const MAX_JOBS = 20;
+
+const fleetOpsSlice: Slice<FleetOpsSlice> = (set) => ({
+  fleetSettings: null,
+  userTags: {},
+  discovery: null,
+  jobs: new Map(),
+  queue: [],
+  fleetDialog: null,
+  setFleetSettings: (fleetSettings) =>
+    set((s) => ({
+      fleetSettings,
+      userTags: JSON.stringify(s.userTags) === JSON.stringify(fleetSettings.tags) ? s.userTags : fleetSettings.tags,
+    })),
+  applyJob: (summary, changed) =>
+    set((s) => {
+      const before = s.jobs.get(summary.id);
+      const results = new Map(before?.results);
+      for (const r of changed) results.set(r.prefix, r);
+      const jobs = new Map(s.jobs);
+      jobs.delete(summary.id);
+      jobs.set(summary.id, { summary, results });
+      // Insertion order is recency: the oldest go first.
+      for (const id of jobs.keys()) {
+        if (jobs.size <= MAX_JOBS) break;
+        if (id !== summary.id) jobs.delete(id);
+      }
+      return { jobs };
+    }),
+  setFleetDialog: (fleetDialog) => set({ fleetDialog }),
+});
+
 export function createAppStore(): AppStore {
   return createStore<AppState>()((set, get) => ({
     ...fleetSlice(set, get),
     ...viewSlice(set, get),
     ...workspaceSlice(set, get),
     ...uiSlice(set, get),
+    ...fleetOpsSlice(set, get),
   }));
 }
