@@ -9,7 +9,7 @@ import { createInterface } from 'node:readline/promises';
 import { Option, type Command } from 'commander';
 import type { ResetMode } from '../../../protocol/src';
 import type { Engine } from '../engine';
-import { evalAction, enginePresence, groupResults, putAction, resetAction, resultsCsv, resultsJson, runMany, summarizeGroups, type DeviceAction, type DeviceResult } from '../engine/fleet/run-many';
+import { enginePresence, fleetAction, groupResults, resultsCsv, resultsJson, runMany, summarizeGroups, type DeviceAction, type DeviceResult } from '../engine/fleet/run-many';
 import { parseSelector, selectDevices, SelectorError, type FleetDevice } from '../../../protocol/src/fleet/selector';
 import { brokerProfile, timeoutMs, type GlobalOptions } from './global-options';
 import { cell, safeJson, write } from './output';
@@ -152,7 +152,7 @@ export function addFleetCommands(program: Command, globals: () => GlobalOptions,
 
   withSelectOptions(fleet.command('eval').description('evaluate an expression or run statements on every selected device'))
     .argument('<expression>')
-    .action((expression: string, o: SelectOptions) => onSelection(o, (e) => evalAction(e, expression)));
+    .action((expression: string, o: SelectOptions) => onSelection(o, (e) => fleetAction(e, { kind: 'eval', code: expression })));
 
   withSelectOptions(fleet.command('put').description('put a file on every selected device, verified; a remote name ending in / gets the local name appended'))
     .argument('<local>')
@@ -161,7 +161,7 @@ export function addFleetCommands(program: Command, globals: () => GlobalOptions,
       const data = readLocal(local);
       let dst = remote ?? path.basename(path.resolve(local));
       if (dst.endsWith('/')) dst += path.basename(path.resolve(local));
-      return onSelection(o, (e) => putAction(e, dst, data));
+      return onSelection(o, (e) => fleetAction(e, { kind: 'put', files: [{ path: dst, data }] }));
     });
 
   withSelectOptions(fleet.command('sync').description('put the files of a sync spec whose SHA-256 differs, on every selected device'))
@@ -219,7 +219,7 @@ export function addFleetCommands(program: Command, globals: () => GlobalOptions,
       const mode: ResetMode = o.safemode ? 'safe' : o.soft ? 'soft' : 'normal';
       return onSelection(
         o,
-        (e) => resetAction(e, mode),
+        (e) => fleetAction(e, { kind: 'reset', mode }),
         async (devices) => {
           if (o.yes) return;
           const ask = io.confirm ?? askOnTerminal;

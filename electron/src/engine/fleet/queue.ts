@@ -8,7 +8,7 @@ import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readF
 import path from 'node:path';
 import { z } from 'zod';
 import type { Engine } from '../types';
-import { runMany, type DeviceAction, type DeviceResult } from './run-many';
+import { runMany, type DeviceAction, type DeviceResult, type FleetAction } from './run-many';
 
 /** Largest file a queued put may carry (the queue file holds it, base64). */
 export const MAX_QUEUED_PUT_BYTES = 4 * 1024 * 1024;
@@ -36,6 +36,8 @@ const QueuedItem = z.object({
   queuedAt: z.number(),
   /** Runs that ended with the device gone or silent. */
   attempts: z.number().int().nonnegative(),
+  /** The app's job whose table shows the result, when it came from one. */
+  job: z.string().max(64).optional(),
 });
 export type QueuedItem = z.infer<typeof QueuedItem>;
 
@@ -47,14 +49,14 @@ export interface CommandQueue {
   readonly problem?: string;
   /** Items in the order queued, optionally for one profile and/or device. */
   list(filter?: { profile?: string; prefix?: string }): QueuedItem[];
-  add(profile: string, prefix: string, action: QueuedAction): QueuedItem;
+  add(profile: string, prefix: string, action: QueuedAction, job?: string): QueuedItem;
   remove(id: string): boolean;
   /** Records a run that ended with the device gone; returns the attempts so far. */
   failedAttempt(id: string): number;
 }
 
 /** Writes the whole file beside itself and renames it over: a crash leaves the old or the new file, never half of one. */
-function writeAtomic(file: string, text: string): void {
+export function writeAtomic(file: string, text: string): void {
   mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const tmp = `${file}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`;
   const fd = openSync(tmp, 'w', 0o600);
@@ -111,10 +113,10 @@ export function openCommandQueue(file: string): CommandQueue {
       return problem;
     },
     list: (filter) => items.filter((i) => (filter?.profile === undefined || i.profile === filter.profile) && (filter?.prefix === undefined || i.prefix === filter.prefix)),
-    add(profile, prefix, action) {
+    add(profile, prefix, action, job) {
       const a = QueuedAction.parse(action);
       if (items.length >= MAX_ITEMS) throw new RangeError(`the command queue is full (${MAX_ITEMS} commands)`);
-      const item: QueuedItem = { id: randomUUID(), profile, prefix, action: a, queuedAt: Date.now(), attempts: 0 };
+      const item: QueuedItem = { id: randomUUID(), profile, prefix, action: a, queuedAt: Date.now(), attempts: 0, ...(job === undefined ? {} : { job }) };
       items = [...items, item];
       save();
       return item;
@@ -139,6 +141,24 @@ export function openCommandQueue(file: string): CommandQueue {
 export function queuedPut(remotePath: string, data: Uint8Array): QueuedAction {
   if (data.length > MAX_QUEUED_PUT_BYTES) throw new RangeError(`a queued put carries at most ${MAX_QUEUED_PUT_BYTES} bytes: ${remotePath} has ${data.length}`);
   return { kind: 'put', path: remotePath, data: Buffer.from(data).toString('base64') };
+}
+
+/** A FleetAction as queued commands: a put becomes one command per file, each bounded like queuedPut. */
+export function queuedActions(a: FleetAction): QueuedAction[] {
+  switch (a.kind) {
+    case 'eval':
+      return [{ kind: 'eval', code: a.code }];
+    case 'reset':
+      return [{ kind: 'reset', mode: a.mode }];
+    case 'put':
+      return a.files.map((f) => queuedPut(f.path, f.data));
+  }
+}
+
+/** One line for a queued command: the code, the path or the reset mode. */
+export function queuedTitle(a: QueuedAction, width = 200): string {
+  const text = a.kind === 'eval' ? a.code.replace(/\s*\n\s*/g, ' ⏎ ').trim() : a.kind === 'put' ? a.path : `reset ${a.mode}`;
+  return text.length > width ? `${text.slice(0, width - 1)}…` : text;
 }
 
 /** The engine call a queued action stands for; its output is what the results table shows. */
@@ -171,6 +191,8 @@ export interface QueueRunnerOptions {
   /** Runs that end with the device gone before a command is dropped (and reported); default 3. */
   maxAttempts?: number;
   onStart?: (item: QueuedItem) => void;
+  /** The device went away before answering: the command stays queued for its next appearance. */
+  onMissed?: (item: QueuedItem, attempts: number) => void;
   /** A command ran (ok or error), or was given up: it has left the queue. */
   onResult?: (item: QueuedItem, result: DeviceResult) => void;
 }
@@ -211,7 +233,14 @@ export function startQueueRunner(o: QueueRunnerOptions): QueueRunner {
       const missed = r!.status === 'timeout' || !online(prefix);
       if (missed && r!.status !== 'ok') {
         const attempts = o.queue.failedAttempt(item.id);
-        if (attempts < maxAttempts) return;
+        if (attempts < maxAttempts) {
+          try {
+            o.onMissed?.(item, attempts);
+          } catch {
+            // A listener's bug must not stop the queue.
+          }
+          return;
+        }
         o.queue.remove(item.id);
         report(item, { ...r!, error: `${r!.error ?? r!.status} (given up after ${attempts} attempts)` });
         continue;

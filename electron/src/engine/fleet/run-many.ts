@@ -64,7 +64,12 @@ export async function runMany(prefixes: readonly string[], action: DeviceAction,
     if (opts.signal?.aborted) return report(i, { prefix, status: 'cancelled', error: 'cancelled', ms: 0 });
     if (opts.presence?.(prefix) === 'offline') {
       if (opts.enqueue) {
-        opts.enqueue(prefix);
+        try {
+          opts.enqueue(prefix);
+        } catch (e) {
+          // A full queue or a put too large to queue fails this device, not the whole run.
+          return report(i, { prefix, status: 'offline', error: `the device is offline and could not be queued: ${errorText(e)}`, ms: 0 });
+        }
         return report(i, { prefix, status: 'queued', error: 'offline: queued until it is back online', ms: 0 });
       }
       return report(i, { prefix, status: 'offline', error: 'the device is offline', ms: 0 });
@@ -139,6 +144,39 @@ export const resetAction =
     await engine.reset(prefix, mode, { signal, timeoutMs });
     return `reset ${mode}`;
   };
+
+/**
+ * One action as both front ends describe it (the CLI from its arguments, the app from a job):
+ * the same engine calls, outputs and titles either way.
+ */
+export type FleetAction =
+  | { kind: 'eval'; code: string }
+  | { kind: 'put'; files: ReadonlyArray<{ path: string; data: Uint8Array }> }
+  | { kind: 'reset'; mode: ResetMode };
+
+/** The device action for a FleetAction; a put writes its files in order, each verified, one output line per file. */
+export function fleetAction(engine: Engine, a: FleetAction, timeoutMs?: number): DeviceAction {
+  switch (a.kind) {
+    case 'eval':
+      return evalAction(engine, a.code, timeoutMs);
+    case 'reset':
+      return resetAction(engine, a.mode, timeoutMs);
+    case 'put': {
+      const puts = a.files.map((f) => putAction(engine, f.path, f.data, timeoutMs));
+      return async (prefix, signal) => {
+        const lines: string[] = [];
+        for (const put of puts) lines.push(await put(prefix, signal));
+        return lines.join('\n');
+      };
+    }
+  }
+}
+
+/** What ran, in one line for a table's title: the code, the paths, or the reset mode. */
+export function actionTitle(a: FleetAction, width = 200): string {
+  const text = a.kind === 'eval' ? a.code.replace(/\s*\n\s*/g, ' ⏎ ').trim() : a.kind === 'put' ? a.files.map((f) => f.path).join(', ') : `reset ${a.mode}`;
+  return text.length > width ? `${text.slice(0, width - 1)}…` : text;
+}
 
 /** The presence the scheduler checks before each device: what the engine knows of it now. */
 export const enginePresence =
