@@ -300,6 +300,26 @@ for (const kind of BROKERS) {
         expect(errorOf(await host.json(prefix, 'ls', '/', { recursive: 'yes' }))).toMatch(/invalid ls options: recursive/);
         expect(errorOf(await host.command(prefix, 'ls', '/', [encodeSingle(utf8('{not json'))]))).toMatch(/not JSON/);
       });
+
+      it('refuses options over the 4 KiB options cap, or with too many values, unparsed and touching nothing', async () => {
+        await host.put(prefix, '/capped.txt', utf8('kept'));
+        // Valid options, padded past the cap: the generic 1 MiB JSON cap would have let them through.
+        const padded = utf8(`{"recursive":false}${' '.repeat(5_000)}`);
+        expect(errorOf(await host.command(prefix, 'rm', '/capped.txt', [encodeSingle(padded)]))).toBe('invalid rm options: payload too large: 4.9 KiB, the limit is 4 KiB');
+        const many = utf8(`{"to":"/moved.txt","overwrite":true,"x":[${Array(100).fill(0).join(',')}]}`);
+        expect(errorOf(await host.command(prefix, 'mv', '/capped.txt', [encodeSingle(many)]))).toBe('invalid mv options: more than 64 values');
+        expect(fs.readFileSync(file('capped.txt'), 'utf8')).toBe('kept');
+        // The device keeps serving.
+        expect(await host.json(prefix, 'rm', '/capped.txt')).toMatchObject({ ok: true });
+      });
+    });
+
+    it('refuses reset options over the 4 KiB options cap, and does not reset', async () => {
+      expect(text(((await host.eval(prefix, 'globalThis.beforeRefusedReset = 7')) as { data: Uint8Array }).data)).toBe('7');
+      const padded = utf8(`{"mode":"soft"}${' '.repeat(5_000)}`);
+      expect(errorOf(await host.command(prefix, 'reset', '', [encodeSingle(padded)]))).toBe('invalid reset options: payload too large: 4.9 KiB, the limit is 4 KiB');
+      const after = await host.eval(prefix, 'globalThis.beforeRefusedReset');
+      expect(after.ok && text(after.data)).toBe('7');
     });
 
     it("answers an unknown command with the original's error", async () => {

@@ -7,13 +7,12 @@
 // replies) runs as a background task.
 import {
   decodeAck,
-  decodeJson,
+  decodeResetOptions,
   encodeAck,
   encodeJson,
   encodeSingle,
   frameChunks,
   parseCommandTopic,
-  ResetOptions,
   utf8,
   decodeFrame,
   WATCHDOG_ID,
@@ -129,7 +128,7 @@ export function createDispatcher(env: DispatchEnv): Dispatcher {
       }
       case 'reset': {
         if (!isSingleMessage(frame)) throw new ProtocolError('only single message supported');
-        const opts = frame.body.length ? decodeJson(ResetOptions, frame.body, 'reset options') : { ok: true as const, value: { mode: 'soft' as const } };
+        const opts = decodeResetOptions(frame.body);
         if (!opts.ok) throw new DeviceError(opts.error);
         const mode = opts.value.mode;
         env.log.warn(`reset (${mode}) requested`);

@@ -42,6 +42,7 @@ export type DoneReply = z.infer<typeof DoneReply>;
 export const ResetMode = z.enum(['normal', 'safe', 'soft', 'hard']);
 export type ResetMode = z.infer<typeof ResetMode>;
 export const ResetOptions = z.object({ mode: ResetMode }).strict();
+export type ResetOptions = z.infer<typeof ResetOptions>;
 
 /** Option and reply schemas per file command, for the one dispatch table on each side. */
 export const FileCommandSchemas = {
@@ -61,6 +62,11 @@ export type FileReply<C extends FileCommand> = z.infer<(typeof FileCommandSchema
 export function decodeFileOptions<C extends FileCommand>(cmd: C, body: Uint8Array): Decoded<FileOptions<C>> {
   const schema = FileCommandSchemas[cmd].options as unknown as z.ZodType<FileOptions<C>>;
   return decodeJson(schema, body.length === 0 ? utf8('{}') : body, `${cmd} options`, OPTIONS_JSON);
+}
+
+/** Decodes a `reset` command's options; an empty body means a soft reset. Over `OPTIONS_JSON` is refused unparsed. */
+export function decodeResetOptions(body: Uint8Array): Decoded<ResetOptions> {
+  return decodeJson(ResetOptions, body.length === 0 ? utf8('{"mode":"soft"}') : body, 'reset options', OPTIONS_JSON);
 }
 
 /** Decodes a file command's reassembled reply. Over `FILE_REPLY_JSON` is refused unparsed. */

@@ -5,16 +5,14 @@ import type { Stats } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import {
-  decodeJson,
+  decodeFileOptions,
   FileCommandSchemas,
   type EntryType,
   type FileCommand,
   type FileEntry,
   type FileOptions,
   type FileReply,
-  utf8,
 } from '../../../protocol/src';
-import type { z } from 'zod';
 import { DeviceError, deviceFsError } from '../errors';
 import { checkOwnFile, PRIVATE_DIR, resolveDevicePath, type Jail, type ResolvedPath } from '../jail';
 
@@ -124,9 +122,8 @@ export const isFileCommand = (cmd: string): cmd is FileCommand => Object.hasOwn(
 
 /** Runs one file command; the result is the JSON reply. Errors are DeviceErrors in device terms. */
 export async function runFileCommand(jail: Jail, cmd: FileCommand, tail: string, body: Uint8Array): Promise<unknown> {
-  const schema: z.ZodType<FileOptions<FileCommand>> = FileCommandSchemas[cmd].options;
   // An empty body means "no options", as the original CLI would send for a plain command.
-  const opts = decodeJson(schema, body.length === 0 ? utf8('{}') : body, `${cmd} options`);
+  const opts = decodeFileOptions(cmd, body);
   if (!opts.ok) throw new DeviceError(opts.error);
   const p = await resolveDevicePath(jail, tail === '' ? '/' : tail);
   const handler = handlers[cmd] as Handler<FileCommand>;

@@ -29,6 +29,7 @@
 import { createRequire } from 'node:module';
 import vm from 'node:vm';
 import { Worker } from 'node:worker_threads';
+import { checkJsonShape, MAX_JSON_DEPTH, OPTIONS_JSON } from '../../../protocol/src';
 
 const IDLE = 0;
 const RUNNING = 1;
@@ -134,6 +135,33 @@ export interface InterruptWorker {
   stop(): Promise<void>;
 }
 
+export interface ControlLimit {
+  bytes: number;
+  values: number;
+  depth: number;
+}
+
+/** What decodeTermControl allows a `ctl` message (protocol/src/terminal.ts). */
+const CONTROL_LIMIT: ControlLimit = { bytes: OPTIONS_JSON.bytes, values: OPTIONS_JSON.values, depth: MAX_JSON_DEPTH };
+
+/**
+ * The worker's reading of a `ctl` message: true only for an `interrupt` that decodeTermControl
+ * accepts, and a message over the control cap is refused before it is decoded or parsed (the
+ * main thread, reading the same message, tells the host why). The worker cannot load the
+ * protocol's TypeScript, so it gets this function's source text: it uses only its arguments
+ * and globals, and a test holds its verdicts to decodeTermControl's.
+ */
+export function isInterruptControl(payload: Uint8Array, limit: ControlLimit, shape: typeof checkJsonShape): boolean {
+  if (payload.length > limit.bytes || shape(payload, limit.values, limit.depth) !== undefined) return false;
+  let msg: unknown;
+  try {
+    msg = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(payload));
+  } catch {
+    return false;
+  }
+  return typeof msg === 'object' && msg !== null && !Array.isArray(msg) && (msg as { op?: unknown }).op === 'interrupt';
+}
+
 /**
  * The worker is plain JavaScript handed over as source: the device runtime runs from
  * TypeScript (tsx, vitest) and from the app's bundle, and neither gives a worker file path that
@@ -141,6 +169,8 @@ export interface InterruptWorker {
  */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
+const checkJsonShape = ${checkJsonShape.toString()};
+const isInterruptControl = ${isInterruptControl.toString()};
 const mqtt = require(workerData.mqttPath);
 const cell = new Int32Array(workerData.state);
 const slots = new Map();
@@ -157,9 +187,7 @@ client.on('error', (e) => { if (!announced) { announced = true; parentPort.postM
 client.on('message', (topic, payload) => {
   const m = /\\/mqb\\/term\\/([A-Za-z0-9_-]{1,32})\\/ctl$/.exec(topic);
   if (!m) return;
-  let msg;
-  try { msg = JSON.parse(payload.toString('utf8')); } catch { return; }
-  if (!msg || msg.op !== 'interrupt') return;
+  if (!isInterruptControl(payload, workerData.limit, checkJsonShape)) return;
   const slot = slots.get(m[1]);
   if (workerData.signals && slot !== undefined) {
     const running = (slot << 2) | ${RUNNING};
@@ -191,7 +219,7 @@ export function startInterruptWorker(o: InterruptWorkerOptions): InterruptWorker
   };
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
-    workerData: { mqttPath, url: o.url, options, filter: o.filter, state: o.state, signals: SIGNALS },
+    workerData: { mqttPath, url: o.url, options, filter: o.filter, state: o.state, signals: SIGNALS, limit: CONTROL_LIMIT },
   });
   // A device must be able to stop while its helper still connects.
   worker.unref();

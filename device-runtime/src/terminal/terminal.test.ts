@@ -234,6 +234,20 @@ for (const kind of BROKERS) {
       t.ctl({ op: 'close' });
     });
 
+    it('refuses a control message over its size cap with an error event, and acts on none of it', async () => {
+      const t = await openTerm(client, prefix);
+      await t.until(() => t.screen().includes('›'));
+      t.send('6*7');
+      await t.until(() => t.screen().includes('6*7'));
+      // A valid interrupt padded past the 4 KiB control cap: an interrupt would clear the line.
+      await client.publishAsync(termTopic(prefix, t.sid, 'ctl'), `{"op":"interrupt"}${' '.repeat(5_000)}`, { qos: 1 });
+      await t.until(() => t.events.some((e) => e.op === 'error'));
+      expect(t.events.find((e) => e.op === 'error')).toMatchObject({ message: expect.stringMatching(/^bad control message: invalid terminal control: .*4 KiB/) });
+      t.send('\r');
+      await t.until(() => after(t.screen(), '6*7').includes('42'));
+      t.ctl({ op: 'close' });
+    });
+
     it('makes room for a new session by closing the one quiet for longest', async () => {
       const first = await openTerm(client, prefix);
       const others = [];

@@ -1,9 +1,7 @@
 // File operations: native JSON commands on our runtime, MicroPython snippets through eval on
 // original boards (original-snippets.ts).
-import type { z } from 'zod';
 import {
-  FileCommandSchemas,
-  decodeJson,
+  decodeFileReply,
   encodeJson,
   type FileCommand,
   type FileEntry,
@@ -36,8 +34,7 @@ export async function nativeFileCommand<C extends FileCommand>(
   opts: Common,
 ): Promise<FileReply<C>> {
   const reply = await simpleCommand(ctx, dev.prefix, cmd, path, encodeJson(options), opts);
-  const schema = FileCommandSchemas[cmd].reply as unknown as z.ZodType<FileReply<C>>;
-  const d = decodeJson(schema, reply, `${cmd} reply`);
+  const d = decodeFileReply(cmd, reply);
   if (!d.ok) throw new EngineError('protocol-error', `${cmd} on ${dev.prefix}: ${d.error}`);
   return d.value;
 }

@@ -5,7 +5,7 @@ import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeFrame, parseCommandTopic, replyErrTopic, replyOutTopic, utf8 } from '../../../protocol/src';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../../testing/brokers';
-import { connectedEngine, engineFailure } from './test-support';
+import { connectedEngine, engineFailure, waitForDevices } from './test-support';
 import type { Engine } from './types';
 
 const P = 'scripted/board';
@@ -76,6 +76,40 @@ describe('reply streams', () => {
     script = () => [out(0x7fff, true, '2')];
     expect(await engine.eval(P, '1+1')).toBe('2');
     expect([...seen!.subarray(0, 2)]).toEqual([0x80, 0x00]);
+  });
+
+  it("refuses a file command's reply over its 1 MiB cap unparsed, and keeps serving that board", async () => {
+    const N = 'scripted/native';
+    const status = {
+      online: true, protocol: 1, runtime: { kind: 'test', version: '0' }, firmware: '1', mode: 'normal', bootReason: 'cold',
+      uptime: 1, freeMem: 1, time: 0, capabilities: { maxChunk: 65536, commands: ['eval', 'ls'] },
+    };
+    const native = await mqtt.connectAsync(broker.url, { protocolVersion: 4 });
+    try {
+      let reply = '';
+      await native.subscribeAsync(`${N}/mqb/cmd/#`, { qos: 1 });
+      native.on('message', (topic) => {
+        const a = parseCommandTopic(N, topic);
+        if (!a) return;
+        const body = utf8(reply);
+        for (let seq = 0, at = 0; at < body.length || seq === 0; seq++, at += 60_000) {
+          native.publish(replyOutTopic(N, a.id), Buffer.from(encodeFrame(seq, at + 60_000 >= body.length, body.subarray(at, at + 60_000))), { qos: 1 });
+        }
+      });
+      await native.publishAsync(`${N}/mqb/status`, JSON.stringify(status), { qos: 1, retain: true });
+      engine.addDevice(N);
+      await waitForDevices(engine, (all) => all.some((d) => d.prefix === N && d.presence === 'online'));
+      // A well-formed listing, padded past the cap: refused before it is decoded or parsed.
+      reply = JSON.stringify({ path: '/', entries: [] }) + ' '.repeat(1024 * 1024);
+      const e = await engineFailure(engine.ls(N, '/'));
+      expect(e.code).toBe('protocol-error');
+      expect(e.message).toBe('ls on scripted/native: invalid ls reply: payload too large: 1 MiB, the limit is 1 MiB');
+      reply = JSON.stringify({ path: '/', entries: [{ name: 'main.py', type: 'file', size: 3 }] });
+      expect(await engine.ls(N, '/')).toMatchObject([{ name: 'main.py', type: 'file', size: 3 }]);
+    } finally {
+      await native.publishAsync(`${N}/mqb/status`, '', { qos: 1, retain: true });
+      await native.endAsync();
+    }
   });
 
   it('fails running commands with a disconnect error when the broker goes away', async () => {

@@ -3,7 +3,7 @@
 // input is worth trying (a little past its cap), and valid samples to mutate.
 import { text, utf8 } from '../bytes';
 import { decodeCrashList, encodeCrashList } from '../crash';
-import { decodeFileOptions, decodeFileReply } from '../files';
+import { decodeFileOptions, decodeFileReply, decodeResetOptions } from '../files';
 import { decodeFrame, encodeFrame } from '../framing';
 import {
   MAX_CRASH_LIST_BYTES,
@@ -73,6 +73,7 @@ export const FUZZ_TARGETS: FuzzTarget[] = [
   decoded('ls reply', MAX_FILE_REPLY_BYTES, (b) => decodeFileReply('ls', b), ['{"path":"/lib","entries":[{"name":"foo.py","type":"file","size":12,"mtime":1763769600000},{"name":"sub","type":"dir"}]}']),
   decoded('sha reply', MAX_FILE_REPLY_BYTES, (b) => decodeFileReply('sha', b), [`{"path":"/a","sha256":"${'e3b0c442'.repeat(8)}","size":0}`]),
   decoded('mv options', MAX_OPTIONS_BYTES, (b) => decodeFileOptions('mv', b), ['{"to":"/b.txt","overwrite":false}', '']),
+  decoded('reset options', MAX_OPTIONS_BYTES, decodeResetOptions, ['{"mode":"safe"}', '']),
   decoded('get options', MAX_OPTIONS_BYTES, decodeGetOptions, ['{"window":48,"chunk":65536}', '']),
   decoded('terminal control', MAX_OPTIONS_BYTES, decodeTermControl, ['{"op":"open","cols":80,"rows":24,"window":262144}', '{"op":"ack","bytes":4096}']),
   decoded('terminal event', MAX_TERM_EVENT_BYTES, decodeTermEvent, ['{"op":"opened","window":262144}', '{"op":"error","message":"boom"}']),
