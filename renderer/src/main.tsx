@@ -17,6 +17,8 @@ import './styles/theme.css';
 import './styles/chrome.css';
 import './styles/controls.css';
 import './styles/fleet.css';
+import './styles/selection.css';
+import './styles/jobs.css';
 import './styles/workspace.css';
 import './styles/overview.css';
 import './styles/dialogs.css';

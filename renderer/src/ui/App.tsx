@@ -11,6 +11,10 @@ import { Toasts } from './Toasts';
 import { TopBar } from './TopBar';
 import { useApp, useAppStore } from './context';
 import { Workspace } from '../workspace/Workspace';
+import { FleetDialogs } from '../fleet/FleetDialogs';
+import { ListHead } from '../fleet/ListHead';
+import { SavedViews } from '../fleet/SavedViews';
+import { SelectionBar } from '../fleet/SelectionBar';
 import { isTypingTarget, modalOpen, nothingFocused } from './shortcuts';
 import { launchCommand } from './launch-command';
 
@@ -25,6 +29,11 @@ export function App() {
     const onKey = (e: KeyboardEvent) => {
       if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey) return;
       if (isTypingTarget(e) || modalOpen() || store.getState().dialog !== null) return;
+      // Escape with nothing in particular focused drops the selection (the list does it too).
+      if (e.key === 'Escape' && nothingFocused()) {
+        store.getState().clearSelected();
+        return;
+      }
       // `/` focuses the search.
       if (e.key === '/') {
         e.preventDefault();
@@ -60,11 +69,15 @@ export function App() {
       <main className="main">
         <section className="fleet" aria-label="Devices">
           <FleetToolbar />
+          <SavedViews />
+          <ListHead />
           <DeviceList />
+          <SelectionBar />
         </section>
         <Workspace />
       </main>
       <Dialogs />
+      <FleetDialogs />
       <Toasts />
     </div>
   );

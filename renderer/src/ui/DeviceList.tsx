@@ -1,23 +1,43 @@
 // The fleet list: virtualized (only visible rows exist in the DOM), fed by a memoized row
 // selector, so 10,000 devices with status updates every second stay smooth. Keyboard: arrows
-// move, Enter opens, Home/End jump.
+// move, Enter opens, Home/End jump, Space toggles the cursor row's selection, Ctrl/Cmd+A
+// selects every device shown, Escape clears the selection. Mouse: a click opens, Ctrl/Cmd-click
+// toggles, Shift-click selects a range (selection.ts).
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { useCallback, useEffect, useMemo, useRef } from 'react';
-import { rowsSelector, type Row } from '../state/device-view';
-import type { AppState } from '../state/store';
+import { useCallback, useEffect, useRef } from 'react';
+import type { Row } from '../state/device-view';
+import { rangeBetween, rowPrefixes } from '../state/selection';
+import { useRows } from '../fleet/use-rows';
 import { useApp, useAppStore } from './context';
-import { DeviceRow, GroupRow } from './DeviceRow';
+import { DeviceRow, GroupRow, type PickHow } from './DeviceRow';
 
 const ROW_HEIGHT = 58;
 const GROUP_HEIGHT = 30;
 
 export function DeviceList() {
   const store = useAppStore();
-  const select = useMemo(() => {
-    const rows = rowsSelector();
-    return (s: AppState) => rows({ devices: s.devices, search: s.search, filter: s.filter, sort: s.sort, groupByPrefix: s.groupByPrefix });
-  }, []);
-  const rows = useApp(select);
+  const rows = useRows();
+  // The pick handler reads the rows through a ref, so it stays one function and no row re-renders
+  // when the order changes.
+  const rowsRef = useRef(rows);
+  useEffect(() => {
+    rowsRef.current = rows;
+  }, [rows]);
+  const onPick = useCallback(
+    (prefix: string, how: PickHow) => {
+      const s = store.getState();
+      if (how === 'open') {
+        s.openDevice(prefix);
+        s.setAnchor(prefix);
+      } else if (how === 'toggle') s.toggleSelected(prefix);
+      else {
+        const range = rangeBetween(rowsRef.current, s.anchor, prefix);
+        s.selectMany(range);
+        if (s.anchor === null || range.length <= 1) s.setAnchor(prefix);
+      }
+    },
+    [store],
+  );
   const cursor = useApp((s) => s.cursor);
   const total = useApp((s) => s.devices.size);
   const connected = useApp((s) => s.connection?.phase === 'connected');
@@ -69,7 +89,18 @@ export function DeviceList() {
         const c = store.getState().cursor;
         if (c) store.getState().openDevice(c);
       },
+      ' ': () => {
+        const c = store.getState().cursor;
+        if (c) store.getState().toggleSelected(c);
+      },
+      Escape: () => store.getState().clearSelected(),
     };
+    if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'a') {
+      e.preventDefault();
+      store.getState().selectMany(rowPrefixes(rows));
+      return;
+    }
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
     const k = keys[e.key];
     if (k) {
       e.preventDefault();
@@ -84,6 +115,7 @@ export function DeviceList() {
       tabIndex={0}
       role="listbox"
       aria-label="Devices"
+      aria-multiselectable="true"
       aria-activedescendant={cursor ? `dev-${cssId(cursor)}` : undefined}
       data-testid="device-list"
       data-count={rows.filter((r) => r.kind === 'device').length}
@@ -97,7 +129,7 @@ export function DeviceList() {
             const row = rows[v.index]!;
             return (
               <div key={v.key} className="vrow" style={{ transform: `translateY(${v.start}px)`, height: v.size }}>
-                {row.kind === 'group' ? <GroupRow group={row.group} count={row.count} /> : <DeviceRow prefix={row.prefix} />}
+                {row.kind === 'group' ? <GroupRow group={row.group} count={row.count} /> : <DeviceRow prefix={row.prefix} onPick={onPick} />}
               </div>
             );
           })}

@@ -9,9 +9,17 @@ import { ago, bytes, duration, forHowLong } from './format';
 import { Icon } from './icons';
 import { useNow } from './use-now';
 
-export const DeviceRow = memo(function DeviceRow({ prefix }: { prefix: string }) {
+/** What a click on a row asks for: open it, toggle it (Ctrl/Cmd, the checkbox) or a range (Shift). */
+export type PickHow = 'open' | 'toggle' | 'range';
+
+const NO_TAGS: readonly string[] = [];
+
+export const DeviceRow = memo(function DeviceRow({ prefix, onPick }: { prefix: string; onPick: (prefix: string, how: PickHow) => void }) {
   const d = useApp((s) => s.devices.get(prefix));
   const isCursor = useApp((s) => s.cursor === prefix);
+  // A set lookup per mounted row: selecting 10,000 devices re-renders only the rows on screen.
+  const selected = useApp((s) => s.selected.has(prefix));
+  const userTags = useApp((s) => s.userTags[prefix] ?? NO_TAGS);
   const name = oneLine(prefix);
   const isActive = useApp((s) => s.active === prefix);
   const store = useAppStore();
@@ -25,19 +33,39 @@ export const DeviceRow = memo(function DeviceRow({ prefix }: { prefix: string })
       id={`dev-${cssId(prefix)}`}
       role="option"
       aria-selected={isCursor}
-      className={`device-row${isCursor ? ' cursor' : ''}${isActive ? ' active' : ''}${online ? '' : ' is-offline'}`}
+      aria-checked={selected}
+      className={`device-row${isCursor ? ' cursor' : ''}${isActive ? ' active' : ''}${online ? '' : ' is-offline'}${selected ? ' selected' : ''}`}
       data-testid="device-row"
       data-prefix={prefix}
       data-presence={d.presence}
       data-mode={d.mode ?? ''}
-      onMouseDown={() => store.getState().setCursor(prefix)}
-      onClick={() => store.getState().openDevice(prefix)}
+      data-selected={selected}
+      onMouseDown={(e) => {
+        // Shift-click would otherwise select the page's text across rows.
+        if (e.shiftKey) e.preventDefault();
+        store.getState().setCursor(prefix);
+      }}
+      onClick={(e) => onPick(prefix, e.shiftKey ? 'range' : e.ctrlKey || e.metaKey ? 'toggle' : 'open')}
     >
       <div className="row-line1">
+        <input
+          type="checkbox"
+          className="row-check"
+          checked={selected}
+          aria-label={`Select ${name}`}
+          data-testid="row-check"
+          tabIndex={-1}
+          onClick={(e) => {
+            e.stopPropagation();
+            onPick(prefix, e.shiftKey ? 'range' : 'toggle');
+          }}
+          onChange={() => undefined}
+        />
         <span className={`status-dot ${presenceTone(d)}`} aria-hidden="true" />
         <span className="device-name" title={name}>
           {name}
         </span>
+        <TagChips own={d.tags} user={userTags} />
         {safe ? (
           <span className="badge badge-safe" data-testid="badge-safe" title="Running from /safemode: the application did not start or was reset into safe mode">
             <Icon name="shield" size={12} /> SAFE MODE
@@ -66,6 +94,23 @@ export const DeviceRow = memo(function DeviceRow({ prefix }: { prefix: string })
     </div>
   );
 });
+
+/** The device's own tags (from its config) and the user's, told apart by style and title. */
+export function TagChips({ own, user, max = 3 }: { own: readonly string[] | undefined; user: readonly string[]; max?: number }) {
+  const all = [...(own ?? []).map((t) => ({ t, mine: false })), ...user.filter((t) => !own?.includes(t)).map((t) => ({ t, mine: true }))];
+  if (all.length === 0) return null;
+  const shown = all.slice(0, max);
+  return (
+    <span className="row-tags" data-testid="row-tags">
+      {shown.map(({ t, mine }) => (
+        <span key={`${mine ? 'u' : 'd'}:${t}`} className={`tag-chip ${mine ? 'tag-user' : 'tag-device'}`} title={mine ? 'Your tag (kept in the app)' : "The device's tag (from its config)"} data-tag={t}>
+          {oneLine(t)}
+        </span>
+      ))}
+      {all.length > shown.length ? <span className="tag-more">+{all.length - shown.length}</span> : null}
+    </span>
+  );
+}
 
 function Fact({ label, value }: { label: string; value: string | undefined }) {
   if (value === undefined) return null;

@@ -1,6 +1,9 @@
-// Search, filter, sort and grouping for the fleet list, with live counts per filter.
+// Search, filter, sort and grouping for the fleet list, with live counts per filter. The search
+// is a device selector (the CLI's --select syntax); a mistake is marked where it is, and the
+// list keeps what the last correct text picked.
 import { useMemo } from 'react';
-import { countFleet } from '../state/device-view';
+import { oneLine } from '../../../protocol/src/control-chars';
+import { countFleet, parseSearch } from '../state/device-view';
 import type { PresenceFilter, SortKey } from '../state/store';
 import { useApp, useAppStore } from './context';
 import { Icon } from './icons';
@@ -29,16 +32,20 @@ export function FleetToolbar() {
   const group = useApp((s) => s.groupByPrefix);
   const devices = useApp((s) => s.devices);
   const counts = useMemo(() => countFleet(devices), [devices]);
+  const error = useMemo(() => parseSearch(search).error, [search]);
   const st = store.getState();
 
   return (
     <div className="fleet-toolbar">
-      <div className="search">
+      <div className={`search${error ? ' search-invalid' : ''}`}>
         <Icon name="search" />
         <input
           data-testid="device-search"
           type="search"
-          placeholder="Search devices"
+          placeholder="Search or select: tag:lab fw<2.5 online greenhouse/*"
+          title="Free text, or selector terms: tag:NAME  prefix/*  fw<2.5.0  online offline safe crashed outdated  kind:original  -term negates"
+          aria-invalid={error ? true : undefined}
+          aria-describedby={error ? 'selector-error' : undefined}
           value={search}
           spellCheck={false}
           onChange={(e) => st.setSearch(e.target.value)}
@@ -55,6 +62,7 @@ export function FleetToolbar() {
         />
         <kbd>/</kbd>
       </div>
+      {error ? <SelectorMistake source={search} at={error.at} length={error.length} reason={error.reason} /> : null}
       <div className="segmented" role="radiogroup" aria-label="Filter">
         {FILTERS.map((f) => (
           <button
@@ -90,6 +98,21 @@ export function FleetToolbar() {
           <Icon name="plus" /> Add
         </button>
       </div>
+    </div>
+  );
+}
+
+/** The search text with the part that does not parse marked, and why. */
+function SelectorMistake({ source, at, length, reason }: { source: string; at: number; length: number; reason: string }) {
+  const end = Math.min(source.length, at + Math.max(1, length));
+  return (
+    <div className="selector-error" id="selector-error" role="status" data-testid="selector-error" data-at={at} data-length={length}>
+      <code className="selector-source">
+        {oneLine(source.slice(0, at))}
+        <mark>{oneLine(source.slice(at, end)) || ' '}</mark>
+        {oneLine(source.slice(end))}
+      </code>
+      <span>{oneLine(reason)}. The list shows the last search that made sense.</span>
     </div>
   );
 }
