@@ -9,7 +9,7 @@ import { startOriginalBoard, type OriginalBoard } from '../../../../device-runti
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../../../testing/brokers';
 import { connectedEngine, sha256, tempDir, waitForDevices } from '../test-support';
 import type { Engine } from '../types';
-import { MAX_QUEUED_PUT_BYTES, openCommandQueue, queuedPut, startQueueRunner, type QueuedItem } from './queue';
+import { MAX_QUEUED_PUT_BYTES, openCommandQueue, queuedActions, queuedPut, queuedTitle, startQueueRunner, type QueuedItem } from './queue';
 import { enginePresence, evalAction, runMany, type DeviceResult } from './run-many';
 
 const pythonMissing = spawnSync('python3', ['--version']).status === 0 ? undefined : 'python3 is missing: original-board queue test skipped';
@@ -63,6 +63,16 @@ describe('the queue file', () => {
     const again = openCommandQueue(file);
     expect(again.list()).toEqual([good]);
     expect(again.problem).toMatch(/^1 queued command in .* could not be read; the file as it was is kept as /);
+  });
+
+  it('queues an action with one command per file, titled in one line, with the job it belongs to', () => {
+    const actions = queuedActions({ kind: 'put', files: [{ path: '/a.py', data: new Uint8Array([1]) }, { path: '/b.py', data: new Uint8Array([2]) }] });
+    expect(actions.map((a) => queuedTitle(a))).toEqual(['/a.py', '/b.py']);
+    expect(queuedTitle({ kind: 'eval', code: 'x = 1\nprint(x)' })).toBe('x = 1 ⏎ print(x)');
+    const file = fresh();
+    openCommandQueue(file).add('home', 'a', actions[0]!, 'job-1');
+    expect(openCommandQueue(file).list()).toEqual([expect.objectContaining({ job: 'job-1', action: actions[0] })]);
+    expect(() => queuedActions({ kind: 'put', files: [{ path: '/big.bin', data: new Uint8Array(MAX_QUEUED_PUT_BYTES + 1) }] })).toThrow(/at most/);
   });
 
   it('refuses a put too large to carry, and an action it does not know', () => {
@@ -162,12 +172,14 @@ describe('running queued commands when devices come back', () => {
     await waitForDevices(engine, () => engine.device(P)?.presence === 'online');
     const q = openCommandQueue(path.join(store.dir, 'flaky.json'));
     const { got, onResult, until } = collector();
+    const missed: Array<[string, number]> = [];
     const runner = startQueueRunner({
       engine,
       queue: q,
       profile: 'home',
       // The first time it starts, the device loses power.
       onStart: (item) => item.attempts === 0 && d.kill(),
+      onMissed: (item, attempts) => missed.push([item.prefix, attempts]),
       onResult,
     });
     try {
@@ -177,6 +189,7 @@ describe('running queued commands when devices come back', () => {
       await runner.idle();
       expect(got).toEqual([]);
       expect(q.list()).toEqual([expect.objectContaining({ prefix: P, attempts: 1 })]);
+      expect(missed).toEqual([[P, 1]]);
 
       await boot(P);
       await until(1);

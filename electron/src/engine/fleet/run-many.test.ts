@@ -8,10 +8,12 @@ import { startEmbeddedBroker, type EmbeddedBroker } from '../../../../testing/br
 import { connectedEngine, sha256, tempDir, waitForDevices } from '../test-support';
 import type { Engine } from '../types';
 import {
+  actionTitle,
   csvCell,
   enginePresence,
   evalAction,
   failedPrefixes,
+  fleetAction,
   groupResults,
   mergeResults,
   putAction,
@@ -128,6 +130,20 @@ describe('running an expression on many devices', () => {
     expect(groupResults(results)).toEqual([{ status: 'ok', text: `/limits.py: ${data.length} bytes, sha256 ${sha256(data).slice(0, 12)}`, prefixes: members }]);
     for (const p of members) expect(await engine.sha256(p, '/limits.py')).toBe(sha256(data));
   });
+
+  it('builds the same action from a description for the CLI and the app: several files put in order, one line each', async () => {
+    const a = new TextEncoder().encode('a = 1\n');
+    const b = new Uint8Array(3000).fill(7);
+    const action = { kind: 'put' as const, files: [{ path: '/a.py', data: a }, { path: '/b.bin', data: b }] };
+    expect(actionTitle(action)).toBe('/a.py, /b.bin');
+    const results = await runMany(members.slice(0, 2), fleetAction(engine, action));
+    expect(results.map((r) => r.output)).toEqual(
+      members.slice(0, 2).map(() => `/a.py: ${a.length} bytes, sha256 ${sha256(a).slice(0, 12)}\n/b.bin: ${b.length} bytes, sha256 ${sha256(b).slice(0, 12)}`),
+    );
+    expect(await engine.sha256(members[1]!, '/b.bin')).toBe(sha256(b));
+    expect(actionTitle({ kind: 'eval', code: 'for x in range(3):\n    print(x)' })).toBe('for x in range(3): ⏎ print(x)');
+    expect(actionTitle({ kind: 'reset', mode: 'safe' })).toBe('reset safe');
+  });
 });
 
 describe('devices that are not online', () => {
@@ -166,6 +182,19 @@ describe('devices that are not online', () => {
     expect(results).toEqual([{ prefix: P, status: 'queued', error: 'offline: queued until it is back online', ms: 0 }]);
     expect(queued).toEqual([P]);
     expect(failedPrefixes(results)).toEqual([]);
+  });
+
+  it('fail as offline, with the reason, when the queue cannot take them; the others still run', async () => {
+    const results = await runMany([P, members[0]!], evalAction(engine, '2'), {
+      presence: enginePresence(engine),
+      enqueue: () => {
+        throw new RangeError('the command queue is full (10000 commands)');
+      },
+    });
+    expect(results).toEqual([
+      { prefix: P, status: 'offline', error: 'the device is offline and could not be queued: the command queue is full (10000 commands)', ms: 0 },
+      expect.objectContaining({ prefix: members[0], status: 'ok', output: '2' }),
+    ]);
   });
 });
 
