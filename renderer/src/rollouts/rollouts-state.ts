@@ -5,6 +5,7 @@
 import { createStore } from 'zustand/vanilla';
 import { useStore } from 'zustand';
 import type { RolloutDevice, RolloutSummary } from '../../../protocol/src/bridge-rollouts';
+import { DEFAULT_DRAFT, type Draft } from './rollout-view';
 
 /** What the planner is seeded with: the selection bar's devices or a selector. */
 export interface PlannerSeed {
@@ -20,6 +21,10 @@ export interface RolloutsState {
   shown: boolean;
   page: RolloutsPage;
   seed: PlannerSeed | null;
+  /** The planner's form, kept while the view shows a rollout or is closed. */
+  draft: Draft;
+  /** The image: one of the demo's example bundles by name, or a local file (staged when sent). */
+  image: { from: 'example'; name: string } | { from: 'file'; file: File } | null;
   /** Rollouts on this broker by id (summaries), newest first when listed. */
   rollouts: ReadonlyMap<string, RolloutSummary>;
   /** Devices of the rollouts whose devices were fetched or streamed, by rollout id then prefix. */
@@ -32,6 +37,8 @@ export const rollouts = createStore<RolloutsState>()(() => ({
   shown: false,
   page: { kind: 'plan' },
   seed: null,
+  draft: DEFAULT_DRAFT,
+  image: null,
   rollouts: new Map(),
   devices: new Map(),
   listError: null,
@@ -45,8 +52,13 @@ export function openPlanner(prefixes: readonly string[], selector?: string): voi
     shown: true,
     page: { kind: 'plan' },
     seed: { prefixes: [...prefixes], selector, seq: (s.seed?.seq ?? 0) + 1 },
+    draft: { ...s.draft, target: prefixes.length === 0 && selector ? 'selector' : 'selection', selector: selector ?? s.draft.selector },
   }));
 }
+
+export const setDraft = (patch: Partial<Draft>) => rollouts.setState((s) => ({ draft: { ...s.draft, ...patch } }));
+
+export const setImage = (image: RolloutsState['image']) => rollouts.setState({ image });
 
 export const showRolloutPage = (page: RolloutsPage) => rollouts.setState({ shown: true, page });
 

@@ -6,6 +6,7 @@ import { Icon } from './icons';
 import { useNow } from './use-now';
 import { Logo } from './Logo';
 import { FleetLogsButton } from '../workspace/logs/FleetLogs';
+import { RolloutsButton } from '../rollouts/Rollouts';
 
 export function TopBar() {
   const connection = useApp((s) => s.connection);
@@ -25,6 +26,7 @@ export function TopBar() {
         <ConnectionPill state={connection} />
       </button>
       <div className="topbar-spacer" />
+      <RolloutsButton />
       <FleetLogsButton />
       <button className="btn btn-ghost" onClick={() => store.getState().setDialog({ kind: 'profiles' })} data-testid="open-connections">
         Connections…

@@ -1,0 +1,175 @@
+// The overview's pictures: firmware versions as bars (a click selects those devices in the list),
+// online devices over time and crash records per day from the host's fleet history (asked for
+// again every half minute while the overview is shown).
+import { useEffect, useMemo, useState } from 'react';
+import uPlot from 'uplot';
+import type { FleetHistory } from '../../../protocol/src';
+import { useApp, useAppStore, useBridge } from '../ui/context';
+import { crashSeries, devicesOfBar, firmwareBars, onlineSeries, OTHER_FW, shortFirmware } from './chart-data';
+import { axis, UChart, useChartColors, type ChartColors } from './UChart';
+import './charts.css';
+
+const HISTORY_EVERY_MS = 30_000;
+const BAR_HEIGHT = 170;
+const SMALL_HEIGHT = 150;
+
+export function FleetCharts() {
+  return (
+    <div className="charts" data-testid="fleet-charts">
+      <FirmwareChart />
+      <HistoryCharts />
+    </div>
+  );
+}
+
+function FirmwareChart() {
+  const devices = useApp((s) => s.devices);
+  const store = useAppStore();
+  const colors = useChartColors();
+  const bars = useMemo(() => firmwareBars(devices.values()), [devices]);
+  // The chart only changes when a count does, not on every status a device sends; it is made
+  // again only when the versions themselves change (the axis labels are part of its options).
+  const labelsKey = bars.labels.join('\n');
+  const countsKey = bars.counts.join(',');
+  const options = useMemo(() => {
+    const labels = labelsKey.split('\n');
+    return barOptions(colors, (i) => shortFirmware(labels[i] ?? ''));
+  }, [colors, labelsKey]);
+  const data = useMemo<uPlot.AlignedData>(() => {
+    const counts = countsKey ? countsKey.split(',').map(Number) : [];
+    return [counts.map((_, i) => i), counts];
+  }, [countsKey]);
+  const [hover, setHover] = useState<number | null>(null);
+
+  const pick = (i: number) => {
+    const prefixes = devicesOfBar(store.getState().devices.values(), bars, i);
+    if (prefixes.length === 0) return;
+    store.getState().setSelected(prefixes);
+    store.getState().toast('info', `Selected ${prefixes.length.toLocaleString()} device${prefixes.length === 1 ? '' : 's'} on ${bars.labels[i] === OTHER_FW ? 'other versions' : bars.labels[i]}`);
+  };
+
+  const h = hover !== null ? hover : null;
+  return (
+    <section className="chart-card chart-wide">
+      <header>
+        <h3>Firmware versions</h3>
+        <span className="chart-readout" data-testid="firmware-readout">
+          {h !== null && bars.labels[h] !== undefined ? `${bars.labels[h]}: ${bars.counts[h]!.toLocaleString()} device${bars.counts[h] === 1 ? '' : 's'}` : bars.labels.length ? 'Click a bar to select those devices' : ''}
+        </span>
+      </header>
+      {bars.labels.length === 0 ? (
+        <p className="muted chart-empty">No devices yet.</p>
+      ) : (
+        <UChart options={options} data={data} height={BAR_HEIGHT} onPick={pick} onHover={setHover} testId="chart-firmware" label={bars.labels.map((l, i) => `${l}: ${bars.counts[i]}`).join(', ')} />
+      )}
+      {/* The bars as buttons too: reachable by keyboard and by tests, and readable without the chart. */}
+      <div className="chart-keys" role="group" aria-label="Select devices by firmware">
+        {bars.labels.map((l, i) => (
+          <button key={l} className="chart-key" onClick={() => pick(i)} data-testid="firmware-bar" data-firmware={l} data-count={bars.counts[i]} title={l}>
+            <span className="chart-key-label mono">{shortFirmware(l, 20)}</span> <span className="muted">{bars.counts[i]!.toLocaleString()}</span>
+          </button>
+        ))}
+      </div>
+    </section>
+  );
+}
+
+function HistoryCharts() {
+  const bridge = useBridge();
+  const profile = useApp((s) => s.profiles.active);
+  const colors = useChartColors();
+  const [history, setHistory] = useState<FleetHistory | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => {
+    let live = true;
+    const load = () =>
+      bridge
+        .call('fleetHistory', {})
+        .then((h) => {
+          if (!live) return;
+          setHistory(h);
+          setError(null);
+        })
+        .catch((e: unknown) => live && setError(e instanceof Error ? e.message : String(e)));
+    void load();
+    const timer = setInterval(() => void load(), HISTORY_EVERY_MS);
+    return () => {
+      live = false;
+      clearInterval(timer);
+    };
+  }, [bridge, profile]);
+
+  const online = useMemo<uPlot.AlignedData>(() => (history ? onlineSeries(history) : [[], [], []]), [history]);
+  const crashes = useMemo(() => (history ? crashSeries(history) : { labels: [], counts: [] }), [history]);
+  const crashData = useMemo<uPlot.AlignedData>(() => [crashes.counts.map((_, i) => i), crashes.counts], [crashes]);
+  const onlineOpts = useMemo(() => onlineOptions(colors), [colors]);
+  const daysKey = crashes.labels.join(',');
+  const crashOpts = useMemo(() => {
+    const days = daysKey.split(',');
+    return barOptions(colors, (i) => days[i] ?? '', colors.bad);
+  }, [colors, daysKey]);
+  const last = history?.online.at(-1);
+  const totalCrashes = crashes.counts.reduce((a, b) => a + b, 0);
+
+  return (
+    <>
+      <section className="chart-card">
+        <header>
+          <h3>Online devices</h3>
+          <span className="chart-readout">{last ? `${last.online.toLocaleString()} of ${last.total.toLocaleString()} now` : ''}</span>
+        </header>
+        {error && !history ? <p className="muted chart-empty">History not available: {error}</p> : online[0].length < 2 ? <p className="muted chart-empty">Collecting samples…</p> : <UChart options={onlineOpts} data={online} height={SMALL_HEIGHT} testId="chart-online" label={`online devices over time${last ? `, ${last.online} of ${last.total} now` : ''}`} />}
+      </section>
+      <section className="chart-card">
+        <header>
+          <h3>Crashes per day</h3>
+          <span className="chart-readout">{history ? `${totalCrashes.toLocaleString()} in ${crashes.counts.length} day${crashes.counts.length === 1 ? '' : 's'}` : ''}</span>
+        </header>
+        {error && !history ? <p className="muted chart-empty">History not available: {error}</p> : crashes.counts.length === 0 ? <p className="muted chart-empty">No crash records.</p> : <UChart options={crashOpts} data={crashData} height={SMALL_HEIGHT} testId="chart-crashes" label={crashes.labels.map((l, i) => `${l}: ${crashes.counts[i]}`).join(', ')} />}
+      </section>
+    </>
+  );
+}
+
+/** Bars over categories 0..n-1, labelled by `label(i)`; integer counts on the y axis. */
+function barOptions(c: ChartColors, label: (i: number) => string, fill = c.accent): Omit<uPlot.Options, 'width' | 'height'> {
+  return {
+    legend: { show: false },
+    cursor: { points: { show: false }, drag: { x: false, y: false, setScale: false }, y: false },
+    select: { show: false, left: 0, top: 0, width: 0, height: 0 },
+    scales: {
+      x: { time: false, range: (u) => [-0.5, Math.max(0.5, u.data[0].length - 0.5)] },
+      y: { range: (_u, _min, max) => [0, Math.max(1, Math.ceil(max * 1.15))] },
+    },
+    axes: [
+      axis(c, { grid: { show: false }, splits: (u) => Array.from(u.data[0], (_, i) => i), values: (_u, splits) => splits.map((i) => label(i)), size: 34 }),
+      axis(c, { size: 44, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000], values: (_u, splits) => splits.map((v) => (Number.isInteger(v) ? v.toLocaleString() : '')) }),
+    ],
+    series: [{}, { label: 'devices', fill: withAlpha(fill, 0.75), stroke: fill, width: 1, paths: uPlot.paths.bars!({ size: [0.7, 64], radius: 0.1 }), points: { show: false } }],
+  };
+}
+
+function onlineOptions(c: ChartColors): Omit<uPlot.Options, 'width' | 'height'> {
+  return {
+    legend: { show: false },
+    cursor: { drag: { x: false, y: false, setScale: false }, points: { size: 6 } },
+    select: { show: false, left: 0, top: 0, width: 0, height: 0 },
+    scales: { y: { range: (_u, _min, max) => [0, Math.max(1, Math.ceil(max * 1.1))] } },
+    axes: [axis(c, { size: 30, space: 60 }), axis(c, { size: 44, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000] })],
+    series: [
+      {},
+      { label: 'online', stroke: c.ok, width: 2, fill: withAlpha(c.ok, 0.15), points: { show: false } },
+      { label: 'known', stroke: c.muted, width: 1, dash: [4, 4], points: { show: false } },
+    ],
+  };
+}
+
+/** A theme colour (#rgb or #rrggbb) at some opacity, for canvas fills; other forms as they are. */
+function withAlpha(color: string, alpha: number): string {
+  const hex = /^#([0-9a-f]{3}|[0-9a-f]{6})$/i.exec(color)?.[1];
+  if (!hex) return color;
+  const full = hex.length === 3 ? [...hex].map((x) => x + x).join('') : hex;
+  const [r, g, b] = [0, 2, 4].map((i) => parseInt(full.slice(i, i + 2), 16));
+  return `rgba(${r}, ${g}, ${b}, ${alpha})`;
+}
