@@ -226,6 +226,9 @@ async function bootSession(b: Boot): Promise<Session> {
     config = normalConfig ?? (await readDeviceConfig(''));
   }
   const firmware = () => ota.slots[ota.active]?.version ?? opts.firmware ?? 'none';
+  // Tags say which device this is, whatever mode it runs in: a device in safe mode must still be
+  // found by them, so its normal config's tags count unless the safe-mode config has its own.
+  const tags = config.tags ?? normalConfig?.tags;
   let crashCount = (await crashes.list()).length;
   // What actually started this boot; named in the status so nobody has to guess which code runs.
   let startedModules: string[] = [];
@@ -244,7 +247,7 @@ async function bootSession(b: Boot): Promise<Session> {
       crashes: crashCount,
       freeMem: ram !== undefined ? simulatedFreeMem(ram, Date.now() - startedAt) : hostFreeMem(),
       ...(mode === 'normal' ? { modules: startedModules } : {}),
-      ...(config.tags ? { tags: config.tags } : {}),
+      ...(tags ? { tags } : {}),
     });
 
   const client = createMqttClient({

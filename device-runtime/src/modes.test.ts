@@ -109,6 +109,21 @@ describe('boot modes and application modules (in-process)', () => {
     expect(s.online && s.ota?.active).toBe('b');
   });
 
+  it('reports the tags of its config.json in safe mode too, unless safemode/config.json has its own', async () => {
+    const root = newRoot();
+    fs.mkdirSync(path.join(root, 'safemode'));
+    fs.writeFileSync(path.join(root, 'config.json'), JSON.stringify({ tags: ['workshop', 'actuator'] }));
+    fs.writeFileSync(path.join(root, 'safemode', 'config.json'), JSON.stringify({ watchdog: { revert: false } }));
+    const safe = await startDevice({ url: broker.url, prefix: 'modes/tags', root, mode: 'safe' });
+    devices.push(safe);
+    expect(safe.status()).toMatchObject({ mode: 'safe', tags: ['workshop', 'actuator'] });
+    await safe.stop();
+    fs.writeFileSync(path.join(root, 'safemode', 'config.json'), JSON.stringify({ tags: ['rescue'] }));
+    const own = await startDevice({ url: broker.url, prefix: 'modes/tags', root, mode: 'safe' });
+    devices.push(own);
+    expect(own.status()).toMatchObject({ mode: 'safe', tags: ['rescue'] });
+  });
+
   it('runs the modules an OTA bundle ships, not the ones config.json lists, and says which started', async () => {
     const root = newRoot();
     fs.mkdirSync(path.join(root, 'lib'));

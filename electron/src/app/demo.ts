@@ -1,6 +1,8 @@
 // The first-run demo: the embedded broker on a free
 // loopback port and a small fleet from the bundled device runtime in varied states, so a new
-// user sees a live fleet within seconds. The devices run as `mqboard-device` processes of their
+// user sees a live fleet within seconds: tagged for selecting (greenhouse, sensor, …), one of
+// them a battery board that sleeps between wakes (commands for it wait in the queue), and
+// updates to try on them in demo-bundles.ts. The devices run as `mqboard-device` processes of their
 // own (device-processes.ts), each board supervised as on real hardware, so a busy loop or a crash
 // on one of them never stalls the app. The broker takes only this run's credentials, which only
 // the app and these processes know. The demo lives as long as the app.
@@ -29,6 +31,8 @@ export interface Demo {
 interface DemoDevice {
   prefix: string;
   firmware: string;
+  /** In its config.json, so its status reports them: what fleet selectors pick devices by. */
+  tags: string[];
   mode?: 'safe';
   /** Drops off the broker (power cut) and comes back, on a cycle. */
   flaky?: true;
@@ -36,6 +40,8 @@ interface DemoDevice {
   crash?: true;
   /** The board's RAM (the status reports its free memory, not the host's); default an ESP32's. */
   ram?: number;
+  /** A battery board: asleep for SLEEP_MS at a time, awake while there is work and AWAKE_MS after. */
+  sleeper?: true;
 }
 
 /** An ESP32's internal RAM, and an ESP32 module with 4 MiB of PSRAM. */
@@ -43,13 +49,14 @@ const ESP32_RAM = 320 * 1024;
 const ESP32_PSRAM = 4 * 1024 * 1024 + ESP32_RAM;
 
 const DEVICES: DemoDevice[] = [
-  { prefix: 'greenhouse/climate-1', firmware: '2.4.1' },
-  { prefix: 'greenhouse/climate-2', firmware: '2.4.1' },
-  { prefix: 'greenhouse/irrigation', firmware: '2.3.0' },
-  { prefix: 'workshop/compressor', firmware: '1.9.2', mode: 'safe' },
-  { prefix: 'workshop/lathe', firmware: '1.9.3' },
-  { prefix: 'lab/esp32-proto', firmware: '0.7.0-dev', crash: true },
-  { prefix: 'field/weather-station', firmware: '3.1.0', flaky: true, ram: ESP32_PSRAM },
+  { prefix: 'greenhouse/climate-1', firmware: '2.4.1', tags: ['greenhouse', 'sensor', 'climate'] },
+  { prefix: 'greenhouse/climate-2', firmware: '2.4.1', tags: ['greenhouse', 'sensor', 'climate'] },
+  { prefix: 'greenhouse/irrigation', firmware: '2.3.0', tags: ['greenhouse', 'actuator'] },
+  { prefix: 'workshop/compressor', firmware: '1.9.2', mode: 'safe', tags: ['workshop', 'actuator'] },
+  { prefix: 'workshop/lathe', firmware: '1.9.3', tags: ['workshop', 'machine'] },
+  { prefix: 'lab/esp32-proto', firmware: '0.7.0-dev', crash: true, tags: ['lab', 'prototype'] },
+  { prefix: 'field/weather-station', firmware: '3.1.0', flaky: true, ram: ESP32_PSRAM, tags: ['field', 'sensor', 'outdoor'] },
+  { prefix: 'field/soil-probe', firmware: '2.4.1', sleeper: true, tags: ['field', 'sensor', 'battery'] },
 ];
 const ORIGINAL_PREFIX = 'lab/original-board';
 
@@ -58,6 +65,15 @@ const FLAKY_UP_MS = 40_000;
 const FLAKY_DOWN_MS = 12_000;
 /** Each device's application logs a line this often (staggered per device). */
 const LOG_EVERY_MS = 4_000;
+/** The sleeper's cycle: long enough to queue a command and watch it wait, short enough to see it run. */
+const SLEEP_MS = 40_000;
+const AWAKE_MS = 5_000;
+/**
+ * The demo devices' watchdog: fed every 15 s, and a boot (an update's trial boot too) counts as
+ * good at the first feed after 15 s, so a rollout's health gate passes within half a minute
+ * instead of the three minutes a board's default takes.
+ */
+const DEMO_WATCHDOG = { timeoutS: 60, allokS: 15 };
 
 export async function startDemo(): Promise<Demo> {
   const credentials = randomCredentials('mqboard-demo');
@@ -79,6 +95,7 @@ export async function startDemo(): Promise<Demo> {
     keepaliveS: 10,
     moduleRetryMs: 1_000,
     simulatedRamBytes: d.ram ?? ESP32_RAM,
+    ...(d.sleeper ? { sleepCycleMs: SLEEP_MS, awakeMs: AWAKE_MS } : {}),
   });
   /** One bin for `devices`: its list goes in a file, the credentials in its environment. */
   const spawnDevices = (name: string, devices: DemoDevice[]): DeviceProcess => {
@@ -177,7 +194,14 @@ async function installApplication(root: string, d: DemoDevice, index: number, ma
   writeFileSync(path.join(root, 'lib', 'chatter.mjs'), CHATTER);
   if (d.crash) writeFileSync(path.join(root, 'lib', 'calibrate.mjs'), CALIBRATE);
   const modules = ['blinky', 'chatter', ...(d.crash ? ['calibrate'] : [])];
-  const config = { modules, blinky: { period: 2 }, chatter: { everyMs: LOG_EVERY_MS + index * 350, seed: index }, calibrate: { marker } };
+  const config = {
+    modules,
+    tags: d.tags,
+    watchdog: DEMO_WATCHDOG,
+    blinky: { period: 2 },
+    chatter: { everyMs: LOG_EVERY_MS + index * 350, seed: index },
+    calibrate: { marker },
+  };
   writeFileSync(path.join(root, 'config.json'), JSON.stringify(config, null, 2));
   writeFileSync(path.join(root, 'safemode', 'config.json'), JSON.stringify({ watchdog: { revert: false } }, null, 2));
   // Copies blinky into /lib; it leaves the config files written above alone.
