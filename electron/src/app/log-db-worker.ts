@@ -1,9 +1,10 @@
 // The log database's own thread: DuckDB runs here, so appending 20,000 lines/s, evicting old
 // ones and checkpointing never take the host's event loop. The main thread (log-db.ts) sends
 // batches of lines as one JSON string (one copy, no per-field cloning) and SQL it has built;
-// this side only executes. Appends go through one writer connection in order; reads run on
-// their own connections and wait only for the appends sent before them, never for a slow
-// eviction queued behind those, so a history page stays fast during maintenance.
+// this side only executes. Appends go through one writer connection in order and are
+// confirmed one by one (`stored`), so the main thread can answer for lines still on their way
+// from memory; reads run on their own connections without waiting for the writer (a commit,
+// a checkpoint or an eviction takes a while under load), unless they ask to (`synced`).
 //
 // `logDbWorker` is started from its source text (`Function.prototype.toString`), so the same
 // code runs unbundled under tsx, in vitest and in the Electron main bundle without a separate
@@ -29,14 +30,16 @@ export type LineRow = [
 ];
 
 export type ToWorker =
-  | { t: 'append'; rows: string }
-  | { t: 'call'; id: number; kind: 'read' | 'write'; statements: string[] }
+  | { t: 'append'; seq: number; rows: string }
+  | { t: 'call'; id: number; kind: 'read' | 'synced-read' | 'write'; statements: string[] }
   | { t: 'close'; id: number };
 
 export type FromWorker =
   | { t: 'ready' }
   | { t: 'failed'; error: string }
   | { t: 'warn'; message: string }
+  /** Appends up to `seq` are done (written, or reported lost with a warning). */
+  | { t: 'stored'; seq: number }
   | { t: 'reply'; id: number; results?: Record<string, unknown>[][]; error?: string };
 
 export interface LogDbWorkerData {
@@ -58,7 +61,7 @@ export function logDbWorker(duck: typeof Duck, port: MessagePort, data: LogDbWor
   const readers: { conn: Duck.DuckDBConnection; tail: Promise<unknown> }[] = [];
   let nextReader = 0;
   let writes: Promise<unknown> = Promise.resolve();
-  /** The last append sent: a read waits for it (and what is before it), nothing later. */
+  /** The last append sent: a synced read waits for it (and what is before it), nothing later. */
   let appended: Promise<unknown> = Promise.resolve();
   const send = (m: FromWorker) => port.postMessage(m);
   const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
@@ -125,7 +128,10 @@ export function logDbWorker(duck: typeof Duck, port: MessagePort, data: LogDbWor
 
   function onMessage(m: ToWorker) {
     if (m.t === 'append') {
-      writes = writes.then(() => append(m.rows)).catch((e: unknown) => send({ t: 'warn', message: `could not store lines: ${message(e)}` }));
+      writes = writes
+        .then(() => append(m.rows))
+        .catch((e: unknown) => send({ t: 'warn', message: `could not store lines: ${message(e)}` }))
+        .then(() => send({ t: 'stored', seq: m.seq }));
       appended = writes;
     } else if (m.t === 'call') {
       let done: Promise<Record<string, unknown>[][]>;
@@ -134,7 +140,7 @@ export function logDbWorker(duck: typeof Duck, port: MessagePort, data: LogDbWor
         writes = done.catch(() => {});
       } else {
         const r = readers[nextReader++ % readers.length]!;
-        const after = Promise.all([appended, r.tail]);
+        const after = Promise.all([m.kind === 'synced-read' ? appended : undefined, r.tail]);
         done = after.then(() => runAll(r.conn, m.statements, false));
         r.tail = done.catch(() => {});
       }

@@ -13,12 +13,14 @@ import { logDbWorker, type FromWorker, type LineRow, type LogDbWorkerData, type 
 export type { LineRow } from './log-db-worker';
 
 export interface LogDb {
-  /** Queues lines for the writer; they are visible to every read sent after this call. */
-  append(rows: LineRow[]): void;
+  /** Queues lines for the writer; `onStored(seq)` says when they are in (seqs grow by one per call). */
+  append(rows: LineRow[]): number;
   /** Statements run in one transaction on the writer, after every append sent before. */
   write(statements: string[]): Promise<Record<string, unknown>[][]>;
-  /** Statements run on a reader, after every append sent before (not after earlier writes). */
+  /** Statements run on a reader at once: lines appended but not yet stored are not seen. */
   read(statements: string[]): Promise<Record<string, unknown>[][]>;
+  /** Like read, after every append sent before (not after earlier writes). */
+  syncedRead(statements: string[]): Promise<Record<string, unknown>[][]>;
   close(): Promise<void>;
 }
 
@@ -29,6 +31,7 @@ export interface LogDbOptions {
   setup: string[];
   /** Problems that cost lines (a failed append) are reported here, never thrown at the engine. */
   warn(message: string): void;
+  onStored(seq: number): void;
 }
 
 export async function openLogDb(o: LogDbOptions): Promise<LogDb> {
@@ -53,6 +56,7 @@ const { parentPort, workerData } = require('node:worker_threads');
   const worker = new Worker(source, { eval: true, workerData: data });
   const pending = new Map<number, { resolve(r: Record<string, unknown>[][]): void; reject(e: Error): void }>();
   let nextCall = 0;
+  let nextSeq = 0;
   let stopped: string | undefined;
 
   const ready = new Promise<void>((resolve, reject) => {
@@ -60,6 +64,7 @@ const { parentPort, workerData } = require('node:worker_threads');
       if (m.t === 'ready') resolve();
       else if (m.t === 'failed') reject(new Error(`log database: ${m.error}`));
       else if (m.t === 'warn') o.warn(m.message);
+      else if (m.t === 'stored') o.onStored(m.seq);
       else {
         const p = pending.get(m.id);
         pending.delete(m.id);
@@ -69,6 +74,8 @@ const { parentPort, workerData } = require('node:worker_threads');
     });
     const stop = (why: string) => {
       stopped = why;
+      // Appends in flight will never be confirmed: they are lost, and the store stops waiting for them.
+      if (nextSeq > 0) o.onStored(nextSeq - 1);
       reject(new Error(`log database: ${why}`));
       for (const p of pending.values()) p.reject(new Error(`log database stopped: ${why}`));
       pending.clear();
@@ -94,14 +101,16 @@ const { parentPort, workerData } = require('node:worker_threads');
 
   return {
     append(rows) {
+      const seq = nextSeq++;
       if (stopped) {
         o.warn(`${rows.length} lines not stored: the database stopped (${stopped})`);
-        return;
-      }
-      if (rows.length) post({ t: 'append', rows: JSON.stringify(rows) });
+        queueMicrotask(() => o.onStored(seq));
+      } else post({ t: 'append', seq, rows: JSON.stringify(rows) });
+      return seq;
     },
     write: (statements) => call({ t: 'call', id: nextCall++, kind: 'write', statements }),
     read: (statements) => call({ t: 'call', id: nextCall++, kind: 'read', statements }),
+    syncedRead: (statements) => call({ t: 'call', id: nextCall++, kind: 'synced-read', statements }),
     async close() {
       if (!stopped) await call({ t: 'close', id: nextCall++ }).catch((e: unknown) => o.warn(`close: ${e instanceof Error ? e.message : e}`));
       await worker.terminate();

@@ -41,16 +41,20 @@ describe('log store', () => {
     await s.close();
   });
 
-  it('interleaves devices fleet-wide in arrival order and filters host-side', async () => {
+  it('interleaves devices fleet-wide in arrival order and filters host-side, before and after the lines reach the database', async () => {
     const s = await openLogStore({ dir: tmp() });
     for (let i = 0; i < 30; i++) s.append([line(i % 3 === 0 ? 'a' : 'b', i, i % 5 === 0 ? 'E' : 'I')]);
-    const all = await s.query({ filter: {}, limit: 1000 });
-    expect(all.records.map((r) => r.time)).toEqual(Array.from({ length: 30 }, (_, i) => String(i)));
-    expect(all.records.map((r) => r.prefix).slice(0, 4)).toEqual(['a', 'b', 'b', 'a']);
-    const errors = await s.query({ filter: { levels: ['E'] }, limit: 1000 });
-    expect(errors.records.map((r) => r.time)).toEqual(['0', '5', '10', '15', '20', '25']);
-    const re = await s.query({ prefix: 'b', filter: { search: '^line 1[0-9]$', regex: true }, limit: 1000 });
-    expect(re.records.map((r) => r.text)).toEqual(['line 10', 'line 11', 'line 13', 'line 14', 'line 16', 'line 17', 'line 19']);
+    // Once answered for from memory (just appended), once from the database.
+    for (const stage of ['in flight', 'stored']) {
+      if (stage === 'stored') await s.flush();
+      const all = await s.query({ filter: {}, limit: 1000 });
+      expect(all.records.map((r) => r.time)).toEqual(Array.from({ length: 30 }, (_, i) => String(i)));
+      expect(all.records.map((r) => r.prefix).slice(0, 4)).toEqual(['a', 'b', 'b', 'a']);
+      const errors = await s.query({ filter: { levels: ['E'] }, limit: 1000 });
+      expect(errors.records.map((r) => r.time)).toEqual(['0', '5', '10', '15', '20', '25']);
+      const re = await s.query({ prefix: 'b', filter: { search: '^line 1[0-9]$', regex: true }, limit: 1000 });
+      expect(re.records.map((r) => r.text)).toEqual(['line 10', 'line 11', 'line 13', 'line 14', 'line 16', 'line 17', 'line 19']);
+    }
     await s.close();
   });
 
@@ -153,6 +157,8 @@ describe('log store search', () => {
     const s = await openLogStore({ dir: tmp() });
     s.append(texts.map((t, i) => line('lab/a', i, 'I', t)));
     s.append([{ ...line('lab/a', 99, 'I', 'no match here'), name: 'wifi' }]);
+    // The database answers, not the lines still in memory.
+    await s.flush();
     const page = await s.query({ filter, limit: 100 });
     await s.close();
     return page.records.map((r) => r.text);
@@ -183,9 +189,19 @@ describe('log store search', () => {
     expect(await searched({ search: '(?:a?){200}a{200}', regex: true })).toEqual([]);
   });
 
+  it('searches logger names in the database once there are too many to list', async () => {
+    const s = await openLogStore({ dir: tmp() });
+    s.append(Array.from({ length: 2_100 }, (_, i) => ({ ...line('lab/a', i, 'I', 'same text'), name: `module-${i}` })));
+    await s.flush();
+    expect((await s.query({ filter: { search: 'MODULE-2042' }, limit: 10 })).records.map((r) => r.name)).toEqual(['module-2042']);
+    expect((await s.query({ filter: { search: '^module-20[0-9]{2}$', regex: true }, limit: 1000 })).records).toHaveLength(100);
+    await s.close();
+  });
+
   it('filters by received time', async () => {
     const s = await openLogStore({ dir: tmp() });
     s.append(Array.from({ length: 10 }, (_, i) => line('lab/a', i)));
+    await s.flush();
     const t0 = 1_700_000_000_000;
     expect((await s.query({ filter: {}, limit: 100, since: t0 + 3, until: t0 + 6 })).records.map((r) => r.time)).toEqual(['3', '4', '5']);
     const seen: string[] = [];
@@ -277,6 +293,20 @@ describe('log store crash records', () => {
     // Forgotten means forgotten: the device's retained record is new to the store again.
     expect(again.appendCrashes('lab/a', [crash('c1', day)], day)).toHaveLength(1);
     await again.close();
+  });
+});
+
+describe('log store damage', () => {
+  it('sets an unreadable database aside and starts a new one', async () => {
+    const dir = tmp();
+    writeFileSync(path.join(dir, DB_FILE), 'not a database, e.g. cut short by a full disk');
+    const s = await openLogStore({ dir });
+    s.append([line('lab/a', 1)]);
+    await s.flush();
+    expect((await s.query({ filter: {}, limit: 10 })).records.map((r) => r.text)).toEqual(['line 1']);
+    await s.close();
+    const aside = readdirSync(dir).filter((f) => f.startsWith(`${DB_FILE}.unreadable-`));
+    expect(aside).toHaveLength(1);
   });
 });
 

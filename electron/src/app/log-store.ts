@@ -19,11 +19,13 @@
 //
 // Private: other users of the machine must not read what devices log, so the folder is 0700
 // and the database 0600 whatever the umask, tightened again when it opens.
-import { chmod, mkdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { formatDeviceTime, LEVELS, type CrashRecord, type Level } from '../../../protocol/src';
 import type { LogFilter, LogPage, LogRecord } from '../../../protocol/src/bridge-logs';
 import { openLogDb, sqlInt, sqlString, type LineRow } from './log-db';
+import { compileLogFilter } from '../../../protocol/src/log-filter';
 import { devicesSql, idRange, LINE_COLUMNS, SCHEMA, whereSql, type Scope } from './log-db-sql';
 import { findLegacyDevices, legacyRecords, removeLegacyDevice, type LegacyDevice } from './log-legacy';
 
@@ -119,12 +121,20 @@ const FIRST_WINDOW = 16_384;
 /** Bytes are counted per block of ids, to find the oldest lines to drop without asking the database. */
 const BLOCK = 16_384;
 /** Export reads this many ids per step (fewer when they are dense, more when sparse). */
-const EXPORT_ROWS = 4_096;
+const EXPORT_ROWS = 16_384;
 const DIR_MODE = 0o700;
 const FILE_MODE = 0o600;
 /** A device clock before 2020 is not a clock: such a crash is dated when it was received. */
 const PLAUSIBLE_CLOCK = Date.UTC(2020, 0, 1);
 const DAY = 86_400_000;
+/** Beyond this many distinct logger names, a search runs its pattern over names in the database too. */
+const MAX_NAMES = 2_000;
+
+/** A line on its way to the database. */
+interface Tail {
+  profile: string;
+  rec: LogRecord;
+}
 
 interface Device {
   profile: string;
@@ -142,7 +152,28 @@ export async function openLogStore(o: LogStoreOptions): Promise<LogStore> {
   await tighten(cfg.dir, DIR_MODE);
   const file = path.join(cfg.dir, DB_FILE);
   const warn = (m: string) => console.warn(`log store: ${m}`);
-  const db = await openLogDb({ file, memoryLimit: cfg.memoryLimit, setup: SCHEMA, warn });
+  // Lines handed to the database thread but not confirmed stored yet, per append: queries
+  // answer for them from here, so a page never waits for a commit.
+  const inFlight: { seq: number; recs: Tail[] }[] = [];
+  const dbOptions = {
+    file,
+    memoryLimit: cfg.memoryLimit,
+    setup: SCHEMA,
+    warn,
+    onStored(seq: number) {
+      while (inFlight.length && inFlight[0]!.seq <= seq) inFlight.shift();
+    },
+  };
+  const db = await openLogDb(dbOptions).catch(async (e: unknown) => {
+    // A database that does not open (damaged by a full disk, written by a newer DuckDB) must
+    // not keep the app from starting: it is set aside, kept for the user, and a new one begins.
+    if (!existsSync(file)) throw e;
+    const aside = `${file}.unreadable-${Date.now()}`;
+    warn(`could not open ${file} (${e instanceof Error ? e.message : e}); kept as ${aside}, starting a new log history`);
+    await rename(file, aside);
+    await rename(`${file}.wal`, `${aside}.wal`).catch(() => {});
+    return openLogDb(dbOptions);
+  });
   await tighten(file, FILE_MODE);
 
   const deviceBudget = cfg.segmentBytes * cfg.segmentsPerDevice;
@@ -154,12 +185,16 @@ export async function openLogStore(o: LogStoreOptions): Promise<LogStore> {
   const crashKeys = new Map<string, Set<string>>();
   let total = 0;
   let nextId = 0;
-  const [deviceRows, blockRows, maxRows, crashRows] = await db.read([
+  /** Every logger name stored, while there are few (see searchSql); undefined once there are too many. */
+  let names: Set<string> | undefined = new Set();
+  const [deviceRows, blockRows, maxRows, crashRows, nameRows] = await db.syncedRead([
     'SELECT profile, prefix, sum(bytes)::BIGINT AS bytes FROM lines GROUP BY ALL',
     `SELECT id // ${BLOCK} AS block, sum(bytes)::BIGINT AS bytes FROM lines GROUP BY ALL`,
     'SELECT max(id) AS id FROM lines',
     'SELECT profile, prefix, key FROM crashes',
+    `SELECT DISTINCT name FROM lines LIMIT ${MAX_NAMES + 1}`,
   ]);
+  for (const r of nameRows!) noteName(String(r.name));
   for (const r of deviceRows!) addBytes(String(r.profile), String(r.prefix), Number(r.bytes), -1);
   for (const r of blockRows!) blocks.set(Number(r.block), Number(r.bytes));
   for (const r of crashRows!) keysOf(String(r.profile), String(r.prefix)).add(String(r.key));
@@ -173,10 +208,17 @@ export async function openLogStore(o: LogStoreOptions): Promise<LogStore> {
 
   let profile = DEFAULT_PROFILE;
   let queued: LineRow[] = [];
+  let queuedRecs: Tail[] = [];
   let timer: ReturnType<typeof setTimeout> | undefined;
   let evicting: Promise<void> | undefined;
   let closed = false;
   let stopImport = false;
+
+  function noteName(name: string) {
+    if (!names || names.has(name)) return;
+    names.add(name);
+    if (names.size > MAX_NAMES) names = undefined;
+  }
 
   function keysOf(p: string, prefix: string): Set<string> {
     const k = deviceKey(p, prefix);
@@ -204,12 +246,16 @@ export async function openLogStore(o: LogStoreOptions): Promise<LogStore> {
     // for (a bound on what is kept) does not need more.
     const bytes = 40 + r.prefix.length + r.time.length + r.name.length + r.text.length + (crash?.length ?? 0);
     addBytes(p, r.prefix, bytes, r.id);
+    noteName(r.name);
     const c = r.crash;
     return [r.id, p, r.prefix, r.received, r.level, r.time, r.name, r.text, bytes, crash, c ? crashKey(c) : null, c ? crashTime(c, r.received) : null, c ? c.reason : null];
   }
 
-  function queue(rows: LineRow[]) {
-    for (const r of rows) queued.push(r);
+  function queue(p: string, recs: LogRecord[]) {
+    for (const r of recs) {
+      queued.push(row(p, r));
+      queuedRecs.push({ profile: p, rec: r });
+    }
     if (closed) return;
     timer ??= setTimeout(() => {
       timer = undefined;
@@ -222,8 +268,9 @@ export async function openLogStore(o: LogStoreOptions): Promise<LogStore> {
     if (timer) clearTimeout(timer);
     timer = undefined;
     if (queued.length) {
-      db.append(queued);
+      inFlight.push({ seq: db.append(queued), recs: queuedRecs });
       queued = [];
+      queuedRecs = [];
     }
     evicting ??= evict().finally(() => {
       evicting = undefined;
@@ -316,10 +363,12 @@ export async function openLogStore(o: LogStoreOptions): Promise<LogStore> {
   }
 
   async function query(q: LogQuery): Promise<LogPage> {
-    send();
-    const where = whereSql(scopeOf(q), q.filter);
+    const scope = scopeOf(q);
+    const where = whereSql(scope, q.filter, names);
     if ('error' in where) return { records: [], cursor: null };
-    const floor = floorId();
+    const tail = tailMatches(scope, q.filter);
+    const tailIds = new Set(tail.map((r) => r.id));
+    const floor = Math.min(floorId(), tail.at(-1)?.id ?? Infinity);
     let hi = Math.min(q.before ?? nextId, nextId);
     let budget = q.scanLimit ?? DEFAULT_SCAN_LIMIT;
     let window = Math.max(FIRST_WINDOW, q.limit * 4);
@@ -329,13 +378,14 @@ export async function openLogStore(o: LogStoreOptions): Promise<LogStore> {
       const lo = Math.max(floor, hi - Math.min(window, budget));
       const want = q.limit - records.length;
       const [rows] = await db.read([`SELECT ${LINE_COLUMNS} FROM lines WHERE ${where.sql} AND ${idRange(lo, hi)} ORDER BY id DESC LIMIT ${sqlInt(want)}`]);
-      for (const r of rows!) {
-        const rec = toRecord(r);
-        if (rec) records.push(rec);
-      }
+      // Newest first: what the database has (a line may be there and in flight both) and what is on its way.
+      const found = rows!.map(toRecord).filter((r): r is LogRecord => r !== undefined && !tailIds.has(r.id));
+      for (const r of tail) if (r.id >= lo && r.id < hi) found.push(r);
+      found.sort((a, b) => b.id - a.id);
+      for (const r of found.slice(0, want)) records.push(r);
       budget -= hi - lo;
-      if (rows!.length >= want) {
-        const oldest = Number(rows!.at(-1)?.id ?? lo);
+      if (found.length >= want) {
+        const oldest = records.at(-1)!.id;
         return { records: records.reverse(), cursor: oldest > floor ? oldest : null };
       }
       hi = lo;
@@ -345,12 +395,29 @@ export async function openLogStore(o: LogStoreOptions): Promise<LogStore> {
     }
   }
 
+  /** Lines on their way to the database that a view with this scope and filter shows, newest first. */
+  function tailMatches(scope: Scope, filter: LogFilter): LogRecord[] {
+    const match = compileLogFilter(filter);
+    const out: LogRecord[] = [];
+    const consider = (t: Tail) => {
+      const r = t.rec;
+      if (t.profile !== scope.profile || (scope.prefix !== undefined && r.prefix !== scope.prefix)) return;
+      if ((scope.since !== undefined && r.received < scope.since) || (scope.until !== undefined && r.received >= scope.until)) return;
+      if (match.test(r.level, r.name, r.text)) out.push(r);
+    };
+    for (const b of inFlight) for (const t of b.recs) consider(t);
+    for (const t of queuedRecs) consider(t);
+    return out.sort((a, b) => b.id - a.id);
+  }
+
   async function each(q: Omit<LogQuery, 'before' | 'limit' | 'scanLimit'>, fn: (r: LogRecord) => void | Promise<void>) {
-    send();
-    const where = whereSql(scopeOf(q), q.filter);
-    if ('error' in where) return;
     // Lines that arrive during a long export are not part of it.
     const end = nextId;
+    send();
+    // An export is slow anyway: it reads everything from the database, after what is in flight.
+    await db.syncedRead([]);
+    const where = whereSql(scopeOf(q), q.filter, names);
+    if ('error' in where) return;
     let lo = floorId();
     let window = EXPORT_ROWS;
     while (lo < end) {
@@ -374,13 +441,10 @@ export async function openLogStore(o: LogStoreOptions): Promise<LogStore> {
   function append(lines: IncomingLine[]): LogRecord[] {
     const out: LogRecord[] = [];
     if (closed) return out;
-    const rows: LineRow[] = [];
     for (const l of lines) {
-      const r: LogRecord = { id: nextId++, prefix: l.prefix, received: l.received, level: l.level, time: l.time, name: l.name, text: l.text, ...(l.crash ? { crash: l.crash } : {}) };
-      rows.push(row(profile, r));
-      out.push(r);
+      out.push({ id: nextId++, prefix: l.prefix, received: l.received, level: l.level, time: l.time, name: l.name, text: l.text, ...(l.crash ? { crash: l.crash } : {}) });
     }
-    if (rows.length) queue(rows);
+    if (out.length) queue(profile, out);
     return out;
   }
 
@@ -397,7 +461,7 @@ export async function openLogStore(o: LogStoreOptions): Promise<LogStore> {
         const keys = keysOf(p, d.prefix);
         for await (const batch of legacyRecords(d, 5_000)) {
           if (stopImport) break;
-          queue(batch.map((r) => row(p, r)));
+          queue(p, batch);
           for (const r of batch) if (r.crash) keys.add(crashKey(r.crash));
           lines += batch.length;
           send();
@@ -437,7 +501,7 @@ export async function openLogStore(o: LogStoreOptions): Promise<LogStore> {
     each,
     async crashCounts(p = profile) {
       send();
-      const [rows] = await db.read([
+      const [rows] = await db.syncedRead([
         `SELECT prefix, count(*)::BIGINT AS count, max(crashed) AS last FROM crashes WHERE profile = ${sqlString(p)} AND crashed IS NOT NULL GROUP BY prefix ORDER BY prefix`,
       ]);
       return rows!.map((r) => ({ prefix: String(r.prefix), count: Number(r.count), last: Number(r.last) }));
@@ -448,7 +512,7 @@ export async function openLogStore(o: LogStoreOptions): Promise<LogStore> {
       const today = Math.floor(((opt.now ?? Date.now()) + offset) / DAY);
       const first = today - n + 1;
       send();
-      const [rows] = await db.read([
+      const [rows] = await db.syncedRead([
         `SELECT floor((crashed + ${sqlInt(offset)}) / ${DAY})::BIGINT AS day, count(*)::BIGINT AS count FROM crashes
          WHERE profile = ${sqlString(p ?? profile)}${opt.prefix !== undefined ? ` AND prefix = ${sqlString(opt.prefix)}` : ''}
            AND crashed >= ${sqlInt(first * DAY - offset)} AND crashed < ${sqlInt((today + 1) * DAY - offset)} GROUP BY ALL`,
