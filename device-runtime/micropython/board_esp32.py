@@ -1,0 +1,132 @@
+# Board services on an ESP32: RTC memory, the hardware watchdog and the two app partitions with
+# the bootloader's rollback. Everything ESP32-only lives here, so the rest of the package runs
+# unchanged on the unix and WebAssembly ports (board_unix.py).
+#
+# Not run in CI: there is no ESP32 there. It is written to MicroPython's esp32/machine API
+# (esp32.Partition, machine.WDT, machine.RTC().memory(), machine.reset_cause()).
+import json
+import sys
+
+import esp32
+import machine
+
+NAME = "esp32"
+BLOCK = 4096
+
+
+def firmware():
+    v = sys.implementation.version
+    return "MicroPython %d.%d.%d" % (v[0], v[1], v[2])
+
+
+class Board:
+    def __init__(self, root):
+        self.root = root
+        self.state_dir = root + "/.mqboard"
+        self._rtc = machine.RTC()
+
+    def firmware(self):
+        return firmware()
+
+    def rtc_load(self):
+        # RTC memory survives resets but not power loss: blank memory means a cold boot.
+        try:
+            v = json.loads(self._rtc.memory() or b"{}")
+            return v if isinstance(v, dict) else {}
+        except Exception:
+            return {}
+
+    def rtc_save(self, v):
+        self._rtc.memory(json.dumps(v).encode())
+
+    def slots(self):
+        return PartitionSlots(self)
+
+    def wdt(self, timeout_ms):
+        # A hardware watchdog can be re-armed with a longer timeout but never stopped.
+        return machine.WDT(timeout=timeout_ms)
+
+    def hard_reset_cause(self):
+        c = machine.reset_cause()
+        if c == machine.WDT_RESET:
+            return "watchdog"
+        if c == machine.PWRON_RESET:
+            return "cold"
+        return None
+
+
+class PartitionSlots:
+    """The FileSlots interface on esp32.Partition. The bootloader (built with app rollback) boots
+    a new image on trial and rolls back at the next reset unless the app was marked valid."""
+
+    def __init__(self, board):
+        self.board = board
+        self.running = esp32.Partition(esp32.Partition.RUNNING)
+        self.max_image = self.running.get_next_update().ioctl(4, 0) * BLOCK
+
+    def _name(self, p):
+        return p.info()[4]
+
+    def boot(self):
+        # The partition we expected to boot is remembered in RTC memory before the reset; booting
+        # another one means the bootloader rolled back.
+        rtc = self.board.rtc_load()
+        expected = rtc.pop("otaNext", None)
+        if expected is None:
+            return None
+        self.board.rtc_save(rtc)
+        if expected != self._name(self.running):
+            return "rollback"
+        return "ota"
+
+    def mark_valid(self):
+        esp32.Partition.mark_app_valid_cancel_rollback()
+        return True
+
+    def info(self):
+        cur = self._name(self.running)
+        nxt = self._name(self.running.get_next_update())
+        return {"active": cur, "confirmed": True, "slots": [{"name": cur, "version": firmware()}, {"name": nxt, "version": None}]}
+
+    def open_update(self):
+        return _PartitionWriter(self)
+
+
+class _PartitionWriter:
+    def __init__(self, slots):
+        import hashlib
+
+        self.slots = slots
+        self.part = slots.running.get_next_update()
+        self.slot = slots._name(self.part)
+        self.h = hashlib.sha256()
+        self.size = 0
+        self.block = 0
+        self.buf = bytearray()
+
+    def write(self, data):
+        if self.size + len(data) > self.slots.max_image:
+            raise ValueError("image larger than %d bytes" % self.slots.max_image)
+        self.h.update(data)
+        self.size += len(data)
+        self.buf.extend(data)
+        while len(self.buf) >= BLOCK:
+            self.part.writeblocks(self.block, self.buf[:BLOCK])
+            self.block += 1
+            self.buf = self.buf[BLOCK:]
+
+    def digest(self):
+        return self.h.digest()
+
+    def commit(self, sha_hex):
+        if self.buf:
+            self.part.writeblocks(self.block, self.buf + b"\xff" * (BLOCK - len(self.buf)))
+            self.buf = bytearray()
+        self.part.set_boot()
+        rtc = self.slots.board.rtc_load()
+        rtc["otaNext"] = self.slot
+        self.slots.board.rtc_save(rtc)
+        return self.slot
+
+    def abort(self):
+        self.buf = bytearray()

@@ -1,0 +1,656 @@
+# One MQBoard device on MicroPython: the status with its Last Will, the command dispatch of
+# docs/protocol.md (eval, get, put, ota, ack, reset and the file commands), logs, crash
+# records, the broker-fed watchdog with its "all OK", safe mode, and the application modules
+# (`start(mqtt, config)`, as in the original).
+#
+# Port differences live in the board object (board_unix.py, board_esp32.py) and in
+# `open_stream`, the transport the MQTT client reads and writes (streams.py on a board or the
+# unix port; the WebAssembly test harness passes a bridge to Node's `net`).
+import asyncio
+import gc
+import io
+import json
+import sys
+import time
+
+import crashlog
+import files
+import mqlog
+import wire
+from files import DeviceError
+from mqtt import MQTTClient
+
+RUNTIME_KIND = "mqboard-micropython"
+VERSION = "0.1.0"
+PROTOCOL = 1
+COMMANDS = ["eval", "get", "put", "ota", "ls", "stat", "sha", "rm", "mkdir", "rmdir", "mv", "reset", "ack"]
+MAX_CHUNK = 4096
+ORIGINAL_GET_CHUNK = 2800
+MAX_EVAL_OUTPUT = 2800
+UPLOAD_IDLE_MS = 60000
+MAX_UPLOADS = 4
+STATUS_EVERY_S = 60
+
+
+class ProtocolError(Exception):
+    pass
+
+
+def now_ms():
+    if hasattr(time, "time_ns"):
+        return time.time_ns() // 1000000 + crashlog._EPOCH_OFFSET * 1000
+    return crashlog.now_ms()
+
+
+def _traceback(e):
+    buf = io.StringIO()
+    sys.print_exception(e, buf)
+    return buf.getvalue()
+
+
+class _Output:
+    """What `print` writes to during an eval: bounded, like the original's ~2.8 KB."""
+
+    def __init__(self, limit):
+        self.parts = []
+        self.n = 0
+        self.limit = limit
+        self.cut = False
+
+    def write(self, s):
+        if self.n >= self.limit:
+            self.cut = True
+            return
+        self.parts.append(s)
+        self.n += len(s)
+
+    def text(self):
+        t = "".join(self.parts)
+        if self.cut or len(t) > self.limit:
+            t = t[: self.limit] + "\n[output cut at %d characters]\n" % self.limit
+        return t
+
+
+class Watchdog:
+    """The broker-fed watchdog: fed by the device's own `watchdog.feed()` eval through the
+    broker, so a feed proves the board can be reached and commanded."""
+
+    def __init__(self, dev, timeout_s, allok_s):
+        self.dev = dev
+        self.timeout_s = timeout_s
+        self.allok_s = allok_s
+        self.fed = 0
+        self.allok = False
+        self.hw = None
+
+    def feed(self):
+        self.fed += 1
+        if self.hw:
+            self.hw.feed()
+        if not self.allok and time.ticks_diff(time.ticks_ms(), self.dev.started) >= self.allok_s * 1000:
+            self.allok = True
+            self.dev.all_ok()
+
+
+class Upload:
+    __slots__ = ("target", "writer", "expected", "touched", "finish")
+
+    def __init__(self, target, writer, finish):
+        self.target = target
+        self.writer = writer
+        self.finish = finish
+        self.expected = 0
+        self.touched = time.ticks_ms()
+
+
+class Device:
+    def __init__(self, cfg, board, open_stream, echo=None):
+        self.cfg = cfg
+        self.prefix = cfg["prefix"]
+        self.root = cfg.get("root", "")
+        self.board = board
+        self.max_chunk = cfg.get("maxChunk", MAX_CHUNK)
+        self.logbuf = mqlog.LogBuffer(echo)
+        self.log = mqlog.Logger(self.logbuf, "main")
+        self.started = time.ticks_ms()
+        self.uploads = {}
+        self.failed = []
+        self.acks = {}
+        self.ack_event = asyncio.Event()
+        self.outq = []
+        self.out_event = asyncio.Event()
+        self.seen_nondup = False
+        self.modules = []
+        self.handlers = []
+        self.result = None
+        self._stop = asyncio.Event()
+        self.globals = {"__name__": "__main__"}
+        self.tmp_dir = files.private(self.root, "tmp")
+        files.makedirs(self.tmp_dir)
+        self.crashes = crashlog.load(self.root)
+        self._boot()
+        will = (self.topic("mqb/status"), json.dumps({"online": False, "reason": "lost"}), True)
+        self.mqtt = MQTTClient(
+            open_stream,
+            cfg.get("clientId") or "mqb-" + self.prefix.replace("/", "-"),
+            keepalive=cfg.get("keepalive", 30),
+            will=will,
+            user=cfg.get("user"),
+            password=cfg.get("password"),
+            log=mqlog.Logger(self.logbuf, "mqtt"),
+        )
+        self.mqtt.on_message = self._on_message
+        self.mqtt.on_connect.append(self._on_connect)
+        wd = cfg.get("watchdog", {})
+        self.watchdog = Watchdog(self, wd.get("timeout", 300), wd.get("allok", 300))
+        self.revert = wd.get("revert", True)
+        self.globals["watchdog"] = self.watchdog
+        self.globals["device"] = self
+
+    def topic(self, rest):
+        return self.prefix + "/" + rest
+
+    # ---- boot: reason, mode, OTA trial ----
+    def _boot(self):
+        rtc = self.board.rtc_load()
+        cold = not rtc
+        self.boot_count = rtc.get("bootCount", 0) + 1
+        reason = rtc.get("reason") or self.board.hard_reset_cause() or ("cold" if cold else "unknown")
+        hw = self.board.hard_reset_cause()
+        if hw == "watchdog" and rtc.get("reason") is None:
+            reason = "watchdog"
+            self._record_crash("watchdog", "hardware watchdog reset", None, save=True, mode=rtc.get("mode", "normal"))
+        mode = self.cfg.get("mode")
+        if mode not in ("normal", "safe"):
+            import bootmode
+
+            mode = bootmode.decide(rtc)
+        self.slots = self.board.slots()
+        ota = self.slots.boot()
+        if ota:
+            reason = ota
+        self.mode = mode
+        self.boot_reason = reason
+        # The magic is cleared, so a crash before the next "all OK" leads to safe mode.
+        self.board.rtc_save({"bootCount": self.boot_count, "mode": mode})
+        if ota == "rollback":
+            self.log.warning("OTA image never reached all OK: rolled back to slot %s" % self.slots.info()["active"])
+
+    def all_ok(self):
+        self.log.info("all OK after %ds of good feeding" % self.watchdog.allok_s)
+        rtc = self.board.rtc_load()
+        rtc["magic"] = True
+        self.board.rtc_save(rtc)
+        if self.slots.mark_valid():
+            self.log.warning("OTA image confirmed in slot %s" % self.slots.info()["active"])
+            self.publish_status()
+        if self.mode == "safe" and self.revert:
+            self.log.warning("safe mode: reverting to normal mode")
+            self.finish("normal")
+
+    # ---- crashes ----
+    def _record_crash(self, reason, message, stack, save=True, mode=None):
+        rec = crashlog.write(self.root, reason, message, stack, self.logbuf.recent, self.boot_count if hasattr(self, "boot_count") else 0, mode or getattr(self, "mode", "normal"))
+        if rec:
+            self.crashes.append(rec)
+            self.crashes = self.crashes[-crashlog.KEEP :]
+
+    def crash(self, reason, e):
+        """An uncaught exception: record it, then reset (the next boot runs in safe mode)."""
+        stack = _traceback(e) if isinstance(e, BaseException) else None
+        self.log.critical("crash (%s): %r%s" % (reason, e, "\n" + stack if stack else ""))
+        self._record_crash(reason, repr(e), stack)
+        self.finish("crash")
+
+    # ---- lifecycle ----
+    def finish(self, how):
+        if self.result is None:
+            self.result = how
+        self._stop.set()
+
+    async def run(self):
+        """Runs until shutdown or reset; returns how it ended: shutdown, normal, safe, soft,
+        hard, crash or watchdog. The caller restarts the board accordingly."""
+        loop = asyncio.get_event_loop()
+        loop.set_exception_handler(lambda loop, ctx: self.crash("exception", ctx.get("exception")))
+        self.log.warning("%s %s, %s mode, boot %d (%s)" % (RUNTIME_KIND, VERSION, self.mode, self.boot_count, self.boot_reason))
+        # The client's own task is not cancelled but stopped (see MQTTClient.disconnect).
+        self.mqtt.start()
+        tasks = [
+            asyncio.create_task(mqlog.pump(self.logbuf, self.mqtt, self.topic("log"))),
+            asyncio.create_task(self._sender()),
+            asyncio.create_task(self._housekeeping()),
+            asyncio.create_task(self._feeder()),
+        ]
+        if self.mode == "normal":
+            self._start_modules()
+        gc.collect()
+        self.log.info("MEM free=%d alloc=%d" % (gc.mem_free(), gc.mem_alloc()))
+        await self._stop.wait()
+        how = self.result
+        await self._shutdown(how)
+        for t in tasks:
+            t.cancel()
+        return how
+
+    async def _shutdown(self, how):
+        rtc = self.board.rtc_load()
+        if how in ("normal", "safe"):
+            rtc["next"] = how
+            rtc["reason"] = "command"
+        elif how in ("soft", "hard"):
+            rtc["next"] = self.mode
+            rtc["reason"] = "soft" if how == "soft" else "command"
+        elif how in ("crash", "watchdog"):
+            rtc["reason"] = how
+        self.board.rtc_save(rtc)
+        if how == "hard":
+            # Immediate, like machine.reset(): the broker publishes the Last Will.
+            self.mqtt._stopping = True
+            self.mqtt._close()
+            return
+        offline = {"online": False, "reason": "shutdown" if how == "shutdown" else "reset", "time": now_ms()}
+        try:
+            await self._flush_out(2000)
+            if self.mqtt.connected():
+                await asyncio.wait_for(self.mqtt.publish(self.topic("mqb/status"), json.dumps(offline), retain=True), 2)
+        except Exception:
+            pass
+        await self.mqtt.disconnect()
+
+    def _start_modules(self):
+        for name in self.cfg.get("modules", []):
+            try:
+                mod = __import__(name)
+                r = mod.start(ModuleMQTT(self), self.cfg.get(name, {}))
+                if r is not None and hasattr(r, "send"):
+                    asyncio.create_task(r)
+                self.modules.append(name)
+                self.log.info("module %s started" % name)
+            except Exception as e:
+                self.log.error("module %s failed: %r" % (name, e))
+                self.crash("exception", e)
+                return
+
+    # ---- MQTT glue ----
+    async def _on_connect(self):
+        self.logbuf.set_budget(mqlog.RUN_BUDGET)
+        await self.mqtt.subscribe(self.topic("mqb/cmd/#"))
+        self.publish_status()
+        if self.crashes:
+            self.send(self.topic("mqb/crash"), crashlog.encode(self.crashes), retain=True)
+        self.log.info("Subscribed to %s" % self.topic("mqb/cmd/#"))
+
+    def status(self):
+        gc.collect()
+        return {
+            "online": True,
+            "protocol": PROTOCOL,
+            "runtime": {"kind": RUNTIME_KIND, "version": VERSION},
+            "firmware": self.board.firmware(),
+            "mode": self.mode,
+            "bootReason": self.boot_reason,
+            "bootCount": self.boot_count,
+            "uptime": time.ticks_diff(time.ticks_ms(), self.started) // 1000,
+            "freeMem": gc.mem_free(),
+            "time": now_ms(),
+            "capabilities": {
+                "maxChunk": self.max_chunk,
+                "maxImage": self.slots.max_image,
+                "commands": COMMANDS,
+                "putAck": True,
+                "putShaLast": True,
+                "getAck": True,
+                "terminal": False,
+            },
+            "ota": self.slots.info(),
+            "crashes": len(self.crashes),
+            "modules": self.modules,
+        }
+
+    def publish_status(self):
+        self.send(self.topic("mqb/status"), json.dumps(self.status()), retain=True)
+
+    def send(self, topic, payload, retain=False):
+        """Queues a publish; never blocks (message handlers must not await their own PUBACKs)."""
+        self.outq.append((topic, payload, retain))
+        self.out_event.set()
+
+    async def _sender(self):
+        while True:
+            if not self.outq:
+                self.out_event.clear()
+                await self.out_event.wait()
+                continue
+            topic, payload, retain = self.outq[0]
+            await self.mqtt.wait_connected()
+            await self.mqtt.enqueue(topic, payload, retain)
+            self.outq.pop(0)
+
+    async def _flush_out(self, ms):
+        t0 = time.ticks_ms()
+        while self.outq and time.ticks_diff(time.ticks_ms(), t0) < ms:
+            await asyncio.sleep_ms(10)
+
+    def reply_out(self, cid, body):
+        self.send(self.topic("mqb/reply/out/" + cid), wire.single(body))
+
+    def reply_err(self, cid, text):
+        # Raw text without a header: what the original board sends and its CLI prints.
+        self.send(self.topic("mqb/reply/err/" + cid), text.encode())
+
+    async def _on_message(self, topic, payload, retained, dup):
+        addr = wire.parse_command(self.prefix, topic)
+        if addr is None:
+            for h in self.handlers:
+                await h(topic, payload, retained, 1, dup)
+            return
+        if len(payload) < 2:
+            return
+        cmd, cid, tail = addr
+        if dup and not self.seen_nondup:
+            # The original's rule: a command that crashed the board is not run again.
+            self.log.warning("ignoring redelivered %s %s after restart" % (cmd, cid))
+            return
+        self.seen_nondup = True
+        seq, last, single, body = wire.decode_frame(payload)
+        if cmd != "ack" and (single or seq == 0):
+            line = "%s %s %s" % (cmd, cid, tail) if tail else "%s %s" % (cmd, cid)
+            (self.log.debug if cid == wire.WATCHDOG_ID else self.log.info)(line)
+        try:
+            await self._handle(cmd, cid, tail, seq, last, single, body)
+        except ProtocolError as e:
+            self.log.warning("%s %s: protocol error: %s" % (cmd, cid, e))
+            self.reply_err(cid, "MQRepl protocol error %s: %s" % (cmd, e))
+        except DeviceError as e:
+            self.log.warning("%s %s: %s" % (cmd, cid, e))
+            self.reply_err(cid, str(e))
+        except Exception as e:
+            msg = str(e).replace(self.root, "") if self.root else str(e)
+            self.log.error("%s %s: %s" % (cmd, cid, msg))
+            self.reply_err(cid, "Error: %s" % msg)
+
+    async def _handle(self, cmd, cid, tail, seq, last, single, body):
+        one = single or (seq == 0 and last)
+        if cmd == "eval":
+            if not one:
+                raise ProtocolError("only single message supported")
+            ok, text = self.evaluate(body.decode())
+            if ok:
+                self.reply_out(cid, text)
+            else:
+                self.reply_err(cid, text)
+        elif cmd == "get":
+            if not one:
+                raise ProtocolError("only single message supported")
+            self._open_get(cid, tail, body)
+        elif cmd in ("put", "ota"):
+            self._upload(cmd, cid, tail, 0 if single else seq, last, body)
+        elif cmd == "ack":
+            n = wire.decode_ack(body)
+            if n is None:
+                raise ProtocolError('ack body must be "SEQ <n>"')
+            if n > self.acks.get(cid, -1):
+                self.acks[cid] = n
+                self.ack_event.set()
+        elif cmd == "reset":
+            if not one:
+                raise ProtocolError("only single message supported")
+            o = files._opts(body)
+            mode = o.get("mode", "normal")
+            if mode not in ("normal", "safe", "soft", "hard"):
+                raise DeviceError("reset mode must be normal, safe, soft or hard")
+            self.log.warning("reset (%s) requested" % mode)
+            if mode != "hard":
+                self.reply_out(cid, json.dumps({"ok": True, "path": ""}))
+            self.finish(mode)
+        elif cmd in files.HANDLERS:
+            if not one:
+                raise ProtocolError("only single message supported")
+            self._reply_json(cid, files.run(self.root, cmd, tail, body))
+        else:
+            self.reply_err(cid, "Command '%s' not supported" % cmd)
+
+    def _reply_json(self, cid, value):
+        data = json.dumps(value).encode()
+        if len(data) <= self.max_chunk:
+            self.reply_out(cid, data)
+            return
+        t = self.topic("mqb/reply/out/" + cid)
+        n = (len(data) + self.max_chunk - 1) // self.max_chunk
+        for i in range(n):
+            self.send(t, wire.frame(i, i == n - 1, data[i * self.max_chunk : (i + 1) * self.max_chunk]))
+
+    # ---- eval ----
+    def evaluate(self, src):
+        out = _Output(MAX_EVAL_OUTPUT)
+        g = self.globals
+
+        def _print(*args, sep=" ", end="\n", file=None):
+            (file or out).write(sep.join(str(a) for a in args) + end)
+
+        g["print"] = _print
+        try:
+            try:
+                code = compile(src, "<eval>", "eval")
+            except SyntaxError:
+                code = None
+            if code is not None:
+                return True, repr(eval(code, g))
+            exec(src, g)
+            return True, out.text()
+        except Exception as e:
+            return False, _traceback(e)
+        finally:
+            gc.collect()
+
+    # ---- get ----
+    def _open_get(self, cid, tail, body):
+        o = {}
+        if body:
+            o = files._opts(body)
+        if not tail:
+            raise DeviceError("get needs a file path")
+        p = files.resolve(self.root, tail)
+        st = files.stat(p.host)
+        if st is None:
+            raise DeviceError("ENOENT: no such file or directory: %s" % p.device)
+        if st[0] & 0xF000 != 0x8000:
+            raise DeviceError("%s: %s" % ("EISDIR: is a directory" if files.is_dir(p.host) else "not a regular file", p.device))
+        window = o.get("window")
+        chunk = o.get("chunk", ORIGINAL_GET_CHUNK)
+        if not isinstance(chunk, int) or chunk < 1:
+            raise DeviceError("get option chunk must be a positive integer")
+        if window is not None and (not isinstance(window, int) or window < 1):
+            raise DeviceError("get option window must be a positive integer")
+        chunk = min(chunk, self.max_chunk)
+        size = st[6]
+        count = max(1, (size + chunk - 1) // chunk)
+        if count > wire.SEQ_MAX:
+            raise DeviceError("file too large for one stream at %d-byte chunks: %s" % (chunk, p.device))
+        self.log.info("get %s: %d bytes" % (p.device, size))
+        asyncio.create_task(self._stream_get(cid, p, size, chunk, count, window))
+
+    async def _stream_get(self, cid, p, size, chunk, count, window):
+        t = self.topic("mqb/reply/out/" + cid)
+        try:
+            await self._flush_out(5000)
+            with open(p.host, "rb") as f:
+                last_entry = None
+                for seq in range(count):
+                    if window is not None:
+                        while seq - self.acks.get(cid, -1) > window:
+                            self.ack_event.clear()
+                            try:
+                                await asyncio.wait_for(self.ack_event.wait(), 60)
+                            except asyncio.TimeoutError:
+                                raise DeviceError("no ack from the host for 60 s")
+                    data = f.read(chunk)
+                    last_entry = await self.mqtt.enqueue(t, wire.frame(seq, seq == count - 1, data))
+                await self.mqtt.acked(last_entry)
+        except Exception as e:
+            self.log.warning("get %s: %s" % (p.device, e))
+            self.reply_err(cid, str(e))
+        finally:
+            self.acks.pop(cid, None)
+
+    # ---- put / ota ----
+    def _upload(self, cmd, cid, tail, seq, last, body):
+        u = self.uploads.get(cid)
+        if u is None:
+            if seq != 0:
+                if cid in self.failed:
+                    return
+                raise ProtocolError("missing first message")
+            u = self._open_put(cid, tail) if cmd == "put" else self._open_ota(cid, tail)
+            for other, ou in list(self.uploads.items()):
+                if ou.target == u.target:
+                    self._drop(other)
+            if len(self.uploads) >= MAX_UPLOADS:
+                oldest = min(self.uploads.items(), key=lambda kv: kv[1].touched)[0]
+                self._drop(oldest)
+            self.uploads[cid] = u
+        if seq < u.expected:
+            return  # a duplicate (QoS 1 redelivery)
+        if seq > u.expected:
+            exp = u.expected
+            self._drop(cid)
+            raise ProtocolError("message missing: %d vs. %d" % (seq, exp))
+        u.expected = seq + 1
+        u.touched = time.ticks_ms()
+        try:
+            u.writer.write(body)
+            if last:
+                del self.uploads[cid]
+                try:
+                    reply = u.finish(tail)
+                finally:
+                    u.writer.abort() if cmd == "ota" else u.writer.discard()
+                self.log.info("%s %s: done" % (cmd, u.target))
+                self.reply_out(cid, reply)
+            elif wire.should_ack(seq):
+                self.reply_out(cid, "SEQ %d" % seq)
+        except Exception:
+            self._drop(cid)
+            raise
+
+    def _drop(self, cid):
+        u = self.uploads.pop(cid, None)
+        if u is not None:
+            try:
+                u.writer.abort() if u.target == "ota" else u.writer.discard()
+            except Exception:
+                pass
+        self.failed.append(cid)
+        if len(self.failed) > 32:
+            self.failed.pop(0)
+
+    def _open_put(self, cid, tail):
+        path, sha, size = wire.decode_put_tail(tail)
+        if path == "":
+            raise DeviceError("put needs a file path")
+        dest = files.resolve(self.root, path)
+        if dest.is_root:
+            raise DeviceError("cannot put to /")
+        self._check_writable(dest)
+        w = files.AtomicWriter(self.tmp_dir, "put-" + cid)
+
+        def finish(last_tail):
+            lpath, lsha, lsize = wire.decode_put_tail(last_tail)
+            if lpath != path:
+                raise ProtocolError("the last message names another path: %s" % lpath)
+            w.verify(sha, size)
+            w.verify(lsha, lsize)
+            again = files.resolve(self.root, path)
+            self._check_writable(again)
+            try:
+                w.commit(again.host)
+            except OSError as e:
+                raise files.fs_error(e, again.device)
+            return "OK"
+
+        return Upload(dest.host, w, finish)
+
+    def _check_writable(self, p):
+        d = files.dirname(p.host)
+        if not files.is_dir(d):
+            raise DeviceError("ENOENT: no such directory: %s" % files.dirname(p.device))
+        if files.is_dir(p.host):
+            raise DeviceError("EISDIR: is a directory: %s" % p.device)
+
+    def _open_ota(self, cid, tail):
+        sha = tail.lower()
+        if not wire._is_hex64(sha):
+            raise ProtocolError("the topic tail must be the image SHA-256 in hex")
+        try:
+            w = self.slots.open_update()
+        except Exception as e:
+            raise DeviceError("cannot open the update slot: %s" % e)
+
+        def finish(_tail):
+            calc = files.hexlify(w.digest())
+            if calc != sha:
+                raise ProtocolError("SHA mismatch calc:%s check=%s" % (calc, sha))
+            slot = w.commit(sha)
+            self.log.warning("OTA image %s written to slot %s, boots next" % (sha[:12], slot))
+            self.publish_status()
+            return "OK"
+
+        return Upload("ota", w, finish)
+
+    # ---- periodic ----
+    async def _housekeeping(self):
+        n = 0
+        while True:
+            await asyncio.sleep(1)
+            n += 1
+            now = time.ticks_ms()
+            for cid, u in list(self.uploads.items()):
+                if time.ticks_diff(now, u.touched) > UPLOAD_IDLE_MS:
+                    self.log.warning("upload %s idle: abandoned" % cid)
+                    self._drop(cid)
+            if n % STATUS_EVERY_S == 0 and self.mqtt.connected():
+                self.publish_status()
+
+    async def _feeder(self):
+        wd = self.watchdog
+        wd.hw = self.board.wdt(wd.timeout_s * 1000)
+        topic = self.topic("mqb/cmd/eval/%s/" % wire.WATCHDOG_ID)
+        feed = wire.frame(0, True, b"watchdog.feed()")
+        period = max(1, wd.timeout_s / 4)
+        while True:
+            if self.mqtt.connected():
+                self.send(topic, feed)
+            # Also checked in between: a short allok must not wait a whole feeding period.
+            t0 = time.ticks_ms()
+            while time.ticks_diff(time.ticks_ms(), t0) < period * 1000:
+                await asyncio.sleep_ms(min(500, int(period * 1000)))
+                if hasattr(wd.hw, "expired") and wd.hw.expired():
+                    self.log.critical("watchdog: no feed for %ds" % wd.timeout_s)
+                    self._record_crash("watchdog", "no watchdog feed for %d s" % wd.timeout_s, None)
+                    self.finish("watchdog")
+                    return
+
+
+class ModuleMQTT:
+    """What an application module's `start(mqtt, config)` gets: publish, subscribe, and
+    callbacks for messages and connections."""
+
+    def __init__(self, dev):
+        self._dev = dev
+        self.client = dev.mqtt
+
+    async def publish(self, topic, payload, retain=False, qos=1):
+        await self._dev.mqtt.publish(topic, payload, retain, qos)
+
+    async def subscribe(self, topic, qos=1):
+        await self._dev.mqtt.subscribe(topic, qos)
+
+    def on_msg(self, fn):
+        self._dev.handlers.append(fn)
+
+    def on_connect(self, fn):
+        self._dev.mqtt.on_connect.append(fn)
+
+    def logger(self, name):
+        return mqlog.Logger(self._dev.logbuf, name)
