@@ -112,6 +112,14 @@ export async function runTurn(t: DeviceTurn): Promise<void> {
     return engine.crashes(prefix).find((r) => !known.has(r.id));
   };
   const crashText = (r: CrashRecord) => `crash record: ${r.reason}: ${r.message.slice(0, 200)}`;
+  /** A new crash: its record, or the count in its status (our runtime sends records only at its next connect). */
+  const crashNews = (): string | undefined => {
+    const r = newCrash();
+    if (r) return crashText(r);
+    const n = state()?.crashCount;
+    if (n !== undefined && memory.crashCount !== undefined && n > memory.crashCount) return `crash record: ${n - memory.crashCount} new (${n} in all)`;
+    return undefined;
+  };
 
   /** Fails the gate at `name`, then rolls the device back if it can. */
   const fail = async (name: GateCheckName, detail: string): Promise<void> => {
@@ -120,15 +128,24 @@ export async function runTurn(t: DeviceTurn): Promise<void> {
     await rollBack(detail);
   };
 
-  const rollBack = async (why: string): Promise<void> => {
+  const rollBack = async (first: string): Promise<void> => {
+    // The crash record may arrive after the reboot it caused: name it once it is there.
+    let why = first;
+    const named = () => {
+      const crash = newCrash();
+      if (!crash || why.includes(crashText(crash))) return why;
+      if (!dev.checks.some((c) => c.name === 'no-crash' && c.state === 'failed')) check('no-crash', 'failed', crashText(crash));
+      why = why.replace(/; crash record: \d+ new \(\d+ in all\)/, '').replace(/crash record: \d+ new \(\d+ in all\)/, crashText(crash));
+      return why.includes(crashText(crash)) ? why : (why = `${why}; ${crashText(crash)}`);
+    };
     const d = state();
     const from = dev.from;
     if (from !== undefined && reportsVersion(from, t.version)) {
-      set({ reason: `${why}; it was on ${from} before, so there is nothing to roll back to`, ended: now() });
+      set({ reason: `${named()}; it was on ${from} before, so there is nothing to roll back to`, ended: now() });
       return;
     }
     if (d?.presence === 'online' && reportsVersion(d.firmware, t.version) && d.ota?.confirmed === true) {
-      set({ reason: `${why}; it had already confirmed ${t.version}, so its runtime keeps it`, ended: now() });
+      set({ reason: `${named()}; it had already confirmed ${t.version}, so its runtime keeps it`, ended: now() });
       return;
     }
     if (d?.presence === 'online' && reportsVersion(d.firmware, t.version)) {
@@ -141,6 +158,10 @@ export async function runTurn(t: DeviceTurn): Promise<void> {
       if (from !== undefined && !reportsVersion(s.firmware, from)) return undefined;
       return s;
     }, now() + t.onlineWithinS * 1000);
+    // Its status counts a crash whose record follows it: wait a moment for the record.
+    const counted = state()?.crashCount;
+    if (back && !newCrash() && counted !== undefined && memory.crashCount !== undefined && counted > memory.crashCount) await w.until(newCrash, now() + 5_000);
+    named();
     if (back) set({ state: 'rolled-back', now: back.firmware, reason: `${why}; rolled back to ${back.firmware ?? 'its previous image'}`, ended: now() });
     else set({ reason: `${why}; not back on ${from ?? 'its previous version'} within ${t.onlineWithinS} s`, ended: now() });
   };
@@ -149,7 +170,9 @@ export async function runTurn(t: DeviceTurn): Promise<void> {
     if (dev.state === 'pending' || dev.state === 'waiting' || dev.state === 'sending') {
       const before = state();
       memory.crashIds = engine.crashes(prefix).map((r) => r.id);
+      memory.crashCount = before?.crashCount;
       delete memory.resetAt;
+      delete memory.resetSent;
       delete memory.backAt;
       delete memory.confirmedAt;
       delete memory.soakUntil;
@@ -165,41 +188,48 @@ export async function runTurn(t: DeviceTurn): Promise<void> {
         set({ state: 'failed', reason: `sending the image failed: ${errorText(e)}`, ended: now() });
         return;
       }
-      memory.resetAt = now();
       set({ state: 'rebooting', sent: t.image.length });
-      await engine.reset(prefix, 'hard', { signal: t.signal, timeoutMs: 10_000 }).catch((e: unknown) => {
-        if (t.signal.aborted) throw new TurnAborted();
-        // The gate's online check says whether it rebooted after all.
-        set({ reason: `the reset was not delivered: ${errorText(e)}` }, false);
-      });
     }
 
     if (dev.state === 'rebooting') {
-      let resetAt = memory.resetAt ?? now();
-      const s0 = state();
-      // A host that stopped between the transfer and the reset: the device still runs the old
-      // image with the new one pending, so it gets its reset now.
-      // Its uptime says whether it booted since (a fresh engine cannot go by presence changes).
-      const upBeforeReset = s0?.uptime !== undefined && s0.uptime * 1000 > now() - resetAt + 1000;
-      if (s0?.presence === 'online' && !reportsVersion(s0.firmware, t.version) && s0.bootReason !== 'rollback' && (s0.since < resetAt || upBeforeReset)) {
-        resetAt = memory.resetAt = now();
+      // Resumed by a new host whose engine saw none of the reboot: the retained status may
+      // predate the reset, so only the new version, or a change it watched happen, says "back".
+      const resumed = memory.resetSent === true;
+      const watchFrom = now();
+      if (!memory.resetSent) {
+        // A second reset of a device already on its trial boot would roll it back, so the reset
+        // goes once: here, or again only if a host stopped before the broker took it.
+        memory.resetAt = now();
         t.changed(false);
-        await engine.reset(prefix, 'hard', { signal: t.signal, timeoutMs: 10_000 }).catch(() => undefined);
+        await engine.reset(prefix, 'hard', { signal: t.signal, timeoutMs: 10_000 }).then(
+          () => {
+            memory.resetSent = true;
+            t.changed(true);
+          },
+          (e: unknown) => {
+            if (t.signal.aborted) throw new TurnAborted();
+            // The gate's online check says whether it rebooted after all.
+            set({ reason: `the reset was not delivered: ${errorText(e)}` }, false);
+          },
+        );
       }
+      const resetAt = memory.resetAt ?? watchFrom;
       // Back: online again after the reset (a presence change since, even if the offline
       // moment and the return arrived in one batch).
       const back = await w.until((): DeviceState | undefined => {
         const s = state();
-        return s?.presence === 'online' && s.since >= resetAt ? s : undefined;
-      }, resetAt + t.onlineWithinS * 1000);
+        if (s?.presence !== 'online') return undefined;
+        if (!resumed) return s.since >= resetAt ? s : undefined;
+        return reportsVersion(s.firmware, t.version) || s.since > watchFrom ? s : undefined;
+      }, Math.max(resetAt + t.onlineWithinS * 1000, resumed ? watchFrom + Math.min(t.onlineWithinS, 30) * 1000 : 0));
       if (!back) return await fail('online', `not back online within ${t.onlineWithinS} s of the reset`);
       memory.backAt = now();
       check('online', 'passed', `back after ${seconds(memory.backAt - resetAt)}`);
       if (!reportsVersion(back.firmware, t.version)) {
         const rolled = back.bootReason === 'rollback' ? ' (it rolled back at boot)' : '';
         check('version', 'failed', `reports ${back.firmware ?? 'no version'}, not ${t.version}${rolled}`);
-        const crash = newCrash();
-        set({ state: 'failed', reason: `reports ${back.firmware ?? 'no version'} after the reset, not ${t.version}${rolled}${crash ? `; ${crashText(crash)}` : ''}`, ended: now() });
+        const crash = crashNews();
+        set({ state: 'failed', reason: `reports ${back.firmware ?? 'no version'} after the reset, not ${t.version}${rolled}${crash ? `; ${crash}` : ''}`, ended: now() });
         return await rollBack(dev.reason!);
       }
       check('version', 'passed', `reports ${back.firmware}`);
@@ -211,8 +241,8 @@ export async function runTurn(t: DeviceTurn): Promise<void> {
     const s1 = state();
     const since = s1?.presence === 'online' ? s1.since : -1;
     const trouble = (): string | undefined => {
-      const crash = newCrash();
-      if (crash) return crashText(crash);
+      const crash = crashNews();
+      if (crash) return crash;
       const s = state();
       if (!s || s.presence !== 'online' || s.since !== since) return s?.presence === 'offline' ? `went offline${s.offlineReason ? ` (${s.offlineReason})` : ''}` : 'rebooted or lost its connection';
       if (!reportsVersion(s.firmware, t.version)) return `now reports ${s.firmware ?? 'no version'}`;

@@ -10,10 +10,13 @@ import { RolloutDevice, RolloutSummary } from '../../../../protocol/src/bridge-r
 
 /** What the gate remembers of a device between host runs (not part of the bridge contract). */
 export const GateMemory = z.object({
-  /** When the reset into the new image was sent (ms since the epoch). */
+  /** When the reset into the new image was sent (ms since the epoch), and whether the broker took it. */
   resetAt: z.number().optional(),
+  resetSent: z.boolean().optional(),
   /** Crash record ids the device had before the update: any other one is new. */
   crashIds: z.array(z.string()).max(200).default([]),
+  /** The crash count its status gave before the update (records go out only at its next connect). */
+  crashCount: z.number().int().nonnegative().optional(),
   /** When it came back online, was confirmed, and when its soak ends. */
   backAt: z.number().optional(),
   confirmedAt: z.number().optional(),

@@ -214,7 +214,6 @@ describe('rollouts on real devices', () => {
       expect(before.rollout.state).toBe('running');
       expect(['rebooting', 'verifying', 'soaking', 'updated']).toContain(before.devices.find((d) => d.prefix === midGate)!.state);
       const done = await m2.settled(started.id);
-      if (done.state !== 'done') console.log(JSON.stringify(m2.get(started.id).devices.filter((d) => d.state !== 'pending'), null, 1));
       expect(done).toMatchObject({ state: 'done', counts: { updated: N } });
       expect(m2.get(started.id).devices.every((d) => d.now === '2.2.0' && d.checks.every((c) => c.state === 'passed'))).toBe(true);
       await waitForDevices(engine, () => members.every((p) => engine.device(p)?.firmware === '2.2.0'));

@@ -80,6 +80,8 @@ export interface RolloutManager {
   restore(): Promise<void>;
   /** Resolves once the rollout's run has nothing left to do for now (paused, done, aborted). */
   settled(id: string): Promise<RolloutSummary>;
+  /** Continues the current profile's running rollouts (after a switch of broker profile). */
+  continueRunning(): void;
   /** Stops every run as if the host stopped: states stay as they are on disk. */
   close(): Promise<void>;
 }
@@ -306,9 +308,12 @@ export function createRolloutManager(o: RolloutManagerOptions): RolloutManager {
   const hasWork = (l: Live) => l.rec.devices.some((d) => !TERMINAL.has(d.state));
 
   // Rollouts of a profile continue when the engine connects with it again.
-  const offConnection = engine.on('connection', (c) => {
-    if (c.phase !== 'connected' || closed) return;
+  const continueRunning = () => {
+    if (closed) return;
     for (const l of lives.values()) if (l.rec.summary.state === 'running' && l.rec.summary.profile === o.profile()) kick(l);
+  };
+  const offConnection = engine.on('connection', (c) => {
+    if (c.phase === 'connected') continueRunning();
   });
 
   const newId = () => randomBytes(9).toString('base64url');
@@ -455,6 +460,8 @@ export function createRolloutManager(o: RolloutManagerOptions): RolloutManager {
       while (l.loop) await l.loop;
       return structuredClone(l.rec.summary);
     },
+
+    continueRunning,
 
     async close() {
       closed = true;
