@@ -511,10 +511,11 @@ async function bootSession(b: Boot): Promise<Session> {
 
   if (opts.sleepCycleMs !== undefined) {
     const sleepMs = opts.sleepCycleMs;
+    const busy = () => inFlight > 0 || uploads.active() > 0 || terminals.size() > 0;
     cycle = startSleepCycle({
       sleepMs,
       awakeMs: opts.awakeMs ?? DEFAULTS.awakeMs,
-      busy: () => inFlight > 0 || uploads.active() > 0 || terminals.size() > 0,
+      busy,
       async sleep(wakeAt) {
         log.info(`going to sleep for ${Math.round(sleepMs / 100) / 10} s`);
         watchdog.pause();
@@ -522,9 +523,18 @@ async function bootSession(b: Boot): Promise<Session> {
         if (client.connected) {
           await withTimeout(publish(client, statusTopic(opts.prefix), encodeJson(sleepStatus(wakeAt)), true), CLOSE_TIMEOUT_MS);
           await withTimeout(deviceLog.flushed(), CLOSE_TIMEOUT_MS);
+          // A command that came in while it said goodbye is served first: disconnecting now would
+          // lose its reply, and the broker would hand it over again at the next wake.
+          if (busy() && client.connected) {
+            log.info('work arrived: staying awake');
+            watchdog.resume();
+            send(statusTopic(opts.prefix), encodeJson(status()), true);
+            return 'stayed';
+          }
         }
         // A clean DISCONNECT: no Last Will, and the persistent session keeps what is sent meanwhile.
         await endClient();
+        return 'asleep';
       },
       wake() {
         watchdog.resume();

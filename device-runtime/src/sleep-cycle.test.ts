@@ -6,6 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeStatus, logTopic, statusTopic, text, type Status } from '../../protocol/src';
 import { startDevice, type DeviceHandle } from './index';
+import { startSleepCycle } from './sleep-cycle';
 import { BROKERS, type TestBroker } from './test-support/brokers';
 import { connectHost, type TestHost } from './test-support/host';
 import { tmpRoot } from './test-support/tmp-root';
@@ -48,6 +49,61 @@ function recorder(host: TestHost, prefix: string) {
 const isOnline = (s: { kind: string; status?: Status }) => s.kind === 'status' && s.status!.online;
 const isAsleep = (s: { kind: string; status?: Status }) => s.kind === 'status' && !s.status!.online && s.status!.reason === 'sleep';
 const statusAt = (r: ReturnType<typeof recorder>, i: number) => (r.seen[i] as { status: Status }).status;
+
+describe('the sleep cycle', () => {
+  /** A cycle whose device side writes down what it is asked to do. */
+  const run = (o: { busyFor?: number; stayFirst?: boolean }) => {
+    const events: string[] = [];
+    let busyChecks = 0;
+    let sleeps = 0;
+    let resolveWoke!: () => void;
+    const woke = new Promise<void>((r) => (resolveWoke = r));
+    const cycle = startSleepCycle({
+      sleepMs: 5,
+      awakeMs: 5,
+      busy: () => {
+        busyChecks++;
+        const b = busyChecks <= (o.busyFor ?? 0);
+        if (b) events.push('busy');
+        return b;
+      },
+      sleep: async (wakeAt) => {
+        sleeps++;
+        events.push(`sleep ${typeof wakeAt}`);
+        return o.stayFirst && sleeps === 1 ? 'stayed' : 'asleep';
+      },
+      wake: () => {
+        events.push(`wake (${cycle.state()})`);
+        resolveWoke();
+      },
+      onError: (e) => events.push(`error ${String(e)}`),
+    });
+    return { cycle, events, woke };
+  };
+
+  it('stays awake while there is work, then sleeps and wakes', async () => {
+    const { cycle, events, woke } = run({ busyFor: 3 });
+    await woke;
+    cycle.stop();
+    expect(events).toEqual(['busy', 'busy', 'busy', 'sleep number', 'wake (awake)']);
+  });
+
+  it('carries on awake when work arrived while it said goodbye, and sleeps at its next idle time', async () => {
+    const { cycle, events, woke } = run({ stayFirst: true });
+    await woke;
+    cycle.stop();
+    expect(events).toEqual(['sleep number', 'sleep number', 'wake (awake)']);
+  });
+
+  it('neither sleeps nor wakes once stopped', async () => {
+    const { cycle, events } = run({});
+    cycle.stop();
+    expect(cycle.state()).toBe('stopped');
+    // Longer than a whole cycle: nothing may happen in it.
+    await new Promise((r) => setTimeout(r, 50));
+    expect(events).toEqual([]);
+  });
+});
 
 for (const kind of BROKERS) {
   describe.skipIf(kind.skip !== undefined)(`a sleeping device over ${kind.name}`, () => { // the Mosquitto kind is skipped without Mosquitto: apt-get install mosquitto (CI installs it)

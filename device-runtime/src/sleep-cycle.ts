@@ -14,8 +14,12 @@ export interface SleepCycleOptions {
   awakeMs: number;
   /** Work in progress (a command running, an upload, a terminal session) keeps it awake. */
   busy(): boolean;
-  /** Radio off: say so, and disconnect. `wakeAt` is when `wake` will be called (ms since the epoch). */
-  sleep(wakeAt: number): Promise<void>;
+  /**
+   * Radio off: say so, and disconnect. `wakeAt` is when `wake` will be called (ms since the
+   * epoch). Resolves `stayed` instead when work arrived while it was saying goodbye (`busy()`
+   * again): the device has said it is online again, and the cycle carries on awake.
+   */
+  sleep(wakeAt: number): Promise<'asleep' | 'stayed'>;
   /** Radio on again. */
   wake(): void;
   onError(e: unknown): void;
@@ -48,9 +52,16 @@ export function startSleepCycle(o: SleepCycleOptions): SleepCycle {
     const wakeAt = Date.now() + o.sleepMs;
     void o
       .sleep(wakeAt)
-      .catch(o.onError)
-      .then(() => {
+      .catch((e: unknown) => {
+        o.onError(e);
+        return 'asleep' as const;
+      })
+      .then((outcome) => {
         if (state !== 'falling-asleep') return;
+        if (outcome === 'stayed') {
+          state = 'awake';
+          return armIdle();
+        }
         state = 'asleep';
         timer = setTimeout(() => {
           if (state !== 'asleep') return;
