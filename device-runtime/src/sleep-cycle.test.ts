@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeStatus, logTopic, statusTopic, text, type Status } from '../../protocol/src';
-import { startDevice, type DeviceHandle } from './index';
+import { startDevice, startFleet, type DeviceHandle } from './index';
 import { startSleepCycle } from './sleep-cycle';
 import { BROKERS, type TestBroker } from './test-support/brokers';
 import { connectHost, type TestHost } from './test-support/host';
@@ -164,6 +164,17 @@ for (const kind of BROKERS) {
       // After the wake it answered before it went back to sleep, and only then slept.
       expect(rec.seen.slice(woke, replied).filter(isAsleep)).toEqual([]);
       await rec.next(replied, isAsleep);
+    });
+
+    it('sleeps every member of a fleet, each on its own topic', async () => {
+      const members = ['sleep/fleet/001', 'sleep/fleet/002', 'sleep/fleet/003'];
+      const asleep = Promise.all(members.map((p) => host.status(p, (s) => !s.online && s.reason === 'sleep', 20_000)));
+      const fleet = await startFleet({ url: broker.url, prefix: 'sleep/fleet', root: root(), count: 3, sleepCycleMs: 1000, awakeMs: 200 });
+      try {
+        expect((await asleep).map((s) => !s.online && s.wake !== undefined)).toEqual([true, true, true]);
+      } finally {
+        await fleet.stop();
+      }
     });
 
     it('is not reset by its watchdog while asleep, and reaches all-OK over its wakes', async () => {
