@@ -10,6 +10,7 @@ import { axis, UChart, useChartColors, type ChartColors } from './UChart';
 import './charts.css';
 
 const HISTORY_EVERY_MS = 30_000;
+const HISTORY_SOON_MS = 5_000;
 const BAR_HEIGHT = 170;
 const SMALL_HEIGHT = 150;
 
@@ -83,6 +84,7 @@ function HistoryCharts() {
 
   useEffect(() => {
     let live = true;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const load = () =>
       bridge
         .call('fleetHistory', {})
@@ -90,13 +92,18 @@ function HistoryCharts() {
           if (!live) return;
           setHistory(h);
           setError(null);
+          // A line needs two samples: until the host has them, ask again sooner.
+          timer = setTimeout(load, h.online.length < 2 ? HISTORY_SOON_MS : HISTORY_EVERY_MS);
         })
-        .catch((e: unknown) => live && setError(e instanceof Error ? e.message : String(e)));
+        .catch((e: unknown) => {
+          if (!live) return;
+          setError(e instanceof Error ? e.message : String(e));
+          timer = setTimeout(load, HISTORY_EVERY_MS);
+        });
     void load();
-    const timer = setInterval(() => void load(), HISTORY_EVERY_MS);
     return () => {
       live = false;
-      clearInterval(timer);
+      clearTimeout(timer);
     };
   }, [bridge, profile]);
 
