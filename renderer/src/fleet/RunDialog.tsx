@@ -1,5 +1,5 @@
 // "Run code…" on the selection: an expression (its value comes back) or statements (their
-// printed output comes back), run by the host on every device with a concurrency limit and a
+// output comes back), JavaScript on MQBoard runtime devices and MicroPython on original boards, run by the host on every device with a concurrency limit and a
 // timeout each. Starting it switches the dialog to the job's results as they stream in.
 import { useState } from 'react';
 import { useAppStore, useBridge } from '../ui/context';
@@ -46,14 +46,14 @@ export function RunDialog({ prefixes }: { prefixes: readonly string[] }) {
     >
       <TargetLine prefixes={prefixes} />
       <label className="field">
-        <span>Python: an expression returns its value; statements return what they print</span>
+        <span>Code: an expression returns its value, statements what they print (JavaScript on the MQBoard runtime, MicroPython on original boards)</span>
         <textarea
           className="code-input"
           autoFocus
           rows={7}
           spellCheck={false}
           value={code}
-          placeholder={"sys.version\n# or\nimport os\nprint(os.listdir('/'))"}
+          placeholder="1 + 1"
           data-testid="run-code"
           onChange={(e) => setCode(e.target.value)}
           onKeyDown={(e) => {

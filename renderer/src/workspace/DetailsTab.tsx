@@ -1,7 +1,10 @@
 // A device's details: status fields, capabilities, crash records, and the actions (reset into
-// normal or safe mode, soft reset, forget), each behind a confirmation.
+// normal or safe mode, soft reset, forget), each behind a confirmation. Its tags (its own, and
+// the user's, editable) and the commands queued for it while it is offline or asleep.
 import { useEffect, useState } from 'react';
 import type { CrashRecord, DeviceState } from '../../../protocol/src';
+import { parseTagInput } from '../fleet/TagsDialog';
+import { TagChips } from '../ui/DeviceRow';
 import { neutraliseControls, oneLine } from '../../../protocol/src/control-chars';
 import { BridgeCallError } from '../bridge/client';
 import { useApp, useAppStore, useBridge, useDeviceLog } from '../ui/context';
@@ -120,20 +123,7 @@ export function DetailsTab({ prefix }: { prefix: string }) {
           <Field label="Runtime" value={d.runtime ? oneLine(`${d.runtime.kind} ${d.runtime.version}`) : '—'} />
           <Field label="Firmware" value={d.firmware !== undefined ? oneLine(d.firmware) : '—'} />
           {d.modules ? <Field label="Modules" value={<span data-testid="detail-modules">{oneLine(d.modules.join(', ')) || 'none started'}</span>} /> : null}
-          {d.tags?.length ? (
-            <Field
-              label="Tags"
-              value={
-                <span className="chips" data-testid="detail-tags">
-                  {d.tags.map((t) => (
-                    <span key={t} className="chip">
-                      {oneLine(t)}
-                    </span>
-                  ))}
-                </span>
-              }
-            />
-          ) : null}
+          <Field label="Tags" value={<TagEditor prefix={prefix} own={d.tags} />} />
           {d.ota ? (
             <>
               <Field label="Active slot" value={`${d.ota.active}${d.ota.confirmed ? ' (confirmed)' : ' (not yet confirmed)'}`} />
@@ -163,6 +153,8 @@ export function DetailsTab({ prefix }: { prefix: string }) {
           )}
         </Card>
       </div>
+
+      <QueuedCommands prefix={prefix} />
 
       <RecentLog prefix={prefix} />
 
@@ -284,6 +276,103 @@ function RecentLog({ prefix }: { prefix: string }) {
           ))}
         </pre>
       )}
+    </section>
+  );
+}
+
+const NO_TAGS: readonly string[] = [];
+
+/** The device's own tags (read only: they come from its config) and the user's, editable. */
+function TagEditor({ prefix, own }: { prefix: string; own: readonly string[] | undefined }) {
+  const store = useAppStore();
+  const bridge = useBridge();
+  const mine = useApp((s) => s.userTags[prefix] ?? NO_TAGS);
+  const [text, setText] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const change = async (add: string[], remove: string[]) => {
+    setError(null);
+    try {
+      store.getState().setFleetSettings(await bridge.call('setTags', { prefixes: [prefix], add, remove }));
+      setText('');
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e));
+    }
+  };
+  const parsed = parseTagInput(text);
+  return (
+    <span className="tag-editor" data-testid="detail-tags">
+      <TagChips own={own} user={NO_TAGS} max={32} />
+      {mine.map((t) => (
+        <span key={t} className="tag-chip tag-user tag-editable" data-tag={t} title="Your tag (kept in the app)">
+          {oneLine(t)}
+          <button aria-label={`Remove tag ${oneLine(t)}`} data-testid="detail-tag-remove" onClick={() => void change([], [t])}>
+            <Icon name="close" size={10} />
+          </button>
+        </span>
+      ))}
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (parsed.tags.length && !parsed.error) void change(parsed.tags, []);
+        }}
+      >
+        <input value={text} placeholder="+ tag" spellCheck={false} aria-label="Add a tag" data-testid="detail-tag-input" aria-invalid={parsed.error ? true : undefined} title={parsed.error ?? 'Enter adds'} onChange={(e) => setText(e.target.value)} />
+      </form>
+      {error ? <span className="form-error">{error}</span> : null}
+    </span>
+  );
+}
+
+/** Commands waiting in the host's queue for this device; they run when it next comes online. */
+function QueuedCommands({ prefix }: { prefix: string }) {
+  const store = useAppStore();
+  const bridge = useBridge();
+  const all = useApp((s) => s.queue);
+  const items = all.filter((q) => q.prefix === prefix);
+  // The `queue` stream keeps the list fresh; this fetch covers a window opened after it last changed.
+  useEffect(() => {
+    const ac = new AbortController();
+    bridge
+      .call('queueList', { prefix }, { signal: ac.signal })
+      .then((r) => {
+        const s = store.getState();
+        store.setState({ queue: [...s.queue.filter((q) => q.prefix !== prefix), ...r.items] });
+      })
+      .catch((e: unknown) => {
+        if (!(e instanceof BridgeCallError && e.code === 'cancelled')) console.warn(e);
+      });
+    return () => ac.abort();
+  }, [bridge, store, prefix]);
+  if (items.length === 0) return null;
+  const remove = (id: string) =>
+    bridge.call('queueRemove', { id }).catch((e: unknown) => store.getState().toast('error', `Queue: ${e instanceof Error ? e.message : String(e)}`));
+  return (
+    <section className="queued" data-testid="queued-commands">
+      <h3>
+        Queued for when it is back <span className="count">{items.length}</span>
+      </h3>
+      <ul className="queued-list">
+        {items.map((q) => (
+          <li key={q.id} data-testid="queued-command">
+            <span className="badge badge-muted">{q.kind}</span>
+            <span className="queued-title" title={oneLine(q.title)}>
+              {oneLine(q.title)}
+            </span>
+            <span className="muted">
+              queued {clock(q.queuedAt)}
+              {q.attempts ? ` · ${q.attempts} attempt${q.attempts === 1 ? '' : 's'}` : ''}
+            </span>
+            {q.job ? (
+              <button className="btn btn-small btn-ghost" onClick={() => store.getState().setFleetDialog({ kind: 'results', job: q.job! })}>
+                Results
+              </button>
+            ) : null}
+            <button className="btn btn-small btn-ghost" aria-label="Remove from the queue" data-testid="queued-remove" onClick={() => void remove(q.id)}>
+              <Icon name="trash" size={14} />
+            </button>
+          </li>
+        ))}
+      </ul>
     </section>
   );
 }

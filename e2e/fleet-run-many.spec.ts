@@ -1,0 +1,91 @@
+// Fleet work on the demo: pick five devices in the list, tag them, find them again by the tag,
+// run an expression on all five and read the grouped results; the JSON export holds one row
+// per device. Screenshots at a roomy size and at the window's minimum (900×560).
+import { readFileSync } from 'node:fs';
+import { expect, test } from './fixtures';
+
+const FIVE = ['greenhouse/climate-1', 'greenhouse/climate-2', 'greenhouse/irrigation', 'workshop/compressor', 'workshop/lathe'];
+
+test('select five demo devices, tag them, filter by the tag, run an expression, export the results', async ({ mqb }) => {
+  const { page, ui } = await mqb.app();
+  await ui.connected();
+  for (const p of FIVE) await expect(ui.row(p)).toHaveAttribute('data-presence', 'online', { timeout: 45_000 });
+
+  // The device's own tags show on its row.
+  await expect(ui.row('greenhouse/climate-1').locator('.tag-device[data-tag="greenhouse"]')).toBeVisible();
+
+  // A click on the first, Shift-click on the third selects the three greenhouse boards (name
+  // order); Ctrl-click adds the two workshop boards one by one; a plain click only opens.
+  await ui.row('greenhouse/climate-1').getByTestId('row-check').click();
+  await ui.row('greenhouse/irrigation').click({ modifiers: ['Shift'] });
+  await ui.row('workshop/compressor').click({ modifiers: ['ControlOrMeta'] });
+  await ui.row('workshop/lathe').getByTestId('row-check').click();
+  await expect(page.getByTestId('selection-count')).toHaveText('5');
+  for (const p of FIVE) await expect(ui.row(p)).toHaveAttribute('data-selected', 'true');
+  await expect(ui.row('lab/esp32-proto')).toHaveAttribute('data-selected', 'false');
+
+  // Tag them in bulk; the user's tag shows on each row, styled apart from the device's own.
+  await page.getByTestId('action-tags').click();
+  await page.getByTestId('tags-input').fill('batch-7');
+  await page.getByTestId('tags-add').click();
+  await expect(page.getByTestId('tags-mine').locator('[data-tag="batch-7"]')).toBeVisible();
+  await page.getByTestId('tags-done').click();
+  for (const p of FIVE) await expect(ui.row(p).locator('.tag-user[data-tag="batch-7"]')).toBeVisible();
+
+  // A selector mistake is marked in place and the list stays as it was.
+  await page.getByTestId('device-search').fill('tag:batch-7 fw<two');
+  await expect(page.getByTestId('selector-error')).toHaveAttribute('data-at', '15');
+  await expect(ui.rows().first()).toBeVisible();
+  // The tag finds them again; Escape in the list clears the selection and Ctrl+A selects what is shown.
+  await page.getByTestId('device-search').fill('tag:batch-7');
+  await expect(page.getByTestId('selector-error')).toHaveCount(0);
+  await expect(ui.rows()).toHaveCount(5);
+  await ui.list().focus();
+  await page.keyboard.press('Escape');
+  await expect(page.getByTestId('selection-bar')).toHaveCount(0);
+  await page.keyboard.press('ControlOrMeta+a');
+  await expect(page.getByTestId('selection-count')).toHaveText('5');
+
+  // The view is saved under a name and comes back with a click.
+  await page.getByTestId('save-view').click();
+  await page.getByTestId('saved-view-name').fill('Batch 7');
+  await page.getByTestId('saved-view-ok').click();
+  await page.getByTestId('device-search').fill('');
+  await expect(ui.rows()).not.toHaveCount(5);
+  await page.locator('[data-testid="saved-view"][data-name="Batch 7"] .view-apply').click();
+  await expect(page.getByTestId('device-search')).toHaveValue('tag:batch-7');
+  await expect(ui.rows()).toHaveCount(5);
+  await mqb.screenshot(page, 'fleet-selected');
+
+  // Run an expression on the five: two groups stream in.
+  await page.getByTestId('action-run').click();
+  await expect(page.getByTestId('job-target')).toContainText('5 devices');
+  await page.getByTestId('run-code').fill('device.prefix.startsWith("greenhouse/") ? "2.5.0" : "2.4.1"');
+  await page.getByTestId('run-start').click();
+  const results = page.getByTestId('results-dialog');
+  await expect(results.getByTestId('job-progress')).toHaveAttribute('data-state', 'done', { timeout: 30_000 });
+  const groups = results.getByTestId('result-group');
+  await expect(groups).toHaveCount(2);
+  await expect(groups.nth(0)).toHaveAttribute('data-count', '3');
+  await expect(groups.nth(0)).toContainText('3 devices → ');
+  await expect(groups.nth(0)).toContainText('2.5.0');
+  await expect(groups.nth(1)).toContainText('2 devices → ');
+  await expect(groups.nth(1)).toContainText('2.4.1');
+  await mqb.screenshot(page, 'fleet-results-grouped');
+  await results.getByTestId('results-table').click();
+  await expect(results.getByTestId('result-row')).toHaveCount(5);
+  await expect(results.locator('[data-testid="result-row"][data-status="ok"]')).toHaveCount(5);
+  await expect(results.getByTestId('job-rerun')).toBeDisabled();
+
+  // The JSON export: one row per device.
+  const [download] = await Promise.all([page.waitForEvent('download'), results.getByTestId('export-json').click()]);
+  const rows = JSON.parse(readFileSync((await download.path())!, 'utf8')) as Array<{ prefix: string; ok: boolean; output: string }>;
+  expect(rows).toHaveLength(5);
+  expect(rows.map((r) => r.prefix).sort()).toEqual(FIVE);
+  expect(rows.every((r) => r.ok)).toBe(true);
+
+  await page.setViewportSize({ width: 900, height: 560 });
+  await mqb.screenshot(page, 'min-fleet-results');
+  await results.getByRole('button', { name: 'Close' }).click();
+  await mqb.screenshot(page, 'min-fleet-selected');
+});
