@@ -168,6 +168,28 @@ export function createJobs(d: JobsDeps): Jobs {
     };
     jobs.set(id, job);
     evict();
+    const presence = enginePresence(d.engine);
+    let toRun = unique;
+    if (opts.offline === 'queue') {
+      // The devices offline now are queued in one write of the queue file, not one each.
+      const offline = unique.filter((p) => presence(p) === 'offline');
+      if (offline.length > 0) {
+        toRun = unique.filter((p) => presence(p) !== 'offline');
+        try {
+          const items = d.queue.addMany(profile, offline, queued, id);
+          const byPrefix = new Map<string, string[]>();
+          for (const i of items) byPrefix.set(i.prefix, [...(byPrefix.get(i.prefix) ?? []), i.id]);
+          for (const p of offline) {
+            job.queued.set(p, { items: new Set(byPrefix.get(p)), outputs: [], ms: 0 });
+            setRow(job, { prefix: p, status: 'queued', error: 'offline: queued until it is back online', ms: 0 });
+          }
+          for (const p of offline) d.queued(p);
+        } catch (e) {
+          const why = e instanceof Error ? e.message : String(e);
+          for (const p of offline) setRow(job, { prefix: p, status: 'offline', error: `the device is offline and could not be queued: ${why}`, ms: 0 });
+        }
+      }
+    }
     const enqueue =
       opts.offline === 'queue'
         ? (prefix: string) => {
@@ -175,11 +197,11 @@ export function createJobs(d: JobsDeps): Jobs {
             job.queued.set(prefix, { items: new Set(items.map((i) => i.id)), outputs: [], ms: 0 });
           }
         : undefined;
-    job.done = runMany(unique, fleetAction(d.engine, action, opts.timeoutMs), {
+    job.done = runMany(toRun, fleetAction(d.engine, action, opts.timeoutMs), {
       concurrency: opts.concurrency,
       timeoutMs: opts.timeoutMs,
       signal: job.ac.signal,
-      presence: enginePresence(d.engine),
+      presence,
       enqueue,
       onStart: (prefix) => setRow(job, { prefix, status: 'running', ms: 0 }),
       onResult: (r) => {

@@ -75,6 +75,23 @@ describe('the queue file', () => {
     expect(() => queuedActions({ kind: 'put', files: [{ path: '/big.bin', data: new Uint8Array(MAX_QUEUED_PUT_BYTES + 1) }] })).toThrow(/at most/);
   });
 
+  it('queues actions for many devices at once, or none when the files would not fit', () => {
+    const file = fresh();
+    const q = openCommandQueue(file);
+    const prefixes = Array.from({ length: 2000 }, (_, i) => `site/${i}`);
+    const items = q.addMany('home', prefixes, [{ kind: 'eval', code: '1' }, { kind: 'reset', mode: 'soft' }], 'job-9');
+    expect(items).toHaveLength(4000);
+    expect(openCommandQueue(file).list({ prefix: 'site/1999' }).map((i) => [i.action.kind, i.job])).toEqual([
+      ['eval', 'job-9'],
+      ['reset', 'job-9'],
+    ]);
+    // 4 MiB for each of 17 devices is more than the queue carries in files.
+    const put = queuedPut('/fw.bin', new Uint8Array(MAX_QUEUED_PUT_BYTES));
+    expect(() => q.addMany('home', prefixes.slice(0, 17), [put])).toThrow(/queued files would take more than 64 MiB/);
+    expect(() => q.addMany('home', Array.from({ length: 6001 }, (_, i) => `more/${i}`), [{ kind: 'eval', code: '2' }])).toThrow(/the command queue is full/);
+    expect(openCommandQueue(file).list()).toHaveLength(4000);
+  });
+
   it('refuses a put too large to carry, and an action it does not know', () => {
     expect(() => queuedPut('/big.bin', new Uint8Array(MAX_QUEUED_PUT_BYTES + 1))).toThrow(/at most 4194304 bytes/);
     const q = openCommandQueue(fresh());

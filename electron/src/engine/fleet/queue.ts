@@ -13,6 +13,11 @@ import { runMany, type DeviceAction, type DeviceResult, type FleetAction } from 
 /** Largest file a queued put may carry (the queue file holds it, base64). */
 export const MAX_QUEUED_PUT_BYTES = 4 * 1024 * 1024;
 const MAX_ITEMS = 10_000;
+/**
+ * All queued files together (as bytes): the file is rewritten whole on every change, and a put
+ * queued for many devices carries its bytes once per device.
+ */
+export const MAX_QUEUED_TOTAL_BYTES = 64 * 1024 * 1024;
 
 export const QueuedAction = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('eval'), code: z.string().max(256 * 1024) }),
@@ -50,6 +55,8 @@ export interface CommandQueue {
   /** Items in the order queued, optionally for one profile and/or device. */
   list(filter?: { profile?: string; prefix?: string }): QueuedItem[];
   add(profile: string, prefix: string, action: QueuedAction, job?: string): QueuedItem;
+  /** The actions for each prefix, in order, written once: all are queued or none. */
+  addMany(profile: string, prefixes: readonly string[], actions: readonly QueuedAction[], job?: string): QueuedItem[];
   remove(id: string): boolean;
   /** Records a run that ended with the device gone; returns the attempts so far. */
   failedAttempt(id: string): number;
@@ -107,6 +114,23 @@ export function openCommandQueue(file: string): CommandQueue {
     }
   }
   const save = () => writeAtomic(file, JSON.stringify({ version: 1, items }));
+  const queuedBytes = () => items.reduce((n, i) => n + putBytes(i.action), 0);
+  function addMany(profile: string, prefixes: readonly string[], actions: readonly QueuedAction[], job?: string): QueuedItem[] {
+    const parsed = actions.map((a) => QueuedAction.parse(a));
+    const count = prefixes.length * parsed.length;
+    if (items.length + count > MAX_ITEMS) throw new RangeError(`the command queue is full (at most ${MAX_ITEMS} commands; ${items.length} are queued)`);
+    const bytes = prefixes.length * parsed.reduce((n, a) => n + putBytes(a), 0);
+    if (bytes > 0 && queuedBytes() + bytes > MAX_QUEUED_TOTAL_BYTES) {
+      throw new RangeError(`queued files would take more than ${MAX_QUEUED_TOTAL_BYTES / 1024 / 1024} MiB; queue them for fewer devices or send them when the devices are online`);
+    }
+    const queuedAt = Date.now();
+    const added = prefixes.flatMap((prefix) =>
+      parsed.map((action): QueuedItem => ({ id: randomUUID(), profile, prefix, action, queuedAt, attempts: 0, ...(job === undefined ? {} : { job }) })),
+    );
+    items = [...items, ...added];
+    save();
+    return added;
+  }
   return {
     file,
     get problem() {
@@ -114,13 +138,9 @@ export function openCommandQueue(file: string): CommandQueue {
     },
     list: (filter) => items.filter((i) => (filter?.profile === undefined || i.profile === filter.profile) && (filter?.prefix === undefined || i.prefix === filter.prefix)),
     add(profile, prefix, action, job) {
-      const a = QueuedAction.parse(action);
-      if (items.length >= MAX_ITEMS) throw new RangeError(`the command queue is full (${MAX_ITEMS} commands)`);
-      const item: QueuedItem = { id: randomUUID(), profile, prefix, action: a, queuedAt: Date.now(), attempts: 0, ...(job === undefined ? {} : { job }) };
-      items = [...items, item];
-      save();
-      return item;
+      return addMany(profile, [prefix], [action], job)[0]!;
     },
+    addMany,
     remove(id) {
       const before = items.length;
       items = items.filter((i) => i.id !== id);
@@ -136,6 +156,9 @@ export function openCommandQueue(file: string): CommandQueue {
     },
   };
 }
+
+/** The bytes a queued put carries (from its base64 length). */
+const putBytes = (a: QueuedAction): number => (a.kind === 'put' ? Math.floor((a.data.length * 3) / 4) : 0);
 
 /** A put for the queue: the file travels in the queue file, so it is bounded. */
 export function queuedPut(remotePath: string, data: Uint8Array): QueuedAction {
