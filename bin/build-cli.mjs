@@ -65,6 +65,24 @@ function ownModuleUrls(outdir, warnings) {
   };
 }
 
+/**
+ * zod's namespace object (`import { z } from 'zod'`) carries every translation of its error
+ * messages, ~60 modules that esbuild cannot shake out of it and Node parses at every start. The
+ * CLI and the runtime speak English (zod's default, set by zod itself): the bundle keeps that one.
+ */
+function zodEnglishOnly() {
+  return {
+    name: 'mqboard-zod-english-only',
+    setup(b) {
+      b.onLoad({ filter: /[\\/]node_modules[\\/]zod[\\/]v4[\\/]locales[\\/]index\.js$/ }, (args) => ({
+        contents: "export { default as en } from './en.js';\n",
+        resolveDir: path.dirname(args.path),
+        loader: 'js',
+      }));
+    },
+  };
+}
+
 export async function buildCli(outdir = path.join(repo, 'out/cli')) {
   const startedAt = Date.now();
   // Without a manifest the bins use the sources, so none exists while the bundles are half
@@ -91,7 +109,7 @@ export async function buildCli(outdir = path.join(repo, 'out/cli')) {
     sourcemap: 'linked',
     metafile: true,
     logLevel: 'warning',
-    plugins: [ownModuleUrls(outdir, warnings)],
+    plugins: [ownModuleUrls(outdir, warnings), zodEnglishOnly()],
   });
   const inputs = Object.keys(result.metafile.inputs)
     .filter((f) => !f.includes('node_modules/'))

@@ -4,8 +4,10 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { randomBytes } from 'node:crypto';
 import { Duplex } from 'node:stream';
-import { MqttClient, type IClientOptions, type IStream } from 'mqtt';
-import WebSocket, { createWebSocketStream } from 'ws';
+import type { IClientOptions, IStream } from 'mqtt';
+// The client alone: mqtt.js's index also loads every transport it knows (WebSocket, SOCKS,
+// Alibaba, WeChat), which a CLI command pays for at every start while we build our own streams.
+import * as clientModule from 'mqtt/lib/client';
 import { publishWithoutCopy } from '../../../protocol/src/publish-without-copy';
 import { redactUrl } from '../../../protocol/src';
 import { classifyConnectError, EngineError } from './errors';
@@ -106,7 +108,13 @@ export function parseBrokerUrl(url: string): Endpoint {
  * TCP_NODELAY: the protocol is request/ack (eval round trips, SEQ acks every 8 chunks), and Nagle
  * plus the peer's delayed ACK stalls each such exchange ~40 ms (wire facts: eval 44 ms vs 1.4 ms).
  */
-function streamBuilder(ep: Endpoint, profile: BrokerProfile, onStreamError: (e: Error) => void, onReadAheadFull: () => void): () => IStream {
+/** Node imports a CommonJS module's `exports` as its default, so the class is `default.default` there. */
+const MqttClient: typeof clientModule.default = (clientModule.default as unknown as { default?: typeof clientModule.default }).default ?? clientModule.default;
+type MqttClient = InstanceType<typeof MqttClient>;
+
+type Ws = typeof import('ws');
+
+function streamBuilder(ep: Endpoint, profile: BrokerProfile, ws: Ws | undefined, onStreamError: (e: Error) => void, onReadAheadFull: () => void): () => IStream {
   return () => {
     let stream: Duplex;
     if (ep.protocol === 'mqtt') {
@@ -124,18 +132,19 @@ function streamBuilder(ep: Endpoint, profile: BrokerProfile, onStreamError: (e: 
       socket.setNoDelay(true);
       stream = socket;
     } else {
+      if (!ws) throw new Error('the WebSocket library is not loaded');
       // ws calls setNoDelay() on its socket itself once the upgrade completes.
       const u = new URL(ep.url);
       u.username = '';
       u.password = '';
-      const ws = new WebSocket(u.toString(), ['mqtt'], {
+      const socket = new ws.WebSocket(u.toString(), ['mqtt'], {
         ca: profile.ca,
         cert: profile.cert,
         key: profile.key,
         rejectUnauthorized: true,
         handshakeTimeout: CONNECT_TIMEOUT_MS,
       });
-      stream = createWebSocketStream(ws);
+      stream = ws.createWebSocketStream(socket);
     }
     // mqtt.js only re-emits stream errors that carry a code; keep every one for the report.
     stream.on('error', onStreamError);
@@ -269,6 +278,10 @@ export async function openConnection(profile: BrokerProfile, handlers: Connectio
     connectTimeout: CONNECT_TIMEOUT_MS,
     resubscribe: true,
     manualConnect: true,
+    // mqtt-packet would otherwise build a cache of all 65,536 two-byte numbers (65,536 Buffers)
+    // before the first packet: ~20 ms of CPU and a garbage collection on every CLI start, to save
+    // one 2-byte allocation per packet later.
+    writeCache: false,
     // MQTT 5 lets us tell the broker the largest packet we take: it then drops oversized ones
     // (a device's multi-megabyte "status") instead of sending them. 3.1.1 has no such field;
     // there the payload size checks before parsing (limits.ts) do the refusing.
@@ -277,7 +290,9 @@ export async function openConnection(profile: BrokerProfile, handlers: Connectio
   let readAheadFull = 0;
   let lastIncoming = 0;
   let lastRetained = 0;
-  const client = new MqttClient(streamBuilder(ep, profile, (e) => (lastError = e), () => readAheadFull++), options);
+  // Loaded only for a ws:// or wss:// broker (the stream builder itself must be synchronous).
+  const ws = ep.protocol === 'ws' || ep.protocol === 'wss' ? await import('ws') : undefined;
+  const client = new MqttClient(streamBuilder(ep, profile, ws, (e) => (lastError = e), () => readAheadFull++), options);
   // Put chunks go out from pooled frames, lent (lendPayload) and stored without a copy.
   publishWithoutCopy(client);
   client.on('error', (e) => (lastError = e));
