@@ -106,9 +106,9 @@ try {
       lat.fleet.push((await timed(store, { filter: {}, limit: PAGE })).ms);
       lat.device.push((await timed(store, { prefix: 'fleet/dev-00042', filter: {}, limit: PAGE })).ms);
       // Over the newest 1,000,000 lines, whatever was written meanwhile.
-      const text = await timed(store, { filter: { search: 'READING 99999:' }, limit: PAGE, scanLimit: 1_000_000 });
+      const text = await timed(store, { filter: { search: 'READING 999999:' }, limit: PAGE, scanLimit: 1_000_000 });
       lat.text.push(text.ms);
-      const regex = await timed(store, { filter: { search: 'reading 9999\\d: .*rssi=-6\\d$', regex: true }, limit: PAGE, scanLimit: 1_000_000 });
+      const regex = await timed(store, { filter: { search: 'reading 99999\\d: .*rssi=-6\\d$', regex: true }, limit: PAGE, scanLimit: 1_000_000 });
       lat.regex.push(regex.ms);
       searchHits = regex.hits;
       await new Promise((r) => setTimeout(r, 250));

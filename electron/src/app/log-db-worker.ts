@@ -67,38 +67,61 @@ export function logDbWorker(duck: typeof Duck, port: MessagePort, data: LogDbWor
   const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
   const lineTypes = [duck.BIGINT, duck.VARCHAR, duck.VARCHAR, duck.DOUBLE, duck.VARCHAR, duck.VARCHAR, duck.VARCHAR, duck.VARCHAR, duck.INTEGER, duck.VARCHAR];
-  const crashTypes = [duck.VARCHAR, duck.VARCHAR, duck.VARCHAR, duck.DOUBLE, duck.BIGINT, duck.VARCHAR];
 
-  async function appendChunks(table: string, types: Duck.DuckDBType[], columns: Duck.DuckDBValue[][]) {
-    const n = columns[0]!.length;
-    if (n === 0) return;
-    const appender = await writer.createAppender(table);
-    try {
-      for (let at = 0; at < n; at += CHUNK_ROWS) {
-        const end = Math.min(n, at + CHUNK_ROWS);
-        const chunk = duck.DuckDBDataChunk.create(types, end - at);
-        chunk.setColumns(columns.map((c) => c.slice(at, end)));
-        appender.appendDataChunk(chunk);
-      }
-      appender.flushSync();
-    } finally {
-      appender.closeSync();
-    }
-  }
+  /** Lets a read that arrived meanwhile start: this thread's JavaScript is shared by both. */
+  const yieldToReads = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+  /**
+   * One transaction per batch, committed with an asynchronous statement: the appender's own
+   * commit is synchronous and would hold this thread (and every read waiting to start) for
+   * the whole write, or for a checkpoint when the write-ahead log is due for one.
+   */
   async function append(json: string) {
     const rows = JSON.parse(json) as LineRow[];
-    const lines: Duck.DuckDBValue[][] = lineTypes.map(() => []);
-    const crashes: Duck.DuckDBValue[][] = crashTypes.map(() => []);
-    for (const r of rows) {
-      for (let c = 0; c < 10; c++) lines[c]!.push(c === 0 ? BigInt(r[0]) : r[c]!);
-      if (r[10] !== null) {
-        const values = [r[1], r[2], r[10], r[11], BigInt(r[0]), r[12]];
-        values.forEach((v, c) => crashes[c]!.push(v));
+    await writer.run('BEGIN TRANSACTION');
+    try {
+      const lines = await writer.createAppender('lines');
+      const crashes: LineRow[] = [];
+      try {
+        for (let at = 0; at < rows.length; at += CHUNK_ROWS) {
+          const slice = rows.slice(at, at + CHUNK_ROWS);
+          const columns: Duck.DuckDBValue[][] = lineTypes.map(() => new Array<Duck.DuckDBValue>(slice.length));
+          slice.forEach((r, i) => {
+            columns[0]![i] = BigInt(r[0]);
+            for (let c = 1; c < 10; c++) columns[c]![i] = r[c]!;
+            if (r[10] !== null) crashes.push(r);
+          });
+          const chunk = duck.DuckDBDataChunk.create(lineTypes, slice.length);
+          chunk.setColumns(columns);
+          lines.appendDataChunk(chunk);
+          await yieldToReads();
+        }
+        lines.flushSync();
+      } finally {
+        lines.closeSync();
       }
+      if (crashes.length) {
+        const appender = await writer.createAppender('crashes');
+        try {
+          for (const r of crashes) {
+            appender.appendVarchar(r[1]);
+            appender.appendVarchar(r[2]);
+            appender.appendVarchar(r[10]!);
+            appender.appendDouble(r[11]!);
+            appender.appendBigInt(BigInt(r[0]));
+            appender.appendVarchar(r[12]!);
+            appender.endRow();
+          }
+          appender.flushSync();
+        } finally {
+          appender.closeSync();
+        }
+      }
+      await writer.run('COMMIT');
+    } catch (e) {
+      await writer.run('ROLLBACK').catch(() => {});
+      throw e;
     }
-    await appendChunks('lines', lineTypes, lines);
-    await appendChunks('crashes', crashTypes, crashes);
   }
 
   /** Rows as plain objects; BIGINT columns come back as numbers (ids stay below 2^53). */

@@ -371,7 +371,9 @@ export async function openLogStore(o: LogStoreOptions): Promise<LogStore> {
     const floor = Math.min(floorId(), tail.at(-1)?.id ?? Infinity);
     let hi = Math.min(q.before ?? nextId, nextId);
     let budget = q.scanLimit ?? DEFAULT_SCAN_LIMIT;
-    let window = Math.max(FIRST_WINDOW, q.limit * 4);
+    // Fleet-wide, the newest lines are the newest ids: start small. A device's lines are spread
+    // over every id, and its prefix is the cheapest condition to test: one pass over the budget.
+    let window = q.prefix === undefined ? Math.max(FIRST_WINDOW, q.limit * 4) : budget;
     const records: LogRecord[] = [];
     for (;;) {
       if (hi <= floor) return { records: records.reverse(), cursor: null };
