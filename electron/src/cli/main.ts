@@ -11,6 +11,7 @@ import type { ResetMode } from '../../../protocol/src';
 import type { Engine } from '../engine';
 import type { DeviceState, Progress } from '../engine/types';
 import { addFleetCommands } from './fleet';
+import { addRolloutCommand } from './rollout';
 import { addGlobalOptions, brokerProfile, devicePrefix, timeoutMs, type GlobalOptions } from './global-options';
 import { colourLine } from './log-view';
 import { cell, flushed, line, safeJson, shown, watchErrors, write } from './output';
@@ -363,6 +364,7 @@ program
   });
 
 addFleetCommands(program, globals);
+addRolloutCommand(program, globals);
 
 function deviceJson(d: DeviceState) {
   return {
