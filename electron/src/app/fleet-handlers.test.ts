@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type BridgeEvent, type CallReply, type FleetHistory, type FleetSettings, type JobResult, type JobSummary, type QueuedCommand } from '../../../protocol/src';
 import { groupResults, summarizeGroups, type DeviceResult } from '../../../protocol/src/fleet/results';
-import { startDevice, type DeviceHandle } from '../../../device-runtime/src';
+import { startDevice, startFleet, type DeviceHandle } from '../../../device-runtime/src';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../../testing/brokers';
 import { connectedEngine, sha256, tempDir, waitForDevices } from '../engine/test-support';
 import type { Engine } from '../engine/types';
@@ -37,7 +37,7 @@ const stopDevice = async (prefix: string) => {
 
 beforeAll(async () => {
   broker = await startEmbeddedBroker();
-  engine = await connectedEngine(broker.url, { depths: [2] });
+  engine = await connectedEngine(broker.url, { depths: [2, 3] });
   for (const p of members) await boot(p);
 });
 afterAll(async () => {
@@ -168,6 +168,26 @@ describe('jobs on many devices', () => {
       expect((await f.ok<{ jobs: JobSummary[] }>('jobList')).jobs[0]).toMatchObject({ id: job.id });
     } finally {
       await f.service.close();
+    }
+  });
+
+  it('sends a big job’s rows grouped, at most once per flush interval, never one event per row', async () => {
+    const many = await startFleet({ url: broker.url, prefix: 'fh/many', root: path.join(roots.dir, 'many'), count: 30 });
+    const f = open();
+    try {
+      const prefixes = many.devices.map((d) => d.prefix);
+      await waitForDevices(engine, () => prefixes.every((p) => engine.device(p)?.presence === 'online'));
+      const t0 = Date.now();
+      const job = await f.start({ action: { kind: 'eval', code: '6 * 7' }, prefixes, concurrency: 8 });
+      const rows = await f.finished(job.id);
+      const elapsed = Date.now() - t0;
+      expect([...rows.values()].filter((r) => r.status === 'ok' && r.output === '42')).toHaveLength(30);
+      // 60 row changes (each device starts and ends); the stream carries them per 100 ms flush.
+      const events = f.jobEvents(job.id).length;
+      expect(events).toBeLessThanOrEqual(Math.floor(elapsed / 100) + 2);
+    } finally {
+      await f.service.close();
+      await many.stop();
     }
   });
 

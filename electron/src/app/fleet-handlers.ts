@@ -179,7 +179,8 @@ export function createFleetHandlers(d: FleetHandlerDeps): FleetService {
       const big = files.find((f) => f.data.length > MAX_QUEUED_PUT_BYTES);
       if (big) throw new HostError('invalid-argument', `${big.path}: ${big.data.length} bytes is too large to queue for offline devices (at most ${MAX_QUEUED_PUT_BYTES}); run without queueing`);
     }
-    for (const f of a.files) d.stages.take(f.stage);
+    // One stage may feed several paths: each is taken once.
+    for (const stage of new Set(a.files.map((f) => f.stage))) d.stages.take(stage);
     return { kind: 'put', files: files.map((f) => ({ path: f.path, data: f.data })) };
   };
 

@@ -193,7 +193,7 @@ export function createJobs(d: JobsDeps): Jobs {
     const enqueue =
       opts.offline === 'queue'
         ? (prefix: string) => {
-            const items = queued.map((a) => d.queue.add(profile, prefix, a, id));
+            const items = d.queue.addMany(profile, [prefix], queued, id);
             job.queued.set(prefix, { items: new Set(items.map((i) => i.id)), outputs: [], ms: 0 });
           }
         : undefined;
