@@ -1,9 +1,11 @@
 # The device's files: the root jail, the native file commands (ls, stat, sha, rm, mkdir, rmdir,
 # mv) and the atomic writer behind put. Device paths are absolute ("/lib/foo.py"); `root` is
 # where they live on this port ("" on a board, the --root folder on the unix port).
+import errno
 import hashlib
 import json
 import os
+import sys
 import time
 
 PRIVATE_DIR = ".mqboard"
@@ -15,17 +17,29 @@ _S_FILE = 0x8000
 _S_LINK = 0xA000
 _S_FMT = 0xF000
 
-# MicroPython's errno numbers are the POSIX ones on every port.
-_ERRNO = {
-    2: ("ENOENT", "no such file or directory"),
-    13: ("EACCES", "permission denied"),
-    17: ("EEXIST", "file already exists"),
-    20: ("ENOTDIR", "not a directory"),
-    21: ("EISDIR", "is a directory"),
-    22: ("EINVAL", "invalid argument"),
-    28: ("ENOSPC", "no space left on device"),
-    39: ("ENOTEMPTY", "directory not empty"),
-}
+# Named through the errno module: the numbers differ between ports (the WebAssembly port's
+# ENOENT is 44, not 2).
+_POSIX = {"ENOTDIR": 20, "ENOSPC": 28, "ENOTEMPTY": 39}
+# The WebAssembly port's filesystem raises Emscripten's numbers, whatever its errno module says.
+_WASM = {"ENOENT": 44, "EACCES": 2, "EEXIST": 20, "ENOTDIR": 54, "EISDIR": 31, "EINVAL": 28, "ENOSPC": 51, "ENOTEMPTY": 55}
+_ERRNO = {}
+for _name, _text in (
+    ("ENOENT", "no such file or directory"),
+    ("EACCES", "permission denied"),
+    ("EEXIST", "file already exists"),
+    ("ENOTDIR", "not a directory"),
+    ("EISDIR", "is a directory"),
+    ("EINVAL", "invalid argument"),
+    ("ENOSPC", "no space left on device"),
+    ("ENOTEMPTY", "directory not empty"),
+):
+    if sys.platform == "webassembly":
+        _n = _WASM[_name]
+    else:
+        # MicroPython's errno module names only some codes; the rest are the POSIX numbers.
+        _n = getattr(errno, _name, None) or _POSIX.get(_name)
+    if _n is not None:
+        _ERRNO[_n] = (_name, _text)
 
 # Ports whose epoch is 2000 (older ESP32 builds) report mtimes 30 years early.
 _EPOCH_OFFSET = 946684800 if time.gmtime(0)[0] == 2000 else 0
