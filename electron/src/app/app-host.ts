@@ -3,14 +3,16 @@
 // only differ in how secrets are kept and how envelopes travel.
 import path from 'node:path';
 import type { AppInfo, BridgeEvent, ProfilesState } from '../../../protocol/src';
-import { DEMO_PROFILE_ID, fleetOperations, rolloutOperations } from '../../../protocol/src';
+import { DEMO_PROFILE_ID } from '../../../protocol/src';
 import { createEngine } from '../engine';
 import type { BrokerProfile, Engine } from '../engine/types';
 import { createBridgeHost, type BridgeHost } from './bridge-host';
 import { startDemo, type Demo } from './demo';
 import { createFileHandlers } from './file-handlers';
 import { createHandlers } from './handlers';
-import { HostError } from './errors';
+import { createFleetHandlers } from './fleet-handlers';
+import { createRolloutHandlers } from './rollout-handlers';
+import { demoBundles } from './demo-bundles';
 import type { HostDialogs } from './host-dialogs';
 import { createLogHandlers } from './log-handlers';
 import { ingestLogs } from './log-ingest';
@@ -57,6 +59,8 @@ export async function createAppHost(opts: AppHostOptions): Promise<AppHost> {
   let demo: Promise<Demo> | undefined;
   let demoShown: Demo | undefined;
   let currentBroker: BrokerProfile | undefined;
+  /** The profile the connection belongs to (`demo` for the demo): tags, views, queued commands and rollouts are kept per profile. */
+  let currentProfile: string | null = null;
   const simulators: SimulatedFleet[] = [];
   const logStore = await openLogStore({ ...opts.logs, dir: path.join(opts.settingsDir, 'logs') });
 
@@ -77,12 +81,18 @@ export async function createAppHost(opts: AppHostOptions): Promise<AppHost> {
     settings: { path: profiles.path, secrets: opts.codec.kind },
   });
 
-  async function connectTo(profile: BrokerProfile) {
+  async function connectTo(profile: BrokerProfile, id: string) {
     // Forget the previous broker's devices in the UI: a switch shows only the new fleet.
     const old = engine.devices().map((d) => d.prefix);
     await engine.disconnect();
     for (const p of old) engine.forgetDevice(p);
     currentBroker = profile;
+    currentProfile = id;
+    // From here on lines, crash records, tags, queued commands and rollouts belong to this broker:
+    // the same prefix on another broker is another device.
+    logStore.setProfile(id);
+    fleet.profileChanged();
+    rollouts.profileChanged();
     // A broker that is down now may be up in a minute: the engine keeps trying in the
     // background, and the connection bar counts down to its next attempt.
     await engine.connect(profile, { keepTrying: true });
@@ -93,13 +103,13 @@ export async function createAppHost(opts: AppHostOptions): Promise<AppHost> {
       const d = await ensureDemo();
       await stopSimulators();
       demoShown = d;
-      await connectTo({ url: d.url, ...d.credentials, clientId: `mqboard-app-${process.pid}` });
+      await connectTo({ url: d.url, ...d.credentials, clientId: `mqboard-app-${process.pid}` }, DEMO_PROFILE_ID);
     } else {
       const profile = profiles.brokerProfile(id);
       await stopSimulators();
       demoShown = undefined;
       try {
-        await connectTo(profile);
+        await connectTo(profile, id);
       } finally {
         // The choice sticks even when the first attempt fails: the engine keeps retrying and the
         // connection state shows why, as it would after a restart. Every window hears of it, so
@@ -135,6 +145,23 @@ export async function createAppHost(opts: AppHostOptions): Promise<AppHost> {
   });
   // Files staged from the page: uploads, OTA images, and the files and images of fleet jobs and rollouts.
   const stages = createTransferStages();
+  const fleet = createFleetHandlers({
+    engine,
+    settingsDir: opts.settingsDir,
+    profile: () => currentProfile,
+    stages,
+    publish,
+    crashesPerDay: (profile, days) => logStore.crashesPerDay(profile, days),
+  });
+  const rollouts = createRolloutHandlers({
+    engine,
+    dir: path.join(opts.settingsDir, 'rollouts'),
+    profile: () => currentProfile,
+    stages,
+    // The example bundles belong to the demo fleet: elsewhere they would only be a trap.
+    examples: async () => (currentProfile === DEMO_PROFILE_ID ? demoBundles() : []),
+    publish,
+  });
   const handlers = createHandlers({
     engine,
     profiles,
@@ -145,9 +172,9 @@ export async function createAppHost(opts: AppHostOptions): Promise<AppHost> {
     publish,
     files: createFileHandlers({ engine, queue: transfers, stages, dialogs: opts.dialogs }),
     logs: createLogHandlers(logStore, opts.dialogs),
-    // Wired up as the fleet and rollout handlers land (fleet-handlers.ts, rollout-handlers.ts).
-    fleet: notWired(fleetOperations),
-    rollouts: notWired(rolloutOperations),
+    fleet: fleet.handlers,
+    rollouts: rollouts.handlers,
+    forgetLogs: (prefix) => logStore.forgetDevice(prefix),
   });
   const bridge = createBridgeHost(handlers);
 
@@ -167,6 +194,7 @@ export async function createAppHost(opts: AppHostOptions): Promise<AppHost> {
     async close() {
       try {
         transfers.close();
+        await Promise.all([fleet.close(), rollouts.close()]);
         await stopSimulators();
         await engine.disconnect();
         const d = demo;
@@ -191,8 +219,3 @@ export async function createAppHost(opts: AppHostOptions): Promise<AppHost> {
   return host;
 }
 
-function notWired<T extends object>(ops: T): { [K in keyof T]: () => Promise<never> } {
-  return Object.fromEntries(
-    Object.keys(ops).map((k) => [k, () => Promise.reject(new HostError('internal', `${k} is not available yet`))]),
-  ) as { [K in keyof T]: () => Promise<never> };
-}

@@ -28,6 +28,8 @@ export interface HandlerDeps {
   fleet: FleetHandlers;
   /** Staged rollouts (rollout-handlers.ts). */
   rollouts: RolloutHandlers;
+  /** Removes a forgotten device's stored log lines and crash records. */
+  forgetLogs(prefix: string): Promise<void>;
 }
 
 export type FleetHandlers = Pick<Handlers, keyof typeof fleetOperations>;
@@ -51,6 +53,7 @@ export function createHandlers(d: HandlerDeps): Handlers {
     addDevice: async ({ prefix }) => d.engine.addDevice(prefix),
     forgetDevice: async ({ prefix }) => {
       d.engine.forgetDevice(prefix);
+      await d.forgetLogs(prefix);
       return {};
     },
     resetDevice: async ({ prefix, mode }, ctx) => {
