@@ -143,11 +143,9 @@ describe('mqboard-device bin', () => {
     const listed = runBin(['-s', '127.0.0.1', '-p', String(broker.port), '--devices', list, '--quiet']);
     try {
       await Promise.all([cycles('bin/sleep/flag'), cycles('bin/sleep/listed')]);
-      for (const { child } of [flagged, listed]) {
-        const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-        child.kill('SIGTERM');
-        expect(await exited).toBe(0);
-      }
+      // Asleep or awake, a stopped sleeper says it shut down.
+      await stopsCleanly(flagged.child, 'bin/sleep/flag');
+      await stopsCleanly(listed.child, 'bin/sleep/listed');
     } finally {
       flagged.child.kill('SIGKILL');
       listed.child.kill('SIGKILL');

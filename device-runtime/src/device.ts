@@ -16,6 +16,7 @@ import {
   statusTopic,
   WATCHDOG_ID,
   type BootReason,
+  type OfflineStatus,
   type OnlineStatus,
   type ResetMode,
 } from '../../protocol/src';
@@ -509,6 +510,32 @@ async function bootSession(b: Boot): Promise<Session> {
       });
     });
 
+  /**
+   * Publishes a retained status while the device's own connection is closed (it sleeps), over a
+   * one-off clean session: waking the persistent one would take delivery of queued commands.
+   */
+  const sayFromSleep = async (s: OfflineStatus) => {
+    const bye = createMqttClient({
+      url: opts.url,
+      ...(opts.username !== undefined ? { username: opts.username } : {}),
+      ...(opts.password !== undefined ? { password: opts.password } : {}),
+      ...(opts.ca !== undefined ? { ca: opts.ca } : {}),
+      clientId: `${opts.clientId ?? `mqb-dev/${opts.prefix}`}/bye`,
+      clean: true,
+      reconnectPeriodMs: 0,
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        bye.once('connect', () => resolve());
+        bye.once('error', reject);
+        bye.once('close', () => reject(new Error('connection closed')));
+      });
+      await publish(bye, statusTopic(opts.prefix), encodeJson(s), true);
+    } finally {
+      bye.end(true);
+    }
+  };
+
   if (opts.sleepCycleMs !== undefined) {
     const sleepMs = opts.sleepCycleMs;
     const busy = () => inFlight > 0 || uploads.active() > 0 || terminals.size() > 0;
@@ -560,13 +587,17 @@ async function bootSession(b: Boot): Promise<Session> {
     status,
     async stop(reason) {
       if (closed) return;
+      const asleep = cycle !== undefined && cycle.state() !== 'awake';
       teardown();
-      if (client.connected) {
+      if (client.connected && !client.disconnecting) {
         await withTimeout(publish(client, statusTopic(opts.prefix), encodeJson(offlineStatus(reason)), true), CLOSE_TIMEOUT_MS);
         await withTimeout(deviceLog.flushed(), CLOSE_TIMEOUT_MS);
+      } else if (asleep && reason === 'shutdown') {
+        // Its status says it will wake; a device that will not must not leave that behind. Said
+        // once its own connection is closed, so it comes after the sleep status.
+        await endClient();
+        await withTimeout(sayFromSleep(offlineStatus(reason)), CLOSE_TIMEOUT_MS);
       }
-      // Stopped while asleep: like a board powered off in its sleep, its status keeps saying
-      // asleep (with a wake time that will pass).
       await endClient();
       deviceLog.detach();
     },

@@ -15,7 +15,9 @@ export interface BrokerOptions {
   keepaliveS?: number;
   reconnectPeriodMs?: number;
   /** Retained Last Will (the broker publishes it when the connection is lost). */
-  will: { topic: string; payload: Uint8Array };
+  will?: { topic: string; payload: Uint8Array };
+  /** A clean session, for a one-off connection; default false (the device's persistent session). */
+  clean?: boolean;
 }
 
 /**
@@ -59,12 +61,12 @@ export function createMqttClient(o: BrokerOptions): MqttClient {
     // A persistent session, as the original board keeps: commands sent while the device was
     // briefly away are delivered on reconnect, and a command that was in flight when the device
     // died comes back flagged dup (which the dispatcher ignores right after a boot).
-    clean: false,
+    clean: o.clean ?? false,
     keepalive: o.keepaliveS ?? 30,
     reconnectPeriod: o.reconnectPeriodMs ?? 1000,
     connectTimeout: 10_000,
     resubscribe: true,
-    will: { topic: o.will.topic, payload: Buffer.from(o.will.payload), qos: 1, retain: true },
+    ...(o.will ? { will: { topic: o.will.topic, payload: Buffer.from(o.will.payload), qos: 1, retain: true } } : {}),
   };
   if (username !== undefined) options.username = username;
   if (password !== undefined) options.password = password;

@@ -166,6 +166,19 @@ for (const kind of BROKERS) {
       await rec.next(replied, isAsleep);
     });
 
+    it('stopped in its sleep, it says it shut down, so nobody waits for its wake', async () => {
+      const P = 'sleep/stopped';
+      const rec = recorder(host, P);
+      await rec.start();
+      const d = await startDevice({ url: broker.url, prefix: P, root: root(), sleepCycleMs: 60_000, awakeMs: 200 });
+      const asleep = await rec.next(0, isAsleep);
+      await d.stop();
+      const gone = await rec.next(asleep, (x) => x.kind === 'status' && !x.status.online && x.status.reason === 'shutdown');
+      // Nothing said it was online in between, and the shutdown is the last word, retained.
+      expect(rec.seen.slice(asleep, gone).filter(isOnline)).toEqual([]);
+      expect(await host.status(P, () => true)).toMatchObject({ online: false, reason: 'shutdown' });
+    });
+
     it('sleeps every member of a fleet, each on its own topic', async () => {
       const members = ['sleep/fleet/001', 'sleep/fleet/002', 'sleep/fleet/003'];
       const asleep = Promise.all(members.map((p) => host.status(p, (s) => !s.online && s.reason === 'sleep', 20_000)));
