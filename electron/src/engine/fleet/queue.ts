@@ -285,7 +285,10 @@ export function startQueueRunner(o: QueueRunnerOptions): QueueRunner {
     running.set(prefix, p);
   };
   const off = o.engine.on('devices', (changed) => {
-    for (const d of changed) if (d.presence === 'online') kick(d.prefix);
+    // One pass over the queue per batch, not one per device: a connect lists thousands at once.
+    const waiting = new Set(o.queue.list({ profile: o.profile }).map((i) => i.prefix));
+    if (waiting.size === 0) return;
+    for (const d of changed) if (d.presence === 'online' && waiting.has(d.prefix)) kick(d.prefix);
   });
   for (const item of o.queue.list({ profile: o.profile })) kick(item.prefix);
 
