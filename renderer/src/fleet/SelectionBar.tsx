@@ -2,6 +2,8 @@
 // Each action opens its dialog over the devices selected at that moment, so a selection that
 // changes while the dialog is open does not change what the action runs on.
 import { openPlanner } from '../rollouts/rollouts-state';
+import { rowPrefixes } from '../state/selection';
+import { rowsOf } from './use-rows';
 import { useApp, useAppStore } from '../ui/context';
 import { Icon } from '../ui/icons';
 import type { FleetDialog } from '../state/store';
@@ -39,7 +41,11 @@ export function SelectionBar() {
           data-testid="action-rollout"
           onClick={() => {
             const s = store.getState();
-            openPlanner([...s.selected], s.search.trim() || undefined);
+            // The search goes along as the rollout's selector only when it is what was selected:
+            // the planner must not widen a hand-picked selection to everything the search shows.
+            const shown = rowPrefixes(rowsOf(store)(s));
+            const same = s.search.trim() !== '' && shown.length === s.selected.size && shown.every((p) => s.selected.has(p));
+            openPlanner([...s.selected], same ? s.search.trim() : undefined);
           }}
         >
           Roll out…

@@ -49,3 +49,27 @@ describe('selection', () => {
     expect(s().selected.size).toBe(0);
   });
 });
+
+describe('fleet settings in the store', () => {
+  const settings = (profile: string, tags: Record<string, string[]> = {}) => ({ profile, tags, views: [] });
+  it('keeps the same user tags object while the tags do not change, so the list keeps its rows', () => {
+    const store = createAppStore();
+    store.getState().setFleetSettings(settings('home', { 'a/1': ['x'] }));
+    const tags = store.getState().userTags;
+    store.getState().setFleetSettings(settings('home', { 'a/1': ['x'] }));
+    expect(store.getState().userTags).toBe(tags);
+    store.getState().setFleetSettings(settings('home', { 'a/1': ['x', 'y'] }));
+    expect(store.getState().userTags).toEqual({ 'a/1': ['x', 'y'] });
+  });
+  it('drops the selection and the job tables when the broker profile changes', () => {
+    const store = createAppStore();
+    store.getState().setFleetSettings(settings('home'));
+    store.getState().setSelected(['a/1']);
+    store.getState().applyJob({ id: 'j1', kind: 'eval', title: '1', created: 0, state: 'done', total: 1, counts: {} }, []);
+    store.getState().setFleetSettings(settings('home'));
+    expect(store.getState().selected.size).toBe(1);
+    store.getState().setFleetSettings(settings('work'));
+    expect(store.getState().selected.size).toBe(0);
+    expect(store.getState().jobs.size).toBe(0);
+  });
+});

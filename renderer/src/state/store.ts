@@ -214,10 +214,14 @@ const fleetOpsSlice: Slice<FleetOpsSlice> = (set) => ({
   queue: [],
   fleetDialog: null,
   setFleetSettings: (fleetSettings) =>
-    set((s) => ({
-      fleetSettings,
-      userTags: JSON.stringify(s.userTags) === JSON.stringify(fleetSettings.tags) ? s.userTags : fleetSettings.tags,
-    })),
+    set((s) => {
+      const userTags = JSON.stringify(s.userTags) === JSON.stringify(fleetSettings.tags) ? s.userTags : fleetSettings.tags;
+      // Another broker: its devices are others, so the selection and the job tables go.
+      if (s.fleetSettings && s.fleetSettings.profile !== fleetSettings.profile) {
+        return { fleetSettings, userTags, selected: new Set<string>(), anchor: null, jobs: new Map(), fleetDialog: null };
+      }
+      return { fleetSettings, userTags };
+    }),
   applyJob: (summary, changed) =>
     set((s) => {
       const before = s.jobs.get(summary.id);

@@ -97,7 +97,8 @@ export const DeviceRow = memo(function DeviceRow({ prefix, onPick }: { prefix: s
 
 /** The device's own tags (from its config) and the user's, told apart by style and title. */
 export function TagChips({ own, user, max = 3 }: { own: readonly string[] | undefined; user: readonly string[]; max?: number }) {
-  const all = [...(own ?? []).map((t) => ({ t, mine: false })), ...user.filter((t) => !own?.includes(t)).map((t) => ({ t, mine: true }))];
+  // The user's first: they are what the user is working with right now.
+  const all = [...user.map((t) => ({ t, mine: true })), ...(own ?? []).filter((t) => !user.includes(t)).map((t) => ({ t, mine: false }))];
   if (all.length === 0) return null;
   const shown = all.slice(0, max);
   return (
