@@ -127,6 +127,8 @@ const FILE_MODE = 0o600;
 /** A device clock before 2020 is not a clock: such a crash is dated when it was received. */
 const PLAUSIBLE_CLOCK = Date.UTC(2020, 0, 1);
 const DAY = 86_400_000;
+/** Batches handed to the database thread and not yet stored, before more wait to join a larger one. */
+const MAX_IN_FLIGHT = 2;
 /** Beyond this many distinct logger names, a search runs its pattern over names in the database too. */
 const MAX_NAMES = 2_000;
 
@@ -257,16 +259,19 @@ export async function openLogStore(o: LogStoreOptions): Promise<LogStore> {
       queuedRecs.push({ profile: p, rec: r });
     }
     if (closed) return;
-    timer ??= setTimeout(() => {
-      timer = undefined;
-      send();
-    }, cfg.flushMs);
+    timer ??= setTimeout(() => send(false), cfg.flushMs);
   }
 
   /** Hands the queue to the database thread and starts an eviction if a budget is exceeded. */
-  function send() {
+  function send(force = true) {
     if (timer) clearTimeout(timer);
     timer = undefined;
+    if (!force && inFlight.length >= MAX_IN_FLIGHT) {
+      // The database thread is behind: let the queue grow into one larger batch (one commit
+      // for many lines is how it catches up) instead of piling up small ones.
+      if (!closed) timer = setTimeout(() => send(false), cfg.flushMs);
+      return;
+    }
     if (queued.length) {
       inFlight.push({ seq: db.append(queued), recs: queuedRecs });
       queued = [];
