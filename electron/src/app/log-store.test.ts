@@ -189,6 +189,19 @@ describe('log store search', () => {
     expect(await searched({ search: '(?:a?){200}a{200}', regex: true })).toEqual([]);
   });
 
+  it('takes quotes, backslashes and NULs in a prefix, a profile or a search as text, never as SQL', async () => {
+    const s = await openLogStore({ dir: tmp() });
+    const odd = "lab/o'; DROP TABLE lines; --\0\\";
+    s.setProfile("it's\0mine");
+    s.append([line(odd, 1, 'I', "it's 100%\0done"), line('lab/b', 2)]);
+    await s.flush();
+    expect((await s.query({ prefix: odd, filter: {}, limit: 10 })).records.map((r) => r.prefix)).toEqual([odd]);
+    expect((await s.query({ filter: { search: "'s 100%\0" }, limit: 10 })).records.map((r) => r.time)).toEqual(['1']);
+    expect((await s.query({ filter: { search: "it'S 100%\\x00", regex: true }, limit: 10 })).records.map((r) => r.time)).toEqual(['1']);
+    expect((await s.query({ filter: {}, limit: 10 })).records).toHaveLength(2);
+    await s.close();
+  });
+
   it('searches logger names in the database once there are too many to list', async () => {
     const s = await openLogStore({ dir: tmp() });
     s.append(Array.from({ length: 2_100 }, (_, i) => ({ ...line('lab/a', i, 'I', 'same text'), name: `module-${i}` })));
