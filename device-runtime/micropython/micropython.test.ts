@@ -1,7 +1,7 @@
 // The MicroPython package on the real MicroPython interpreter (WebAssembly port), talking MQTT
 // 3.1.1 through its own client to an embedded aedes broker, driven by the host's real engine
 // exactly as the app drives the Node runtime.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,7 +10,6 @@ import { startEmbeddedBroker, type EmbeddedBroker } from '../../testing/brokers'
 import { createEngine, type DeviceState, type Engine, type LogEntry } from '../../electron/src/engine';
 import { tmpRoot } from '../src/test-support/tmp-root';
 import { startWasmDevice, type WasmDevice } from './test-support/wasm-device';
-import { createHash } from 'node:crypto';
 
 const P = 'mpy/board1';
 const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');

@@ -3,6 +3,7 @@
 // (`mqb_net`, read by stream_js.py) that owns a real TCP connection to the broker, and the
 // board's flash is the port's in-memory filesystem, loaded from a host folder at every boot and
 // written back at every reset, as flash outlives a reset. A reset starts a fresh interpreter.
+// The port keeps its state in globals, so one process runs one device at a time.
 import { readdirSync, readFileSync, mkdirSync, writeFileSync, rmSync, statSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -213,6 +214,9 @@ _how = await runner.start(_cfg, "unix", stream_js.opener(${JSON.stringify(u.host
     // Flash outlives the reset; RAM (this interpreter) does not.
     save(mp, FLASH, opts.root);
     for (const c of conns.values()) c.sock.destroy();
+    // The port keeps its state in globals: let the old interpreter's last callbacks (reads
+    // ending on the closed sockets) run before the next one is loaded over it.
+    await new Promise((resolve) => setTimeout(resolve, 20));
     return how;
   };
 
