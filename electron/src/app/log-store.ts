@@ -41,7 +41,7 @@ export interface LogStoreOptions {
   flushMs?: number;
   /** Profile key the JSON-lines history of older versions is imported under (default `default`). */
   legacyProfile?: string;
-  /** DuckDB's memory limit (default 256MB). */
+  /** DuckDB's memory limit (default 128MB: a million lines take about 30 MB, compressed). */
   memoryLimit?: string;
 }
 
@@ -113,7 +113,7 @@ export interface LogStore {
 
 export const DEFAULT_PROFILE = 'default';
 export const DB_FILE = 'logs.duckdb';
-const DEFAULTS = { segmentBytes: 2 * 1024 * 1024, segmentsPerDevice: 4, totalBytes: 512 * 1024 * 1024, flushMs: 250, legacyProfile: DEFAULT_PROFILE, memoryLimit: '256MB' };
+const DEFAULTS = { segmentBytes: 2 * 1024 * 1024, segmentsPerDevice: 4, totalBytes: 512 * 1024 * 1024, flushMs: 250, legacyProfile: DEFAULT_PROFILE, memoryLimit: '128MB' };
 /** About 1,000,000 lines per step: a regex over them answers within the page budget. */
 const DEFAULT_SCAN_LIMIT = 1_000_000;
 /** The first id window of a page; it grows fourfold while a sparse device fills its page. */
