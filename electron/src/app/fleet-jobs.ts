@@ -13,6 +13,8 @@ import { HostError } from './errors';
 
 /** Jobs kept with their tables (and a put's bytes, for a re-run). */
 export const KEPT_JOBS = 50;
+/** A put's bytes kept for re-runs, over all kept jobs; older jobs' files are let go first. */
+export const KEPT_PUT_BYTES = 256 * 1024 * 1024;
 /** How often changed rows go out on the `jobs` stream. */
 const FLUSH_MS = 100;
 
@@ -31,6 +33,8 @@ export interface JobsDeps {
   /** Called once a device's commands are in the queue (the queue stream, the runner). */
   queued(prefix: string): void;
   flushMs?: number;
+  /** Default KEPT_PUT_BYTES (tests use less). */
+  keptPutBytes?: number;
 }
 
 export interface Jobs {
@@ -62,7 +66,8 @@ interface QueuedRow {
 interface Job {
   summary: JobSummary;
   profile: string;
-  action: FleetAction;
+  /** Undefined once a put's files were let go to stay within KEPT_PUT_BYTES. */
+  action?: FleetAction;
   opts: JobOptions;
   prefixes: string[];
   rows: Map<string, JobResult>;
@@ -108,14 +113,20 @@ export function createJobs(d: JobsDeps): Jobs {
     if (!job) throw new HostError('not-found', `no job ${id} (only the last ${KEPT_JOBS} are kept)`);
     return job;
   };
+  const putBytes = (a: FleetAction | undefined) => (a?.kind === 'put' ? a.files.reduce((n, f) => n + f.data.length, 0) : 0);
   const evict = () => {
     // Oldest first, but never one still running: its rows are still coming in.
     for (const [id, job] of jobs) {
-      if (jobs.size <= KEPT_JOBS) return;
+      if (jobs.size <= KEPT_JOBS) break;
       if (job.summary.state !== 'running') {
         jobs.delete(id);
         dirty.delete(id);
       }
+    }
+    let kept = 0;
+    for (const job of [...jobs.values()].reverse()) {
+      kept += putBytes(job.action);
+      if (kept > (d.keptPutBytes ?? KEPT_PUT_BYTES) && job.summary.state !== 'running') job.action = undefined;
     }
   };
   /** The job and row a queued command reports to, while both are kept. */
@@ -233,6 +244,7 @@ export function createJobs(d: JobsDeps): Jobs {
       const job = find(id);
       if (job.profile !== d.profile()) throw new HostError('invalid-argument', `job ${id} ran on another broker; connect to it to run the job again`);
       if (job.summary.state === 'running') throw new HostError('invalid-argument', `job ${id} is still running`);
+      if (!job.action) throw new HostError('not-found', `the files of job ${id} are no longer kept (newer jobs needed the room); stage them again`);
       // A device that never got a final row (the job was cancelled) counts as failed.
       const rows = job.prefixes.map((p): DeviceResult => {
         const r = job.rows.get(p);
