@@ -113,6 +113,8 @@ describe('tags and saved views', () => {
       expect(a.events.filter((e) => e.stream === 'fleet').at(-1)).toEqual({ stream: 'fleet', settings: { profile: 'work', tags: {}, views: [] } });
       a.useProfile(null);
       expect(await a.call('setTags', { prefixes: ['fh/d1'], add: ['x'] })).toMatchObject({ ok: false, error: { code: 'not-connected' } });
+      expect(await a.call('jobStart', { action: { kind: 'eval', code: '1' }, prefixes: ['fh/d1'] })).toMatchObject({ ok: false, error: { code: 'not-connected' } });
+      expect(await a.ok('getFleetSettings')).toEqual({ profile: null, tags: {}, views: [] });
       await a.service.close();
 
       const b = open({ dir: dir.dir });
@@ -138,6 +140,8 @@ describe('tags and saved views', () => {
       expect(await f.call('jobStart', { action: { kind: 'put', files: [{ path: '/x.py', stage: 'nope' }] }, prefixes: ['fh/d1'] })).toMatchObject({ ok: false, error: { code: 'not-found' } });
       expect(await f.call('jobGet', { job: 'no-such-job' })).toMatchObject({ ok: false, error: { code: 'not-found' } });
       expect(await f.call('queueRemove', { id: 'no-such-item' })).toMatchObject({ ok: false, error: { code: 'not-found' } });
+      // The device list is complete: the engine read every retained status.
+      expect(await f.ok('getDiscovery')).toMatchObject({ phase: 'listed', incomplete: false });
     } finally {
       await f.service.close();
     }
