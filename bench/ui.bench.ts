@@ -2,7 +2,13 @@
 // launched the way e2e/harness does (the host process plus Debian's Chromium) on an embedded
 // broker with a `mqboard-device` process, so the CLI can reach the same device.
 //  1. keystroke → echo in a live REPL: 60 characters typed into the terminal; each one timed from
-//     its keydown in the page to the moment xterm's rows show it (p50/p99);
+//     its keydown in the page to the moment xterm's rows show it (p50/p99). xterm updates its
+//     rows in an animation-frame callback, the frame that paints them, so that moment is when
+//     the echo reaches the screen (give or take the compositor). The split: keydown → the
+//     termInput call handed to the WebSocket, → the echo's frame arriving, → the rows; and, as
+//     the floor for the last part, how long this browser takes to start a frame from an idle
+//     moment. The same keystrokes then go through the host's bridge from Node (no browser) and
+//     through the engine alone (no host);
 //  2. drop → "Done" of a 16 MB file dropped on a folder of the file browser, against `mqboard
 //     put` of the same file to the same device (the CLI process's wall time, and the put alone
 //     through the engine, which is what the CLI runs).
@@ -16,7 +22,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import WebSocket from 'ws';
-import { startEmbeddedBroker } from '../testing/brokers';
+import { startEmbeddedBroker, startMosquitto } from '../testing/brokers';
 import { startDeviceProcess } from '../e2e/harness/devices';
 import { CHROMIUM, CHROMIUM_ARGS } from '../e2e/harness/paths';
 import { spawnProc, type Proc } from '../e2e/harness/processes';
@@ -44,24 +50,34 @@ async function openDevice(page: Page, tab: 'repl' | 'files') {
   await page.getByTestId(`tab-${tab}`).click();
 }
 
+/** One keystroke's way through the page, each stamp relative to its keydown (ms). */
+interface EchoTimes {
+  /** The REPL's termInput call handed to the WebSocket. */
+  send: number;
+  /** The terminal frame carrying the echo arrived at the page (first listener on the socket). */
+  frame: number;
+  /** xterm's rows show the echo: the DOM that the frame being drawn paints. */
+  total: number;
+}
+
 /** Keystroke → echo, in the page: keydown (capture) to the MutationObserver seeing the text. */
-async function replEcho(page: Page): Promise<{ total: number; frame: number }[]> {
+async function replEcho(page: Page): Promise<EchoTimes[]> {
   await openDevice(page, 'repl');
   await page.locator('[data-testid="repl-tab"][data-mode="live"][data-state="open"]').waitFor({ timeout: 30_000 });
   const screen = page.getByTestId('repl-terminal');
   await screen.locator('.xterm-rows', { hasText: '›' }).waitFor();
   await screen.click();
   await page.evaluate(() => {
-    const w = window as unknown as { mqbEcho: (expected: string) => Promise<{ total: number; frame: number }>; mqbFrameAt: number };
+    const w = window as unknown as { mqbEcho: (expected: string) => Promise<EchoTimes>; mqbFrameAt: number; mqbSendAt: number };
     w.mqbEcho = (expected) =>
-      new Promise<{ total: number; frame: number }>((resolve) => {
+      new Promise<EchoTimes>((resolve) => {
         const rows = document.querySelector('[data-testid="repl-terminal"] .xterm-rows')!;
         let t0: number | undefined;
         document.addEventListener('keydown', () => (t0 = performance.now()), { capture: true, once: true });
         const mo = new MutationObserver(() => {
           if (t0 !== undefined && (rows.textContent ?? '').replace(/\u00a0/g, ' ').includes(expected)) {
             mo.disconnect();
-            resolve({ total: performance.now() - t0, frame: w.mqbFrameAt - t0 });
+            resolve({ total: performance.now() - t0, frame: w.mqbFrameAt - t0, send: w.mqbSendAt - t0 });
           }
         });
         mo.observe(rows, { subtree: true, childList: true, characterData: true });
@@ -71,7 +87,7 @@ async function replEcho(page: Page): Promise<{ total: number; frame: number }[]>
   let typed = 'q';
   await page.keyboard.press('q');
   await screen.locator('.xterm-rows', { hasText: '› q' }).waitFor();
-  const times: { total: number; frame: number }[] = [];
+  const times: EchoTimes[] = [];
   for (let i = 0; i < KEYS; i++) {
     const ch = alphabet[i % alphabet.length]!;
     typed += ch;
@@ -80,11 +96,33 @@ async function replEcho(page: Page): Promise<{ total: number; frame: number }[]>
       w.mqbPending = w.mqbEcho(e);
     }, `› ${typed}`);
     await page.keyboard.press(ch);
-    times.push(await page.evaluate(() => (window as unknown as { mqbPending: Promise<{ total: number; frame: number }> }).mqbPending));
+    times.push(await page.evaluate(() => (window as unknown as { mqbPending: Promise<EchoTimes> }).mqbPending));
     await sleep(KEY_GAP_MS);
   }
   await page.keyboard.press('Control+C');
   return times;
+}
+
+/**
+ * How long this browser takes to start its next frame from an idle moment: the floor for any
+ * change to reach the screen, however fast the data arrives (a display shows nothing between
+ * frames).
+ */
+async function nextFrameDelay(page: Page): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < KEYS; i++) {
+    out.push(
+      await page.evaluate(
+        () =>
+          new Promise<number>((resolve) => {
+            const t0 = performance.now();
+            requestAnimationFrame(() => resolve(performance.now() - t0));
+          }),
+      ),
+    );
+    await sleep(KEY_GAP_MS + Math.random() * 17);
+  }
+  return out;
 }
 
 /** The same keystrokes straight through the engine (no bridge, no browser): what the device and broker cost. */
@@ -236,7 +274,11 @@ async function main() {
   await buildRenderer();
   const settingsDir = mkdtempSync(path.join(os.tmpdir(), 'mqb-bench-ui-'));
   const work = mkdtempSync(path.join(os.tmpdir(), 'mqb-bench-ui-files-'));
-  const broker = await startEmbeddedBroker({ port: 0 });
+  // MQB_BENCH_BROKER=mosquitto: a broker in its own process, as a user's is, instead of aedes in
+  // this process (which also drives the browser, so Playwright's work delays the broker's).
+  const brokerKind = process.env.MQB_BENCH_BROKER === 'mosquitto' ? 'mosquitto' : 'aedes in the bench process';
+  const broker = brokerKind === 'mosquitto' ? await startMosquitto().then((m) => ({ url: m.url, close: () => m.stop() })) : await startEmbeddedBroker({ port: 0 });
+  step(`broker: ${brokerKind}; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   const device = startDeviceProcess({ url: broker.url, prefix: PREFIX });
   // The app's settings point at that broker, as the e2e harness seeds them.
   const profile = { id: 'bench', name: 'Bench broker', url: broker.url };
@@ -268,6 +310,10 @@ async function main() {
             if (typeof ev.data === 'string' && ev.data.includes('"stream":"terminal"')) (window as unknown as { mqbFrameAt: number }).mqbFrameAt = performance.now();
           });
         }
+        override send(data: string | ArrayBufferLike | Blob | ArrayBufferView) {
+          if (typeof data === 'string' && data.includes('"op":"termInput"')) (window as unknown as { mqbSendAt: number }).mqbSendAt = performance.now();
+          super.send(data);
+        }
       };
     });
     await page.goto(url!);
@@ -278,7 +324,14 @@ async function main() {
 
     const total = echo.map((e) => e.total);
     const frame = echo.map((e) => e.frame);
+    const sent = echo.map((e) => e.send);
+    const paint = echo.map((e) => e.total - e.frame);
+    const idleFrame = await nextFrameDelay(page);
     step(`REPL echo p50 ${round(pct(total, 50))} ms, p99 ${round(pct(total, 99))} ms`);
+    step(`  keydown → termInput sent p50 ${round(pct(sent, 50))} ms, p99 ${round(pct(sent, 99))} ms`);
+    step(`  keydown → echo frame in page p50 ${round(pct(frame, 50))} ms, p99 ${round(pct(frame, 99))} ms`);
+    step(`  echo frame → xterm rows show it p50 ${round(pct(paint, 50))} ms, p99 ${round(pct(paint, 99))} ms`);
+    step(`  idle page → its next animation frame p50 ${round(pct(idleFrame, 50))} ms, p99 ${round(pct(idleFrame, 99))} ms`);
     step(`the same keystrokes through the engine alone`);
     const direct = await engineEcho(broker.url);
     step(`engine alone p50 ${round(pct(direct, 50))} ms, p99 ${round(pct(direct, 99))} ms`);
@@ -330,11 +383,19 @@ async function main() {
     const cliStart = median(cliLs);
 
     const results = {
+      broker: brokerKind,
+      loadAverage: os.loadavg().map((l) => round(l)),
       replEcho: {
         keys: echo.length,
         p50Ms: round(pct(total, 50)),
         p99Ms: round(pct(total, 99)),
         maxMs: round(Math.max(...total)),
+        sentP50Ms: round(pct(sent, 50)),
+        sentP99Ms: round(pct(sent, 99)),
+        frameToRowsP50Ms: round(pct(paint, 50)),
+        frameToRowsP99Ms: round(pct(paint, 99)),
+        idleNextFrameP50Ms: round(pct(idleFrame, 50)),
+        idleNextFrameP99Ms: round(pct(idleFrame, 99)),
         frameInPageP50Ms: round(pct(frame, 50)),
         frameInPageP99Ms: round(pct(frame, 99)),
         engineOnlyP50Ms: round(pct(direct, 50)),
@@ -357,8 +418,11 @@ async function main() {
     console.table({
       'REPL echo p50 (ms)': results.replEcho.p50Ms,
       'REPL echo p99 (ms)': results.replEcho.p99Ms,
+      'keydown → termInput sent p50 (ms)': results.replEcho.sentP50Ms,
       'keystroke → terminal frame in page p50 (ms)': results.replEcho.frameInPageP50Ms,
       'keystroke → terminal frame in page p99 (ms)': results.replEcho.frameInPageP99Ms,
+      'terminal frame → xterm rows show it p50 (ms)': results.replEcho.frameToRowsP50Ms,
+      'idle page → its next animation frame p50 (ms)': results.replEcho.idleNextFrameP50Ms,
       'echo through the engine alone p50 (ms)': results.replEcho.engineOnlyP50Ms,
       'echo through the engine alone p99 (ms)': results.replEcho.engineOnlyP99Ms,
       'echo through the host bridge, no browser p50 (ms)': results.replEcho.hostBridgeNoBrowserP50Ms,

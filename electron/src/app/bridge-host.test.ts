@@ -57,6 +57,25 @@ describe('bridge host', () => {
     expect((await c.call('forgetDevice', { id: 'x', args: { prefix: 'a/b' } })).reply).toEqual({ ok: false, error: { code: 'not-found', message: 'no device a/b' } });
   });
 
+  it('starts each handler as its call arrives, so calls sent together start in the order sent', async () => {
+    // The REPL sends keystrokes without waiting for the previous reply; the engine queues each
+    // as its handler starts, so this order is the order the device sees.
+    const started: string[] = [];
+    const c = createBridgeHost(
+      handlers({
+        termInput: async ({ data }) => {
+          started.push(data);
+          // Later keystrokes finish first: only the start order counts.
+          await new Promise((r) => setTimeout(r, 30 - started.length * 5));
+          return {};
+        },
+      }),
+    ).connect(() => {});
+    const replies = ['a', 'b', 'c', 'd'].map((data, i) => c.call('termInput', { id: `k${i}`, args: { term: 't1', data } }));
+    expect(started).toEqual(['a', 'b', 'c', 'd']);
+    expect((await Promise.all(replies)).map((r) => r.reply.ok)).toEqual([true, true, true, true]);
+  });
+
   it('times out a call after its timeout and aborts the handler', async () => {
     let aborted = false;
     const c = createBridgeHost(

@@ -63,6 +63,15 @@ async function open(window?: number): Promise<Opened> {
 }
 
 describe('terminal sessions', () => {
+  it('delivers keystrokes written together, without waiting for each, in the order written', async () => {
+    const t = await open();
+    await t.until(() => t.text().includes('›'));
+    const typed = "'abcdefghijklmnopqrstuvwxyz'.toUpperCase()\r";
+    await Promise.all([...typed].map((ch) => engine.terminals.write(t.info.id, ch)));
+    await t.until(() => t.text().includes("'ABCDEFGHIJKLMNOPQRSTUVWXYZ'"));
+    await engine.terminals.close(t.info.id);
+  });
+
   it('opens a session, evaluates input, and acks what was consumed', async () => {
     const t = await open();
     expect(t.info.window).toBeGreaterThan(0);

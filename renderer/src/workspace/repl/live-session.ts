@@ -18,6 +18,12 @@ const DIM = '\x1b[2m';
 /** Reopen attempts after a broker drop (each waits for the device up to the host's timeout). */
 const RETRY_LIMIT = 8;
 const RETRY_MS = 1_000;
+/**
+ * Input calls on their way to the host at once. A keystroke leaves as soon as it is typed (its
+ * echo must not wait for the previous keystroke's reply); only a burst beyond this (a paste
+ * arriving in pieces, a host that stopped answering) waits, merged into one call.
+ */
+const INPUT_IN_FLIGHT = 8;
 const RED = '\x1b[31m';
 const OFF = '\x1b[0m';
 
@@ -30,7 +36,7 @@ export class LiveSession {
   private acked = 0;
   private acking = false;
   private pendingInput = '';
-  private sending = false;
+  private sending = 0;
   private status: LiveStatus = { phase: 'opening' };
   private disposed = false;
   /** The session ended because the broker connection dropped: reopen once it is back. */
@@ -157,18 +163,22 @@ export class LiveSession {
     this.flushInput();
   }
 
-  /** One input call in flight; keystrokes typed meanwhile go in the next one, in order. */
+  /**
+   * Sends what was typed, in order: the transport delivers calls in order, and the host queues
+   * each on the session's publish chain as its call arrives (electron/src/engine/terminal.ts),
+   * so calls in flight together still reach the device in the order typed.
+   */
   private flushInput() {
     const term = this.term;
-    if (!term || this.sending || !this.pendingInput) return;
+    if (!term || this.sending >= INPUT_IN_FLIGHT || !this.pendingInput) return;
     const data = this.pendingInput;
     this.pendingInput = '';
-    this.sending = true;
+    this.sending++;
     void this.bridge
       .call('termInput', { term, data })
       .catch(() => undefined)
       .finally(() => {
-        this.sending = false;
+        this.sending--;
         this.flushInput();
       });
   }
