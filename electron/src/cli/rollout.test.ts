@@ -26,7 +26,7 @@ beforeAll(async () => {
   for (let i = 1; i <= N; i++) {
     const dir = path.join(roots.dir, String(i).padStart(3, '0'));
     mkdirSync(dir, { recursive: true });
-    writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ watchdog: { timeoutS: 2, initialS: 10, allokS: 0.5 } }));
+    writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ watchdog: { timeoutS: 4, initialS: 10, allokS: 0.5 } }));
   }
   fleet = await startFleet({ url: broker.url, prefix: 'cr/f', root: roots.dir, count: N, firmware: '1.0.0', moduleRetryMs: 300 });
   await waitForDevices(watcher, () => members.every((p) => watcher.device(p)?.presence === 'online'));

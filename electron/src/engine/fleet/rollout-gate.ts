@@ -184,11 +184,20 @@ export async function runTurn(t: DeviceTurn): Promise<void> {
         });
       } catch (e) {
         if (t.signal.aborted) throw new TurnAborted();
-        // Nothing changed on the device: a failed transfer leaves its slots as they were.
-        set({ state: 'failed', reason: `sending the image failed: ${errorText(e)}`, ended: now() });
-        return;
+        const s = state();
+        if (s?.presence === 'online' && reportsVersion(s.firmware, t.version) && !(dev.from !== undefined && reportsVersion(dev.from, t.version))) {
+          // The image was in place when the device rebooted (its watchdog, say) before it could
+          // reply: it runs the new image on trial now, so the gate takes it from here.
+          memory.resetAt = dev.started;
+          memory.resetSent = true;
+          set({ state: 'rebooting', sent: t.image.length, reason: `rebooted before the transfer was acknowledged: ${errorText(e)}` });
+        } else {
+          // Nothing changed on the device: a failed transfer leaves its slots as they were.
+          set({ state: 'failed', reason: `sending the image failed: ${errorText(e)}`, ended: now() });
+          return;
+        }
       }
-      set({ state: 'rebooting', sent: t.image.length });
+      if (dev.state === 'sending') set({ state: 'rebooting', sent: t.image.length });
     }
 
     if (dev.state === 'rebooting') {
@@ -275,7 +284,7 @@ export async function runTurn(t: DeviceTurn): Promise<void> {
       const why = await w.until(trouble, until);
       if (why) return await fail('no-crash', `during the soak: ${why}`);
       check('no-crash', 'passed', t.soakS > 0 ? `no crash or reboot for ${t.soakS} s` : 'no crash record');
-      set({ state: 'updated', now: state()?.firmware ?? t.version, ended: now() });
+      set({ state: 'updated', now: state()?.firmware ?? t.version, reason: undefined, ended: now() });
     }
   } finally {
     w.close();

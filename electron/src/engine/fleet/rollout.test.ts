@@ -105,11 +105,11 @@ describe('rollouts on real devices', () => {
   beforeAll(async () => {
     broker = await startEmbeddedBroker();
     engine = await connectedEngine(broker.url, { depths: [3] });
-    // A watchdog fed every 0.5 s and all-OK after 0.5 s: the gate's confirmation comes quickly.
+    // A watchdog fed every second and all-OK at the first feed after 0.5 s: the gate's confirmation comes quickly.
     for (let i = 1; i <= N; i++) {
       const dir = path.join(root.dir, String(i).padStart(3, '0'));
       mkdirSync(dir, { recursive: true });
-      writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ watchdog: { timeoutS: 2, initialS: 10, allokS: 0.5 } }));
+      writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ watchdog: { timeoutS: 4, initialS: 10, allokS: 0.5 } }));
     }
     fleet = await startFleet({ url: broker.url, prefix: 'ro/f', root: root.dir, count: N, firmware: '1.0.0', moduleRetryMs: 300 });
     await waitForDevices(engine, () => members.every((p) => engine.device(p)?.presence === 'online' && engine.device(p)?.ota !== undefined));
