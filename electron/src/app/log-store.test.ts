@@ -1,4 +1,6 @@
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -320,6 +322,30 @@ describe('log store damage', () => {
     await s.close();
     const aside = readdirSync(dir).filter((f) => f.startsWith(`${DB_FILE}.unreadable-`));
     expect(aside).toHaveLength(1);
+  });
+
+  it('keeps logs in memory while another process has the database open, and leaves that one alone', async () => {
+    const dir = tmp();
+    const a = await openLogStore({ dir });
+    a.append([line('lab/a', 1, 'I', 'kept on disk')]);
+    await a.close();
+    // Another MQBoard (say web mode beside the desktop app) holding the file.
+    const holder = spawn(process.execPath, ['-e', `require('@duckdb/node-api').DuckDBInstance.create(${JSON.stringify(path.join(dir, DB_FILE))}).then(() => { console.log('open'); setInterval(() => {}, 1000); })`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await new Promise((resolve) => holder.stdout.once('data', resolve));
+      const b = await openLogStore({ dir });
+      b.append([line('lab/a', 2, 'I', 'in memory')]);
+      await b.flush();
+      expect((await b.query({ filter: {}, limit: 10 })).records.map((r) => r.text)).toEqual(['in memory']);
+      await b.close();
+    } finally {
+      holder.kill();
+      await once(holder, 'exit');
+    }
+    expect(readdirSync(dir).filter((f) => f.includes('unreadable'))).toEqual([]);
+    const c = await openLogStore({ dir });
+    expect((await c.query({ filter: {}, limit: 10 })).records.map((r) => r.text)).toEqual(['kept on disk']);
+    await c.close();
   });
 });
 

@@ -166,17 +166,26 @@ export async function openLogStore(o: LogStoreOptions): Promise<LogStore> {
       while (inFlight.length && inFlight[0]!.seq <= seq) inFlight.shift();
     },
   };
+  let memoryOnly = false;
   const db = await openLogDb(dbOptions).catch(async (e: unknown) => {
+    const why = e instanceof Error ? e.message : String(e);
+    if (!existsSync(file)) throw e;
+    if (/Could not set lock/i.test(why)) {
+      // Another MQBoard (the desktop app and web mode on one settings folder) has the history
+      // open, and one process may write it: this one keeps its lines while it runs.
+      warn(`the log history is open in another MQBoard process; this one keeps logs in memory only (${why})`);
+      memoryOnly = true;
+      return openLogDb({ ...dbOptions, file: ':memory:' });
+    }
     // A database that does not open (damaged by a full disk, written by a newer DuckDB) must
     // not keep the app from starting: it is set aside, kept for the user, and a new one begins.
-    if (!existsSync(file)) throw e;
     const aside = `${file}.unreadable-${Date.now()}`;
-    warn(`could not open ${file} (${e instanceof Error ? e.message : e}); kept as ${aside}, starting a new log history`);
+    warn(`could not open ${file} (${why}); kept as ${aside}, starting a new log history`);
     await rename(file, aside);
     await rename(`${file}.wal`, `${aside}.wal`).catch(() => {});
     return openLogDb(dbOptions);
   });
-  await tighten(file, FILE_MODE);
+  if (!memoryOnly) await tighten(file, FILE_MODE);
 
   const deviceBudget = cfg.segmentBytes * cfg.segmentsPerDevice;
   const deviceKeep = deviceBudget - cfg.segmentBytes;
@@ -202,7 +211,8 @@ export async function openLogStore(o: LogStoreOptions): Promise<LogStore> {
   for (const r of crashRows!) keysOf(String(r.profile), String(r.prefix)).add(String(r.key));
   nextId = Number(maxRows![0]?.id ?? -1) + 1;
 
-  const legacy = await findLegacyDevices(cfg.dir).catch((e: unknown) => {
+  // The process that has the database open imports the old history, not this one.
+  const legacy = memoryOnly ? [] : await findLegacyDevices(cfg.dir).catch((e: unknown) => {
     warn(`could not read the old JSON-lines history: ${e instanceof Error ? e.message : e}`);
     return [] as LegacyDevice[];
   });
