@@ -8,6 +8,7 @@
 // aborted. A wave's devices go `concurrency` at a time; pausing lets the devices in their turn
 // finish and starts no new ones.
 import { randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import type { RolloutDevice, RolloutImage, RolloutInput, RolloutPlan, RolloutSummary } from '../../../../protocol/src/bridge-rollouts';
 import type { Engine } from '../types';
 import { runTurn, TurnAborted } from './rollout-gate';
@@ -53,6 +54,12 @@ export class RolloutError extends Error {
 
 const TERMINAL = new Set<RolloutDevice['state']>(['skipped', 'updated', 'failed', 'rolled-back', 'cancelled']);
 const IN_GATE = new Set<RolloutDevice['state']>(['sending', 'rebooting', 'verifying', 'soaking']);
+/** One signal for every turn of a rollout: each running turn listens on it (up to 256 at once). */
+function turnsController(): AbortController {
+  const ac = new AbortController();
+  setMaxListeners(2_000, ac.signal);
+  return ac;
+}
 const isFailure = (d: RolloutDevice) => d.state === 'failed' || d.state === 'rolled-back';
 
 interface Live {
@@ -358,7 +365,7 @@ export function createRolloutManager(o: RolloutManagerOptions): RolloutManager {
         gates: {},
       };
       await store.saveImage(id, image);
-      const l: Live = { rec, image, ac: new AbortController(), dirty: new Set(devices.map((d) => d.prefix)) };
+      const l: Live = { rec, image, ac: turnsController(), dirty: new Set(devices.map((d) => d.prefix)) };
       lives.set(id, l);
       refresh(l);
       await store.save(rec);
@@ -445,7 +452,7 @@ export function createRolloutManager(o: RolloutManagerOptions): RolloutManager {
     async restore() {
       for (const rec of await store.loadAll(o.warn)) {
         if (lives.has(rec.summary.id)) continue;
-        const l: Live = { rec, ac: new AbortController(), dirty: new Set() };
+        const l: Live = { rec, ac: turnsController(), dirty: new Set() };
         // A device caught mid-transfer is sent again from the start; one waiting waits again.
         for (const d of rec.devices) if (d.state === 'waiting') Object.assign(d, { state: 'pending', reason: undefined });
         lives.set(rec.summary.id, l);
