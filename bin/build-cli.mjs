@@ -83,6 +83,25 @@ function zodEnglishOnly() {
   };
 }
 
+/**
+ * Two libraries mqtt.js loads for other platforms, kept out of a Node bundle: `readable-stream`
+ * (a copy of Node's own streams for browsers, 210 KB with its helpers; Node's `stream` has the
+ * same classes) and `worker-timers` (a Web Worker timer that mqtt.js only picks in a browser).
+ */
+function nodeOnly() {
+  return {
+    name: 'mqboard-node-only',
+    setup(b) {
+      b.onResolve({ filter: /^readable-stream$/ }, () => ({ path: 'node:stream', external: true }));
+      b.onResolve({ filter: /^worker-timers$/ }, () => ({ path: 'worker-timers', namespace: 'mqboard-native-timers' }));
+      b.onLoad({ filter: /.*/, namespace: 'mqboard-native-timers' }, () => ({
+        contents: 'module.exports = { setInterval, clearInterval, setTimeout, clearTimeout };\n',
+        loader: 'js',
+      }));
+    },
+  };
+}
+
 export async function buildCli(outdir = path.join(repo, 'out/cli')) {
   const startedAt = Date.now();
   // Without a manifest the bins use the sources, so none exists while the bundles are half
@@ -109,10 +128,11 @@ export async function buildCli(outdir = path.join(repo, 'out/cli')) {
     sourcemap: 'linked',
     metafile: true,
     logLevel: 'warning',
-    plugins: [ownModuleUrls(outdir, warnings), zodEnglishOnly()],
+    plugins: [ownModuleUrls(outdir, warnings), zodEnglishOnly(), nodeOnly()],
   });
   const inputs = Object.keys(result.metafile.inputs)
-    .filter((f) => !f.includes('node_modules/'))
+    // Files only: a plugin's virtual module (`namespace:path`) has no file to compare.
+    .filter((f) => !f.includes('node_modules/') && !/^[a-z][a-z-]+:/.test(f))
     .map((f) => posix(path.relative(repo, path.resolve(repo, f))));
   writeFileSync(path.join(outdir, MANIFEST), JSON.stringify({ startedAt, inputs }, null, 1));
   for (const w of warnings) process.stderr.write(`build-cli: warning: ${w}\n`);

@@ -17,9 +17,14 @@ function isFresh(bundle) {
     return false;
   }
   if (typeof manifest?.startedAt !== 'number' || !Array.isArray(manifest.inputs)) return false;
-  for (const f of manifest.inputs) {
-    const st = statSync(fileURLToPath(new URL(f, repo)), { throwIfNoEntry: false });
-    if (!st || st.mtimeMs >= manifest.startedAt) return false;
+  try {
+    for (const f of manifest.inputs) {
+      const st = statSync(fileURLToPath(new URL(f, repo)), { throwIfNoEntry: false });
+      if (!st || st.mtimeMs >= manifest.startedAt) return false;
+    }
+  } catch {
+    // A manifest naming something other than a file: the sources are the safe choice.
+    return false;
   }
   return true;
 }
