@@ -3,9 +3,11 @@
 // with "only outdated" updates exactly the devices not already on it; the overview's firmware
 // bars select their devices. Screenshots of the planner, a running and a paused rollout and the
 // charts (also at the window's minimum size) go to e2e/artifacts/screens/.
+import { spawnSync } from 'node:child_process';
 import type { Locator, Page } from '@playwright/test';
 import { expect, test } from './fixtures';
 
+const hasPython = spawnSync('python3', ['--version'], { stdio: 'ignore' }).status === 0;
 const GREENHOUSE = ['greenhouse/climate-1', 'greenhouse/climate-2', 'greenhouse/irrigation'];
 const MIN = { width: 900, height: 560 };
 /** An update takes a transfer, a reboot and the demo watchdog's 15 s all-OK; a failing trial boot a little more. */
@@ -23,8 +25,10 @@ async function firmwareSnapshot(page: Page): Promise<Map<string, string>> {
   return out;
 }
 
-async function demoReady(ui: { row(p: string): Locator; connected(): Promise<void> }) {
+/** Every demo device listed (8, or 9 with python3 for the original board), the greenhouse online. */
+async function demoReady(ui: { row(p: string): Locator; rows(): Locator; connected(): Promise<void> }) {
   await ui.connected();
+  await expect(ui.rows()).toHaveCount(hasPython ? 9 : 8, { timeout: 60_000 });
   for (const p of GREENHOUSE) await expect(ui.row(p)).toHaveAttribute('data-presence', 'online', { timeout: 60_000 });
   await expect(ui.row('greenhouse/climate-1')).toContainText('2.4.1');
 }

@@ -61,7 +61,6 @@ export function RolloutDetail({ id }: { id: string }) {
 
 function RolloutHeader({ r }: { r: RolloutSummary }) {
   const now = useNow();
-  const wave = r.waves[r.wave];
   const what =
     r.state === 'running' ? `Running wave ${r.wave + 1} of ${r.waves.length}` : r.state === 'paused' ? `Paused in wave ${r.wave + 1} of ${r.waves.length}` : r.state === 'done' ? 'Done' : 'Aborted';
   return (
@@ -77,7 +76,7 @@ function RolloutHeader({ r }: { r: RolloutSummary }) {
           <Icon name="chip" size={13} /> {r.image.name} <span className="mono">{r.image.version ? `→ ${r.image.version}` : ''}</span> ({r.image.kind === 'bundle' ? 'app bundle' : 'firmware'}, {bytes(r.image.size)})
         </span>
         <span>started {ago(r.created, now)}</span>
-        {r.ended ? <span>ended {ago(r.ended, now)}</span> : wave ? <span>{wave.label}</span> : null}
+        {r.ended ? <span>ended {ago(r.ended, now)}</span> : null}
         <span data-testid="rollout-counts">{countsText(r.counts)}</span>
       </div>
     </div>
@@ -198,8 +197,10 @@ function Waves({ r, devices }: { r: RolloutSummary; devices: ReadonlyMap<string,
                 Wave {w.index + 1}
                 {w.index === 0 ? ' (canary)' : ''}
               </strong>
-              <span className="muted">{w.label}</span>
-              <span className="muted rollout-wave-state">{w.state === 'running' ? 'in progress' : w.state}</span>
+              <span className="muted" title={`written as ${w.label}`}>
+                {w.size.toLocaleString()} device{w.size === 1 ? '' : 's'}
+              </span>
+              <span className="muted rollout-wave-state">{i === r.wave && r.state === 'paused' ? 'paused' : w.state === 'running' ? 'in progress' : w.state}</span>
             </div>
             <div className="wave-bar" role="img" aria-label={`${p.updated} updated, ${p.failed} failed, ${p.active} in progress of ${w.size}`}>
               <span className="seg seg-ok" style={{ width: pct(p.updated) }} />
