@@ -246,6 +246,7 @@ export function createFleetHandlers(d: FleetHandlerDeps): FleetService {
       const r = runner?.runner;
       runner = undefined;
       await Promise.all([stopping, r?.stop()]);
+      queue.flush();
     },
   };
 }

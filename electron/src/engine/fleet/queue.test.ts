@@ -9,7 +9,7 @@ import { startOriginalBoard, type OriginalBoard } from '../../../../device-runti
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../../../testing/brokers';
 import { connectedEngine, sha256, tempDir, waitForDevices } from '../test-support';
 import type { Engine } from '../types';
-import { MAX_QUEUED_PUT_BYTES, openCommandQueue, queuedActions, queuedPut, queuedTitle, startQueueRunner, type QueuedItem } from './queue';
+import { MAX_QUEUED_PUT_BYTES, openCommandQueue, SAVE_DELAY_MS, queuedActions, queuedPut, queuedTitle, startQueueRunner, type QueuedItem } from './queue';
 import { enginePresence, evalAction, runMany, type DeviceResult } from './run-many';
 
 const pythonMissing = spawnSync('python3', ['--version']).status === 0 ? undefined : 'python3 is missing: original-board queue test skipped';
@@ -40,6 +40,22 @@ describe('the queue file', () => {
     expect(openCommandQueue(file).list()).toHaveLength(2);
     // No temporary files are left behind.
     expect(readdirSync(path.dirname(file))).toEqual(['queue.json']);
+  });
+
+  it('writes commands that ran with the next moment’s changes, not one write each, and at once on flush', async () => {
+    const file = fresh();
+    const q = openCommandQueue(file);
+    const [a, b, c] = q.addMany('home', ['a', 'b', 'c'], [{ kind: 'eval', code: '1' }]);
+    q.ran(a!.id);
+    q.ran(b!.id);
+    expect(q.list().map((i) => i.prefix)).toEqual(['c']);
+    // Not yet on disk: a crash now would run them once more, never lose one.
+    expect(openCommandQueue(file).list()).toHaveLength(3);
+    q.flush();
+    expect(openCommandQueue(file).list().map((i) => i.prefix)).toEqual(['c']);
+    q.ran(c!.id);
+    await new Promise((r) => setTimeout(r, SAVE_DELAY_MS + 100));
+    expect(openCommandQueue(file).list()).toEqual([]);
   });
 
   it('keeps a file it cannot read beside it and starts empty, saying so', () => {

@@ -13,6 +13,8 @@ import { runMany, type DeviceAction, type DeviceResult, type FleetAction } from 
 /** Largest file a queued put may carry (the queue file holds it, base64). */
 export const MAX_QUEUED_PUT_BYTES = 4 * 1024 * 1024;
 const MAX_ITEMS = 10_000;
+/** How long removals of commands that ran, and attempt counts, wait to share one write. */
+export const SAVE_DELAY_MS = 200;
 /**
  * All queued files together (as bytes): the file is rewritten whole on every change, and a put
  * queued for many devices carries its bytes once per device.
@@ -57,7 +59,16 @@ export interface CommandQueue {
   add(profile: string, prefix: string, action: QueuedAction, job?: string): QueuedItem;
   /** The actions for each prefix, in order, written once: all are queued or none. */
   addMany(profile: string, prefixes: readonly string[], actions: readonly QueuedAction[], job?: string): QueuedItem[];
+  /** Removes a command at the user's word: on disk before this returns. */
   remove(id: string): boolean;
+  /**
+   * Removes a command that has run. Written with the other changes of the next moment (see
+   * SAVE_DELAY_MS), not one file write each: a thousand devices waking would otherwise block the
+   * host for seconds of disk syncs. A crash in that moment runs the command once more.
+   */
+  ran(id: string): void;
+  /** Writes changes still waiting (`ran`, `failedAttempt`) now. */
+  flush(): void;
   /** Records a run that ended with the device gone; returns the attempts so far. */
   failedAttempt(id: string): number;
 }
@@ -113,7 +124,23 @@ export function openCommandQueue(file: string): CommandQueue {
       }
     }
   }
-  const save = () => writeAtomic(file, JSON.stringify({ version: 1, items }));
+  let later: ReturnType<typeof setTimeout> | undefined;
+  const save = () => {
+    if (later) clearTimeout(later);
+    later = undefined;
+    writeAtomic(file, JSON.stringify({ version: 1, items }));
+  };
+  const saveSoon = () => {
+    later ??= setTimeout(() => {
+      later = undefined;
+      try {
+        save();
+      } catch (e) {
+        // The disk refused: the next change or flush tries again; the commands are still in memory.
+        console.warn(`mqboard: could not write the command queue ${file}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }, SAVE_DELAY_MS);
+  };
   const queuedBytes = () => items.reduce((n, i) => n + putBytes(i.action), 0);
   function addMany(profile: string, prefixes: readonly string[], actions: readonly QueuedAction[], job?: string): QueuedItem[] {
     const parsed = actions.map((a) => QueuedAction.parse(a));
@@ -148,10 +175,18 @@ export function openCommandQueue(file: string): CommandQueue {
       save();
       return true;
     },
+    ran(id) {
+      const before = items.length;
+      items = items.filter((i) => i.id !== id);
+      if (items.length !== before) saveSoon();
+    },
+    flush() {
+      if (later) save();
+    },
     failedAttempt(id) {
       let n = 0;
       items = items.map((i) => (i.id === id ? { ...i, attempts: (n = i.attempts + 1) } : i));
-      save();
+      saveSoon();
       return n;
     },
   };
@@ -223,7 +258,7 @@ export interface QueueRunnerOptions {
 export interface QueueRunner {
   /** Runs the device's queued commands now if it is online (call after queueing for it). */
   poke(prefix: string): void;
-  /** Resolves once no device is being worked on. */
+  /** Resolves once no device is being worked on, with what ran written to the queue file. */
   idle(): Promise<void>;
   /** Stops watching; commands already running finish. */
   stop(): Promise<void>;
@@ -264,11 +299,11 @@ export function startQueueRunner(o: QueueRunnerOptions): QueueRunner {
           }
           return;
         }
-        o.queue.remove(item.id);
+        o.queue.ran(item.id);
         report(item, { ...r!, error: `${r!.error ?? r!.status} (given up after ${attempts} attempts)` });
         continue;
       }
-      o.queue.remove(item.id);
+      o.queue.ran(item.id);
       report(item, r!);
     }
   };
@@ -292,8 +327,10 @@ export function startQueueRunner(o: QueueRunnerOptions): QueueRunner {
   });
   for (const item of o.queue.list({ profile: o.profile })) kick(item.prefix);
 
+  /** Also puts what ran on disk, so a queue opened after this sees it gone. */
   const idle = async () => {
     while (running.size > 0) await Promise.all(running.values());
+    o.queue.flush();
   };
   return {
     poke: kick,
