@@ -7,9 +7,11 @@ import { expect, test } from './fixtures';
 const FIVE = ['greenhouse/climate-1', 'greenhouse/climate-2', 'greenhouse/irrigation', 'workshop/compressor', 'workshop/lathe'];
 
 test('select five demo devices, tag them, filter by the tag, run an expression, export the results', async ({ mqb }) => {
+  // The demo's boards boot as processes of their own: on a loaded machine that takes a while.
+  test.setTimeout(240_000);
   const { page, ui } = await mqb.app();
   await ui.connected();
-  for (const p of FIVE) await expect(ui.row(p)).toHaveAttribute('data-presence', 'online', { timeout: 45_000 });
+  for (const p of FIVE) await expect(ui.row(p)).toHaveAttribute('data-presence', 'online', { timeout: 90_000 });
 
   // The device's own tags show on its row.
   await expect(ui.row('greenhouse/climate-1').locator('.tag-device[data-tag="greenhouse"]')).toBeVisible();

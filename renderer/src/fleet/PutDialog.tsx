@@ -62,44 +62,46 @@ export function PutDialog({ prefixes }: { prefixes: readonly string[] }) {
         </>
       }
     >
-      <TargetLine prefixes={prefixes} />
-      <div
-        className={`drop-zone${over ? ' over' : ''}`}
-        data-testid="put-drop"
-        onDragOver={(e) => {
-          e.preventDefault();
-          setOver(true);
-        }}
-        onDragLeave={() => setOver(false)}
-        onDrop={(e) => {
-          e.preventDefault();
-          setOver(false);
-          take(e.dataTransfer.files[0]);
-        }}
-      >
-        {file ? (
-          <span data-testid="put-file">
-            <strong>{oneLine(file.name)}</strong> · {bytes(file.size)}
-          </span>
-        ) : (
-          <span className="muted">Drop one file here, or</span>
-        )}
-        <button className="btn btn-small" onClick={() => input.current?.click()}>
-          {file ? 'Choose another…' : 'Choose a file…'}
-        </button>
-        <input ref={input} type="file" hidden data-testid="put-input" onChange={(e) => take(e.target.files?.[0])} />
+      <div className="job-body">
+        <TargetLine prefixes={prefixes} />
+        <div
+          className={`drop-zone${over ? ' over' : ''}`}
+          data-testid="put-drop"
+          onDragOver={(e) => {
+            e.preventDefault();
+            setOver(true);
+          }}
+          onDragLeave={() => setOver(false)}
+          onDrop={(e) => {
+            e.preventDefault();
+            setOver(false);
+            take(e.dataTransfer.files[0]);
+          }}
+        >
+          {file ? (
+            <span data-testid="put-file">
+              <strong>{oneLine(file.name)}</strong> · {bytes(file.size)}
+            </span>
+          ) : (
+            <span className="muted">Drop one file here, or</span>
+          )}
+          <button className="btn btn-small" onClick={() => input.current?.click()}>
+            {file ? 'Choose another…' : 'Choose a file…'}
+          </button>
+          <input ref={input} type="file" hidden data-testid="put-input" onChange={(e) => take(e.target.files?.[0])} />
+        </div>
+        <label className="field">
+          <span>Path on each device</span>
+          <input value={path} spellCheck={false} placeholder="/main.py" data-testid="put-path" onChange={(e) => setPath(e.target.value)} aria-invalid={pathError ? true : undefined} />
+          {pathError ? <small className="form-error">{pathError}</small> : <small>An existing file there is replaced; each write is read back and checked.</small>}
+        </label>
+        <JobOptions value={opts} onChange={setOpts} />
+        {error ? (
+          <p className="form-error" role="alert" data-testid="put-error">
+            {error}
+          </p>
+        ) : null}
       </div>
-      <label className="field">
-        <span>Path on each device</span>
-        <input value={path} spellCheck={false} placeholder="/main.py" data-testid="put-path" onChange={(e) => setPath(e.target.value)} aria-invalid={pathError ? true : undefined} />
-        {pathError ? <small className="form-error">{pathError}</small> : <small>An existing file there is replaced; each write is read back and checked.</small>}
-      </label>
-      <JobOptions value={opts} onChange={setOpts} />
-      {error ? (
-        <p className="form-error" role="alert" data-testid="put-error">
-          {error}
-        </p>
-      ) : null}
     </Modal>
   );
 }

@@ -1,7 +1,7 @@
 // A job's results as they stream in: progress, the outcomes grouped ("38 devices → 2.5.0"),
 // the table per device, re-run of the failed ones, cancel, and CSV / JSON export. Device
 // output is untrusted text: shown as text only, its control characters made visible.
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import type { JobResult } from '../../../protocol/src';
 import { neutraliseControls, oneLine } from '../../../protocol/src/control-chars';
 import { failedPrefixes, groupResults, resultsCsv, resultsJson, summarizeGroups } from '../../../protocol/src/fleet/results';
@@ -13,6 +13,10 @@ import { jobTable } from './job-table';
 
 /** Rows drawn in the table at once; the exports always hold every row. */
 const MAX_TABLE_ROWS = 500;
+/** A running job unheard of for this long is fetched whole (a missed event, a reload)... */
+const STALE_MS = 2_000;
+/** ...and one whose rows only wait in the queue, which may take hours, less often. */
+const QUEUED_STALE_MS = 15_000;
 
 export function ResultsDialog({ jobId }: { jobId: string }) {
   const store = useAppStore();
@@ -25,6 +29,8 @@ export function ResultsDialog({ jobId }: { jobId: string }) {
   const close = () => store.getState().setFleetDialog(null);
   const table = useMemo(() => (job ? jobTable(job, jobs) : null), [job, jobs]);
   const groups = useMemo(() => (table ? groupResults(table.finished) : []), [table]);
+  const unfinished = !job || job.summary.state === 'running' || table?.running !== 0 ? 'running' : table.finished.some((r) => r.status === 'queued') ? 'queued' : null;
+  useJobRefresh(jobId, unfinished);
 
   if (!job || !table) {
     return (
@@ -83,39 +89,73 @@ export function ResultsDialog({ jobId }: { jobId: string }) {
             </button>
           ) : null}
           <button className="btn btn-primary" disabled={busy || s.state === 'running' || failed.length === 0} data-testid="job-rerun" onClick={() => void rerun()} title="Run again on the devices that did not end ok">
-            Re-run {failed.length} failed
+            {failed.length ? `Re-run ${failed.length} failed` : 'Re-run failed'}
           </button>
         </>
       }
     >
-      <div className="job-progress" data-testid="job-progress" data-state={s.state} data-done={done} data-total={s.total}>
-        <progress max={Math.max(1, s.total)} value={done} />
-        <span>
-          <strong>
-            {done}/{s.total}
-          </strong>{' '}
-          done{table.running ? ` · ${table.running} running` : ''}
-          {queued ? ` · ${queued} queued for offline devices` : ''}
-          {s.state === 'cancelled' ? ' · stopped' : s.state === 'done' ? ' · finished' : ''}
-        </span>
-        <span className="row-spacer" />
-        <div className="segmented segmented-small" role="radiogroup" aria-label="Show">
-          <button role="radio" aria-checked={view === 'groups'} className={view === 'groups' ? 'on' : ''} data-testid="results-groups" onClick={() => setView('groups')}>
-            Grouped
-          </button>
-          <button role="radio" aria-checked={view === 'table'} className={view === 'table' ? 'on' : ''} data-testid="results-table" onClick={() => setView('table')}>
-            Per device
-          </button>
+      <div className="job-body">
+        <div className="job-progress" data-testid="job-progress" data-state={s.state} data-done={done} data-total={s.total}>
+          <progress max={Math.max(1, s.total)} value={done} />
+          <span>
+            <strong>
+              {done}/{s.total}
+            </strong>{' '}
+            done{table.running ? ` · ${table.running} running` : ''}
+            {queued ? ` · ${queued} queued for offline devices` : ''}
+            {s.state === 'cancelled' ? ' · stopped' : s.state === 'done' ? ' · finished' : ''}
+          </span>
+          <span className="row-spacer" />
+          <div className="segmented segmented-small" role="radiogroup" aria-label="Show">
+            <button role="radio" aria-checked={view === 'groups'} className={view === 'groups' ? 'on' : ''} data-testid="results-groups" onClick={() => setView('groups')}>
+              Grouped
+            </button>
+            <button role="radio" aria-checked={view === 'table'} className={view === 'table' ? 'on' : ''} data-testid="results-table" onClick={() => setView('table')}>
+              Per device
+            </button>
+          </div>
         </div>
+        {error ? (
+          <p className="form-error" role="alert">
+            {error}
+          </p>
+        ) : null}
+        {view === 'groups' ? <Groups groups={groups} /> : <Table rows={table.rows} />}
       </div>
-      {error ? (
-        <p className="form-error" role="alert">
-          {error}
-        </p>
-      ) : null}
-      {view === 'groups' ? <Groups groups={groups} /> : <Table rows={table.rows} />}
     </Modal>
   );
+}
+
+/**
+ * The `jobs` stream is the live feed; while the view is open on an unfinished job it also asks
+ * for the whole table when nothing was heard for a while, so a dropped event or a window opened
+ * late never leaves the table stuck.
+ */
+function useJobRefresh(jobId: string, unfinished: 'running' | 'queued' | null) {
+  const store = useAppStore();
+  const bridge = useBridge();
+  useEffect(() => {
+    if (!unfinished) return;
+    const stale = unfinished === 'running' ? STALE_MS : QUEUED_STALE_MS;
+    const ac = new AbortController();
+    let busy = false;
+    const tick = () => {
+      const seen = store.getState().jobs.get(jobId);
+      if (busy || (seen && Date.now() - seen.heard < stale)) return;
+      busy = true;
+      bridge
+        .call('jobGet', { job: jobId }, { signal: ac.signal })
+        .then((t) => store.getState().applyJob(t.job, t.results))
+        .catch(() => undefined)
+        .finally(() => (busy = false));
+    };
+    tick();
+    const timer = setInterval(tick, Math.min(stale, STALE_MS * 2));
+    return () => {
+      clearInterval(timer);
+      ac.abort();
+    };
+  }, [bridge, store, jobId, unfinished]);
 }
 
 type Groups = ReturnType<typeof groupResults>;

@@ -44,33 +44,35 @@ export function RunDialog({ prefixes }: { prefixes: readonly string[] }) {
         </>
       }
     >
-      <TargetLine prefixes={prefixes} />
-      <label className="field">
-        <span>Code: an expression returns its value, statements what they print (JavaScript on the MQBoard runtime, MicroPython on original boards)</span>
-        <textarea
-          className="code-input"
-          autoFocus
-          rows={7}
-          spellCheck={false}
-          value={code}
-          placeholder="1 + 1"
-          data-testid="run-code"
-          onChange={(e) => setCode(e.target.value)}
-          onKeyDown={(e) => {
-            if (e.key === 'Enter' && (e.ctrlKey || e.metaKey) && code.trim() && !busy) {
-              e.preventDefault();
-              void start();
-            }
-          }}
-        />
-        <small>Ctrl+Enter runs.</small>
-      </label>
-      <JobOptions value={opts} onChange={setOpts} />
-      {error ? (
-        <p className="form-error" role="alert" data-testid="run-error">
-          {error}
-        </p>
-      ) : null}
+      <div className="job-body">
+        <TargetLine prefixes={prefixes} />
+        <label className="field">
+          <span>Code: an expression returns its value, statements what they print (JavaScript on the MQBoard runtime, MicroPython on original boards)</span>
+          <textarea
+            className="code-input"
+            autoFocus
+            rows={7}
+            spellCheck={false}
+            value={code}
+            placeholder="1 + 1"
+            data-testid="run-code"
+            onChange={(e) => setCode(e.target.value)}
+            onKeyDown={(e) => {
+              if (e.key === 'Enter' && (e.ctrlKey || e.metaKey) && code.trim() && !busy) {
+                e.preventDefault();
+                void start();
+              }
+            }}
+          />
+          <small>Ctrl+Enter runs.</small>
+        </label>
+        <JobOptions value={opts} onChange={setOpts} />
+        {error ? (
+          <p className="form-error" role="alert" data-testid="run-error">
+            {error}
+          </p>
+        ) : null}
+      </div>
     </Modal>
   );
 }

@@ -7,7 +7,7 @@ import { jobTable } from './job-table';
 
 const summary = (id: string, rerunOf?: string): JobSummary => ({ id, kind: 'eval', title: '1+1', created: 0, state: 'running', total: 3, counts: {}, rerunOf });
 const row = (prefix: string, status: JobResult['status'], output?: string): JobResult => ({ prefix, status, output, ms: 5, at: 0 });
-const view = (s: JobSummary, rows: JobResult[]): JobView => ({ summary: s, results: new Map(rows.map((r) => [r.prefix, r])) });
+const view = (s: JobSummary, rows: JobResult[]): JobView => ({ summary: s, results: new Map(rows.map((r) => [r.prefix, r])), heard: 0 });
 
 describe('job table', () => {
   it('keeps running rows out of the outcomes', () => {

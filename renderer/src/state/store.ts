@@ -90,6 +90,8 @@ export interface UiSlice {
 export interface JobView {
   summary: JobSummary;
   results: ReadonlyMap<string, JobResult>;
+  /** When the window last heard of this job (ms since the epoch). */
+  heard: number;
 }
 
 /** The fleet action dialogs the selection bar opens, over the devices selected when opened. */
@@ -229,7 +231,7 @@ const fleetOpsSlice: Slice<FleetOpsSlice> = (set) => ({
       for (const r of changed) results.set(r.prefix, r);
       const jobs = new Map(s.jobs);
       jobs.delete(summary.id);
-      jobs.set(summary.id, { summary, results });
+      jobs.set(summary.id, { summary, results, heard: Date.now() });
       // Insertion order is recency: the oldest go first.
       for (const id of jobs.keys()) {
         if (jobs.size <= MAX_JOBS) break;
