@@ -1,6 +1,6 @@
-// Reads a device's log segments forwards, oldest record first, a chunk at a time, for export.
-// It holds no file open between chunks: a fleet-wide export merges one reader per device, and a
-// thousand open descriptors would run into the process limit.
+// Reads a device's JSON-lines segments (the store before the database) forwards, oldest record
+// first, a chunk at a time, for the one-time import (log-legacy.ts). It holds no file open
+// between chunks, so however many devices the old store had, descriptors stay few.
 import { open } from 'node:fs/promises';
 import type { StoredLine } from './log-reverse-reader';
 

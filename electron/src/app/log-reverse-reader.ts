@@ -1,6 +1,6 @@
-// Reads a device's log segments backwards, newest record first, a chunk at a time. History
-// pages come from the end, so a query for the last few hundred lines reads a few chunks, not
-// whole segments; a fleet-wide query keeps one of these per device and merges them by id.
+// Reads a device's JSON-lines segments (the store before the database) backwards, newest record
+// first, a chunk at a time: the import (log-legacy.ts) learns a device's newest id from its last
+// chunk, so new ids start above the old ones before the import has read anything else.
 import { open, type FileHandle } from 'node:fs/promises';
 
 export interface StoredLine {
