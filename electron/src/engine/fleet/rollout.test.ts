@@ -3,8 +3,8 @@
 // canary and rolled back, a rollout that continues after the host restarts, and abort.
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBundle, startFleet, type FleetHandle } from '../../../../device-runtime/src';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createBundle, startDevice, startFleet, type DeviceHandle, type FleetHandle } from '../../../../device-runtime/src';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../../../testing/brokers';
 import type { RolloutDevice, RolloutImage, RolloutInput } from '../../../../protocol/src/bridge-rollouts';
 import { RolloutInput as RolloutInputSchema } from '../../../../protocol/src/bridge-rollouts';
@@ -87,6 +87,7 @@ describe('rollouts on real devices', () => {
   const members = Array.from({ length: N }, (_, i) => `ro/f/${String(i + 1).padStart(3, '0')}`);
   const profile = 'test-broker';
   const managers: RolloutManager[] = [];
+  const restarted: DeviceHandle[] = [];
 
   const bundle = (version: string, app: string) => createBundle({ name: 'weather', version, modules: ['app'] }, { 'app.mjs': app });
   const good = (version: string) => bundle(version, `export function start(mqtt) { mqtt.log.info('weather ${version} running'); }\n`);
@@ -116,6 +117,7 @@ describe('rollouts on real devices', () => {
   });
   afterAll(async () => {
     for (const m of managers) await m.close();
+    for (const d of restarted) await d.stop();
     await engine?.disconnect();
     await fleet?.stop();
     await broker?.close();
@@ -240,4 +242,20 @@ describe('rollouts on real devices', () => {
     expect(await m.settled(r.id)).toMatchObject({ state: 'done', counts: { updated: 3, skipped: 2 } });
     expect(firmware()).toEqual(members.map(() => '2.3.0'));
   }, 90_000);
+
+  it('skips a device that is offline, or with offline: wait, waits for it and updates it once it is back', async () => {
+    const m = manager();
+    const image = await good('2.4.0');
+    const info = await describeRolloutImage('weather-2.4.0.tar', image);
+    const p = members[4]!;
+    await fleet.devices[4]!.stop();
+    await waitForDevices(engine, () => engine.device(p)?.presence === 'offline');
+    await expect(m.start({ input: input({ prefixes: [p], waves: '100%' }), image, info })).rejects.toThrow('no device to update: 1 skipped (offline)');
+
+    const r = await m.start({ input: input({ prefixes: [p], waves: '100%', offline: 'wait' }), image, info });
+    await vi.waitFor(() => expect(m.get(r.id).devices[0]).toMatchObject({ state: 'waiting', reason: 'offline: waiting for it to come back' }), { timeout: 5_000 });
+    restarted.push(await startDevice({ url: broker.url, prefix: p, root: path.join(root.dir, '005'), firmware: '1.0.0', moduleRetryMs: 300 }));
+    expect(await m.settled(r.id)).toMatchObject({ state: 'done', counts: { updated: 1 } });
+    expect(engine.device(p)?.firmware).toBe('2.4.0');
+  }, 60_000);
 });

@@ -317,7 +317,20 @@ export function createRolloutManager(o: RolloutManagerOptions): RolloutManager {
   // Rollouts of a profile continue when the engine connects with it again.
   const continueRunning = () => {
     if (closed) return;
-    for (const l of lives.values()) if (l.rec.summary.state === 'running' && l.rec.summary.profile === o.profile()) kick(l);
+    for (const l of lives.values()) {
+      if (l.rec.summary.state !== 'running') continue;
+      if (l.rec.summary.profile === o.profile()) {
+        kick(l);
+      } else if (l.loop) {
+        // Another broker now: its devices are out of reach, so the turns in flight stop where
+        // they are (on disk) instead of failing, and continue when the profile is back.
+        const loop = l.loop;
+        l.ac.abort();
+        void loop.then(() => {
+          if (l.ac.signal.aborted && l.rec.summary.state === 'running') l.ac = turnsController();
+        });
+      }
+    }
   };
   const offConnection = engine.on('connection', (c) => {
     if (c.phase === 'connected') continueRunning();
