@@ -441,8 +441,6 @@ class Device:
             return True, out.text()
         except Exception as e:
             return False, _traceback(e)
-        finally:
-            gc.collect()
 
     # ---- get ----
     def _open_get(self, cid, tail, body):

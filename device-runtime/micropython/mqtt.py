@@ -28,6 +28,7 @@ DISCONNECT = 0xE0
 MAX_INFLIGHT = 16
 # Largest incoming packet accepted; anything larger ends the connection instead of the heap.
 MAX_PACKET = 70000
+READ_SIZE = 2048
 
 
 class MQTTError(Exception):
@@ -52,6 +53,33 @@ def _str(s):
 
 def _packet(first, body):
     return bytes([first]) + _varint(len(body)) + body
+
+
+class _Reader:
+    """Reads whole packets out of the transport in large reads: every read may cost a trip
+    through the event loop (a JS promise in the WebAssembly port, a system call elsewhere), so
+    the fixed header's single bytes come out of the buffer instead."""
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.size = getattr(stream, "read_size", READ_SIZE)
+        self.buf = b""
+        self.pos = 0
+
+    async def readn(self, n):
+        pos = self.pos
+        if len(self.buf) - pos >= n:
+            self.pos = pos + n
+            return self.buf[pos : pos + n]
+        got = bytearray(self.buf[pos:])
+        while len(got) < n:
+            chunk = await self.stream.read(max(self.size, n - len(got)))
+            if not chunk:
+                raise MQTTError("connection closed")
+            got.extend(chunk)
+        self.buf = bytes(got)
+        self.pos = n
+        return self.buf[:n]
 
 
 class _Inflight:
@@ -188,21 +216,12 @@ class MQTTClient:
             s.write(pkt)
             await s.drain()
 
-    async def _readn(self, stream, n):
-        buf = bytearray()
-        while len(buf) < n:
-            chunk = await stream.read(n - len(buf))
-            if not chunk:
-                raise MQTTError("connection closed")
-            buf.extend(chunk)
-        return bytes(buf)
-
-    async def _read_packet(self, stream):
-        first = (await self._readn(stream, 1))[0]
+    async def _read_packet(self, r):
+        first = (await r.readn(1))[0]
         n = 0
         shift = 0
         while True:
-            b = (await self._readn(stream, 1))[0]
+            b = (await r.readn(1))[0]
             n |= (b & 0x7F) << shift
             if not b & 0x80:
                 break
@@ -211,7 +230,7 @@ class MQTTClient:
                 raise MQTTError("bad remaining length")
         if n > MAX_PACKET:
             raise MQTTError("packet of %d bytes too large" % n)
-        body = await self._readn(stream, n) if n else b""
+        body = await r.readn(n) if n else b""
         self._last_rx = time.ticks_ms()
         return first, body
 
@@ -295,8 +314,9 @@ class MQTTClient:
         self._stream.write(self._connect_pkt(clean))
         await self._stream.drain()
         timer = asyncio.create_task(self._connack_timeout(stream))
+        reader = _Reader(stream)
         try:
-            first, body = await self._read_packet(stream)
+            first, body = await self._read_packet(reader)
         finally:
             timer.cancel()
         if first & 0xF0 != CONNACK or len(body) < 2:
@@ -307,7 +327,7 @@ class MQTTClient:
         self._up.set()
         if self.log:
             self.log.info("MQTT connected (%s session)" % ("clean" if clean else "kept"))
-        reader = asyncio.create_task(self._reader(stream))
+        reader = asyncio.create_task(self._reader(reader))
         pinger = asyncio.create_task(self._pinger())
         try:
             # Unacked publishes of the last connection go out again, flagged DUP.
@@ -336,9 +356,9 @@ class MQTTClient:
             except Exception:
                 return
 
-    async def _reader(self, stream):
+    async def _reader(self, r):
         while True:
-            first, body = await self._read_packet(stream)
+            first, body = await self._read_packet(r)
             kind = first & 0xF0
             if kind == PUBLISH:
                 await self._on_publish(first, body)

@@ -6,11 +6,19 @@ import mqb_net
 
 
 class JsStream:
+    # Large reads: what has arrived is taken in one call (the MQTT reader buffers the rest).
+    read_size = 65536
+
     def __init__(self, sid):
         self.sid = sid
 
     async def read(self, n):
-        return bytes.fromhex(await mqb_net.read(self.sid, n))
+        # Only waits (a trip through the JS event loop) when nothing has arrived yet.
+        h = mqb_net.poll(self.sid, n)
+        if h == "":
+            await mqb_net.wait(self.sid)
+            h = mqb_net.poll(self.sid, n)
+        return bytes.fromhex(h) if h else b""
 
     def write(self, buf):
         mqb_net.write(self.sid, bytes(buf).hex())

@@ -83,7 +83,8 @@ function netModule(isDead: () => boolean) {
       connect(host: string, port: number): Promise<number> {
         if (isDead()) return never;
         return new Promise((resolve, reject) => {
-          const sock = net.connect({ host, port, noDelay: true });
+          const sock = net.connect({ host, port });
+          sock.setNoDelay(true);
           const id = next++;
           const c: Conn = { sock, chunks: [], ended: false };
           const wake = () => {
@@ -97,7 +98,6 @@ function netModule(isDead: () => boolean) {
           });
           sock.on('close', () => {
             c.ended = true;
-            conns.delete(id);
             wake();
           });
           sock.on('error', (e) => {
@@ -109,30 +109,34 @@ function netModule(isDead: () => boolean) {
           });
         });
       },
-      read(id: number, n: number): Promise<string> {
+      /** Up to `n` buffered bytes now: hex, '' when none has arrived yet, null at end of stream. */
+      poll(id: number, n: number): string | null {
+        const c = conns.get(id);
+        if (!c || isDead()) return null;
+        if (c.chunks.length === 0) return c.ended ? null : '';
+        const out: Buffer[] = [];
+        let left = n;
+        while (left > 0 && c.chunks.length > 0) {
+          const first = c.chunks[0]!;
+          if (first.length <= left) {
+            out.push(first);
+            c.chunks.shift();
+            left -= first.length;
+          } else {
+            out.push(first.subarray(0, left));
+            c.chunks[0] = first.subarray(left);
+            left = 0;
+          }
+        }
+        return Buffer.concat(out).toString('hex');
+      },
+      /** Resolves once there is something to poll (data, or the end of the stream). */
+      wait(id: number): Promise<void> {
         const c = conns.get(id);
         if (isDead()) return never;
-        if (!c) return Promise.resolve('');
-        const take = (): string => {
-          const out: Buffer[] = [];
-          let left = n;
-          while (left > 0 && c.chunks.length > 0) {
-            const first = c.chunks[0]!;
-            if (first.length <= left) {
-              out.push(first);
-              c.chunks.shift();
-              left -= first.length;
-            } else {
-              out.push(first.subarray(0, left));
-              c.chunks[0] = first.subarray(left);
-              left = 0;
-            }
-          }
-          return Buffer.concat(out).toString('hex');
-        };
-        if (c.chunks.length > 0 || c.ended) return Promise.resolve(take());
+        if (!c || c.chunks.length > 0 || c.ended) return Promise.resolve();
         return new Promise((resolve) => {
-          c.wake = () => resolve(isDead() ? '' : take());
+          c.wake = resolve;
         });
       },
       write(id: number, hex: string): void {
@@ -148,7 +152,14 @@ function netModule(isDead: () => boolean) {
         });
       },
       close(id: number): void {
-        conns.get(id)?.sock.end();
+        const c = conns.get(id);
+        conns.delete(id);
+        c?.sock.end();
+        if (c) {
+          c.ended = true;
+          c.chunks = [];
+          c.wake?.();
+        }
       },
     },
   };
