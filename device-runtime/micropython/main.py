@@ -1,7 +1,6 @@
 # main.py on an ESP32: joins Wi-Fi from /config.json, then runs the device until it asks for a
 # reset. Runs after boot.py, which chose the framework copy (MODE).
 import asyncio
-import sys
 import time
 
 import machine
@@ -10,7 +9,8 @@ import network
 import runner
 import streams
 
-MODE = sys.modules["boot"].MODE if "boot" in sys.modules else "normal"
+# boot.py and main.py run in the same __main__ globals, so boot.py's choice is visible here.
+MODE = globals().get("MODE", "normal")
 
 
 def wifi(cfg):
