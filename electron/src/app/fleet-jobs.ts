@@ -187,7 +187,7 @@ export function createJobs(d: JobsDeps): Jobs {
       if (offline.length > 0) {
         toRun = unique.filter((p) => presence(p) !== 'offline');
         try {
-          const items = d.queue.addMany(profile, offline, queued, id);
+          const items = d.queue.addMany(profile, offline, queued, { job: id, timeoutMs: opts.timeoutMs });
           const byPrefix = new Map<string, string[]>();
           for (const i of items) byPrefix.set(i.prefix, [...(byPrefix.get(i.prefix) ?? []), i.id]);
           for (const p of offline) {
@@ -204,7 +204,7 @@ export function createJobs(d: JobsDeps): Jobs {
     const enqueue =
       opts.offline === 'queue'
         ? (prefix: string) => {
-            const items = d.queue.addMany(profile, [prefix], queued, id);
+            const items = d.queue.addMany(profile, [prefix], queued, { job: id, timeoutMs: opts.timeoutMs });
             job.queued.set(prefix, { items: new Set(items.map((i) => i.id)), outputs: [], ms: 0 });
           }
         : undefined;

@@ -86,8 +86,8 @@ describe('the queue file', () => {
     expect(actions.map((a) => queuedTitle(a))).toEqual(['/a.py', '/b.py']);
     expect(queuedTitle({ kind: 'eval', code: 'x = 1\nprint(x)' })).toBe('x = 1 ⏎ print(x)');
     const file = fresh();
-    openCommandQueue(file).add('home', 'a', actions[0]!, 'job-1');
-    expect(openCommandQueue(file).list()).toEqual([expect.objectContaining({ job: 'job-1', action: actions[0] })]);
+    openCommandQueue(file).add('home', 'a', actions[0]!, { job: 'job-1', timeoutMs: 90_000 });
+    expect(openCommandQueue(file).list()).toEqual([expect.objectContaining({ job: 'job-1', timeoutMs: 90_000, action: actions[0] })]);
     expect(() => queuedActions({ kind: 'put', files: [{ path: '/big.bin', data: new Uint8Array(MAX_QUEUED_PUT_BYTES + 1) }] })).toThrow(/at most/);
   });
 
@@ -95,7 +95,7 @@ describe('the queue file', () => {
     const file = fresh();
     const q = openCommandQueue(file);
     const prefixes = Array.from({ length: 2000 }, (_, i) => `site/${i}`);
-    const items = q.addMany('home', prefixes, [{ kind: 'eval', code: '1' }, { kind: 'reset', mode: 'soft' }], 'job-9');
+    const items = q.addMany('home', prefixes, [{ kind: 'eval', code: '1' }, { kind: 'reset', mode: 'soft' }], { job: 'job-9' });
     expect(items).toHaveLength(4000);
     expect(openCommandQueue(file).list({ prefix: 'site/1999' }).map((i) => [i.action.kind, i.job])).toEqual([
       ['eval', 'job-9'],

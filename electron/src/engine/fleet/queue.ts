@@ -45,8 +45,14 @@ const QueuedItem = z.object({
   attempts: z.number().int().nonnegative(),
   /** The app's job whose table shows the result, when it came from one. */
   job: z.string().max(64).optional(),
+  /** Per run, when the command was queued with its own (a job's per-device timeout). */
+  timeoutMs: z.number().int().min(1).max(3_600_000).optional(),
 });
 export type QueuedItem = z.infer<typeof QueuedItem>;
+
+/** What a command may carry besides its action. */
+const QueueOptions = QueuedItem.pick({ job: true, timeoutMs: true }).strict();
+export type QueueOptions = z.infer<typeof QueueOptions>;
 
 const QueueFile = z.object({ version: z.literal(1), items: z.array(z.unknown()).max(MAX_ITEMS) });
 
@@ -56,9 +62,9 @@ export interface CommandQueue {
   readonly problem?: string;
   /** Items in the order queued, optionally for one profile and/or device. */
   list(filter?: { profile?: string; prefix?: string }): QueuedItem[];
-  add(profile: string, prefix: string, action: QueuedAction, job?: string): QueuedItem;
+  add(profile: string, prefix: string, action: QueuedAction, opts?: QueueOptions): QueuedItem;
   /** The actions for each prefix, in order, written once: all are queued or none. */
-  addMany(profile: string, prefixes: readonly string[], actions: readonly QueuedAction[], job?: string): QueuedItem[];
+  addMany(profile: string, prefixes: readonly string[], actions: readonly QueuedAction[], opts?: QueueOptions): QueuedItem[];
   /** Removes a command at the user's word: on disk before this returns. */
   remove(id: string): boolean;
   /**
@@ -142,7 +148,7 @@ export function openCommandQueue(file: string): CommandQueue {
     }, SAVE_DELAY_MS);
   };
   const queuedBytes = () => items.reduce((n, i) => n + putBytes(i.action), 0);
-  function addMany(profile: string, prefixes: readonly string[], actions: readonly QueuedAction[], job?: string): QueuedItem[] {
+  function addMany(profile: string, prefixes: readonly string[], actions: readonly QueuedAction[], opts: QueueOptions = {}): QueuedItem[] {
     const parsed = actions.map((a) => QueuedAction.parse(a));
     const count = prefixes.length * parsed.length;
     if (items.length + count > MAX_ITEMS) throw new RangeError(`the command queue is full (at most ${MAX_ITEMS} commands; ${items.length} are queued)`);
@@ -151,8 +157,9 @@ export function openCommandQueue(file: string): CommandQueue {
       throw new RangeError(`queued files would take more than ${MAX_QUEUED_TOTAL_BYTES / 1024 / 1024} MiB; queue them for fewer devices or send them when the devices are online`);
     }
     const queuedAt = Date.now();
+    const extra = QueueOptions.parse(opts);
     const added = prefixes.flatMap((prefix) =>
-      parsed.map((action): QueuedItem => ({ id: randomUUID(), profile, prefix, action, queuedAt, attempts: 0, ...(job === undefined ? {} : { job }) })),
+      parsed.map((action): QueuedItem => ({ id: randomUUID(), profile, prefix, action, queuedAt, attempts: 0, ...extra })),
     );
     items = [...items, ...added];
     save();
@@ -164,8 +171,8 @@ export function openCommandQueue(file: string): CommandQueue {
       return problem;
     },
     list: (filter) => items.filter((i) => (filter?.profile === undefined || i.profile === filter.profile) && (filter?.prefix === undefined || i.prefix === filter.prefix)),
-    add(profile, prefix, action, job) {
-      return addMany(profile, [prefix], [action], job)[0]!;
+    add(profile, prefix, action, opts) {
+      return addMany(profile, [prefix], [action], opts)[0]!;
     },
     addMany,
     remove(id) {
@@ -283,8 +290,9 @@ export function startQueueRunner(o: QueueRunnerOptions): QueueRunner {
       if (stopped || !online(prefix)) return;
       const item = o.queue.list({ profile: o.profile, prefix })[0];
       if (!item) return;
-      const [r] = await runMany([prefix], queuedDeviceAction(o.engine, item.action, o.timeoutMs), {
-        timeoutMs: o.timeoutMs,
+      const timeoutMs = item.timeoutMs ?? o.timeoutMs;
+      const [r] = await runMany([prefix], queuedDeviceAction(o.engine, item.action, timeoutMs), {
+        timeoutMs,
         onStart: () => o.onStart?.(item),
       });
       // Gone or silent: it did not get to answer, so it keeps the command for its next appearance.
