@@ -15,7 +15,8 @@ export function SavedViews() {
   const [name, setName] = useState('');
   const [busy, setBusy] = useState(false);
   const current = search.trim();
-  if (!views) return null;
+  // Nothing to show or save: no line taken from the list.
+  if (!views || (views.length === 0 && !current && !naming)) return null;
   const fail = (e: unknown) => store.getState().toast('error', `Saved views: ${errorText(e)}`);
 
   const save = async () => {

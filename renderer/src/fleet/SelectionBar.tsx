@@ -5,7 +5,6 @@ import { openPlanner } from '../rollouts/rollouts-state';
 import { rowPrefixes } from '../state/selection';
 import { rowsOf } from './use-rows';
 import { useApp, useAppStore } from '../ui/context';
-import { Icon } from '../ui/icons';
 import type { FleetDialog } from '../state/store';
 
 export function SelectionBar() {
@@ -28,13 +27,13 @@ export function SelectionBar() {
           Run code…
         </button>
         <button className="btn btn-small" data-testid="action-put" onClick={() => open('put')}>
-          <Icon name="upload" size={14} /> Push file…
+          Push file…
         </button>
         <button className="btn btn-small" data-testid="action-tags" onClick={() => open('tags')}>
           Tags…
         </button>
         <button className="btn btn-small" data-testid="action-reset" onClick={() => open('reset')}>
-          <Icon name="refresh" size={14} /> Reset…
+          Reset…
         </button>
         <button
           className="btn btn-small"
