@@ -19,8 +19,11 @@ const SAMPLE_MS = 10_000;
 const SAMPLES_KEPT = 8_640;
 /** Days of crashes the overview charts, today included. */
 const CRASH_DAYS = 14;
-/** How often queue changes go out on the `queue` stream. */
-const QUEUE_FLUSH_MS = 100;
+/**
+ * How often queue changes go out on the `queue` stream. The event carries the whole queue, so a
+ * long one goes out less often (10,000 commands: every 2 s) rather than flooding the windows.
+ */
+const queueFlushMs = (items: number) => Math.min(2_000, Math.max(100, items / 5));
 const DAY_MS = 86_400_000;
 
 export interface FleetHandlerDeps {
@@ -82,7 +85,7 @@ export function createFleetHandlers(d: FleetHandlerDeps): FleetService {
     queueTimer ??= setTimeout(() => {
       queueTimer = undefined;
       d.publish({ stream: 'queue', items: queueItems() });
-    }, QUEUE_FLUSH_MS);
+    }, queueFlushMs(queue.list().length));
   };
 
   // The runner of the profile connected now; a new one starts only once the previous has stopped,
