@@ -1,11 +1,12 @@
 // The demo's example app bundles are real updates for our runtime: sent by OTA through a real
 // engine to a runtime device set up like a demo device (firmware 2.4.1, blinky in /lib), the
 // good one boots, reports its version and confirms; the crashing one fails its trial boot, leaves
-// a crash record, and the device rolls back to the version it ran before.
-import { writeFileSync } from 'node:fs';
+// a crash record, and the device rolls back to the version it ran before, in-process and under
+// the supervisor that runs each demo board.
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installDemo, startDevice, type DeviceHandle } from '../../../device-runtime/src';
+import { installDemo, startDevice, startSupervisedDevice, type DeviceHandle } from '../../../device-runtime/src';
 import { whyNotBundle } from '../../../device-runtime/src/bundle';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../../testing/brokers';
 import { connectedEngine, tempDir, waitForDevices } from '../engine/test-support';
@@ -72,6 +73,24 @@ describe('the demo app bundles', () => {
       expect(state()).toMatchObject({ firmware: '2.5.0', modules: ['climate'], ota: { confirmed: true } });
       await waitForDevices(engine, () => engine.crashes(P).length > 0);
       expect(engine.crashes(P).at(-1)).toMatchObject({ reason: 'boot-failure', message: expect.stringMatching(/^climate: .*reading 'map'/) });
+    });
+
+    it('on a supervised runtime, as the demo fleet runs them, the crashing one rolls back to the 2.4.1 it ran', async () => {
+      const Q = 'greenhouse/supervised';
+      const dir = path.join(root.dir, 'supervised');
+      mkdirSync(dir);
+      writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ modules: ['blinky'], watchdog: { timeoutS: 8, initialS: 8, allokS: 0 } }));
+      await installDemo(dir);
+      const sup = await startSupervisedDevice({ url: broker.url, prefix: Q, root: dir, firmware: '2.4.1', moduleRetryMs: 200 });
+      try {
+        await waitForDevices(engine, () => engine.device(Q)?.presence === 'online');
+        await engine.ota(Q, (await demoBundle('greenhouse-2.6.0-crashes')).bytes);
+        await engine.reset(Q, 'soft');
+        await waitForDevices(engine, () => engine.device(Q)?.presence === 'online' && engine.device(Q)?.bootReason === 'rollback');
+        expect(engine.device(Q)).toMatchObject({ firmware: '2.4.1', modules: ['blinky'], ota: { confirmed: true } });
+      } finally {
+        await sup.stop();
+      }
     });
   });
 });
