@@ -10,8 +10,6 @@ import { Command, CommanderError, Option } from 'commander';
 import type { ResetMode } from '../../../protocol/src';
 import type { Engine } from '../engine';
 import type { DeviceState, Progress } from '../engine/types';
-import { addFleetCommands } from './fleet';
-import { addRolloutCommand } from './rollout';
 import { addGlobalOptions, brokerProfile, devicePrefix, timeoutMs, type GlobalOptions } from './global-options';
 import { colourLine } from './log-view';
 import { cell, flushed, line, safeJson, shown, watchErrors, write } from './output';
@@ -363,8 +361,35 @@ program
     await b.close();
   });
 
-addFleetCommands(program, globals);
-addRolloutCommand(program, globals);
+/**
+ * The fleet and rollout commands bring the fleet engine and the app's bridge schemas (zod) with
+ * them, which a command for one device should not load at every start. They are added unless
+ * the command line names one of the commands above: for a fleet command, `help`, no command, or
+ * a typo (commander then lists them all).
+ */
+async function addFleetCommandsUnlessOwn(argv: string[]): Promise<void> {
+  const own = new Set(program.commands.flatMap((c) => [c.name(), ...c.aliases()]));
+  const word = commandWord(argv.slice(2));
+  if (word !== undefined && own.has(word)) return;
+  const [{ addFleetCommands }, { addRolloutCommand }] = await Promise.all([import('./fleet'), import('./rollout')]);
+  addFleetCommands(program, globals);
+  addRolloutCommand(program, globals);
+}
+
+/** The first argument that is neither a global option nor an option's value. */
+function commandWord(args: string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--') return args[i + 1];
+    if (!a.startsWith('-') || a === '-') return a;
+    if (a.includes('=')) continue;
+    const opt = program.options.find((o) => o.short === a || o.long === a);
+    // An option taking a value skips it; one we do not know leaves the answer to commander.
+    if (!opt) return undefined;
+    if (opt.required || opt.optional) i++;
+  }
+  return undefined;
+}
 
 function deviceJson(d: DeviceState) {
   return {
@@ -439,6 +464,7 @@ function failureLine(e: unknown): string {
 
 async function run(): Promise<number> {
   try {
+    await addFleetCommandsUnlessOwn(process.argv);
     await program.parseAsync(process.argv);
     return 0;
   } catch (e) {
