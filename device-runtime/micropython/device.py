@@ -16,6 +16,7 @@ import time
 import crashlog
 import files
 import mqlog
+import term
 import wire
 from files import DeviceError
 from mqtt import MQTTClient
@@ -146,6 +147,7 @@ class Device:
         self.revert = wd.get("revert", True)
         self.globals["watchdog"] = self.watchdog
         self.globals["device"] = self
+        self.term = term.TermServer(self)
 
     def topic(self, rest):
         return self.prefix + "/" + rest
@@ -249,6 +251,8 @@ class Device:
             self.mqtt._stopping = True
             self.mqtt._close()
             return
+        for s in list(self.term.sessions.values()):
+            self.term.end(s, "device shutting down" if how == "shutdown" else "device resetting")
         offline = {"online": False, "reason": "shutdown" if how == "shutdown" else "reset", "time": now_ms()}
         try:
             await self._flush_out(2000)
@@ -276,6 +280,8 @@ class Device:
     async def _on_connect(self):
         self.logbuf.set_budget(mqlog.RUN_BUDGET)
         await self.mqtt.subscribe(self.topic("mqb/cmd/#"))
+        for t in self.term.subscriptions():
+            await self.mqtt.subscribe(t)
         self.publish_status()
         if self.crashes:
             self.send(self.topic("mqb/crash"), crashlog.encode(self.crashes), retain=True)
@@ -301,7 +307,7 @@ class Device:
                 "putAck": True,
                 "putShaLast": True,
                 "getAck": True,
-                "terminal": False,
+                "terminal": True,
             },
             "ota": self.slots.info(),
             "crashes": len(self.crashes),
@@ -342,6 +348,10 @@ class Device:
     async def _on_message(self, topic, payload, retained, dup):
         addr = wire.parse_command(self.prefix, topic)
         if addr is None:
+            t = self.term.parse(topic)
+            if t is not None:
+                self.term.on_message(t[0], t[1], payload)
+                return
             for h in self.handlers:
                 await h(topic, payload, retained, 1, dup)
             return
@@ -422,8 +432,8 @@ class Device:
             self.send(t, wire.frame(i, i == n - 1, data[i * self.max_chunk : (i + 1) * self.max_chunk]))
 
     # ---- eval ----
-    def evaluate(self, src):
-        out = _Output(MAX_EVAL_OUTPUT)
+    def evaluate(self, src, limit=MAX_EVAL_OUTPUT):
+        out = _Output(limit)
         g = self.globals
 
         def _print(*args, sep=" ", end="\n", file=None):
@@ -603,6 +613,7 @@ class Device:
             await asyncio.sleep(1)
             n += 1
             now = time.ticks_ms()
+            self.term.sweep()
             for cid, u in list(self.uploads.items()):
                 if time.ticks_diff(now, u.touched) > UPLOAD_IDLE_MS:
                     self.log.warning("upload %s idle: abandoned" % cid)

@@ -173,6 +173,62 @@ describe('file commands', () => {
   });
 });
 
+describe('terminal sessions', () => {
+  /** Opens a session whose output is collected (and acked as consumed, as xterm would). */
+  async function session() {
+    let out = '';
+    let ended: string | undefined;
+    let bytes = 0;
+    // Output may come before `open` resolves (the prompt and `opened` travel on different topics).
+    const opened: { id?: string } = {};
+    const info = await engine.terminals.open(P, { cols: 80, rows: 24 }, {
+      onData(d, n) {
+        out += d;
+        bytes += n;
+        if (opened.id) void engine.terminals.ack(opened.id, bytes);
+      },
+      onEnd(reason) {
+        ended = reason;
+      },
+    });
+    opened.id = info.id;
+    await engine.terminals.ack(info.id, bytes);
+    const seen = async (text: string) => {
+      await expect.poll(() => out, { timeout: 5000 }).toContain(text);
+      const i = out.lastIndexOf(text);
+      out = out.slice(i + text.length);
+    };
+    return { id: info.id, seen, type: (s: string) => engine.terminals.write(info.id, s), ended: () => ended };
+  }
+
+  it('runs a live REPL: expressions, blocks, history, completion, Ctrl-C and Ctrl-D', async () => {
+    expect(engine.device(P)?.capabilities?.terminal).toBe(true);
+    const t = await session();
+    await t.seen('>>> ');
+    await t.type('6 * 7\r');
+    await t.seen('42\r\n>>> ');
+    await t.type('for i in range(3):\r');
+    await t.seen('... ');
+    await t.type('    print(i * 10)\r\r');
+    await t.seen('0\r\n10\r\n20\r\n>>> ');
+    // History and editing: recall the line, Ctrl-A to its start, 18 steps right, Delete the
+    // "1", type "2".
+    await t.type('mqboard_answer = 41\r');
+    await t.seen('>>> ');
+    await t.type(`\x1b[A\x01${'\x1b[C'.repeat(18)}\x1b[3~2\r`);
+    await t.type('mqboard_ans\t\r');
+    await t.seen('42\r\n>>> ');
+    // Ctrl-C at the editor drops the line.
+    await t.type('this is not python');
+    await engine.terminals.interrupt(t.id);
+    await t.seen('KeyboardInterrupt\r\n>>> ');
+    await t.type('1/0\r');
+    await t.seen('ZeroDivisionError');
+    await t.type('\x04');
+    await expect.poll(() => t.ended()).toBe('exit');
+  });
+});
+
 describe('logs', () => {
   it('sends lines to P/log in the original format, boot messages included', async () => {
     await engine.eval(P, 'device.log.info("hello from the log")');

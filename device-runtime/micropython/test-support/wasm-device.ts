@@ -14,7 +14,7 @@ const PACKAGE_DIR = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 /** Where the device's files live inside the interpreter (the board's flash). */
 export const FLASH = '/flash';
 /** The framework files a board holds in /lib (and a copy in /safemode). */
-export const FRAMEWORK = ['mqtt.py', 'wire.py', 'files.py', 'mqlog.py', 'crashlog.py', 'slots.py', 'device.py', 'runner.py', 'stream_js.py', 'board_unix.py'];
+export const FRAMEWORK = ['mqtt.py', 'wire.py', 'files.py', 'mqlog.py', 'crashlog.py', 'slots.py', 'device.py', 'term.py', 'runner.py', 'stream_js.py', 'board_unix.py'];
 
 export interface WasmDeviceOptions {
   url: string;
