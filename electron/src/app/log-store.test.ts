@@ -43,6 +43,19 @@ describe('log store', () => {
     await s.close();
   });
 
+  it('joins lines still on their way to the database with stored ones in one page', async () => {
+    const s = await openLogStore({ dir: tmp() });
+    s.append(Array.from({ length: 50 }, (_, i) => line('lab/a', i)));
+    await s.flush();
+    s.append(Array.from({ length: 50 }, (_, i) => line('lab/a', 50 + i)));
+    const page = await s.query({ filter: {}, limit: 80 });
+    expect(page.records.map((r) => r.time)).toEqual(Array.from({ length: 80 }, (_, i) => String(20 + i)));
+    const rest = await s.query({ filter: {}, limit: 80, before: page.cursor! });
+    expect(rest.records.map((r) => r.time)).toEqual(Array.from({ length: 20 }, (_, i) => String(i)));
+    expect(rest.cursor).toBeNull();
+    await s.close();
+  });
+
   it('interleaves devices fleet-wide in arrival order and filters host-side, before and after the lines reach the database', async () => {
     const s = await openLogStore({ dir: tmp() });
     for (let i = 0; i < 30; i++) s.append([line(i % 3 === 0 ? 'a' : 'b', i, i % 5 === 0 ? 'E' : 'I')]);
@@ -115,6 +128,8 @@ describe('log store', () => {
     const s = await openLogStore({ dir: tmp() });
     s.append([line('a', 0, 'I', 'needle')]);
     s.append(Array.from({ length: 100 }, (_, i) => line('a', i + 1)));
+    // The limit is on what the database scans; lines still in memory are always looked through.
+    await s.flush();
     const first = await s.query({ filter: { search: 'needle' }, limit: 10, scanLimit: 50 });
     expect(first.records).toEqual([]);
     expect(first.cursor).not.toBeNull();

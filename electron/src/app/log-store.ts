@@ -129,6 +129,8 @@ const PLAUSIBLE_CLOCK = Date.UTC(2020, 0, 1);
 const DAY = 86_400_000;
 /** Batches handed to the database thread and not yet stored, before more wait to join a larger one. */
 const MAX_IN_FLIGHT = 2;
+/** Lines per batch handed to the database thread. */
+const MAX_BATCH = 10_000;
 /** Beyond this many distinct logger names, a search runs its pattern over names in the database too. */
 const MAX_NAMES = 2_000;
 
@@ -276,17 +278,19 @@ export async function openLogStore(o: LogStoreOptions): Promise<LogStore> {
   function send(force = true) {
     if (timer) clearTimeout(timer);
     timer = undefined;
-    if (!force && inFlight.length >= MAX_IN_FLIGHT) {
-      // The database thread is behind: let the queue grow into one larger batch (one commit
-      // for many lines is how it catches up) instead of piling up small ones.
-      if (!closed) timer = setTimeout(() => send(false), cfg.flushMs);
-      return;
+    // Batches of a bounded size: one JSON.stringify on this thread stays short however far
+    // behind the database is. While two are in flight, lines wait for the next turn (the
+    // database catches up by committing fewer, larger batches) unless a caller needs them all.
+    while (queued.length && (force || inFlight.length < MAX_IN_FLIGHT)) {
+      const rows = queued.length > MAX_BATCH ? queued.splice(0, MAX_BATCH) : queued;
+      const recs = queuedRecs.length > MAX_BATCH ? queuedRecs.splice(0, MAX_BATCH) : queuedRecs;
+      if (rows === queued) {
+        queued = [];
+        queuedRecs = [];
+      }
+      inFlight.push({ seq: db.append(rows), recs });
     }
-    if (queued.length) {
-      inFlight.push({ seq: db.append(queued), recs: queuedRecs });
-      queued = [];
-      queuedRecs = [];
-    }
+    if (queued.length && !closed) timer = setTimeout(() => send(false), cfg.flushMs);
     evicting ??= evict().finally(() => {
       evicting = undefined;
     });
@@ -381,50 +385,64 @@ export async function openLogStore(o: LogStoreOptions): Promise<LogStore> {
     const scope = scopeOf(q);
     const where = whereSql(scope, q.filter, names);
     if ('error' in where) return { records: [], cursor: null };
-    const tail = tailMatches(scope, q.filter);
-    const tailIds = new Set(tail.map((r) => r.id));
-    const floor = Math.min(floorId(), tail.at(-1)?.id ?? Infinity);
+    const floor = floorId();
     let hi = Math.min(q.before ?? nextId, nextId);
+    const records: LogRecord[] = [];
+    const page = (cursor: number | null): LogPage => ({ records: records.reverse(), cursor });
+    // The newest lines may still be on their way to the database: those come from memory.
+    const tailStart = inFlight[0]?.recs[0]?.rec.id ?? queuedRecs[0]?.rec.id ?? nextId;
+    if (hi > tailStart) {
+      for (const r of tailNewest(scope, q.filter, hi, q.limit)) records.push(r);
+      if (records.length >= q.limit) return page(records.at(-1)!.id);
+      hi = tailStart;
+    }
     let budget = q.scanLimit ?? DEFAULT_SCAN_LIMIT;
     // Fleet-wide, the newest lines are the newest ids: start small. A device's lines are spread
     // over every id, and its prefix is the cheapest condition to test: one pass over the budget.
     let window = q.prefix === undefined ? Math.max(FIRST_WINDOW, q.limit * 4) : budget;
-    const records: LogRecord[] = [];
     for (;;) {
-      if (hi <= floor) return { records: records.reverse(), cursor: null };
+      if (hi <= floor) return page(null);
       const lo = Math.max(floor, hi - Math.min(window, budget));
       const want = q.limit - records.length;
       const [rows] = await db.read([`SELECT ${LINE_COLUMNS} FROM lines WHERE ${where.sql} AND ${idRange(lo, hi)} ORDER BY id DESC LIMIT ${sqlInt(want)}`]);
-      // Newest first: what the database has (a line may be there and in flight both) and what is on its way.
-      const found = rows!.map(toRecord).filter((r): r is LogRecord => r !== undefined && !tailIds.has(r.id));
-      for (const r of tail) if (r.id >= lo && r.id < hi) found.push(r);
-      found.sort((a, b) => b.id - a.id);
-      for (const r of found.slice(0, want)) records.push(r);
+      for (const row of rows!) {
+        const r = toRecord(row);
+        if (r) records.push(r);
+      }
       budget -= hi - lo;
-      if (found.length >= want) {
+      if (rows!.length >= want) {
         const oldest = records.at(-1)!.id;
-        return { records: records.reverse(), cursor: oldest > floor ? oldest : null };
+        return page(oldest > floor ? oldest : null);
       }
       hi = lo;
-      if (hi <= floor) return { records: records.reverse(), cursor: null };
-      if (budget <= 0) return { records: records.reverse(), cursor: hi };
+      if (hi <= floor) return page(null);
+      if (budget <= 0) return page(hi);
       window *= 4;
     }
   }
 
-  /** Lines on their way to the database that a view with this scope and filter shows, newest first. */
-  function tailMatches(scope: Scope, filter: LogFilter): LogRecord[] {
+  /**
+   * Up to `limit` lines on their way to the database, below `before`, that a view with this
+   * scope and filter shows, newest first. They are in id order (only live lines go this way),
+   * so the walk back stops as soon as the page is full.
+   */
+  function tailNewest(scope: Scope, filter: LogFilter, before: number, limit: number): LogRecord[] {
     const match = compileLogFilter(filter);
     const out: LogRecord[] = [];
-    const consider = (t: Tail) => {
-      const r = t.rec;
-      if (t.profile !== scope.profile || (scope.prefix !== undefined && r.prefix !== scope.prefix)) return;
-      if ((scope.since !== undefined && r.received < scope.since) || (scope.until !== undefined && r.received >= scope.until)) return;
-      if (match.test(r.level, r.name, r.text)) out.push(r);
-    };
-    for (const b of inFlight) for (const t of b.recs) consider(t);
-    for (const t of queuedRecs) consider(t);
-    return out.sort((a, b) => b.id - a.id);
+    const batches = [...inFlight.map((b) => b.recs), queuedRecs];
+    for (let b = batches.length - 1; b >= 0; b--) {
+      const recs = batches[b]!;
+      for (let i = recs.length - 1; i >= 0; i--) {
+        const t = recs[i]!;
+        const r = t.rec;
+        if (r.id >= before || t.profile !== scope.profile || (scope.prefix !== undefined && r.prefix !== scope.prefix)) continue;
+        if ((scope.since !== undefined && r.received < scope.since) || (scope.until !== undefined && r.received >= scope.until)) continue;
+        if (!match.test(r.level, r.name, r.text)) continue;
+        out.push(r);
+        if (out.length >= limit) return out;
+      }
+    }
+    return out;
   }
 
   async function each(q: Omit<LogQuery, 'before' | 'limit' | 'scanLimit'>, fn: (r: LogRecord) => void | Promise<void>) {
@@ -478,7 +496,9 @@ export async function openLogStore(o: LogStoreOptions): Promise<LogStore> {
         const keys = keysOf(p, d.prefix);
         for await (const batch of legacyRecords(d, 5_000)) {
           if (stopImport) break;
-          queue(p, batch);
+          // Not through the queue: old lines are not live, and the queue's lines must be in id
+          // order for pages to read them from memory.
+          db.append(batch.map((r) => row(p, r)));
           for (const r of batch) if (r.crash) keys.add(crashKey(r.crash));
           lines += batch.length;
           send();
