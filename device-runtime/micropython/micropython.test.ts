@@ -303,6 +303,34 @@ describe('ota', () => {
   });
 });
 
+describe('application modules', () => {
+  const config = (modules: string[]) => Buffer.from(JSON.stringify({ prefix: P, watchdog: { timeout: 4, allok: 2, revert: false }, modules, greeter: { name: 'board' } }));
+
+  it('starts each configured module with start(mqtt, config) and lists it in the status', async () => {
+    await engine.put(P, '/lib/greeter.py', Buffer.from('def start(mqtt, config):\n    mqtt.logger("greeter").info("hello " + config["name"])\n'));
+    await engine.put(P, '/config.json', config(['greeter']));
+    await engine.reset(P, 'normal');
+    const d = await deviceState((s) => s.presence === 'online' && s.bootReason === 'command' && (s.modules ?? []).length > 0);
+    expect(d.modules).toEqual(['greeter']);
+    await expect.poll(() => logs.find((l) => l.prefix === P && l.line.name === 'greeter')?.line.text).toBe('hello board');
+  });
+
+  it('records a module that fails to start, and ends in safe mode when it keeps failing', async () => {
+    await engine.put(P, '/lib/broken.py', Buffer.from('def start(mqtt, config):\n    raise OSError("sensor missing")\n'));
+    await engine.put(P, '/config.json', config(['greeter', 'broken']));
+    const before = engine.crashes(P).length;
+    await engine.reset(P, 'normal');
+    // The first failure comes right after boot, before "all OK": the next boot is safe mode.
+    const d = await deviceState((s) => s.presence === 'online' && s.mode === 'safe');
+    expect(d.bootReason).toBe('crash');
+    await expect.poll(() => engine.crashes(P).length).toBeGreaterThan(before);
+    expect(engine.crashes(P).at(-1)).toMatchObject({ reason: 'exception', message: expect.stringContaining('sensor missing') });
+    await engine.put(P, '/config.json', config([]));
+    await engine.reset(P, 'normal');
+    await deviceState((s) => s.presence === 'online' && s.mode === 'normal' && (s.modules ?? []).length === 0);
+  });
+});
+
 describe('going offline', () => {
   it('publishes offline "shutdown" on a clean stop and the broker publishes the Last Will when the board dies', async () => {
     await device.stop();

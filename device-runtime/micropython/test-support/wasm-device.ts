@@ -21,7 +21,7 @@ export interface WasmDeviceOptions {
   prefix: string;
   /** Host folder holding the device's flash between boots. */
   root: string;
-  /** Extra config.json entries (modules, watchdog, ...). */
+  /** Extra config.json entries (modules, watchdog, ...), written at the first boot. */
   config?: Record<string, unknown>;
   /** Every log line the device prints, as it prints it. */
   echo?: (line: string) => void;
@@ -200,7 +200,8 @@ export async function startWasmDevice(opts: WasmDeviceOptions): Promise<WasmDevi
       }
     }
     if (!mp.FS.analyzePath(`${FLASH}/bootmode.py`).exists) mp.FS.writeFile(`${FLASH}/bootmode.py`, readFileSync(path.join(PACKAGE_DIR, 'bootmode.py')));
-    mp.FS.writeFile(`${FLASH}/config.json`, JSON.stringify(config));
+    // Written at the first boot only: afterwards it is the device's file, as on a board.
+    if (!mp.FS.analyzePath(`${FLASH}/config.json`).exists) mp.FS.writeFile(`${FLASH}/config.json`, JSON.stringify(config));
     // What boot.py does on a board: pick the framework copy from RTC memory, then run it.
     await mp.runPythonAsync(`
 import sys, json
