@@ -166,7 +166,9 @@ export function createEngine(options: EngineOptions = {}): Engine {
     return {
       onChange(prefix: string, change: StatusChange) {
         if (change.kind === 'back') return settle(prefix);
-        if (change.kind === 'offline' && change.reason === 'lost') {
+        // A sleeper saying goodbye as a command reaches it stays awake and says online again:
+        // like a lost connection, its offline status may be followed by the reply.
+        if (change.kind === 'offline' && (change.reason === 'lost' || change.reason === 'sleep')) {
           if (!waiting.has(prefix)) waiting.set(prefix, setTimeout(() => fail(prefix, change), LOST_GRACE_MS));
           return;
         }
