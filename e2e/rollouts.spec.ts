@@ -88,6 +88,12 @@ test('a rollout of the crashing bundle pauses after the canary, which is rolled 
   await page.emulateMedia({ colorScheme: 'dark' });
   await mqb.screenshot(page, 'rollout-paused-dark');
   await page.emulateMedia({ colorScheme: 'light' });
+  const full = page.viewportSize()!;
+  await page.setViewportSize(MIN);
+  await expect(page.getByTestId('rollout-paused')).toBeVisible();
+  await mqb.screenshot(page, 'min-rollout-paused');
+  expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+  await page.setViewportSize(full);
 
   // The second wave never started.
   for (const p of GREENHOUSE.filter((x) => x !== canary)) await expect(detail.locator(`[data-testid="rollout-device"][data-prefix="${p}"]`)).toHaveAttribute('data-state', 'pending');
