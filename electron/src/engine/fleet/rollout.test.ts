@@ -165,6 +165,7 @@ describe('rollouts on real devices', () => {
     const paused = await m.settled(started.id);
     expect(paused.state).toBe('paused');
     expect(paused.pausedReason).toBe('the canary wave had 1 device fail the gate (allowed: 0)');
+    expect(paused.waves.map((w) => w.state)).toEqual(['done', 'pending', 'pending']);
 
     const { devices } = m.get(started.id);
     const canary = devices.find((d) => d.wave === 0)!;
@@ -242,6 +243,19 @@ describe('rollouts on real devices', () => {
     expect(await m.settled(r.id)).toMatchObject({ state: 'done', counts: { updated: 3, skipped: 2 } });
     expect(firmware()).toEqual(members.map(() => '2.3.0'));
   }, 90_000);
+
+  it('pauses in a later wave once more devices failed than allowed, after a canary allowed to fail', async () => {
+    const m = manager();
+    const image = await crashing('2.3.1');
+    const input1 = input({ waves: '1,100%', concurrency: 1, canaryMaxFailures: 1, maxFailures: 1 });
+    const r = await m.start({ input: input1, image, info: await describeRolloutImage('weather-2.3.1.tar', image) });
+    const paused = await m.settled(r.id);
+    expect(paused).toMatchObject({ state: 'paused', pausedReason: '2 devices failed, more than the 1 allowed', wave: 1, counts: { 'rolled-back': 2, pending: 3 } });
+    expect(paused.waves.map((w) => w.state)).toEqual(['done', 'running']);
+    await waitForDevices(engine, () => members.every((p) => engine.device(p)?.presence === 'online'));
+    expect(firmware()).toEqual(members.map(() => '2.3.0'));
+    await m.abort(r.id);
+  }, 60_000);
 
   it('skips a device that is offline, or with offline: wait, waits for it and updates it once it is back', async () => {
     const m = manager();

@@ -115,9 +115,9 @@ export function createRolloutManager(o: RolloutManagerOptions): RolloutManager {
     s.waves = s.waves.map((w) => {
       const devs = l.rec.devices.filter((d) => d.wave === w.index && d.state !== 'skipped');
       const allDone = devs.every((d) => TERMINAL.has(d.state));
-      const busy = devs.some((d) => !TERMINAL.has(d.state) && d.state !== 'pending');
-      const reached = w.index < s.wave || (w.index === s.wave && s.state !== 'paused') || s.state === 'done';
-      const state = allDone && reached ? 'done' : busy || (w.index === s.wave && s.state === 'running') ? 'running' : 'pending';
+      // A wave some of whose devices had their turn is running, paused or not.
+      const busy = devs.some((d) => d.state !== 'pending');
+      const state = allDone ? 'done' : busy || (w.index === s.wave && s.state === 'running') ? 'running' : 'pending';
       return { ...w, state };
     });
   };
@@ -263,37 +263,37 @@ export function createRolloutManager(o: RolloutManagerOptions): RolloutManager {
   const run = async (l: Live): Promise<void> => {
     const s = l.rec.summary;
     l.image ??= await store.loadImage(s.id);
-    for (let w = s.wave; w < s.waves.length; w++) {
+    for (;;) {
       if (s.state !== 'running' || closed || l.ac.signal.aborted) return;
+      // Another profile's broker: leave it running on disk, it continues when that profile is back.
+      if (s.profile !== o.profile()) return;
+      // The lowest wave with work: waves go in order, and devices retried go before later waves.
+      const open = l.rec.devices.filter((d) => !TERMINAL.has(d.state));
+      if (open.length === 0) break;
+      const w = Math.min(...open.map((d) => d.wave));
       if (s.wave !== w) {
         s.wave = w;
         touch(l, undefined, true);
       }
-      for (;;) {
-        // Devices caught mid-gate by a restart first, then the others in their order.
-        const todo = l.rec.devices.filter((d) => d.wave === w && !TERMINAL.has(d.state));
-        todo.sort((a, b) => Number(IN_GATE.has(b.state)) - Number(IN_GATE.has(a.state)));
-        if (todo.length === 0) break;
-        if (s.state !== 'running' || closed || l.ac.signal.aborted) return;
-        let next = 0;
-        const worker = async () => {
-          while (next < todo.length) {
-            if (s.state !== 'running' || closed || l.ac.signal.aborted) return;
-            if (s.profile !== o.profile()) return;
-            const d = todo[next++]!;
-            await turn(l, d);
-            if (s.state === 'running' && (d.state === 'failed' || d.state === 'rolled-back')) {
-              const why = crossed(l, w);
-              if (why) setState(l, 'paused', why);
-            }
+      // Devices caught mid-gate by a restart first, then the others in their order.
+      const todo = open.filter((d) => d.wave === w);
+      todo.sort((a, b) => Number(IN_GATE.has(b.state)) - Number(IN_GATE.has(a.state)));
+      let next = 0;
+      const worker = async () => {
+        while (next < todo.length) {
+          if (s.state !== 'running' || closed || l.ac.signal.aborted || s.profile !== o.profile()) return;
+          const d = todo[next++]!;
+          await turn(l, d);
+          if (s.state === 'running' && isFailure(d)) {
+            const why = crossed(l, w);
+            if (why) setState(l, 'paused', why);
           }
-        };
-        await Promise.all(Array.from({ length: Math.min(s.options.concurrency, todo.length) }, worker));
-        // Another profile's broker: leave it running on disk, it continues when that profile is back.
-        if (s.profile !== o.profile()) return;
-      }
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(s.options.concurrency, todo.length) }, worker));
     }
     if (s.state === 'running') {
+      s.wave = s.waves.length - 1;
       setState(l, 'done');
       emitNow(l);
     }
