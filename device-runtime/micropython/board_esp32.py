@@ -68,25 +68,42 @@ class PartitionSlots:
         return p.info()[4]
 
     def boot(self):
-        # The partition we expected to boot is remembered in RTC memory before the reset; booting
-        # another one means the bootloader rolled back.
+        # What the last boot expected is remembered in RTC memory: `otaNext` (set with set_boot)
+        # and `otaTrial` (the image on trial until "all OK").
         rtc = self.board.rtc_load()
+        running = self._name(self.running)
         expected = rtc.pop("otaNext", None)
-        if expected is None:
-            return None
+        trial = rtc.pop("otaTrial", None)
+        reason = None
+        if expected is not None:
+            if expected == running:
+                rtc["otaTrial"] = running
+                reason = "ota"
+            else:
+                reason = "rollback"  # the bootloader refused the new image
+        elif trial is not None:
+            if trial == running:
+                # Booted again on trial without "all OK" and the bootloader kept it (a build
+                # without app rollback): roll back ourselves.
+                self.board.rtc_save(rtc)
+                esp32.Partition.mark_app_invalid_rollback_and_reboot()
+            reason = "rollback"
         self.board.rtc_save(rtc)
-        if expected != self._name(self.running):
-            return "rollback"
-        return "ota"
+        return reason
 
     def mark_valid(self):
         esp32.Partition.mark_app_valid_cancel_rollback()
+        rtc = self.board.rtc_load()
+        if rtc.pop("otaTrial", None) is None:
+            return False
+        self.board.rtc_save(rtc)
         return True
 
     def info(self):
         cur = self._name(self.running)
         nxt = self._name(self.running.get_next_update())
-        return {"active": cur, "confirmed": True, "slots": [{"name": cur, "version": firmware()}, {"name": nxt, "version": None}]}
+        confirmed = "otaTrial" not in self.board.rtc_load()
+        return {"active": cur, "confirmed": confirmed, "slots": [{"name": cur, "version": firmware()}, {"name": nxt, "version": None}]}
 
     def open_update(self):
         return _PartitionWriter(self)

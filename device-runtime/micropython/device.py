@@ -128,6 +128,12 @@ class Device:
         self.globals = {"__name__": "__main__"}
         self.tmp_dir = files.private(self.root, "tmp")
         files.makedirs(self.tmp_dir)
+        # Uploads cut off by the last reset or power loss leave their temp files behind.
+        for name in files.os.listdir(self.tmp_dir):
+            try:
+                files.remove_tree(self.tmp_dir + "/" + name)
+            except OSError:
+                pass
         self.crashes = crashlog.load(self.root)
         self._boot()
         will = (self.topic("mqb/status"), json.dumps({"online": False, "reason": "lost"}), True)
@@ -173,8 +179,11 @@ class Device:
             reason = ota
         self.mode = mode
         self.boot_reason = reason
-        # The magic is cleared, so a crash before the next "all OK" leads to safe mode.
-        self.board.rtc_save({"bootCount": self.boot_count, "mode": mode})
+        # The magic is cleared, so a crash before the next "all OK" leads to safe mode. What the
+        # OTA slots keep in RTC memory (board_esp32.py) stays.
+        keep = {k: v for k, v in self.board.rtc_load().items() if k.startswith("ota")}
+        keep.update({"bootCount": self.boot_count, "mode": mode})
+        self.board.rtc_save(keep)
         if ota == "rollback":
             self.log.warning("OTA image never reached all OK: rolled back to slot %s" % self.slots.info()["active"])
 
