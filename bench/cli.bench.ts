@@ -1,7 +1,7 @@
 // `npm run bench:cli`: how long the `mqboard` CLI takes from start to exit, as a user runs it
 // (the build bin/build-cli.mjs makes, which bin/mqboard.mjs runs) and from the TypeScript
-// sources through tsx (bin/mqboard.mjs with MQBOARD_FROM_SOURCE=1), next to bare `node -e 0`. `eval` goes to a device
-// of our runtime on an aedes broker on loopback, both in this process. Goals: `--help` within
+// sources through tsx (bin/mqboard.mjs with MQBOARD_FROM_SOURCE=1), next to bare `node -e 0`.
+// `eval` goes to a device of our runtime on an aedes broker on loopback, both in this process. Goals: `--help` within
 // 2x of `node -e 0`, `eval '1+1'` under 250 ms. Wall-clock times of MQB_BENCH_CLI_RUNS runs
 // (default 15) after one warm-up; the minimum is the least disturbed by other work on the machine.
 import { spawn, spawnSync } from 'node:child_process';
