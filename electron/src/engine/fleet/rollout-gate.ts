@@ -26,6 +26,8 @@ export interface DeviceTurn {
   version: string;
   onlineWithinS: number;
   soakS: number;
+  /** The least time the gate waits for the confirmation (default MIN_CONFIRM_MS). */
+  minConfirmMs?: number;
   /** Aborts the turn (the rollout was aborted): the caller marks the device. */
   signal: AbortSignal;
   /** Called after every change of `device` or `memory`: publish and persist. */
@@ -260,7 +262,7 @@ export async function runTurn(t: DeviceTurn): Promise<void> {
 
     if (dev.state === 'verifying') {
       const backAt = memory.backAt ?? now();
-      const deadline = backAt + Math.max(t.onlineWithinS * 1000, MIN_CONFIRM_MS);
+      const deadline = backAt + Math.max(t.onlineWithinS * 1000, t.minConfirmMs ?? MIN_CONFIRM_MS);
       const r = await w.until((): { ok: true } | { ok: false; why: string } | undefined => {
         const why = trouble();
         if (why) return { ok: false, why };

@@ -94,7 +94,7 @@ describe('rollouts on real devices', () => {
   const crashing = (version: string) => bundle(version, `export function start() { throw new Error('sensor table missing in ${version}'); }\n`);
 
   function manager(events: RolloutEvent[] = [], e: Engine = engine): RolloutManager {
-    const m = createRolloutManager({ engine: e, store: createRolloutStore(path.join(state.dir, 'rollouts')), profile: () => profile, onEvent: (ev) => events.push(ev), eventMs: 20 });
+    const m = createRolloutManager({ engine: e, store: createRolloutStore(path.join(state.dir, 'rollouts')), profile: () => profile, onEvent: (ev) => events.push(ev), eventMs: 20, minConfirmMs: 20_000 });
     managers.push(m);
     return m;
   }

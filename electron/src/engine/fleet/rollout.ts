@@ -34,6 +34,8 @@ export interface RolloutManagerOptions {
   eventMs?: number;
   warn?: (message: string) => void;
   now?: () => number;
+  /** The least time the gate waits for a device to confirm (default 330 s: boards confirm after their all-OK period). */
+  minConfirmMs?: number;
 }
 
 export interface StartRollout {
@@ -245,6 +247,7 @@ export function createRolloutManager(o: RolloutManagerOptions): RolloutManager {
         version: l.rec.summary.image.version!,
         onlineWithinS: opts.onlineWithinS,
         soakS: opts.soakS,
+        minConfirmMs: o.minConfirmMs,
         signal,
         now,
         changed: (transition) => touch(l, d.prefix, transition),
