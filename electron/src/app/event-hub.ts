@@ -8,7 +8,7 @@
 // (which still merges everything one socket read delivered), up to URGENT_PER_INTERVAL sends per
 // interval. Past that budget a chatty device is under load and its output coalesces to the end
 // of the interval like everything else. Logs and device updates keep their batching.
-import type { BridgeEvent, DeviceState, EventBatch, StreamName, TransferInfo } from '../../../protocol/src';
+import type { BridgeEvent, DeviceState, EventBatch, JobResult, JobSummary, RolloutDevice, RolloutSummary, StreamName, TransferInfo } from '../../../protocol/src';
 
 export interface EventSink {
   setStreams(streams: StreamName[]): void;
@@ -151,9 +151,16 @@ interface Pending {
   ended: (BridgeEvent & { stream: 'terminal' })['ended'];
   /** Latest state per transfer id (null = dismissed): a progress flood is one row per batch. */
   transfers: Map<string, TransferInfo | null>;
+  /** Latest summary and rows per job: rows of one job within an interval go out as one event. */
+  jobs: Map<string, { job: JobSummary; results: Map<string, JobResult> }>;
+  queue?: BridgeEvent & { stream: 'queue' };
+  fleet?: BridgeEvent & { stream: 'fleet' };
+  discovery?: BridgeEvent & { stream: 'discovery' };
+  /** Latest summary and changed devices per rollout. */
+  rollouts: Map<string, { rollout: RolloutSummary; devices: Map<string, RolloutDevice> }>;
 }
 
-const emptyPending = (): Pending => ({ devices: new Map(), logs: [], crashes: new Map(), terminal: new Map(), ended: [], transfers: new Map() });
+const emptyPending = (): Pending => ({ devices: new Map(), logs: [], crashes: new Map(), terminal: new Map(), ended: [], transfers: new Map(), jobs: new Map(), rollouts: new Map() });
 
 function merge(p: Pending, e: BridgeEvent): void {
   switch (e.stream) {
@@ -191,6 +198,32 @@ function merge(p: Pending, e: BridgeEvent): void {
       for (const t of e.changed) p.transfers.set(t.id, t);
       for (const id of e.removed) p.transfers.set(id, null);
       return;
+    case 'jobs': {
+      const rows = p.jobs.get(e.job.id)?.results ?? new Map<string, JobResult>();
+      for (const r of e.results) rows.set(r.prefix, r);
+      p.jobs.set(e.job.id, { job: e.job, results: rows });
+      return;
+    }
+    case 'queue':
+      p.queue = e;
+      return;
+    case 'fleet':
+      p.fleet = e;
+      return;
+    case 'discovery':
+      p.discovery = e;
+      return;
+    case 'rollouts': {
+      const devices = p.rollouts.get(e.rollout.id)?.devices ?? new Map<string, RolloutDevice>();
+      for (const d of e.devices) devices.set(d.prefix, d);
+      p.rollouts.set(e.rollout.id, { rollout: e.rollout, devices });
+      return;
+    }
+    default: {
+      // A stream added to the contract must be merged here, or its events never leave the host.
+      const unmerged: never = e;
+      throw new Error(`event hub: no merge for ${JSON.stringify((unmerged as { stream?: unknown }).stream)}`);
+    }
   }
 }
 
@@ -200,6 +233,8 @@ function toBatch(p: Pending): EventBatch {
   if (p.app) out.push(p.app);
   if (p.profiles) out.push(p.profiles);
   if (p.connection) out.push(p.connection);
+  if (p.discovery) out.push(p.discovery);
+  if (p.fleet) out.push(p.fleet);
   if (p.devices.size) {
     const changed: DeviceState[] = [];
     const removed: string[] = [];
@@ -218,5 +253,8 @@ function toBatch(p: Pending): EventBatch {
     const all = [...p.transfers];
     out.push({ stream: 'transfers', changed: all.flatMap(([, t]) => (t ? [t] : [])), removed: all.filter(([, t]) => !t).map(([id]) => id) });
   }
+  for (const { job, results } of p.jobs.values()) out.push({ stream: 'jobs', job, results: [...results.values()] });
+  if (p.queue) out.push(p.queue);
+  for (const { rollout, devices } of p.rollouts.values()) out.push({ stream: 'rollouts', rollout, devices: [...devices.values()] });
   return out;
 }
