@@ -47,6 +47,13 @@ test('select five demo devices, tag them, filter by the tag, run an expression, 
   await expect(page.getByTestId('selection-bar')).toHaveCount(0);
   await page.keyboard.press('ControlOrMeta+a');
   await expect(page.getByTestId('selection-count')).toHaveText('5');
+  // Space toggles the cursor row.
+  await page.keyboard.press('Home');
+  await page.keyboard.press('Space');
+  await expect(ui.row('greenhouse/climate-1')).toHaveAttribute('data-selected', 'false');
+  await expect(page.getByTestId('selection-count')).toHaveText('4');
+  await page.keyboard.press('Space');
+  await expect(page.getByTestId('selection-count')).toHaveText('5');
 
   // The view is saved under a name and comes back with a click.
   await page.getByTestId('save-view').click();
@@ -90,4 +97,18 @@ test('select five demo devices, tag them, filter by the tag, run an expression, 
   await mqb.screenshot(page, 'min-fleet-results');
   await results.getByRole('button', { name: 'Close' }).click();
   await mqb.screenshot(page, 'min-fleet-selected');
+  await page.setViewportSize({ width: 1400, height: 860 });
+
+  // A plain click opens the device; its Details edit the user's tags, and the row follows.
+  await ui.row('workshop/lathe').click();
+  const tags = page.getByTestId('device-details').getByTestId('detail-tags');
+  await expect(tags.locator('.tag-device[data-tag="machine"]')).toBeVisible();
+  await expect(tags.locator('.tag-user[data-tag="batch-7"]')).toBeVisible();
+  await tags.getByTestId('detail-tag-input').fill('spare');
+  await tags.getByTestId('detail-tag-input').press('Enter');
+  await expect(tags.locator('.tag-user[data-tag="spare"]')).toBeVisible();
+  await tags.locator('.tag-user[data-tag="batch-7"]').getByTestId('detail-tag-remove').click();
+  await expect(ui.row('workshop/lathe')).toHaveCount(0); // no longer tag:batch-7
+  await expect(ui.rows()).toHaveCount(4);
+  await mqb.screenshot(page, 'fleet-details-tags');
 });

@@ -42,9 +42,9 @@ export function ListHead() {
           {shown === total ? `${total} device${total === 1 ? '' : 's'}` : `${shown} of ${total} match`}
         </span>
       </label>
-      {shown > 0 && !all && shown !== selectedShown ? (
+      {shown > 0 && shown < total && !all ? (
         <button className="linkish" data-testid="select-matching" onClick={() => store.getState().selectMany(rowPrefixes(rows))}>
-          Select all {shown} {shown === total ? '' : 'matching'}
+          Select all {shown} matching
         </button>
       ) : null}
       <span className="row-spacer" />
