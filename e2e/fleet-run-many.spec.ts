@@ -1,6 +1,6 @@
 // Fleet work on the demo: pick five devices in the list, tag them, find them again by the tag,
 // run an expression on all five and read the grouped results; the JSON export holds one row
-// per device. Screenshots at a roomy size and at the window's minimum (900×560).
+// per device. Then a tag edited in Details, and one file pushed to what the tag still finds. Screenshots at a roomy size and at the window's minimum (900×560).
 import { readFileSync } from 'node:fs';
 import { expect, test } from './fixtures';
 
@@ -111,4 +111,19 @@ test('select five demo devices, tag them, filter by the tag, run an expression, 
   await expect(ui.row('workshop/lathe')).toHaveCount(0); // no longer tag:batch-7
   await expect(ui.rows()).toHaveCount(4);
   await mqb.screenshot(page, 'fleet-details-tags');
+
+  // Push one file to the four still selected and shown: staged once, written and verified on each.
+  await page.getByTestId('selection-clear').click();
+  await page.getByTestId('select-all').check();
+  await expect(page.getByTestId('selection-count')).toHaveText('4');
+  await page.getByTestId('action-put').click();
+  await page.getByTestId('put-input').setInputFiles({ name: 'greeting.txt', mimeType: 'text/plain', buffer: Buffer.from('hello from the fleet\n') });
+  await expect(page.getByTestId('put-file')).toContainText('greeting.txt');
+  await expect(page.getByTestId('put-path')).toHaveValue('/greeting.txt');
+  await page.getByTestId('put-start').click();
+  await expect(results.getByTestId('job-progress')).toHaveAttribute('data-state', 'done', { timeout: 60_000 });
+  await expect(results.getByTestId('result-group')).toHaveCount(1);
+  await expect(results.getByTestId('result-group')).toHaveAttribute('data-status', 'ok');
+  await expect(results.getByTestId('result-group')).toHaveAttribute('data-count', '4');
+  await mqb.screenshot(page, 'fleet-put-results');
 });
