@@ -38,7 +38,8 @@ async function demoReady(ui: { row(p: string): Locator; rows(): Locator; connect
 
 /** Fills the planner: an example bundle, a selector, waves; a short soak keeps the test quick. */
 async function plan(page: Page, o: { example: string; selector: string; waves: string; onlyOutdated?: boolean }) {
-  await page.getByTestId('open-rollouts').click();
+  // The view may still be open on the last rollout; the top bar's button would close it.
+  if (!(await page.getByTestId('rollouts').isVisible())) await page.getByTestId('open-rollouts').click();
   await page.getByTestId('rollouts-new').click();
   const planner = page.getByTestId('rollout-planner');
   await planner.locator(`[data-testid="rollout-example"][data-name="${o.example}"]`).click();
