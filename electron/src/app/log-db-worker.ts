@@ -1,7 +1,8 @@
 // The log database's own thread: DuckDB runs here, so appending 20,000 lines/s, evicting old
 // ones and checkpointing never take the host's event loop. The main thread (log-db.ts) sends
-// batches of lines as one JSON string (one copy, no per-field cloning) and SQL it has built;
-// this side only executes. Appends go through one writer connection in order and are
+// batches of lines as one string of all their texts with their lengths and numbers beside it in
+// transferred buffers (no per-field cloning or JSON parsing), and SQL it has built; this side
+// only executes. Appends go through one writer connection in order and are
 // confirmed one by one (`stored`), so the main thread can answer for lines still on their way
 // from memory; reads run on their own connections without waiting for the writer (a commit,
 // a checkpoint or an eviction takes a while under load), unless they ask to (`synced`).
@@ -30,9 +31,23 @@ export type LineRow = [
 ];
 
 export type ToWorker =
-  | { t: 'append'; seq: number; rows: string }
+  | AppendMessage
   | { t: 'call'; id: number; kind: 'read' | 'synced-read' | 'write'; statements: string[] }
   | { t: 'close'; id: number };
+
+/**
+ * A batch of lines, columns flattened: per line the numbers id, received, bytes, crashAt (4 in
+ * `nums`) and the strings profile, prefix, level, time, name, text, crash, crashKey, crashReason
+ * (their lengths in `lens`, -1 for null, and their characters one after the other in `text`).
+ */
+export interface AppendMessage {
+  t: 'append';
+  seq: number;
+  count: number;
+  nums: ArrayBuffer;
+  lens: ArrayBuffer;
+  text: string;
+}
 
 export type FromWorker =
   | { t: 'ready' }
@@ -76,8 +91,28 @@ export function logDbWorker(duck: typeof Duck, port: MessagePort, data: LogDbWor
    * commit is synchronous and would hold this thread (and every read waiting to start) for
    * the whole write, or for a checkpoint when the write-ahead log is due for one.
    */
-  async function append(json: string) {
-    const rows = JSON.parse(json) as LineRow[];
+  function decode(m: AppendMessage): LineRow[] {
+    const nums = new Float64Array(m.nums);
+    const lens = new Int32Array(m.lens);
+    let at = 0;
+    const str = (k: number): string | null => {
+      const len = lens[k]!;
+      if (len < 0) return null;
+      at += len;
+      return m.text.slice(at - len, at);
+    };
+    const rows = new Array<LineRow>(m.count);
+    for (let i = 0; i < m.count; i++) {
+      const n = i * 4;
+      const k = i * 9;
+      const [profile, prefix, level, time, name, text, crash, crashKey, crashReason] = [str(k), str(k + 1), str(k + 2), str(k + 3), str(k + 4), str(k + 5), str(k + 6), str(k + 7), str(k + 8)];
+      rows[i] = [nums[n]!, profile!, prefix!, nums[n + 1]!, level!, time!, name!, text!, nums[n + 2]!, crash, crashKey, crashKey === null ? null : nums[n + 3]!, crashReason];
+    }
+    return rows;
+  }
+
+  async function append(m: AppendMessage) {
+    const rows = decode(m);
     await writer.run('BEGIN TRANSACTION');
     try {
       const lines = await writer.createAppender('lines');
@@ -152,7 +187,7 @@ export function logDbWorker(duck: typeof Duck, port: MessagePort, data: LogDbWor
   function onMessage(m: ToWorker) {
     if (m.t === 'append') {
       writes = writes
-        .then(() => append(m.rows))
+        .then(() => append(m))
         .catch((e: unknown) => send({ t: 'warn', message: `could not store lines: ${message(e)}` }))
         .then(() => send({ t: 'stored', seq: m.seq }));
       appended = writes;

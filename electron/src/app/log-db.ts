@@ -8,7 +8,7 @@
 // database reads nothing but its own file).
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import { logDbWorker, type FromWorker, type LineRow, type LogDbWorkerData, type ToWorker } from './log-db-worker';
+import { logDbWorker, type AppendMessage, type FromWorker, type LineRow, type LogDbWorkerData, type ToWorker } from './log-db-worker';
 
 export type { LineRow } from './log-db-worker';
 
@@ -105,7 +105,10 @@ const { parentPort, workerData } = require('node:worker_threads');
       if (stopped) {
         o.warn(`${rows.length} lines not stored: the database stopped (${stopped})`);
         queueMicrotask(() => o.onStored(seq));
-      } else post({ t: 'append', seq, rows: JSON.stringify(rows) });
+      } else {
+        const m = encode(seq, rows);
+        worker.postMessage(m, [m.nums, m.lens]);
+      }
       return seq;
     },
     write: (statements) => call({ t: 'call', id: nextCall++, kind: 'write', statements }),
@@ -116,6 +119,35 @@ const { parentPort, workerData } = require('node:worker_threads');
       await worker.terminate();
     },
   };
+}
+
+/** A batch as the worker reads it (AppendMessage): one string and two buffers, whatever its size. */
+function encode(seq: number, rows: LineRow[]): AppendMessage {
+  const nums = new Float64Array(rows.length * 4);
+  const lens = new Int32Array(rows.length * 9);
+  const parts: string[] = [];
+  const str = (k: number, v: string | null) => {
+    lens[k] = v === null ? -1 : v.length;
+    if (v !== null) parts.push(v);
+  };
+  rows.forEach((r, i) => {
+    const n = i * 4;
+    const k = i * 9;
+    nums[n] = r[0];
+    nums[n + 1] = r[3];
+    nums[n + 2] = r[8];
+    nums[n + 3] = r[11] ?? 0;
+    str(k, r[1]);
+    str(k + 1, r[2]);
+    str(k + 2, r[4]);
+    str(k + 3, r[5]);
+    str(k + 4, r[6]);
+    str(k + 5, r[7]);
+    str(k + 6, r[9]);
+    str(k + 7, r[10]);
+    str(k + 8, r[12]);
+  });
+  return { t: 'append', seq, count: rows.length, nums: nums.buffer, lens: lens.buffer, text: parts.join('') };
 }
 
 /** A SQL string literal. NUL cannot appear inside one, so it is spliced in as chr(0). */

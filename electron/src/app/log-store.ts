@@ -129,6 +129,8 @@ const PLAUSIBLE_CLOCK = Date.UTC(2020, 0, 1);
 const DAY = 86_400_000;
 /** Batches handed to the database thread and not yet stored, before more wait to join a larger one. */
 const MAX_IN_FLIGHT = 2;
+/** Lines a page looks through in memory between turns of the event loop. */
+const TAIL_STEP = 5_000;
 /** Lines per batch handed to the database thread. */
 const MAX_BATCH = 10_000;
 /** Beyond this many distinct logger names, a search runs its pattern over names in the database too. */
@@ -392,7 +394,7 @@ export async function openLogStore(o: LogStoreOptions): Promise<LogStore> {
     // The newest lines may still be on their way to the database: those come from memory.
     const tailStart = inFlight[0]?.recs[0]?.rec.id ?? queuedRecs[0]?.rec.id ?? nextId;
     if (hi > tailStart) {
-      for (const r of tailNewest(scope, q.filter, hi, q.limit)) records.push(r);
+      for (const r of await tailNewest(scope, q.filter, hi, q.limit)) records.push(r);
       if (records.length >= q.limit) return page(records.at(-1)!.id);
       hi = tailStart;
     }
@@ -424,15 +426,19 @@ export async function openLogStore(o: LogStoreOptions): Promise<LogStore> {
   /**
    * Up to `limit` lines on their way to the database, below `before`, that a view with this
    * scope and filter shows, newest first. They are in id order (only live lines go this way),
-   * so the walk back stops as soon as the page is full.
+   * so the walk back stops as soon as the page is full. When the database is far behind and the
+   * search rare, the walk is long: it lets the event loop run every few thousand lines.
    */
-  function tailNewest(scope: Scope, filter: LogFilter, before: number, limit: number): LogRecord[] {
+  async function tailNewest(scope: Scope, filter: LogFilter, before: number, limit: number): Promise<LogRecord[]> {
     const match = compileLogFilter(filter);
     const out: LogRecord[] = [];
-    const batches = [...inFlight.map((b) => b.recs), queuedRecs];
+    // A copy: the queue is spliced as batches leave while this walk waits.
+    const batches = [...inFlight.map((b) => b.recs), queuedRecs.slice()];
+    let walked = 0;
     for (let b = batches.length - 1; b >= 0; b--) {
       const recs = batches[b]!;
       for (let i = recs.length - 1; i >= 0; i--) {
+        if (++walked % TAIL_STEP === 0) await new Promise((resolve) => setImmediate(resolve));
         const t = recs[i]!;
         const r = t.rec;
         if (r.id >= before || t.profile !== scope.profile || (scope.prefix !== undefined && r.prefix !== scope.prefix)) continue;
