@@ -225,6 +225,28 @@ describe('rollouts on real devices', () => {
     }
   }, 90_000);
 
+  it('sends the image again to a device caught mid-transfer when the host stopped', async () => {
+    const events: RolloutEvent[] = [];
+    const m = manager(events);
+    // Big enough that the transfer is still going when the host stops.
+    const image = await bundle('2.2.5', `export function start() {}\n// ${'x'.repeat(3 * 1024 * 1024)}\n`);
+    const p = members[0]!;
+    const sending = new Promise<void>((resolve) => {
+      const check = () => (events.some((e) => e.devices.some((d) => d.state === 'sending' && (d.sent ?? 0) > 0)) ? resolve() : setTimeout(check, 1));
+      check();
+    });
+    const r = await m.start({ input: input({ prefixes: [p], waves: '100%' }), image, info: await describeRolloutImage('weather-2.2.5.tar', image) });
+    await sending;
+    await m.close();
+    expect(engine.device(p)?.firmware).toBe('2.2.0');
+
+    const m2 = manager();
+    await m2.restore();
+    expect(m2.get(r.id).devices[0]!.state).toBe('sending');
+    expect(await m2.settled(r.id)).toMatchObject({ state: 'done', counts: { updated: 1 } });
+    expect(m2.get(r.id).devices[0]).toMatchObject({ state: 'updated', from: '2.2.0', now: '2.2.5', sent: image.length });
+  }, 60_000);
+
   it('updates only the outdated devices, and a paused rollout resumes with the devices left', async () => {
     const m = manager();
     // Two devices are on 2.3.0 already; the rollout of 2.3.0 leaves them out.
