@@ -2,22 +2,12 @@
 // carry each), removable from all at once, and new tags added to all. Tags the devices report
 // themselves come from their config and are shown but not editable here.
 import { useMemo, useState } from 'react';
-import { Tag } from '../../../protocol/src';
 import { oneLine } from '../../../protocol/src/control-chars';
 import { useApp, useAppStore, useBridge } from '../ui/context';
 import { Icon } from '../ui/icons';
 import { Modal } from '../ui/Modal';
 import { errorText } from './fleet-errors';
-
-/** Tags typed in one box: split on spaces and commas; each checked against the contract. */
-export function parseTagInput(text: string): { tags: string[]; error: string | null } {
-  const tags = [...new Set(text.split(/[\s,]+/).filter(Boolean))];
-  for (const t of tags) {
-    const r = Tag.safeParse(t);
-    if (!r.success) return { tags: [], error: `"${oneLine(t)}": ${r.error.issues[0]?.message ?? 'not a tag'}` };
-  }
-  return { tags, error: null };
-}
+import { parseTagInput } from './tag-input';
 
 export function TagsDialog({ prefixes }: { prefixes: readonly string[] }) {
   const store = useAppStore();

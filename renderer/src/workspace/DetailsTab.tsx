@@ -3,7 +3,7 @@
 // the user's, editable) and the commands queued for it while it is offline or asleep.
 import { useEffect, useState } from 'react';
 import type { CrashRecord, DeviceState } from '../../../protocol/src';
-import { parseTagInput } from '../fleet/TagsDialog';
+import { parseTagInput } from '../fleet/tag-input';
 import { TagChips } from '../ui/DeviceRow';
 import { neutraliseControls, oneLine } from '../../../protocol/src/control-chars';
 import { BridgeCallError } from '../bridge/client';
