@@ -294,4 +294,25 @@ describe('rollouts on real devices', () => {
     expect(await m.settled(r.id)).toMatchObject({ state: 'done', counts: { updated: 1 } });
     expect(engine.device(p)?.firmware).toBe('2.4.0');
   }, 60_000);
+
+  it('holds a rollout while the host is on another broker profile, and goes on when it is back', async () => {
+    let current = profile;
+    const events: RolloutEvent[] = [];
+    const m = createRolloutManager({ engine, store: createRolloutStore(path.join(state.dir, 'rollouts')), profile: () => current, onEvent: (ev) => events.push(ev), eventMs: 20, minConfirmMs: 20_000 });
+    managers.push(m);
+    const image = await good('2.5.0');
+    const r = await m.start({ input: input({ waves: '100%', concurrency: 2 }), image, info: await describeRolloutImage('weather-2.5.0.tar', image) });
+    await vi.waitFor(() => expect(events.some((e) => e.devices.some((d) => d.state === 'rebooting'))).toBe(true), { timeout: 20_000, interval: 5 });
+    current = 'office';
+    m.continueRunning();
+    const held = await m.settled(r.id);
+    expect(held.state).toBe('running');
+    expect(m.list()).toEqual([]);
+    expect(m.list(profile).map((x) => x.id)).toContain(r.id);
+
+    current = profile;
+    m.continueRunning();
+    expect(await m.settled(r.id)).toMatchObject({ state: 'done', counts: { updated: N } });
+    expect(firmware()).toEqual(members.map(() => '2.5.0'));
+  }, 90_000);
 });
