@@ -111,24 +111,29 @@ export function createRolloutManager(o: RolloutManagerOptions): RolloutManager {
   /** Counts and wave states, from the devices. */
   const refresh = (l: Live) => {
     const s = l.rec.summary;
+    // One pass over the devices: this runs at every transition of a fleet of up to 10,000.
     const counts: Record<string, number> = {};
-    for (const d of l.rec.devices) counts[d.state] = (counts[d.state] ?? 0) + 1;
-    s.counts = counts;
-    s.waves = s.waves.map((w) => {
-      const devs = l.rec.devices.filter((d) => d.wave === w.index && d.state !== 'skipped');
-      const allDone = devs.every((d) => TERMINAL.has(d.state));
+    const open = new Array<boolean>(s.waves.length).fill(false);
+    const busy = new Array<boolean>(s.waves.length).fill(false);
+    for (const d of l.rec.devices) {
+      counts[d.state] = (counts[d.state] ?? 0) + 1;
+      if (d.state === 'skipped' || d.wave >= s.waves.length) continue;
+      if (!TERMINAL.has(d.state)) open[d.wave] = true;
       // A wave some of whose devices had their turn is running, paused or not.
-      const busy = devs.some((d) => d.state !== 'pending');
-      const state = allDone ? 'done' : busy || (w.index === s.wave && s.state === 'running') ? 'running' : 'pending';
-      return { ...w, state };
-    });
+      if (d.state !== 'pending') busy[d.wave] = true;
+    }
+    s.counts = counts;
+    s.waves = s.waves.map((w) => ({
+      ...w,
+      state: !open[w.index] ? 'done' : busy[w.index] || (w.index === s.wave && s.state === 'running') ? 'running' : 'pending',
+    }));
   };
 
   const emitNow = (l: Live) => {
     if (l.timer) clearTimeout(l.timer);
     l.timer = undefined;
     refresh(l);
-    const devices = l.rec.devices.filter((d) => l.dirty.has(d.prefix)).map((d) => ({ ...d }));
+    const devices = l.dirty.size ? l.rec.devices.filter((d) => l.dirty.has(d.prefix)).map((d) => structuredClone(d)) : [];
     l.dirty.clear();
     try {
       o.onEvent?.({ rollout: structuredClone(l.rec.summary), devices });
