@@ -150,11 +150,26 @@ function barOptions(c: ChartColors, label: (i: number) => string, fill = c.accen
       y: { range: (_u, _min, max) => [0, Math.max(1, Math.ceil(max * 1.15))] },
     },
     axes: [
-      axis(c, { grid: { show: false }, splits: (u) => Array.from(u.data[0], (_, i) => i), values: (_u, splits) => splits.map((i) => label(i)), size: 34 }),
+      axis(c, { grid: { show: false }, splits: (u) => categorySplits(u, label), values: (_u, splits) => splits.map((i) => label(i)), size: 34 }),
       axis(c, { size: 44, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000], values: (_u, splits) => splits.map((v) => (Number.isInteger(v) ? v.toLocaleString() : '')) }),
     ],
-    series: [{}, { label: 'devices', fill: withAlpha(fill, 0.75), stroke: fill, width: 1, paths: uPlot.paths.bars!({ size: [0.7, 64], radius: 0.1 }), points: { show: false } }],
+    // No outline: a day without crashes is no bar rather than a red line on the axis.
+    series: [{}, { label: 'devices', fill: withAlpha(fill, 0.75), stroke: fill, width: 0, paths: uPlot.paths.bars!({ size: [0.7, 64], radius: 0.1 }), points: { show: false } }],
   };
+}
+
+/** One tick per category, or every second, third… one when their labels would not fit side by side. */
+function categorySplits(u: uPlot, label: (i: number) => string): number[] {
+  const n = u.data[0].length;
+  let widest = 0;
+  for (let i = 0; i < n; i++) widest = Math.max(widest, label(i).length);
+  // About 6.5 px per character of the axis font, and a gap between labels.
+  const per = widest * 6.5 + 10;
+  const room = u.bbox.width / (window.devicePixelRatio || 1);
+  const every = Math.max(1, Math.ceil((n * per) / Math.max(1, room)));
+  const out: number[] = [];
+  for (let i = 0; i < n; i += every) out.push(i);
+  return out;
 }
 
 function onlineOptions(c: ChartColors): Omit<uPlot.Options, 'width' | 'height'> {
@@ -163,7 +178,7 @@ function onlineOptions(c: ChartColors): Omit<uPlot.Options, 'width' | 'height'> 
     cursor: { drag: { x: false, y: false, setScale: false }, points: { size: 6 } },
     select: { show: false, left: 0, top: 0, width: 0, height: 0 },
     scales: { y: { range: (_u, _min, max) => [0, Math.max(1, Math.ceil(max * 1.1))] } },
-    axes: [axis(c, { size: 30, space: 60 }), axis(c, { size: 44, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000] })],
+    axes: [axis(c, { size: 44, space: 60 }), axis(c, { size: 44, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000] })],
     series: [
       {},
       { label: 'online', stroke: c.ok, width: 2, fill: withAlpha(c.ok, 0.15), points: { show: false } },
