@@ -93,6 +93,23 @@ test('select five demo devices, tag them, filter by the tag, run an expression, 
   expect(rows.map((r) => r.prefix).sort()).toEqual(FIVE);
   expect(rows.every((r) => r.ok)).toBe(true);
 
+  // Failures are grouped by their error and can be re-run; the re-run's table keeps all five.
+  await results.getByRole('button', { name: 'Close' }).click();
+  await page.getByTestId('action-run').click();
+  await page.getByTestId('run-code').fill('if (device.prefix.startsWith("workshop/")) throw new Error("no pump here"); 42');
+  await page.getByTestId('run-start').click();
+  await expect(results.getByTestId('job-progress')).toHaveAttribute('data-state', 'done', { timeout: 30_000 });
+  await expect(results.locator('[data-testid="result-group"][data-status="ok"]')).toHaveAttribute('data-count', '3');
+  await expect(results.locator('[data-testid="result-group"][data-status="error"]')).toHaveAttribute('data-count', '2');
+  await expect(results.locator('[data-testid="result-group"][data-status="error"]')).toContainText('no pump here');
+  await expect(results.getByTestId('job-rerun')).toHaveText('Re-run 2 failed');
+  await results.getByTestId('job-rerun').click();
+  await expect(results.getByTestId('job-progress')).toHaveAttribute('data-state', 'done', { timeout: 30_000 });
+  await expect(results.getByTestId('job-progress')).toHaveAttribute('data-total', '2');
+  await results.getByTestId('results-table').click();
+  await expect(results.getByTestId('result-row')).toHaveCount(5);
+  await expect(results.locator('[data-testid="result-row"][data-status="error"]')).toHaveCount(2);
+
   await page.setViewportSize({ width: 900, height: 560 });
   await mqb.screenshot(page, 'min-fleet-results');
   await results.getByRole('button', { name: 'Close' }).click();
@@ -126,4 +143,33 @@ test('select five demo devices, tag them, filter by the tag, run an expression, 
   await expect(results.getByTestId('result-group')).toHaveAttribute('data-status', 'ok');
   await expect(results.getByTestId('result-group')).toHaveAttribute('data-count', '4');
   await mqb.screenshot(page, 'fleet-put-results');
+});
+
+test('a command for the sleeping battery board waits in the queue and runs when it wakes', async ({ mqb }) => {
+  test.setTimeout(240_000);
+  const P = 'field/soil-probe';
+  const { page, ui } = await mqb.app();
+  await ui.connected();
+  // Queue only while it sleeps: awake, the command would simply run.
+  await expect(ui.row(P)).toHaveAttribute('data-presence', 'offline', { timeout: 120_000 });
+  await page.getByTestId('device-search').fill('tag:battery');
+  await expect(ui.rows()).toHaveCount(1);
+  await ui.row(P).getByTestId('row-check').click();
+  await page.getByTestId('action-run').click();
+  await expect(page.getByTestId('job-target')).toContainText('not online');
+  await page.getByTestId('run-code').fill('"awake at last"');
+  await page.getByTestId('job-queue-offline').check();
+  await page.getByTestId('run-start').click();
+  const results = page.getByTestId('results-dialog');
+  await expect(results.locator('[data-testid="result-group"][data-status="queued"]')).toHaveAttribute('data-count', '1');
+  await mqb.screenshot(page, 'fleet-queued');
+  await results.getByRole('button', { name: 'Close' }).click();
+
+  // Its workspace lists what waits for it, until it has run.
+  await ui.row(P).click();
+  const queued = page.getByTestId('queued-commands');
+  await expect(queued.getByTestId('queued-command')).toContainText('"awake at last"');
+  await mqb.screenshot(page, 'fleet-queued-details');
+  await page.getByTestId('open-results').click();
+  await expect(results.locator('[data-testid="result-group"][data-status="ok"]')).toContainText('awake at last', { timeout: 90_000 });
 });
