@@ -508,7 +508,10 @@ export async function openLogStore(o: LogStoreOptions): Promise<LogStore> {
           for (const r of batch) if (r.crash) keys.add(crashKey(r.crash));
           lines += batch.length;
           send();
+          // Backpressure: the old history may be far larger than memory should hold at once,
+          // so the import waits for the database (and any eviction) before reading on.
           await evicting;
+          await db.write([]);
         }
         if (stopImport) break;
         // Keys of records whose lines were rotated away still stop a re-published record from being stored again.
