@@ -640,7 +640,15 @@ async function bootSession(b: Boot): Promise<Session> {
         log: deviceLog.recent(),
       })
       .then(
-        () => crashCount++,
+        async () => {
+          crashCount++;
+          // A host watching this boot (a rollout's gate) hears of the failure now, not at the
+          // next connection; if we are not connected yet, the connection publishes it.
+          if (client.connected) {
+            await publishCrashes().catch((e: unknown) => log.error(`crash records not published: ${errorMessage(e)}`));
+            publishStatus();
+          }
+        },
         (e: unknown) => log.error(`crash record not written: ${errorMessage(e)}`),
       );
     // Like a board whose imports fail: reboot, and after maxFailedBoots such boots in a row

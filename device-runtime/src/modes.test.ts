@@ -79,6 +79,20 @@ describe('boot modes and application modules (in-process)', () => {
     expect(dev.status()).toMatchObject({ mode: 'normal', bootReason: 'command' });
   });
 
+  it('publishes a boot-failure crash record at once, while the boot is still connected', async () => {
+    const root = newRoot();
+    fs.mkdirSync(path.join(root, 'lib'));
+    fs.writeFileSync(path.join(root, 'lib', 'app.mjs'), 'export function start() { throw new Error("broken now"); }\n');
+    fs.writeFileSync(path.join(root, 'config.json'), JSON.stringify({ modules: ['app'] }));
+    const record = waitForMessage(host.client, 'modes/now/mqb/crash', (p) => p.includes('broken now'));
+    // The reboot after the failure is far off: the record must not wait for the next connection.
+    const dev = await startDevice({ url: broker.url, prefix: 'modes/now', root, moduleRetryMs: 600_000 });
+    devices.push(dev);
+    const list = CrashList.parse(JSON.parse(await record));
+    expect(list.crashes.at(-1)).toMatchObject({ reason: 'boot-failure', message: 'app: broken now', bootCount: dev.status().bootCount });
+    await waitForMessage(host.client, 'modes/now/mqb/status', isStatus((s) => s.online && s.crashes === 1));
+  });
+
   it('rolls back an OTA bundle that fails on start, says so in status, and keeps the crash record', async () => {
     const root = newRoot();
     fs.writeFileSync(path.join(root, 'config.json'), JSON.stringify({ watchdog: FAST_WATCHDOG }));
