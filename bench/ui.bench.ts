@@ -10,11 +10,11 @@
 //     moment. The same keystrokes then go through the host's bridge from Node (no browser) and
 //     through the engine alone (no host);
 //  2. drop → "Done" of a 16 MB file dropped on a folder of the file browser, against `mqboard
-//     put` of the same file to the same device (the CLI process's wall time, and the put alone
+//     put` of the same file to the same device (the built CLI process's wall time, and the put alone
 //     through the engine, which is what the CLI runs).
 // Prints a table and writes bench/ui-results.json.
 /// <reference lib="dom" />
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -342,11 +342,15 @@ async function main() {
     step(`upload: ${SIZE / 1024 / 1024} MB dropped on /bench, ${RUNS} runs, against mqboard put`);
     const file = path.join(work, 'ui-16m.bin');
     writeFileSync(file, randomBytes(SIZE));
+    // The CLI as built (bin/build-cli.mjs): bin/mqboard.mjs would run the TypeScript sources
+    // through tsx whenever one was edited after the last build.
+    const built = spawnSync(process.execPath, [path.join(repo, 'bin/build-cli.mjs')], { encoding: 'utf8' });
+    if (built.status !== 0) throw new Error(`CLI build failed: ${built.stderr}`);
     // Asynchronous: the broker runs in this process and must keep answering while the CLI runs.
     const cli = (args: string[]) =>
       new Promise<number>((resolve, reject) => {
         const t0 = performance.now();
-        const child = spawn(process.execPath, [path.join(repo, 'bin/mqboard.mjs'), '-s', broker.url, '-p', PREFIX, ...args], { cwd: repo, stdio: ['ignore', 'ignore', 'pipe'] });
+        const child = spawn(process.execPath, [path.join(repo, 'out/cli/mqboard.mjs'), '-s', broker.url, '-p', PREFIX, ...args], { cwd: repo, stdio: ['ignore', 'ignore', 'pipe'] });
         let err = '';
         child.stderr.on('data', (d: Buffer) => (err += d.toString()));
         child.once('exit', (code) => (code === 0 ? resolve(performance.now() - t0) : reject(new Error(`mqboard ${args.join(' ')}: ${err}`))));
