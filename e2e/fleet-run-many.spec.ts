@@ -81,6 +81,9 @@ test('select five demo devices, tag them, filter by the tag, run an expression, 
   await expect(groups.nth(1)).toContainText('2 devices → ');
   await expect(groups.nth(1)).toContainText('2.4.1');
   await mqb.screenshot(page, 'fleet-results-grouped');
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await mqb.screenshot(page, 'fleet-results-grouped-dark');
+  await page.emulateMedia({ colorScheme: 'light' });
   await results.getByTestId('results-table').click();
   await expect(results.getByTestId('result-row')).toHaveCount(5);
   await expect(results.locator('[data-testid="result-row"][data-status="ok"]')).toHaveCount(5);
