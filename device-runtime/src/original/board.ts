@@ -28,6 +28,11 @@ export interface OriginalBoardOptions {
   rebootDelayMs?: number;
   /** MQTT client id; default 12 hex chars derived from the prefix (the original uses the MAC). */
   clientId?: string;
+  /**
+   * The build of the firmware the board was flashed with (`os.uname().version`, the boot
+   * greeting); default `v1.12-mqboard`. An image written by OTA says its own (app description).
+   */
+  firmware?: string;
   /** Called with every log line as formatted for P/log (e.g. to echo on a console). */
   onLog?: (line: string) => void;
 }

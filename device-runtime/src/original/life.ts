@@ -5,13 +5,15 @@ import mqtt, { type MqttClient, type IClientOptions } from 'mqtt';
 import { commandSubscription, commandTopic, logTopic, WATCHDOG_ID, type Level } from '../../../protocol/src';
 import { BoardLog } from './board-log';
 import { MQRepl } from './mqrepl';
-import type { Partitions } from './ota';
+import { readFirmware, type Partitions } from './ota';
 import { PythonHost, type PyEvent } from './python-host';
 import type { OriginalBoardOptions } from './board';
 
 // machine.reset_cause() values on the esp32 port.
 export const PWRON_RESET = 1;
 const WDT_RESET = 3;
+/** What `os.uname().version` says on a board flashed with the original's MicroPython build. */
+export const FACTORY_FIRMWARE = 'v1.12-mqboard';
 const SOFT_RESET = 5;
 const CAUSE_NAMES: Record<number, string> = { 1: 'PWRON_RESET', 2: 'HARD_RESET', 3: 'WDT_RESET', 4: 'DEEPSLEEP_RESET', 5: 'SOFT_RESET' };
 /** The boot-time hardware WDT, before the watchdog module re-arms it (wire facts). */
@@ -44,6 +46,8 @@ export class Life {
   private wdt: NodeJS.Timeout | undefined;
   private firstFeed: number | null = 0;
   private gone = false;
+  /** The booted image is one the simulator makes panic before its all-OK (SIM_PANIC_MARK). */
+  private panics = false;
 
   constructor(
     private readonly board: BoardHost,
@@ -60,9 +64,13 @@ export class Life {
   async start(partitions: Partitions): Promise<void> {
     this.armWdt(BOOT_WDT_MS);
     const { running, rolledBack } = partitions.bootSelect();
+    // The firmware in the running slot says what it is (its app description); the factory
+    // image, never written by an OTA, is the one the board was flashed with.
+    const fw = readFirmware(partitions.slotPath(running), this.opts.firmware ?? FACTORY_FIRMWARE);
+    this.panics = fw.panics;
     // The original main.py's greeting, at WARNING so it survives a log buffer overflow.
     this.say('W', 'main', '');
-    this.say('W', 'main', 'MicroPython 1.12.0 (v1.12-mqboard on 2020-05-23, simulated in CPython)');
+    this.say('W', 'main', `MicroPython ${fw.release} (${fw.version} on 2020-05-23, simulated in CPython)`);
     this.say('W', 'main', '4MB/OTA NO-BT module with ESP32 (simulated)');
     this.say('W', 'main', `${this.opts.prefix} starting at (2000, 1, 1, 0, 0, 1, 5, 1)`);
     this.say('W', 'main', `Boot partition: ${running}`);
@@ -71,7 +79,7 @@ export class Life {
     this.say('W', 'main', `Reset cause: ${CAUSE_NAMES[this.cfg.cause] ?? this.cfg.cause}`);
 
     this.python = new PythonHost(
-      { root: this.board.root, prefix: this.opts.prefix, bootEpochMs: this.bootAt, safemode: this.cfg.safemode, resetCause: this.cfg.cause },
+      { root: this.board.root, prefix: this.opts.prefix, bootEpochMs: this.bootAt, safemode: this.cfg.safemode, resetCause: this.cfg.cause, firmware: fw },
       (e) => this.onPyEvent(e),
     );
     await this.python.whenReady();
@@ -185,6 +193,16 @@ export class Life {
     };
     feed();
     this.every(this.cfg.interval, feed);
+    if (this.panics) {
+      // Before all-OK, so the image is still on trial and the bootloader rolls it back at the
+      // reset. A panic prints on the serial console only; the esp32 port reports it as WDT_RESET.
+      const t = setTimeout(() => {
+        if (this.gone) return;
+        this.opts.onLog?.("Guru Meditation Error: Core  1 panic'ed (LoadProhibited). Exception was unhandled.");
+        this.board.reset(this, WDT_RESET);
+      }, Math.min(1000, this.cfg.allok / 2));
+      this.timers.add(t);
+    }
   }
 
   private publish(topic: string, payload: Uint8Array): Promise<void> {

@@ -30,7 +30,7 @@ const settle = () => new Promise((r) => setImmediate(r));
 
 beforeAll(async () => {
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'mqb-repl-'));
-  python = new PythonHost({ root, prefix: P, bootEpochMs: Date.now(), safemode: false, resetCause: 1 }, () => undefined);
+  python = new PythonHost({ root, prefix: P, bootEpochMs: Date.now(), safemode: false, resetCause: 1, firmware: { version: 'v1.12-mqboard', release: '1.12.0' } }, () => undefined);
   await python.whenReady();
 });
 

@@ -15,8 +15,9 @@ type Slot = (typeof SLOTS)[number];
 /** The original raises ValueError for these: they become `MQRepl protocol error ota: ...`. */
 export class ProtocolError extends Error {}
 
-/** The first byte of every ESP32 app image (esp_image_header_t.magic). */
-export const ESP_IMAGE_MAGIC = 0xe9;
+import { ESP_IMAGE_MAGIC, readAppDescription, simulatedPanic } from './firmware-image';
+
+export { ESP_IMAGE_MAGIC };
 
 /**
  * An ESP-IDF error as MicroPython's esp32 port raises it (check_esp_err, MicroPython 1.13 on):
@@ -104,6 +105,29 @@ export class Partitions {
   slotPath(slot: Slot): string {
     return path.join(this.dir, `${slot}.bin`);
   }
+}
+
+export interface BootedFirmware {
+  /** The build, as `os.uname().version` and the boot greeting start with it. */
+  version: string;
+  /** MicroPython's release (`sys.implementation.version`), read from the build when it has one. */
+  release: string;
+  panics: boolean;
+}
+
+/** What the image in a slot says it is; a slot never written holds the factory firmware. */
+export function readFirmware(file: string, factory: string): BootedFirmware {
+  let image: Buffer | undefined;
+  try {
+    image = fs.readFileSync(file);
+  } catch {
+    // never written by an OTA: the factory image
+  }
+  const desc = image ? readAppDescription(image) : undefined;
+  const version = desc?.version ?? factory;
+  const m = /^v?(\d{1,4})\.(\d{1,4})(?:\.(\d{1,4}))?/.exec(version);
+  const release = m ? `${m[1]}.${m[2]}.${m[3] ?? 0}` : '1.12.0';
+  return { version, release, panics: image !== undefined && simulatedPanic(image) };
 }
 
 /** One OTA transfer, mirroring the original's OTA class (4096-byte blocks, 0xFF padding). */

@@ -28,6 +28,8 @@ export interface PythonEnv {
   bootEpochMs: number;
   safemode: boolean;
   resetCause: number;
+  /** The booted firmware's build (`os.uname().version` starts with it) and release (`1.12.0`). */
+  firmware: { version: string; release: string };
 }
 
 /** Thrown to pending requests when the interpreter goes away (reset, stop, crash). */
@@ -80,6 +82,8 @@ export class PythonHost {
         MQB_BOOT_EPOCH_MS: String(env.bootEpochMs),
         MQB_SAFEMODE: env.safemode ? '1' : '0',
         MQB_RESET_CAUSE: String(env.resetCause),
+        MQB_FW_VERSION: env.firmware.version,
+        MQB_FW_RELEASE: env.firmware.release,
         PYTHONDONTWRITEBYTECODE: '1',
       },
     });

@@ -108,8 +108,8 @@ def _uname():
     return _Attrs(
         sysname="esp32",
         nodename="esp32",
-        release="1.12.0",
-        version="v1.12 on 2020-05-23 (simulated in CPython %s)" % _sys.version.split()[0],
+        release=_os.environ.get("MQB_FW_RELEASE", "1.12.0"),
+        version="%s on 2020-05-23 (simulated in CPython %s)" % (_os.environ.get("MQB_FW_VERSION", "v1.12"), _sys.version.split()[0]),
         machine="ESP32 module with ESP32 (simulated)",
     )
 

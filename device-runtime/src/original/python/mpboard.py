@@ -270,7 +270,7 @@ def _print_exception(e, file=None):
 usys = _mod(
     "sys",
     platform="esp32",
-    implementation=_Attrs(name="micropython", version=(1, 12, 0), mpy=10757),
+    implementation=_Attrs(name="micropython", version=tuple(int(x) for x in _os.environ.get("MQB_FW_RELEASE", "1.12.0").split(".")), mpy=10757),
     version="3.4.0",
     version_info=(3, 4, 0),
     byteorder="little",
