@@ -122,7 +122,7 @@ export function Planner() {
         {draft.target === 'selector' ? (
           <input className="planner-selector mono" value={draft.selector} onChange={(e) => edit({ selector: e.target.value })} placeholder="tag:greenhouse fw<2.5.0 online" spellCheck={false} data-testid="rollout-selector" aria-label="Selector" />
         ) : null}
-        <div className={`planner-count${'error' in target ? ' tone-bad' : ''}`} data-testid="rollout-target-count">
+        <div className={`planner-count${'error' in target && target.mistake ? ' tone-bad' : ''}`} data-testid="rollout-target-count">
           {'error' in target ? target.error : `${target.prefixes.length.toLocaleString()} device${target.prefixes.length === 1 ? '' : 's'}${target.preview ? `: ${target.preview}` : ''}`}
         </div>
         {seed && draft.target === 'selection' && !sameSet(seed.prefixes, selected) && selected.size > 0 ? (
@@ -359,7 +359,8 @@ function Field({ label, hint, children }: { label: string; hint?: string; childr
   );
 }
 
-type Target = { prefixes: string[]; preview: string } | { error: string };
+/** `mistake`: something typed is wrong (shown in red), not just nothing chosen yet. */
+type Target = { prefixes: string[]; preview: string } | { error: string; mistake?: boolean };
 
 /** The devices the draft names: the selection given, or what its selector matches now. */
 function resolveTarget(draft: Draft, chosen: readonly string[], devices: ReadonlyMap<string, DeviceState>, userTags: Readonly<Record<string, readonly string[]>>): Target {
@@ -372,7 +373,7 @@ function resolveTarget(draft: Draft, chosen: readonly string[], devices: Readonl
     try {
       prefixes = selectDevices(parseSelector(draft.selector), [...devices.values()], { userTags }).map((d) => d.prefix);
     } catch (e) {
-      return { error: e instanceof SelectorError ? e.message : message(e) };
+      return { error: e instanceof SelectorError ? e.message : message(e), mistake: true };
     }
     if (prefixes.length === 0) return { error: 'The selector matches no device.' };
   }
