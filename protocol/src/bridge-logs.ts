@@ -56,6 +56,9 @@ export const LogExportResult = z.discriminatedUnion('kind', [
 ]);
 export type LogExportResult = z.infer<typeof LogExportResult>;
 
+/** Received time, ms since the epoch: `since` inclusive, `until` exclusive. */
+const TimeRange = { since: z.number().nonnegative().optional(), until: z.number().nonnegative().optional() };
+
 const op = <A extends z.ZodType, R extends z.ZodType>(args: A, result: R, timeoutMs: number) => ({ args, result, timeoutMs }) as const;
 
 export const logOperations = {
@@ -71,11 +74,12 @@ export const logOperations = {
         filter: LogFilter,
         before: z.number().int().nonnegative().optional(),
         limit: z.number().int().min(1).max(MAX_LOG_PAGE),
+        ...TimeRange,
       })
       .strict(),
     LogPage,
     30_000,
   ),
   /** Writes every stored line matching the view (device or fleet, filter) to a file. */
-  exportLogs: op(z.object({ prefix: Prefix.optional(), filter: LogFilter }).strict(), LogExportResult, 300_000),
+  exportLogs: op(z.object({ prefix: Prefix.optional(), filter: LogFilter, ...TimeRange }).strict(), LogExportResult, 300_000),
 } as const;

@@ -62,7 +62,8 @@ export async function createAppHost(opts: AppHostOptions): Promise<AppHost> {
   /** The profile the connection belongs to (`demo` for the demo): tags, views, queued commands and rollouts are kept per profile. */
   let currentProfile: string | null = null;
   const simulators: SimulatedFleet[] = [];
-  const logStore = await openLogStore({ ...opts.logs, dir: path.join(opts.settingsDir, 'logs') });
+  // History from before logs were kept per broker belongs to the profile in use then.
+  const logStore = await openLogStore({ ...opts.logs, dir: path.join(opts.settingsDir, 'logs'), legacyProfile: profiles.state().active ?? DEMO_PROFILE_ID });
 
   const publish = (e: BridgeEvent) => bridge.events.publish(e);
   engine.on('connection', (state) => publish({ stream: 'connection', state }));

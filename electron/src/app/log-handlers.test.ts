@@ -47,6 +47,17 @@ describe('log export', () => {
     await store.close();
   });
 
+  it('keeps to a time range of received times, in a page and in an export', async () => {
+    const { store } = await storeWithLines();
+    const at = Date.UTC(2026, 0, 2, 3, 4, 5, 6);
+    const h = createLogHandlers(store, undefined);
+    const page = await h.queryLogs({ filter: {}, limit: 10, since: at + 1, until: at + 2 }, ctx);
+    expect(page.records.map((r) => r.text)).toEqual(['broken']);
+    const r = await h.exportLogs({ filter: {}, since: at + 1 }, ctx);
+    expect(r).toMatchObject({ kind: 'download', lines: 2 });
+    await store.close();
+  });
+
   it('reports a cancelled dialog and writes nothing', async () => {
     const { store } = await storeWithLines();
     const h = createLogHandlers(store, { save: async () => null });

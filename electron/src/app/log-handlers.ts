@@ -14,8 +14,8 @@ const MAX_DOWNLOAD_CHARS = 64 * 1024 * 1024;
 
 export function createLogHandlers(store: LogStore, dialogs: Pick<HostDialogs, 'save'> | undefined): Pick<Handlers, 'queryLogs' | 'exportLogs'> {
   return {
-    queryLogs: async ({ prefix, filter, before, limit }) => store.query({ prefix, filter, before, limit }),
-    exportLogs: async ({ prefix, filter }, ctx) => {
+    queryLogs: async ({ prefix, filter, before, limit, since, until }) => store.query({ prefix, filter, before, limit, since, until }),
+    exportLogs: async ({ prefix, filter, since, until }, ctx) => {
       const filename = exportFileName(prefix, new Date());
       if (dialogs) {
         const file = await dialogs.save({ title: 'Export logs', defaultName: filename });
@@ -23,7 +23,7 @@ export function createLogHandlers(store: LogStore, dialogs: Pick<HostDialogs, 's
         const out = createWriteStream(file, { mode: 0o600 });
         let lines = 0;
         try {
-          await store.each({ prefix, filter }, async (r) => {
+          await store.each({ prefix, filter, since, until }, async (r) => {
             ctx.signal.throwIfAborted();
             lines++;
             // Backpressure: a large export streams to disk instead of piling up in memory.
@@ -37,7 +37,7 @@ export function createLogHandlers(store: LogStore, dialogs: Pick<HostDialogs, 's
       }
       const parts: string[] = [];
       let size = 0;
-      await store.each({ prefix, filter }, (r) => {
+      await store.each({ prefix, filter, since, until }, (r) => {
         const l = formatExportLine(r, prefix === undefined) + '\n';
         size += l.length;
         parts.push(l);
