@@ -1,7 +1,7 @@
 // Rollouts and the fleet overview in the demo: the crashing example bundle stops itself after the
 // canary (rolled back, reporting its previous version, no other device touched); the good bundle
 // with "only outdated" updates exactly the devices not already on it; the overview's firmware
-// bars select their devices. Screenshots of the planner, a running and a paused rollout and the
+// bars select their devices, and "Roll out…" plans for them. Screenshots of the planner, a running and a paused rollout and the
 // charts (also at the window's minimum size) go to e2e/artifacts/screens/.
 import { spawnSync } from 'node:child_process';
 import type { Locator, Page } from '@playwright/test';
@@ -174,8 +174,12 @@ test('the overview charts firmware versions, and a bar selects its devices', asy
   await expect(overview.getByTestId('chart-firmware').locator('canvas')).toBeVisible();
   await mqb.screenshot(page, 'min-overview-charts-dark');
   expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
-  await page.getByTestId('open-rollouts').click();
+  // The selection bar's "Roll out…" opens the planner on the devices a bar selected.
+  await page.getByTestId('selection-clear').click();
+  await overview.locator('[data-testid="firmware-bar"][data-firmware="2.4.1"]').click();
+  await page.getByTestId('action-rollout').click();
   await expect(page.getByTestId('rollout-planner')).toBeVisible();
+  await expect(page.getByTestId('rollout-target-count')).toHaveText(/^3 devices: /);
   await mqb.screenshot(page, 'min-rollout-planner-dark');
   expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
 });
