@@ -1,8 +1,9 @@
 // Rollouts and the fleet overview in the demo: the crashing example bundle stops itself after the
 // canary (rolled back, reporting its previous version, no other device touched); the good bundle
 // with "only outdated" updates exactly the devices not already on it; the overview's firmware
-// bars select their devices, and "Roll out…" plans for them. Screenshots of the planner, a running and a paused rollout and the
-// charts (also at the window's minimum size) go to e2e/artifacts/screens/.
+// bars select their devices, and "Roll out…" plans for them. Screenshots of the planner, a
+// running and a paused rollout and the charts (also at the window's minimum size) go to
+// e2e/artifacts/screens/.
 import { spawnSync } from 'node:child_process';
 import type { Locator, Page } from '@playwright/test';
 import { expect, test } from './fixtures';
