@@ -82,11 +82,12 @@ describe('the simulated original board and its firmware', () => {
     await ota(buildFirmwareImage({ version: 'v1.13-mqboard' }));
     const at = mark();
     await resetNormal();
-    await logged(/main: MicroPython 1\.13\.0 \(v1\.13-mqboard on /, at, 'greeting of the new build');
-    await logged(/main: Boot partition: ota_1$/, at);
+    const greeting = await logged(/main: MicroPython 1\.13\.0 \(v1\.13-mqboard on /, at, 'greeting of the new build');
+    const from = cli.seen.indexOf(greeting);
+    await logged(/main: Boot partition: ota_1$/, from);
     expect(state()).toMatchObject({ running: 'ota_1', pendingVerify: true });
     expect((await cli.perform('eval', 'sys.implementation.version')).text).toBe('(1, 13, 0)');
-    await logged(/watchdog: Next reset: normal boot$/, at, 'all-OK');
+    await logged(/watchdog: Next reset: normal boot$/, from, 'all-OK of the new build');
     expect(state()).toMatchObject({ running: 'ota_1', pendingVerify: false });
   }, 30_000);
 

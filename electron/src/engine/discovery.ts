@@ -10,6 +10,7 @@ import {
   type OnlineStatus,
 } from '../../../protocol/src';
 import type { Batcher } from './batcher';
+import { mayStateBootFact, readBootLogLine, type BootLogFact } from './original-boot-log';
 import type { DeviceState, DiscoverySettings, LogEntry } from './types';
 
 export const DEFAULT_DEPTHS = [1, 2, 3];
@@ -255,7 +256,27 @@ export function createDeviceRegistry(batch: Batcher, now: () => number = Date.no
     onLog(prefix, payload, wantEntry) {
       const t = now();
       const prev = devices.get(prefix);
-      if (!prev || prev.lastSeen === undefined || t - prev.lastSeen >= 1000) {
+      // An original board publishes no status: its boot greeting names its firmware and starts a
+      // new run, and its watchdog's all-OK confirms that firmware (see original-boot-log.ts).
+      let fact: BootLogFact | undefined;
+      if (prev?.kind !== 'mqboard' && mayStateBootFact(payload)) {
+        const l = decodeLogLine(payload);
+        if (l.ok) fact = readBootLogLine(l.value);
+      }
+      if (fact) {
+        const d: DeviceState = { ...(prev ?? upsert(prefix, 'log', 'original')), kind: 'original', lastSeen: t };
+        if (fact.kind === 'greeting') {
+          d.firmware = fact.firmware;
+          d.ota = { active: 'unknown', confirmed: false, slots: [] };
+          d.presence = 'online';
+          d.since = t;
+        } else if (fact.kind === 'partition') {
+          d.ota = { active: fact.partition, confirmed: d.ota?.confirmed ?? false, slots: [] };
+        } else {
+          d.ota = { active: d.ota?.active ?? 'unknown', confirmed: true, slots: [] };
+        }
+        commit(d);
+      } else if (!prev || prev.lastSeen === undefined || t - prev.lastSeen >= 1000) {
         // lastSeen at 1 s resolution: a log flood must not turn into a device event per line.
         const d: DeviceState = { ...(prev ?? upsert(prefix, 'log', 'unknown')), lastSeen: t };
         commit(d);

@@ -5,6 +5,12 @@
 // rolls an unconfirmed slot back at its next boot by itself (ota-slots.ts `otaBoot`), so the
 // host only resets one still running the trial slot, and waits for the previous version.
 //
+// Original boards take MicroPython firmware the same way. They publish no status, so what the
+// gate reads comes from their log (discovery, original-boot-log.ts): the boot greeting names the
+// build and starts a new run, and the watchdog's all-OK line is the confirmation (the board marks
+// the running partition valid then). A new image that never gets there is rolled back by the
+// bootloader at its next reset, a panic or the hardware watchdog's included.
+//
 // Every step is driven by the engine's device events (no polling), and what the gate must
 // remember lives in `memory`, persisted with the rollout, so a host that restarts mid-gate
 // picks up where it was.
@@ -102,6 +108,9 @@ export async function runTurn(t: DeviceTurn): Promise<void> {
   const prefix = dev.prefix;
   const w = watcher(engine, prefix, t.signal, now);
   const state = () => engine.device(prefix);
+  // An original board resets through its watchdog module into normal mode: a bare machine.reset()
+  // before its all-OK would boot the new firmware in safe mode.
+  const resetMode = () => (state()?.kind === 'original' ? 'normal' : 'hard');
   const set = (patch: Partial<RolloutDevice>, transition = true) => {
     Object.assign(dev, patch);
     t.changed(transition);
@@ -152,7 +161,7 @@ export async function runTurn(t: DeviceTurn): Promise<void> {
     }
     if (d?.presence === 'online' && reportsVersion(d.firmware, t.version)) {
       // Still on the trial slot: a second boot of an unconfirmed slot goes back to the previous one.
-      await engine.reset(prefix, 'hard', { signal: t.signal, timeoutMs: 10_000 }).catch(() => undefined);
+      await engine.reset(prefix, resetMode(), { signal: t.signal, timeoutMs: 10_000 }).catch(() => undefined);
     }
     const back = await w.until(() => {
       const s = state();
@@ -212,7 +221,7 @@ export async function runTurn(t: DeviceTurn): Promise<void> {
         // goes once: here, or again only if a host stopped before the broker took it.
         memory.resetAt = now();
         t.changed(false);
-        await engine.reset(prefix, 'hard', { signal: t.signal, timeoutMs: 10_000 }).then(
+        await engine.reset(prefix, resetMode(), { signal: t.signal, timeoutMs: 10_000 }).then(
           () => {
             memory.resetSent = true;
             t.changed(true);

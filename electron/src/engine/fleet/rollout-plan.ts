@@ -61,9 +61,6 @@ export function whyNotForDevice(image: Pick<RolloutImage, 'kind'>, d: DeviceStat
   if (!d) return undefined;
   if (image.kind === 'bundle' && d.kind === 'original') return 'an original board takes MicroPython firmware, not an app bundle';
   if (image.kind === 'firmware' && d.kind === 'mqboard') return 'the MQBoard runtime takes app bundles, not ESP32 firmware';
-  // Original boards report no firmware version and no confirmation the host can read, so the
-  // gate could never pass for them.
-  if (image.kind === 'firmware') return 'rollouts to original boards are not supported: they report no firmware version to check';
   return undefined;
 }
 
