@@ -146,6 +146,18 @@ test('select five demo devices, tag them, filter by the tag, run an expression, 
   await expect(results.getByTestId('result-group')).toHaveAttribute('data-status', 'ok');
   await expect(results.getByTestId('result-group')).toHaveAttribute('data-count', '4');
   await mqb.screenshot(page, 'fleet-put-results');
+
+  // Reset asks first, naming how many devices restart.
+  await results.getByRole('button', { name: 'Close' }).click();
+  await page.getByTestId('selection-clear').click();
+  await ui.row('greenhouse/irrigation').getByTestId('row-check').click();
+  await page.getByTestId('action-reset').click();
+  await page.getByTestId('reset-mode-soft').check();
+  await page.getByTestId('reset-next').click();
+  await expect(page.getByTestId('reset-confirm-text')).toContainText('1 device will restart the runtime in the same mode');
+  await page.getByTestId('reset-confirm').click();
+  await expect(results.getByTestId('job-progress')).toHaveAttribute('data-state', 'done', { timeout: 60_000 });
+  await expect(results.locator('[data-testid="result-group"][data-status="ok"]')).toHaveAttribute('data-count', '1');
 });
 
 test('a command for the sleeping battery board waits in the queue and runs when it wakes', async ({ mqb }) => {
