@@ -112,6 +112,8 @@ test('select five demo devices, tag them, filter by the tag, run an expression, 
   await results.getByTestId('results-table').click();
   await expect(results.getByTestId('result-row')).toHaveCount(5);
   await expect(results.locator('[data-testid="result-row"][data-status="error"]')).toHaveCount(2);
+  await results.getByTestId('results-not-ok').check();
+  await expect(results.getByTestId('result-row')).toHaveCount(2);
 
   await page.setViewportSize({ width: 900, height: 560 });
   await mqb.screenshot(page, 'min-fleet-results');

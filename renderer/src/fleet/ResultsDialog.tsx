@@ -193,9 +193,15 @@ function Groups({ groups }: { groups: Groups }) {
 }
 
 function Table({ rows }: { rows: readonly JobResult[] }) {
-  const shown = rows.slice(0, MAX_TABLE_ROWS);
+  const [notOk, setNotOk] = useState(false);
+  const picked = notOk ? rows.filter((r) => r.status !== 'ok') : rows;
+  const shown = picked.slice(0, MAX_TABLE_ROWS);
   return (
     <div className="results-table-wrap">
+      <label className="toggle results-filter">
+        <input type="checkbox" checked={notOk} data-testid="results-not-ok" onChange={(e) => setNotOk(e.target.checked)} />
+        <span>Only devices that did not end ok ({rows.filter((r) => r.status !== 'ok').length})</span>
+      </label>
       <table className="results-table" data-testid="results-rows">
         <thead>
           <tr>
@@ -220,7 +226,7 @@ function Table({ rows }: { rows: readonly JobResult[] }) {
           ))}
         </tbody>
       </table>
-      {rows.length > shown.length ? <p className="muted">Showing the first {shown.length} of {rows.length} devices; the exports hold all of them.</p> : null}
+      {picked.length > shown.length ? <p className="muted">Showing the first {shown.length} of {picked.length} devices; the exports hold all of them.</p> : null}
     </div>
   );
 }
