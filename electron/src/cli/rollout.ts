@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
-import { RolloutInput, type RolloutDevice, type RolloutSummary } from '../../../protocol/src/bridge-rollouts';
+import type { RolloutDevice, RolloutSummary } from '../../../protocol/src/bridge-rollouts';
 import { parseSelector, selectDevices, SelectorError } from '../../../protocol/src/fleet/selector';
 import type { RolloutEvent } from '../engine/fleet/rollout';
 import { brokerProfile, type GlobalOptions } from './global-options';
@@ -102,6 +102,8 @@ export function addRolloutCommand(program: Command, globals: () => GlobalOptions
         if (e instanceof SelectorError) throw new UsageError(`${e.message}: ${o.select.slice(0, 80)}`);
         throw e;
       }
+      // The schemas (zod) load only when a rollout runs: `mqboard --help` lists this command too.
+      const { RolloutInput } = await import('../../../protocol/src/bridge-rollouts');
       const parsed = RolloutInput.safeParse({
         image: { from: 'stage', stage: 'cli' },
         prefixes: ['placeholder'],
