@@ -4,7 +4,8 @@ import { expect, test } from './fixtures';
 test('search, filter, group and keyboard navigation', async ({ mqb }) => {
   const { page, ui } = await mqb.app();
   await ui.connected();
-  await expect(ui.row('workshop/lathe')).toBeVisible();
+  // Demo boards take longer to boot on a loaded machine than the default wait.
+  await expect(ui.row('workshop/lathe')).toBeVisible({ timeout: 45_000 });
 
   // `/` focuses the search from anywhere.
   await page.locator('body').press('/');
