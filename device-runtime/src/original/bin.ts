@@ -13,12 +13,13 @@ const { values } = parseArgs({
     prefix: { type: 'string' },
     root: { type: 'string' },
     'watchdog-ms': { type: 'string' },
+    firmware: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
   strict: true,
 });
 
-const usage = 'usage: bin.ts --prefix P --root DIR [--server HOST] [--port N] [--user U] [--password PW] [--watchdog-ms MS]';
+const usage = 'usage: bin.ts --prefix P --root DIR [--server HOST] [--port N] [--user U] [--password PW] [--watchdog-ms MS] [--firmware BUILD]';
 if (values.help) {
   console.log(usage);
   process.exit(0);
@@ -40,6 +41,7 @@ const board = await startOriginalBoard({
   prefix: values.prefix,
   root: values.root,
   watchdogIntervalMs: values['watchdog-ms'] ? Number(values['watchdog-ms']) : undefined,
+  firmware: values.firmware,
   onLog: (line) => console.log(line),
 });
 
