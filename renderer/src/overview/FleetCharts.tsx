@@ -5,6 +5,7 @@ import { useEffect, useMemo, useState } from 'react';
 import uPlot from 'uplot';
 import type { FleetHistory } from '../../../protocol/src';
 import { useApp, useAppStore, useBridge } from '../ui/context';
+import { useNow } from '../ui/use-now';
 import { crashSeries, devicesOfBar, firmwareBars, onlineSeries, OTHER_FW, shortFirmware } from './chart-data';
 import { axis, UChart, useChartColors, type ChartColors } from './UChart';
 import './charts.css';
@@ -14,11 +15,12 @@ const HISTORY_SOON_MS = 5_000;
 const BAR_HEIGHT = 170;
 const SMALL_HEIGHT = 150;
 
-export function FleetCharts() {
+/** `online`/`total`: the list's counts now, the online chart's newest point. */
+export function FleetCharts({ online, total }: { online: number; total: number }) {
   return (
     <div className="charts" data-testid="fleet-charts">
       <FirmwareChart />
-      <HistoryCharts />
+      <HistoryCharts online={online} total={total} />
     </div>
   );
 }
@@ -75,7 +77,7 @@ function FirmwareChart() {
   );
 }
 
-function HistoryCharts() {
+function HistoryCharts({ online: onlineNow, total: totalNow }: { online: number; total: number }) {
   const bridge = useBridge();
   const profile = useApp((s) => s.profiles.active);
   const colors = useChartColors();
@@ -107,7 +109,14 @@ function HistoryCharts() {
     };
   }, [bridge, profile]);
 
-  const online = useMemo<uPlot.AlignedData>(() => (history ? onlineSeries(history) : [[], [], []]), [history]);
+  // The host's samples, then the list's own count as the newest point: the line ends at what the
+  // tiles above say, not at the last fetch.
+  // The point moves along every ten seconds (the host's own sampling), not at every clock tick.
+  const tenSeconds = Math.floor(useNow() / 10_000);
+  const online = useMemo<uPlot.AlignedData>(
+    () => (history ? onlineSeries(history, { t: Math.max(tenSeconds * 10_000, history.online.at(-1)?.t ?? 0), online: onlineNow, total: totalNow }) : [[], [], []]),
+    [history, onlineNow, totalNow, tenSeconds],
+  );
   const crashes = useMemo(() => (history ? crashSeries(history) : { labels: [], counts: [] }), [history]);
   const crashData = useMemo<uPlot.AlignedData>(() => [crashes.counts.map((_, i) => i), crashes.counts], [crashes]);
   const onlineOpts = useMemo(() => onlineOptions(colors), [colors]);
@@ -116,7 +125,7 @@ function HistoryCharts() {
     const days = daysKey.split(',');
     return barOptions(colors, (i) => days[i] ?? '', colors.bad);
   }, [colors, daysKey]);
-  const last = history?.online.at(-1);
+  const last = history ? { online: onlineNow, total: totalNow } : undefined;
   const totalCrashes = crashes.counts.reduce((a, b) => a + b, 0);
 
   return (

@@ -30,7 +30,7 @@ export function Overview() {
           </button>
         ))}
       </div>
-      <FleetCharts />
+      <FleetCharts online={c.online} total={c.total} />
       <Attention />
       <p className="hint">
         Select a device to open its workspace. <kbd>/</kbd> searches, <kbd>↑</kbd> <kbd>↓</kbd> move through the list, <kbd>Enter</kbd> opens.

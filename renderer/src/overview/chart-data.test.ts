@@ -38,6 +38,10 @@ describe('history series', () => {
   it('puts online devices on a time axis in seconds', () => {
     expect(onlineSeries(h)).toEqual([[1, 2], [3, 4], [4, 4]]);
   });
+  it('ends the online line at the list’s count now', () => {
+    expect(onlineSeries(h, { t: 1500, online: 9, total: 9 })).toEqual([[1, 1.5], [3, 9], [4, 9]]);
+    expect(onlineSeries(h, { t: 3000, online: 9, total: 10 })).toEqual([[1, 2, 3], [3, 4, 9], [4, 4, 10]]);
+  });
   it('labels crash days by month and day', () => {
     expect(crashSeries(h)).toEqual({ labels: ['12-02', '12-03'], counts: [0, 2] });
   });

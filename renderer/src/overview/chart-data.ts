@@ -56,9 +56,15 @@ export function devicesOfBar(devices: Iterable<DeviceState>, bars: FirmwareBars,
   return out;
 }
 
-/** Online and known devices over time, x in seconds (uPlot's time scale). */
-export function onlineSeries(h: FleetHistory): [number[], number[], number[]] {
-  return [h.online.map((s) => s.t / 1000), h.online.map((s) => s.online), h.online.map((s) => s.total)];
+type OnlineSample = FleetHistory['online'][number];
+
+/**
+ * Online and known devices over time, x in seconds (uPlot's time scale); `now`, when given, is
+ * the newest point and replaces samples at or after its time (the host adds its own "now").
+ */
+export function onlineSeries(h: FleetHistory, now?: OnlineSample): [number[], number[], number[]] {
+  const all = now ? [...h.online.filter((s) => s.t < now.t), now] : h.online;
+  return [all.map((s) => s.t / 1000), all.map((s) => s.online), all.map((s) => s.total)];
 }
 
 /** Crash records per day: day labels (`MM-DD`) and counts. */
