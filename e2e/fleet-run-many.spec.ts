@@ -149,6 +149,22 @@ test('select five demo devices, tag them, filter by the tag, run an expression, 
   await expect(results.getByTestId('result-group')).toHaveAttribute('data-count', '4');
   await mqb.screenshot(page, 'fleet-put-results');
 
+  // Pushed again as a sync with a second file: the copy each device already holds is left alone.
+  await results.getByRole('button', { name: 'Close' }).click();
+  await page.getByTestId('action-put').click();
+  await page.getByTestId('put-input').setInputFiles([
+    { name: 'greeting.txt', mimeType: 'text/plain', buffer: Buffer.from('hello from the fleet\n') },
+    { name: 'second.txt', mimeType: 'text/plain', buffer: Buffer.from('and another\n') },
+  ]);
+  await expect(page.getByTestId('put-file')).toContainText('2 files');
+  await expect(page.getByTestId('put-path')).toHaveValue('/');
+  await page.getByTestId('put-only-changed').check();
+  await page.getByTestId('put-start').click();
+  await expect(results.getByTestId('job-progress')).toHaveAttribute('data-state', 'done', { timeout: 60_000 });
+  await expect(results.getByTestId('result-group')).toHaveCount(1);
+  await expect(results.getByTestId('result-group')).toHaveAttribute('data-count', '4');
+  await expect(results.getByTestId('result-group')).toContainText('/greeting.txt: unchanged');
+
   // Reset asks first, naming how many devices restart.
   await results.getByRole('button', { name: 'Close' }).click();
   await page.getByTestId('selection-clear').click();

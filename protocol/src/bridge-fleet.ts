@@ -64,6 +64,8 @@ export const JobAction = z.discriminatedUnion('kind', [
     .object({
       kind: z.literal('put'),
       files: z.array(z.object({ path: DevicePath, stage: Id }).strict()).min(1).max(200),
+      /** Like `sync`: skip each file the device already holds with the same SHA-256. */
+      onlyChanged: z.boolean().optional(),
     })
     .strict(),
   z.object({ kind: z.literal('reset'), mode: ResetMode }).strict(),

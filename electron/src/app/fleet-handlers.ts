@@ -184,7 +184,7 @@ export function createFleetHandlers(d: FleetHandlerDeps): FleetService {
     }
     // One stage may feed several paths: each is taken once.
     for (const stage of new Set(a.files.map((f) => f.stage))) d.stages.take(stage);
-    return { kind: 'put', files: files.map((f) => ({ path: f.path, data: f.data })) };
+    return { kind: 'put', files: files.map((f) => ({ path: f.path, data: f.data })), onlyChanged: a.onlyChanged };
   };
 
   const handlers: FleetHandlers = {

@@ -1,5 +1,7 @@
-// "Push file…" on the selection: one local file (picked or dropped) staged in the host once,
-// then written to the same device path on every device, each write verified by the host.
+// "Push files…" on the selection: local files (picked or dropped) staged in the host once, then
+// written to the same device path (one file) or folder (several) on every device, each write
+// verified by the host. "Only files that differ" makes it a sync: a device that already holds
+// a file byte for byte is left alone.
 import { useRef, useState } from 'react';
 import { DevicePath } from '../../../protocol/src';
 import { oneLine } from '../../../protocol/src/control-chars';
@@ -10,11 +12,15 @@ import { stageBlob } from '../workspace/files/staging';
 import { errorText } from './fleet-errors';
 import { DEFAULT_JOB_OPTIONS, JobOptions, jobArgs, TargetLine } from './JobOptions';
 
+/** Files in one push: the contract's limit. */
+const MAX_FILES = 200;
+
 export function PutDialog({ prefixes }: { prefixes: readonly string[] }) {
   const store = useAppStore();
   const bridge = useBridge();
-  const [file, setFile] = useState<File | null>(null);
+  const [files, setFiles] = useState<File[]>([]);
   const [path, setPath] = useState('');
+  const [onlyChanged, setOnlyChanged] = useState(false);
   const [opts, setOpts] = useState(DEFAULT_JOB_OPTIONS);
   const [busy, setBusy] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -24,20 +30,28 @@ export function PutDialog({ prefixes }: { prefixes: readonly string[] }) {
   const checked = DevicePath.safeParse(path.trim());
   const pathError = path.trim() && !checked.success ? (checked.error.issues[0]?.message ?? 'not a device path') : null;
 
-  const take = (f: File | undefined) => {
-    if (!f) return;
-    setFile(f);
-    // The usual target is the device root under the same name; the user may change it.
-    if (!path.trim() || path === `/${file?.name ?? ''}`) setPath(`/${f.name}`);
+  const several = files.length > 1;
+  const take = (list: FileList | null | undefined) => {
+    const picked = [...(list ?? [])].slice(0, MAX_FILES);
+    if (picked.length === 0) return;
+    setFiles(picked);
+    // The usual target is the device root (under the same name for one file); the user may change it.
+    const suggested = files.length === 1 ? `/${files[0]!.name}` : '/';
+    if (!path.trim() || path === suggested) setPath(picked.length === 1 ? `/${picked[0]!.name}` : '/');
   };
+  /** Where each file goes: the path itself for one file, or the folder joined with its name. */
+  const target = (dir: string, f: File) => (several ? `${dir.replace(/\/+$/, '')}/${f.name}` : dir);
   const start = async () => {
-    if (!file || !checked.success) return;
+    if (files.length === 0 || !checked.success) return;
     setError(null);
     try {
-      setBusy('Staging the file…');
-      const stage = await stageBlob(bridge, file, file.name);
+      const items: { path: string; stage: string }[] = [];
+      for (const [i, f] of files.entries()) {
+        setBusy(several ? `Staging ${i + 1} of ${files.length}…` : 'Staging the file…');
+        items.push({ path: target(checked.data, f), stage: await stageBlob(bridge, f, f.name) });
+      }
       setBusy('Starting…');
-      const { job } = await bridge.call('jobStart', { action: { kind: 'put', files: [{ path: checked.data, stage }] }, prefixes: [...prefixes], ...jobArgs(opts) });
+      const { job } = await bridge.call('jobStart', { action: { kind: 'put', files: items, onlyChanged }, prefixes: [...prefixes], ...jobArgs(opts) });
       store.getState().applyJob(job, []);
       store.getState().setFleetDialog({ kind: 'results', job: job.id });
     } catch (e) {
@@ -47,7 +61,7 @@ export function PutDialog({ prefixes }: { prefixes: readonly string[] }) {
   };
   return (
     <Modal
-      title="Push a file to many devices"
+      title="Push files to many devices"
       onClose={close}
       wide
       testId="put-dialog"
@@ -56,7 +70,7 @@ export function PutDialog({ prefixes }: { prefixes: readonly string[] }) {
           <button className="btn" onClick={close}>
             Cancel
           </button>
-          <button className="btn btn-primary" disabled={busy !== null || !file || !checked.success} data-testid="put-start" onClick={() => void start()}>
+          <button className="btn btn-primary" disabled={busy !== null || files.length === 0 || !checked.success} data-testid="put-start" onClick={() => void start()}>
             {busy ?? `Push to ${prefixes.length}`}
           </button>
         </>
@@ -75,25 +89,33 @@ export function PutDialog({ prefixes }: { prefixes: readonly string[] }) {
           onDrop={(e) => {
             e.preventDefault();
             setOver(false);
-            take(e.dataTransfer.files[0]);
+            take(e.dataTransfer.files);
           }}
         >
-          {file ? (
+          {files.length === 1 ? (
             <span data-testid="put-file">
-              <strong>{oneLine(file.name)}</strong> · {bytes(file.size)}
+              <strong>{oneLine(files[0]!.name)}</strong> · {bytes(files[0]!.size)}
+            </span>
+          ) : several ? (
+            <span data-testid="put-file">
+              <strong>{files.length} files</strong> · {bytes(files.reduce((n, f) => n + f.size, 0))}
             </span>
           ) : (
-            <span className="muted">Drop one file here, or</span>
+            <span className="muted">Drop files here, or</span>
           )}
           <button className="btn btn-small" onClick={() => input.current?.click()}>
-            {file ? 'Choose another…' : 'Choose a file…'}
+            {files.length ? 'Choose others…' : 'Choose files…'}
           </button>
-          <input ref={input} type="file" hidden data-testid="put-input" onChange={(e) => take(e.target.files?.[0])} />
+          <input ref={input} type="file" multiple hidden data-testid="put-input" onChange={(e) => take(e.target.files)} />
         </div>
         <label className="field">
-          <span>Path on each device</span>
-          <input value={path} spellCheck={false} placeholder="/main.py" data-testid="put-path" onChange={(e) => setPath(e.target.value)} aria-invalid={pathError ? true : undefined} />
+          <span>{several ? 'Folder on each device' : 'Path on each device'}</span>
+          <input value={path} spellCheck={false} placeholder={several ? '/lib' : '/main.py'} data-testid="put-path" onChange={(e) => setPath(e.target.value)} aria-invalid={pathError ? true : undefined} />
           {pathError ? <small className="form-error">{pathError}</small> : <small>An existing file there is replaced; each write is read back and checked.</small>}
+        </label>
+        <label className="toggle" title="Like mqboard sync: a device that already has a file with the same SHA-256 is not written">
+          <input type="checkbox" checked={onlyChanged} data-testid="put-only-changed" onChange={(e) => setOnlyChanged(e.target.checked)} />
+          <span>Only files that differ (sync)</span>
         </label>
         <JobOptions value={opts} onChange={setOpts} />
         {error ? (

@@ -131,6 +131,19 @@ describe('running an expression on many devices', () => {
     for (const p of members) expect(await engine.sha256(p, '/limits.py')).toBe(sha256(data));
   });
 
+  it('with onlyChanged writes only the devices whose copy differs, like sync', async () => {
+    const data = new TextEncoder().encode('mode = "sync"\n');
+    await runMany([members[0]!], putAction(engine, '/sync.py', data));
+    await engine.put(members[1]!, '/sync.py', new TextEncoder().encode('mode = "old"\n'));
+    const results = await runMany(members.slice(0, 3), fleetAction(engine, { kind: 'put', files: [{ path: '/sync.py', data }], onlyChanged: true }));
+    expect(results.map((r) => r.output)).toEqual([
+      '/sync.py: unchanged',
+      `/sync.py: ${data.length} bytes, sha256 ${sha256(data).slice(0, 12)}`,
+      `/sync.py: ${data.length} bytes, sha256 ${sha256(data).slice(0, 12)}`,
+    ]);
+    for (const p of members.slice(0, 3)) expect(await engine.sha256(p, '/sync.py')).toBe(sha256(data));
+  });
+
   it('builds the same action from a description for the CLI and the app: several files put in order, one line each', async () => {
     const a = new TextEncoder().encode('a = 1\n');
     const b = new Uint8Array(3000).fill(7);

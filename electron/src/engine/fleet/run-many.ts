@@ -130,9 +130,15 @@ export const evalAction =
     engine.eval(prefix, code, { signal, timeoutMs });
 
 /** Puts a file (verified by the engine: our runtime checks size and hash, original boards are read back). */
-export function putAction(engine: Engine, path: string, data: Uint8Array, timeoutMs?: number): DeviceAction {
+export function putAction(engine: Engine, path: string, data: Uint8Array, timeoutMs?: number, onlyChanged = false): DeviceAction {
   const sha = createHash('sha256').update(data).digest('hex');
   return async (prefix, signal) => {
+    if (onlyChanged) {
+      // Like `sync`: a file the device already holds byte for byte is left alone. A file the
+      // device cannot hash (missing, or any other error) is written, and the put verifies it.
+      const there = await engine.sha256(prefix, path, { signal, timeoutMs }).catch(() => null);
+      if (there?.toLowerCase() === sha) return `${path}: unchanged`;
+    }
     await engine.put(prefix, path, data, { signal, timeoutMs });
     return `${path}: ${data.length} bytes, sha256 ${sha.slice(0, 12)}`;
   };
@@ -151,7 +157,7 @@ export const resetAction =
  */
 export type FleetAction =
   | { kind: 'eval'; code: string }
-  | { kind: 'put'; files: ReadonlyArray<{ path: string; data: Uint8Array }> }
+  | { kind: 'put'; files: ReadonlyArray<{ path: string; data: Uint8Array }>; /** Skip files the device already has (sync). */ onlyChanged?: boolean }
   | { kind: 'reset'; mode: ResetMode };
 
 /** The device action for a FleetAction; a put writes its files in order, each verified, one output line per file. */
@@ -162,7 +168,7 @@ export function fleetAction(engine: Engine, a: FleetAction, timeoutMs?: number):
     case 'reset':
       return resetAction(engine, a.mode, timeoutMs);
     case 'put': {
-      const puts = a.files.map((f) => putAction(engine, f.path, f.data, timeoutMs));
+      const puts = a.files.map((f) => putAction(engine, f.path, f.data, timeoutMs, a.onlyChanged));
       return async (prefix, signal) => {
         const lines: string[] = [];
         for (const put of puts) lines.push(await put(prefix, signal));
