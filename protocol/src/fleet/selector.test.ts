@@ -133,6 +133,44 @@ describe('selecting devices', () => {
   });
 });
 
+describe('selecting the same devices again', () => {
+  // What a selector reads from a device is kept per device object: an update replaces the object.
+  it('reads a replaced device afresh: firmware, tags and prefix', () => {
+    const before = dev('a/1', { firmware: '2.4.0', tags: ['lab'] });
+    expect(selectDevices('fw<2.5 tag:lab a/* lab', [before])).toHaveLength(1);
+    const after = { ...before, firmware: '2.5.0', tags: ['field'] };
+    expect(selectDevices('fw<2.5', [after])).toEqual([]);
+    expect(selectDevices('tag:lab', [after])).toEqual([]);
+    expect(selectDevices('lab', [after])).toEqual([]);
+    expect(selectDevices('tag:field field fw=2.5', [after])).toEqual([after]);
+    expect(selectDevices('a/*', [{ ...after, prefix: 'b/1' }])).toEqual([]);
+    // The old object still answers for what it was.
+    expect(selectDevices('fw<2.5 tag:lab', [before])).toEqual([before]);
+  });
+
+  it('reads the tags the user gave again when the settings replace them', () => {
+    const d = dev('a/1');
+    const first = { 'a/1': ['Cold'] };
+    expect(selectDevices('tag:cold', [d], { userTags: first })).toEqual([d]);
+    expect(selectDevices('tag:cold', [d], { userTags: { 'a/1': ['warm'] } })).toEqual([]);
+    expect(selectDevices('warm', [d], { userTags: { 'a/1': ['warm'] } })).toEqual([d]);
+    expect(selectDevices('cold', [d], { userTags: first })).toEqual([d]);
+  });
+
+  it("searches text across the device's lines and the user's tags as one text", () => {
+    const d = dev('a/1', { tags: ['Pump'] });
+    expect(selectDevices('"pump\nshelf"', [d], { userTags: { 'a/1': ['Shelf'] } })).toEqual([d]);
+    expect(selectDevices('"pump\nshelf"', [d])).toEqual([]);
+  });
+
+  it('counts outdated against the newest firmware of the list given each time', () => {
+    const old = dev('a/1', { firmware: '2.4.0' });
+    const newer = dev('a/2', { firmware: '2.5.0' });
+    expect(selectDevices('outdated', [old, newer])).toEqual([old]);
+    expect(selectDevices('outdated', [old])).toEqual([]);
+  });
+});
+
 describe('selector mistakes', () => {
   it('name the column and what was expected', () => {
     expect(failure('online stat:safe').message).toBe('selector: unknown field "stat:" (fields: tag: prefix: fw state: kind: text:; quote text that contains a colon) at column 8');

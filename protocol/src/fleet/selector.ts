@@ -203,19 +203,43 @@ export function parseSelector(source: string): Selector {
 
 /** Matches a prefix against a glob: `*` within one level, `**` any number of levels (none too). */
 export function globMatch(glob: string, prefix: string): boolean {
+  return compileGlob(glob)(prefix.split('/'));
+}
+
+/**
+ * A glob split into levels once, for matching many prefixes (given as their levels). Without
+ * `**` the level counts must agree and each level is compared on its own; with it, a dynamic
+ * programme over both level lists: linear in |glob|·|prefix| however many stars.
+ */
+function compileGlob(glob: string): (p: readonly string[]) => boolean {
   const g = glob.split('/');
-  const p = prefix.split('/');
-  // can[i][j]: glob levels from i match prefix levels from j. Linear in |g|·|p|, whatever the stars.
-  let next: boolean[] = Array.from({ length: p.length + 1 }, (_, j) => j === p.length);
-  for (let i = g.length - 1; i >= 0; i--) {
-    const cur = new Array<boolean>(p.length + 1).fill(false);
-    for (let j = p.length; j >= 0; j--) {
-      if (g[i] === '**') cur[j] = next[j]! || (j < p.length && cur[j + 1]!);
-      else cur[j] = j < p.length && levelMatch(g[i]!, p[j]!) && next[j + 1]!;
-    }
-    next = cur;
+  const level = g.map((pat): ((s: string) => boolean) => (pat.includes('*') ? (s) => levelMatch(pat, s) : (s) => s === pat));
+  if (!g.includes('**')) {
+    return (p) => {
+      if (p.length !== g.length) return false;
+      for (let i = 0; i < g.length; i++) if (!level[i]!(p[i]!)) return false;
+      return true;
+    };
   }
-  return next[0]!;
+  let next = new Uint8Array(0);
+  let cur = new Uint8Array(0);
+  return (p) => {
+    if (next.length < p.length + 1) {
+      next = new Uint8Array(p.length + 1);
+      cur = new Uint8Array(p.length + 1);
+    }
+    // next[j]: glob levels after i match prefix levels from j.
+    next.fill(0, 0, p.length + 1);
+    next[p.length] = 1;
+    for (let i = g.length - 1; i >= 0; i--) {
+      for (let j = p.length; j >= 0; j--) {
+        if (g[i] === '**') cur[j] = next[j]! || (j < p.length && cur[j + 1]!) ? 1 : 0;
+        else cur[j] = j < p.length && next[j + 1]! && level[i]!(p[j]!) ? 1 : 0;
+      }
+      [next, cur] = [cur, next];
+    }
+    return next[0] === 1;
+  };
 }
 
 /** `*` matches any run of characters within one level (the classic two-pointer wildcard match). */
@@ -247,11 +271,71 @@ function deviceTags(d: FleetDevice): string[] {
   return t.filter((x): x is string => typeof x === 'string' && x.length <= 256).slice(0, 64);
 }
 
+/**
+ * What the selector reads from a device, derived once per device object: the engine and the
+ * store replace a device's state on every update and never change one in place, so the object
+ * is the key, and a search over 10,000 devices re-reads none of the ones that did not change.
+ * Filled lazily: a search by tag never splits a prefix.
+ */
+interface Facts {
+  levels?: string[];
+  version?: Version | null;
+  /** The device's own tags, lowercased. */
+  tags?: string[];
+  /** Prefix, firmware and the device's own tags, one per line, lowercased: what text searches. */
+  hay?: string;
+}
+
+const factsCache = new WeakMap<FleetDevice, Facts>();
+
+function factsOf(d: FleetDevice): Facts {
+  let f = factsCache.get(d);
+  if (!f) {
+    f = {};
+    factsCache.set(d, f);
+  }
+  return f;
+}
+
+function versionOf(d: FleetDevice): Version | undefined {
+  const f = factsOf(d);
+  if (f.version === undefined) f.version = readFirmwareVersion(d.firmware) ?? null;
+  return f.version ?? undefined;
+}
+
+function levelsOf(d: FleetDevice): string[] {
+  const f = factsOf(d);
+  return (f.levels ??= d.prefix.split('/'));
+}
+
+function ownTagsOf(d: FleetDevice): string[] {
+  const f = factsOf(d);
+  return (f.tags ??= deviceTags(d).map((x) => x.toLowerCase()));
+}
+
+function ownHayOf(d: FleetDevice): string {
+  const f = factsOf(d);
+  return (f.hay ??= [d.prefix, d.firmware ?? '', ...deviceTags(d)].join('\n').toLowerCase());
+}
+
 function userTagsOf(opts: MatchOptions, prefix: string): readonly string[] {
   const u = opts.userTags;
   if (!u) return [];
   const got = u instanceof Map ? u.get(prefix) : Object.prototype.hasOwnProperty.call(u, prefix) ? (u as Record<string, readonly string[]>)[prefix] : undefined;
   return Array.isArray(got) ? got : [];
+}
+
+/** The user's tags for one device, lowercased, by the list's identity (settings replace, not edit, them). */
+const userTagsCache = new WeakMap<readonly string[], { tags: string[]; hay: string }>();
+
+function lowerUserTags(tags: readonly string[]): { tags: string[]; hay: string } {
+  let c = userTagsCache.get(tags);
+  if (!c) {
+    const lower = tags.map((x) => String(x).toLowerCase());
+    c = { tags: lower, hay: lower.join('\n') };
+    userTagsCache.set(tags, c);
+  }
+  return c;
 }
 
 /** The firmware `outdated` compares with: `latest` when given, else the newest in `devices`. */
@@ -263,7 +347,7 @@ export function newestFirmware(devices: readonly FleetDevice[], latest?: string)
   }
   let best: Version | undefined;
   for (const d of devices) {
-    const v = readFirmwareVersion(d.firmware);
+    const v = versionOf(d);
     if (v && (!best || compareVersions(v, best) > 0)) best = v;
   }
   return best;
@@ -301,9 +385,48 @@ function stateHolds(s: StateName, d: FleetDevice, newest: Version | undefined): 
     case 'crashed':
       return (d.crashCount ?? 0) > 0 || d.bootReason === 'crash' || d.bootReason === 'watchdog';
     case 'outdated': {
-      const have = readFirmwareVersion(d.firmware);
+      const have = versionOf(d);
       return have !== undefined && newest !== undefined && compareVersions(have, newest) < 0;
     }
+  }
+}
+
+/** One term as a predicate: everything that depends only on the term is worked out here, once. */
+function compileTerm(t: Term, newest: Version | undefined, opts: MatchOptions): (d: FleetDevice) => boolean {
+  switch (t.kind) {
+    case 'tag':
+      return (d) => {
+        const own = ownTagsOf(d);
+        const user = userTagsOf(opts, d.prefix);
+        const theirs = user.length ? lowerUserTags(user).tags : undefined;
+        for (const v of t.values) if (own.includes(v) || (theirs !== undefined && theirs.includes(v))) return true;
+        return false;
+      };
+    case 'prefix': {
+      const globs = t.globs.map(compileGlob);
+      return (d) => {
+        const levels = levelsOf(d);
+        return globs.some((g) => g(levels));
+      };
+    }
+    case 'fw':
+      return (d) => fwHolds(t.op, t.versions, versionOf(d));
+    case 'state':
+      return (d) => t.states.some((s) => stateHolds(s, d, newest));
+    case 'kind':
+      return (d) => t.kinds.includes(d.kind);
+    case 'text':
+      return (d) => {
+        const own = ownHayOf(d);
+        for (const v of t.values) if (own.includes(v)) return true;
+        const user = userTagsOf(opts, d.prefix);
+        if (user.length === 0) return false;
+        const theirs = lowerUserTags(user).hay;
+        // The text searched is the device's lines then the user's tags, one per line; a value
+        // with a line break in it (quoted) may span the two.
+        for (const v of t.values) if (theirs.includes(v) || (v.includes('\n') && `${own}\n${theirs}`.includes(v))) return true;
+        return false;
+      };
   }
 }
 
@@ -311,27 +434,11 @@ function stateHolds(s: StateName, d: FleetDevice, newest: Version | undefined): 
 export function compileSelector(sel: Selector, devices: readonly FleetDevice[], opts: MatchOptions = {}): (d: FleetDevice) => boolean {
   const needsNewest = sel.terms.some((t) => t.kind === 'state' && t.states.includes('outdated'));
   const newest = needsNewest ? newestFirmware(devices, opts.latest) : undefined;
-  const holds = (t: Term, d: FleetDevice): boolean => {
-    switch (t.kind) {
-      case 'tag': {
-        const tags = [...deviceTags(d), ...userTagsOf(opts, d.prefix)].map((x) => x.toLowerCase());
-        return t.values.some((v) => tags.includes(v));
-      }
-      case 'prefix':
-        return t.globs.some((g) => globMatch(g, d.prefix));
-      case 'fw':
-        return fwHolds(t.op, t.versions, readFirmwareVersion(d.firmware));
-      case 'state':
-        return t.states.some((s) => stateHolds(s, d, newest));
-      case 'kind':
-        return t.kinds.includes(d.kind);
-      case 'text': {
-        const hay = [d.prefix, d.firmware ?? '', ...deviceTags(d), ...userTagsOf(opts, d.prefix)].join('\n').toLowerCase();
-        return t.values.some((v) => hay.includes(v));
-      }
-    }
+  const terms = sel.terms.map((t) => ({ holds: compileTerm(t, newest, opts), negated: t.negated }));
+  return (d) => {
+    for (const t of terms) if (t.holds(d) === t.negated) return false;
+    return true;
   };
-  return (d) => sel.terms.every((t) => holds(t, d) !== t.negated);
 }
 
 /** The devices a selector picks, in the order given. */
