@@ -62,12 +62,118 @@ export function searchSql(f: LogFilter, names?: Iterable<string>): { sql: string
   if (!search) return null;
   const compiled = compileLogFilter(f);
   if (compiled.error !== undefined) return { error: compiled.error };
-  let text: string;
-  if (!f.regex && f.caseSensitive) text = `contains(text, ${sqlString(search)})`;
-  else text = `regexp_matches(text, ${sqlString(`${f.caseSensitive ? '' : '(?i)'}${f.regex ? RE2JS.translateRegExp(search) : RE2JS.quote(search)}`)})`;
-  if (!names) return { sql: `(${text} OR ${text.replace('(text,', '(name,')})` };
+  const onText = (column: string) => {
+    if (!f.regex && f.caseSensitive) return `contains(${column}, ${sqlString(search)})`;
+    const pattern = f.regex ? RE2JS.translateRegExp(search) : RE2JS.quote(search);
+    const re = `regexp_matches(${column}, ${sqlString(`${f.caseSensitive ? '' : '(?i)'}${pattern}`)})`;
+    // A substring every match contains is found many times faster than the pattern is run
+    // (a byte search against RE2 per line): the pattern only runs on the lines that have it.
+    const literal = requiredLiteral(pattern, !f.caseSensitive);
+    return literal ? `(contains(${column}, ${sqlString(literal)}) AND ${re})` : re;
+  };
+  const text = onText('text');
+  if (!names) return { sql: `(${text} OR ${onText('name')})` };
   const matching = [...names].filter((n) => compiled.test('I', n, ''));
   return { sql: matching.length ? `(${text} OR name IN (${matching.map(sqlString).join(', ')}))` : text };
+}
+
+/** Shorter runs are not worth a pass of their own: they are in most lines anyway. */
+const MIN_LITERAL = 3;
+/** Escapes that stand for one character of a class or an assertion, and take no argument. */
+const SIMPLE_ESCAPES = new Set('dDsSwWbBAznrtfva');
+
+/**
+ * The longest run of characters every match of an RE2 `pattern` contains as it is, or null
+ * when none is worth testing or the pattern is beyond this reading. Conservative: only ASCII,
+ * only outside groups and classes, nothing when the pattern has an alternative at its top or
+ * sets flags for the rest of it; case-insensitively only characters without case (digits,
+ * punctuation, spaces), which RE2's case folding leaves alone.
+ */
+export function requiredLiteral(pattern: string, caseInsensitive: boolean): string | null {
+  const runs: string[] = [];
+  let run = '';
+  const cut = () => {
+    if (run) runs.push(run);
+    run = '';
+  };
+  const repeat = /^(?:[*?+]|\{\d+(?:,\d*)?\})\??/;
+  let i = 0;
+  while (i < pattern.length) {
+    const c = pattern[i]!;
+    let literal: string | undefined;
+    if (c === '\\') {
+      const e = pattern[i + 1];
+      if (e === undefined) return null;
+      if (/[0-9A-Za-z]/.test(e)) {
+        if (!SIMPLE_ESCAPES.has(e)) return null;
+      } else if (e.charCodeAt(0) < 128) literal = e;
+      else return null;
+      i += 2;
+    } else if (c === '(') {
+      if (/^\(\?[A-Za-z-]*\)/.test(pattern.slice(i))) return null;
+      const end = skipGroup(pattern, i);
+      if (end < 0) return null;
+      i = end;
+    } else if (c === '[') {
+      const end = skipClass(pattern, i);
+      if (end < 0) return null;
+      i = end;
+    } else if (c === '|' || c === ')' || c === '{' || c === '*' || c === '+' || c === '?') {
+      // An alternative at the top, or a repeat or bracket this reading does not place.
+      return null;
+    } else {
+      if (c !== '.' && c !== '^' && c !== '$') literal = c;
+      i++;
+    }
+    const q = repeat.exec(pattern.slice(i));
+    if (q) i += q[0].length;
+    const usable = literal !== undefined && literal.charCodeAt(0) < 128 && !(caseInsensitive && /[A-Za-z]/.test(literal));
+    if (!usable) {
+      cut();
+      continue;
+    }
+    // `x+` and `x{2}` still need one x here; `x*`, `x?` and `x{0,…}` do not.
+    const optional = q !== null && (q[0][0] === '*' || q[0][0] === '?' || /^\{0[,}]/.test(q[0]));
+    if (!optional) run += literal;
+    if (q) cut();
+  }
+  cut();
+  const longest = runs.reduce((a, b) => (b.length > a.length ? b : a), '');
+  return longest.length >= MIN_LITERAL ? longest : null;
+}
+
+/** Index after the group opening at `at`, or -1. */
+function skipGroup(p: string, at: number): number {
+  let depth = 0;
+  for (let i = at; i < p.length; i++) {
+    const c = p[i];
+    if (c === '\\') i++;
+    else if (c === '[') {
+      const end = skipClass(p, i);
+      if (end < 0) return -1;
+      i = end - 1;
+    } else if (c === '(') depth++;
+    else if (c === ')' && --depth === 0) return i + 1;
+  }
+  return -1;
+}
+
+/** Index after the character class opening at `at`, or -1. */
+function skipClass(p: string, at: number): number {
+  let i = at + 1;
+  if (p[i] === '^') i++;
+  // A `]` first is a member, not the end.
+  if (p[i] === ']') i++;
+  for (; i < p.length; i++) {
+    const c = p[i];
+    if (c === '\\') i++;
+    else if (c === '[' && p[i + 1] === ':') {
+      const end = p.indexOf(':]', i + 2);
+      if (end < 0) return -1;
+      i = end + 1;
+    } else if (c === ']') return i + 1;
+  }
+  return -1;
 }
 
 /** Ids in [lo, hi). */

@@ -198,6 +198,9 @@ describe('log store search', () => {
     expect(await searched({ search: 'Temp\\u00e9rature \\d+', regex: true })).toEqual(['Température 21°C']);
     expect(await searched({ search: '(?<n>\\d+)x', regex: true })).toEqual(['error 50x done']);
     expect(await searched({ search: 'A.B', regex: true, caseSensitive: true })).toEqual([]);
+    // With a substring every match needs (` 50`, `error 50`), tested before the pattern runs.
+    expect(await searched({ search: 'ERROR 50\\S done$', regex: true })).toEqual(['error 50% done', 'error 50x done']);
+    expect(await searched({ search: 'error 50\\w+ done', regex: true, caseSensitive: true })).toEqual(['error 50x done']);
   });
 
   it('matches nothing for a regex RE2 refuses or that is too expensive, and stays up', async () => {
