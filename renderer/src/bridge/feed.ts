@@ -1,7 +1,7 @@
 // The one module that feeds the store from the bridge: it subscribes to the event streams,
 // loads the first snapshot, and applies every batch in a single store update per stream. No
 // component talks to the event stream directly.
-import type { EventBatch, StreamName } from '../../../protocol/src';
+import { StreamName, type EventBatch } from '../../../protocol/src';
 import type { LogRing } from '../state/log-ring';
 import type { AppStore } from '../state/store';
 import type { BridgeClient } from './client';
@@ -10,7 +10,8 @@ import type { BridgeClient } from './client';
 // 'transfers' feeds the file browser's transfer queue (workspace/files/transfers-store.ts).
 // 'terminal' output goes straight to xterm (workspace/repl/term-events.ts), never into the store.
 // 'rollouts' feeds the Rollouts view and the top bar's badge (rollouts/rollouts-feed.ts).
-const STREAMS: StreamName[] = ['app', 'profiles', 'connection', 'devices', 'crashes', 'logs', 'transfers', 'terminal', 'rollouts'];
+/** Every stream the contract names: the window shows all of them, and a new one cannot be forgotten here. */
+const STREAMS: StreamName[] = [...StreamName.options];
 
 export async function startFeed(bridge: BridgeClient, store: AppStore, logs: LogRing): Promise<void> {
   let ready = false;
