@@ -28,6 +28,7 @@ export type LineRow = [
   crashKey: string | null,
   crashAt: number | null,
   crashReason: string | null,
+  dev: number,
 ];
 
 export type ToWorker =
@@ -36,7 +37,7 @@ export type ToWorker =
   | { t: 'close'; id: number };
 
 /**
- * A batch of lines, columns flattened: per line the numbers id, received, bytes, crashAt (4 in
+ * A batch of lines, columns flattened: per line the numbers id, received, bytes, crashAt, dev (5 in
  * `nums`) and the strings profile, prefix, level, time, name, text, crash, crashKey, crashReason
  * (their lengths in `lens`, -1 for null, and their characters one after the other in `text`).
  */
@@ -81,7 +82,8 @@ export function logDbWorker(duck: typeof Duck, port: MessagePort, data: LogDbWor
   const send = (m: FromWorker) => port.postMessage(m);
   const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
-  const lineTypes = [duck.BIGINT, duck.VARCHAR, duck.VARCHAR, duck.DOUBLE, duck.VARCHAR, duck.VARCHAR, duck.VARCHAR, duck.VARCHAR, duck.INTEGER, duck.VARCHAR];
+  /** The columns of `lines` in table order: LineRow's first ten, then its `dev`. */
+  const lineTypes = [duck.BIGINT, duck.VARCHAR, duck.VARCHAR, duck.DOUBLE, duck.VARCHAR, duck.VARCHAR, duck.VARCHAR, duck.VARCHAR, duck.INTEGER, duck.VARCHAR, duck.INTEGER];
 
   /** Lets a read that arrived meanwhile start: this thread's JavaScript is shared by both. */
   const yieldToReads = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -103,10 +105,10 @@ export function logDbWorker(duck: typeof Duck, port: MessagePort, data: LogDbWor
     };
     const rows = new Array<LineRow>(m.count);
     for (let i = 0; i < m.count; i++) {
-      const n = i * 4;
+      const n = i * 5;
       const k = i * 9;
       const [profile, prefix, level, time, name, text, crash, crashKey, crashReason] = [str(k), str(k + 1), str(k + 2), str(k + 3), str(k + 4), str(k + 5), str(k + 6), str(k + 7), str(k + 8)];
-      rows[i] = [nums[n]!, profile!, prefix!, nums[n + 1]!, level!, time!, name!, text!, nums[n + 2]!, crash, crashKey, crashKey === null ? null : nums[n + 3]!, crashReason];
+      rows[i] = [nums[n]!, profile!, prefix!, nums[n + 1]!, level!, time!, name!, text!, nums[n + 2]!, crash, crashKey, crashKey === null ? null : nums[n + 3]!, crashReason, nums[n + 4]!];
     }
     return rows;
   }
@@ -124,6 +126,7 @@ export function logDbWorker(duck: typeof Duck, port: MessagePort, data: LogDbWor
           slice.forEach((r, i) => {
             columns[0]![i] = BigInt(r[0]);
             for (let c = 1; c < 10; c++) columns[c]![i] = r[c]!;
+            columns[10]![i] = r[13];
             if (r[10] !== null) crashes.push(r);
           });
           const chunk = duck.DuckDBDataChunk.create(lineTypes, slice.length);

@@ -123,7 +123,7 @@ const { parentPort, workerData } = require('node:worker_threads');
 
 /** A batch as the worker reads it (AppendMessage): one string and two buffers, whatever its size. */
 function encode(seq: number, rows: LineRow[]): AppendMessage {
-  const nums = new Float64Array(rows.length * 4);
+  const nums = new Float64Array(rows.length * 5);
   const lens = new Int32Array(rows.length * 9);
   const parts: string[] = [];
   const str = (k: number, v: string | null) => {
@@ -131,12 +131,13 @@ function encode(seq: number, rows: LineRow[]): AppendMessage {
     if (v !== null) parts.push(v);
   };
   rows.forEach((r, i) => {
-    const n = i * 4;
+    const n = i * 5;
     const k = i * 9;
     nums[n] = r[0];
     nums[n + 1] = r[3];
     nums[n + 2] = r[8];
     nums[n + 3] = r[11] ?? 0;
+    nums[n + 4] = r[13];
     str(k, r[1]);
     str(k + 1, r[2]);
     str(k + 2, r[4]);

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CrashRecord, Level } from '../../../protocol/src';
 import type { LogFilter } from '../../../protocol/src/bridge-logs';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { DB_FILE, openLogStore, type IncomingLine } from './log-store';
 
 const dirs: string[] = [];
@@ -122,6 +123,26 @@ describe('log store', () => {
     expect(page.records.map((x) => x.text)).toEqual(['line 1', 'exception: boom', 'line 4']);
     expect(page.records[1]!.crash?.stack).toContain('at x');
     await b.close();
+  });
+
+  it('numbers the devices of a database written before devices had numbers, and goes on from there', async () => {
+    const dir = tmp();
+    const db = await DuckDBInstance.create(path.join(dir, DB_FILE));
+    const c = await db.connect();
+    await c.run('CREATE TABLE lines (id BIGINT, profile VARCHAR, prefix VARCHAR, received DOUBLE, level VARCHAR, time VARCHAR, name VARCHAR, text VARCHAR, bytes INTEGER, crash VARCHAR)');
+    await c.run(`INSERT INTO lines VALUES (0, 'default', 'lab/a', 1, 'I', '0', 'main', 'old a', 50, NULL), (1, 'other', 'lab/a', 1, 'I', '1', 'main', 'old a elsewhere', 50, NULL), (2, 'default', 'lab/b', 1, 'I', '2', 'main', 'old b', 50, NULL)`);
+    c.closeSync();
+    db.closeSync();
+    const s = await openLogStore({ dir });
+    s.append([line('lab/a', 3, 'I', 'new a'), line('lab/c', 4, 'I', 'new c')]);
+    await s.flush();
+    const texts = async (prefix: string) => (await s.query({ prefix, filter: {}, limit: 10 })).records.map((r) => r.text);
+    expect(await texts('lab/a')).toEqual(['old a', 'new a']);
+    expect(await texts('lab/b')).toEqual(['old b']);
+    expect(await texts('lab/c')).toEqual(['new c']);
+    s.setProfile('other');
+    expect(await texts('lab/a')).toEqual(['old a elsewhere']);
+    await s.close();
   });
 
   it('stops a rare search after its scan limit with a cursor to continue from', async () => {

@@ -26,7 +26,7 @@ import { formatDeviceTime, LEVELS, type CrashRecord, type Level } from '../../..
 import type { LogFilter, LogPage, LogRecord } from '../../../protocol/src/bridge-logs';
 import { openLogDb, sqlInt, sqlString, type LineRow } from './log-db';
 import { compileLogFilter } from '../../../protocol/src/log-filter';
-import { devicesSql, idRange, LINE_COLUMNS, SCHEMA, whereSql, type Scope } from './log-db-sql';
+import { devicesSql, devSql, idRange, LINE_COLUMNS, SCHEMA, whereSql, type Scope } from './log-db-sql';
 import { findLegacyDevices, legacyRecords, removeLegacyDevice, type LegacyDevice } from './log-legacy';
 
 export interface LogStoreOptions {
@@ -196,6 +196,12 @@ export async function openLogStore(o: LogStoreOptions): Promise<LogStore> {
   const totalKeep = cfg.totalBytes - Math.max(cfg.segmentBytes, Math.floor(cfg.totalBytes / 16));
 
   const devices = new Map<string, Device>();
+  /**
+   * Each device's number in the database (`dev`), kept while the process runs even when its
+   * lines are gone, so lines of one device never carry two numbers; at open, from the lines.
+   */
+  const devs = new Map<string, number>();
+  let nextDev = 0;
   const blocks = new Map<number, number>();
   const crashKeys = new Map<string, Set<string>>();
   let total = 0;
@@ -203,14 +209,18 @@ export async function openLogStore(o: LogStoreOptions): Promise<LogStore> {
   /** Every logger name stored, while there are few (see searchSql); undefined once there are too many. */
   let names: Set<string> | undefined = new Set();
   const [deviceRows, blockRows, maxRows, crashRows, nameRows] = await db.syncedRead([
-    'SELECT profile, prefix, sum(bytes)::BIGINT AS bytes FROM lines GROUP BY ALL',
+    'SELECT profile, prefix, min(dev) AS dev, sum(bytes)::BIGINT AS bytes FROM lines GROUP BY ALL',
     `SELECT id // ${BLOCK} AS block, sum(bytes)::BIGINT AS bytes FROM lines GROUP BY ALL`,
     'SELECT max(id) AS id FROM lines',
     'SELECT profile, prefix, key FROM crashes',
     `SELECT DISTINCT name FROM lines LIMIT ${MAX_NAMES + 1}`,
   ]);
   for (const r of nameRows!) noteName(String(r.name));
-  for (const r of deviceRows!) addBytes(String(r.profile), String(r.prefix), Number(r.bytes), -1);
+  for (const r of deviceRows!) {
+    devs.set(deviceKey(String(r.profile), String(r.prefix)), Number(r.dev));
+    nextDev = Math.max(nextDev, Number(r.dev) + 1);
+    addBytes(String(r.profile), String(r.prefix), Number(r.bytes), -1);
+  }
   for (const r of blockRows!) blocks.set(Number(r.block), Number(r.bytes));
   for (const r of crashRows!) keysOf(String(r.profile), String(r.prefix)).add(String(r.key));
   nextId = Number(maxRows![0]?.id ?? -1) + 1;
@@ -234,6 +244,13 @@ export async function openLogStore(o: LogStoreOptions): Promise<LogStore> {
     if (!names || names.has(name)) return;
     names.add(name);
     if (names.size > MAX_NAMES) names = undefined;
+  }
+
+  function devOf(p: string, prefix: string): number {
+    const k = deviceKey(p, prefix);
+    let dev = devs.get(k);
+    if (dev === undefined) devs.set(k, (dev = nextDev++));
+    return dev;
   }
 
   function keysOf(p: string, prefix: string): Set<string> {
@@ -264,7 +281,7 @@ export async function openLogStore(o: LogStoreOptions): Promise<LogStore> {
     addBytes(p, r.prefix, bytes, r.id);
     noteName(r.name);
     const c = r.crash;
-    return [r.id, p, r.prefix, r.received, r.level, r.time, r.name, r.text, bytes, crash, c ? crashKey(c) : null, c ? crashTime(c, r.received) : null, c ? c.reason : null];
+    return [r.id, p, r.prefix, r.received, r.level, r.time, r.name, r.text, bytes, crash, c ? crashKey(c) : null, c ? crashTime(c, r.received) : null, c ? c.reason : null, devOf(p, r.prefix)];
   }
 
   function queue(p: string, recs: LogRecord[]) {
@@ -303,12 +320,9 @@ export async function openLogStore(o: LogStoreOptions): Promise<LogStore> {
       const over = [...devices.values()].filter((d) => d.bytes > deviceBudget);
       if (over.length) {
         // Per device: drop from the oldest until what is newer fits `deviceKeep`.
-        const byProfile = new Map<string, string[]>();
-        for (const d of over) byProfile.set(d.profile, [...(byProfile.get(d.profile) ?? []), d.prefix]);
-        const scope = [...byProfile].map(([p, prefixes]) => devicesSql(p, prefixes)).join(' OR ');
         await dropVictims(`SELECT profile, prefix, id, bytes FROM (
-            SELECT profile, prefix, id, bytes, sum(bytes) OVER (PARTITION BY profile, prefix ORDER BY id DESC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS newer
-            FROM lines WHERE ${scope}) WHERE newer > ${sqlInt(deviceKeep)}`);
+            SELECT profile, prefix, id, bytes, sum(bytes) OVER (PARTITION BY dev ORDER BY id DESC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS newer
+            FROM lines WHERE ${devSql(over.map((d) => devOf(d.profile, d.prefix)))}) WHERE newer > ${sqlInt(deviceKeep)}`);
         continue;
       }
       if (total > cfg.totalBytes) {
@@ -476,7 +490,8 @@ export async function openLogStore(o: LogStoreOptions): Promise<LogStore> {
   }
 
   function scopeOf(q: { prefix?: string; since?: number; until?: number }): Scope {
-    return { profile, prefix: q.prefix, since: q.since, until: q.until };
+    const dev = q.prefix === undefined ? undefined : devs.get(deviceKey(profile, q.prefix));
+    return { profile, prefix: q.prefix, dev, since: q.since, until: q.until };
   }
 
   function append(lines: IncomingLine[]): LogRecord[] {
@@ -496,7 +511,7 @@ export async function openLogStore(o: LogStoreOptions): Promise<LogStore> {
       const p = cfg.legacyProfile;
       try {
         // A start that stopped halfway through this device left some of its lines: start over.
-        await dropVictims(`SELECT profile, prefix, id, bytes FROM lines WHERE ${devicesSql(p, [d.prefix])} AND id <= ${sqlInt(Math.max(d.lastId, 0))}`, [
+        await dropVictims(`SELECT profile, prefix, id, bytes FROM lines WHERE ${devSql([devOf(p, d.prefix)])} AND id <= ${sqlInt(Math.max(d.lastId, 0))}`, [
           `DELETE FROM crashes WHERE ${devicesSql(p, [d.prefix])} AND (line_id IS NULL OR line_id <= ${sqlInt(Math.max(d.lastId, 0))})`,
         ]);
         const keys = keysOf(p, d.prefix);
@@ -569,7 +584,8 @@ export async function openLogStore(o: LogStoreOptions): Promise<LogStore> {
     async forgetDevice(prefix) {
       const p = profile;
       send();
-      await dropVictims(`SELECT profile, prefix, id, bytes FROM lines WHERE ${devicesSql(p, [prefix])}`, [`DELETE FROM crashes WHERE ${devicesSql(p, [prefix])}`]);
+      const dev = devs.get(deviceKey(p, prefix));
+      await dropVictims(`SELECT profile, prefix, id, bytes FROM lines WHERE ${devSql(dev === undefined ? [] : [dev])}`, [`DELETE FROM crashes WHERE ${devicesSql(p, [prefix])}`]);
       crashKeys.delete(deviceKey(p, prefix));
       devices.delete(deviceKey(p, prefix));
     },
