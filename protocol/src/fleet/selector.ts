@@ -325,17 +325,21 @@ function userTagsOf(opts: MatchOptions, prefix: string): readonly string[] {
   return Array.isArray(got) ? got : [];
 }
 
-/** The user's tags for one device, lowercased, by the list's identity (settings replace, not edit, them). */
-const userTagsCache = new WeakMap<readonly string[], { tags: string[]; hay: string }>();
-
-function lowerUserTags(tags: readonly string[]): { tags: string[]; hay: string } {
-  let c = userTagsCache.get(tags);
-  if (!c) {
+/**
+ * The prefixes whose user-given tags (lowercased, one per line) satisfy `test`: worked out once
+ * per selector from the few devices the user tagged, rather than looked up for every device.
+ */
+function userTagged(opts: MatchOptions, test: (tags: string[], hay: string) => boolean): Set<string> {
+  const out = new Set<string>();
+  const u = opts.userTags;
+  if (!u) return out;
+  const entries: Iterable<[string, unknown]> = u instanceof Map ? u.entries() : Object.entries(u);
+  for (const [prefix, tags] of entries) {
+    if (!Array.isArray(tags) || tags.length === 0) continue;
     const lower = tags.map((x) => String(x).toLowerCase());
-    c = { tags: lower, hay: lower.join('\n') };
-    userTagsCache.set(tags, c);
+    if (test(lower, lower.join('\n'))) out.add(prefix);
   }
-  return c;
+  return out;
 }
 
 /** The firmware `outdated` compares with: `latest` when given, else the newest in `devices`. */
@@ -394,14 +398,14 @@ function stateHolds(s: StateName, d: FleetDevice, newest: Version | undefined): 
 /** One term as a predicate: everything that depends only on the term is worked out here, once. */
 function compileTerm(t: Term, newest: Version | undefined, opts: MatchOptions): (d: FleetDevice) => boolean {
   switch (t.kind) {
-    case 'tag':
+    case 'tag': {
+      const byUser = userTagged(opts, (tags) => t.values.some((v) => tags.includes(v)));
       return (d) => {
         const own = ownTagsOf(d);
-        const user = userTagsOf(opts, d.prefix);
-        const theirs = user.length ? lowerUserTags(user).tags : undefined;
-        for (const v of t.values) if (own.includes(v) || (theirs !== undefined && theirs.includes(v))) return true;
-        return false;
+        for (const v of t.values) if (own.includes(v)) return true;
+        return byUser.has(d.prefix);
       };
+    }
     case 'prefix': {
       const globs = t.globs.map(compileGlob);
       return (d) => {
@@ -415,18 +419,20 @@ function compileTerm(t: Term, newest: Version | undefined, opts: MatchOptions): 
       return (d) => t.states.some((s) => stateHolds(s, d, newest));
     case 'kind':
       return (d) => t.kinds.includes(d.kind);
-    case 'text':
+    case 'text': {
+      const byUser = userTagged(opts, (_, hay) => t.values.some((v) => hay.includes(v)));
+      // The text searched is the device's lines then the user's tags, one per line: a value
+      // with a line break in it (quoted) may span the two.
+      const spanning = t.values.filter((v) => v.includes('\n'));
+      const userHay = spanning.length ? new Map([...userTagged(opts, () => true)].map((p) => [p, userTagsOf(opts, p).map((x) => String(x).toLowerCase()).join('\n')])) : undefined;
       return (d) => {
         const own = ownHayOf(d);
         for (const v of t.values) if (own.includes(v)) return true;
-        const user = userTagsOf(opts, d.prefix);
-        if (user.length === 0) return false;
-        const theirs = lowerUserTags(user).hay;
-        // The text searched is the device's lines then the user's tags, one per line; a value
-        // with a line break in it (quoted) may span the two.
-        for (const v of t.values) if (theirs.includes(v) || (v.includes('\n') && `${own}\n${theirs}`.includes(v))) return true;
-        return false;
+        if (byUser.has(d.prefix)) return true;
+        const theirs = userHay?.get(d.prefix);
+        return theirs !== undefined && spanning.some((v) => `${own}\n${theirs}`.includes(v));
       };
+    }
   }
 }
 

@@ -62,6 +62,29 @@ describe('device view at 10,000 devices', () => {
     const bySeen = select({ ...base, devices: updated, sort: 'lastSeen' });
     expect(bySeen[0]).toEqual({ kind: 'device', prefix: 's0/d0' });
   });
+
+  it('keeps natural name order as devices join and leave, a few or many at a time', () => {
+    const names = (n: number, from = 0) => Array.from({ length: n }, (_, i) => `site${(i + from) % 5}/Pump-${(i + from) * 37 % 1000}`);
+    const fullSort = (m: ReadonlyMap<string, DeviceState>) => computeRows({ ...base, devices: new Map(m) }).map((r) => (r.kind === 'device' ? r.prefix : ''));
+    const select = rowsSelector();
+    let devices = new Map(names(600).map((p) => [p, dev(p)]));
+    const steps: Array<(m: Map<string, DeviceState>) => void> = [
+      (m) => m.set('site0/pump-5', dev('site0/pump-5')),
+      (m) => m.set('a', dev('a')).set('zz/9', dev('zz/9')).set('site3/Pump-1', dev('site3/Pump-1')),
+      (m) => m.delete('site0/pump-5'),
+      (m) => {
+        m.delete('a');
+        m.set('site2/pump-2', dev('site2/pump-2'));
+      },
+      (m) => names(400, 600).forEach((p) => m.set(p, dev(p))),
+      (m) => names(300).forEach((p) => m.delete(p)),
+    ];
+    for (const step of steps) {
+      devices = new Map(devices);
+      step(devices);
+      expect(select({ ...base, devices }).map((r) => (r.kind === 'device' ? r.prefix : ''))).toEqual(fullSort(devices));
+    }
+  });
 });
 
 describe('device view updates', () => {

@@ -68,15 +68,69 @@ export const groupOf = (prefix: string) => prefix.split('/')[0] ?? prefix;
 
 const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' });
 
-/** Prefixes in natural name order, with each one's rank (the tie-break of every other sort). */
+/**
+ * Prefixes in natural name order, with each one's rank (the tie-break of every other sort), its
+ * group and its row object: worked out when devices join or leave, so a search or an update
+ * allocates no row and compares no names.
+ */
 interface NameOrder {
   prefixes: string[];
   rank: Map<string, number>;
+  rows: Map<string, Row & { kind: 'device' }>;
+  groups: Map<string, string>;
 }
 
+function withPrefixes(prefixes: string[], before?: NameOrder): NameOrder {
+  const rows = new Map<string, Row & { kind: 'device' }>();
+  const groups = new Map<string, string>();
+  for (const p of prefixes) {
+    rows.set(p, before?.rows.get(p) ?? { kind: 'device', prefix: p });
+    groups.set(p, before?.groups.get(p) ?? groupOf(p));
+  }
+  return { prefixes, rank: new Map(prefixes.map((p, i) => [p, i])), rows, groups };
+}
+
+const orders = new WeakMap<ReadonlyMap<string, DeviceState>, NameOrder>();
+
 function nameOrder(devices: ReadonlyMap<string, DeviceState>): NameOrder {
-  const prefixes = [...devices.keys()].sort(collator.compare);
-  return { prefixes, rank: new Map(prefixes.map((p, i) => [p, i])) };
+  let o = orders.get(devices);
+  if (!o) {
+    o = withPrefixes([...devices.keys()].sort(collator.compare));
+    orders.set(devices, o);
+  }
+  return o;
+}
+
+/** Beyond this many joins and leaves, one sort of everything beats inserting each. */
+const MAX_INSERTS = 256;
+
+/**
+ * The order after devices joined or left: a few are inserted where they belong (a binary search
+ * each), many mean one full sort. Unchanged membership returns the same order.
+ */
+function nextNameOrder(before: NameOrder, devices: ReadonlyMap<string, DeviceState>): NameOrder {
+  const joined: string[] = [];
+  for (const p of devices.keys()) {
+    if (!before.rank.has(p)) {
+      joined.push(p);
+      if (joined.length > MAX_INSERTS) return nameOrder(devices);
+    }
+  }
+  const kept = before.prefixes.length + joined.length === devices.size ? before.prefixes : before.prefixes.filter((p) => devices.has(p));
+  if (kept.length + joined.length !== devices.size || before.prefixes.length - kept.length > MAX_INSERTS) return nameOrder(devices);
+  if (joined.length === 0 && kept === before.prefixes) return before;
+  const prefixes = kept === before.prefixes ? [...kept] : kept;
+  for (const p of joined) {
+    let lo = 0;
+    let hi = prefixes.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (collator.compare(prefixes[mid]!, p) <= 0) lo = mid + 1;
+      else hi = mid;
+    }
+    prefixes.splice(lo, 0, p);
+  }
+  return withPrefixes(prefixes, before);
 }
 
 function compare(sort: Exclude<SortKey, 'name'>, rank: Map<string, number>): (a: DeviceState, b: DeviceState) => number {
@@ -116,10 +170,10 @@ export function computeRows(v: ViewInput, order: NameOrder = nameOrder(v.devices
   // Name order is the walk order already; other sorts compare numbers and break ties by rank,
   // so no string comparison runs per update (a collator sort of 10,000 names costs ~30 ms).
   if (v.sort !== 'name') list.sort(compare(v.sort, order.rank));
-  if (!v.groupByPrefix) return list.map((d) => ({ kind: 'device', prefix: d.prefix }));
+  if (!v.groupByPrefix) return list.map((d) => order.rows.get(d.prefix)!);
   const groups = new Map<string, DeviceState[]>();
   for (const d of list) {
-    const g = groupOf(d.prefix);
+    const g = order.groups.get(d.prefix)!;
     const arr = groups.get(g);
     if (arr) arr.push(d);
     else groups.set(g, [d]);
@@ -128,13 +182,14 @@ export function computeRows(v: ViewInput, order: NameOrder = nameOrder(v.devices
   for (const g of [...groups.keys()].sort(collator.compare)) {
     const members = groups.get(g)!;
     rows.push({ kind: 'group', group: g, count: members.length });
-    for (const d of members) rows.push({ kind: 'device', prefix: d.prefix });
+    for (const d of members) rows.push(order.rows.get(d.prefix)!);
   }
   return rows;
 }
 
 const sameRow = (a: Row, b: Row) =>
-  a.kind === 'device' ? b.kind === 'device' && a.prefix === b.prefix : b.kind === 'group' && a.group === b.group && a.count === b.count;
+  a === b ||
+  (a.kind === 'device' ? b.kind === 'device' && a.prefix === b.prefix : b.kind === 'group' && a.group === b.group && a.count === b.count);
 
 /**
  * A selector-friendly memo: returns the previous array when the visible order is unchanged,
@@ -143,7 +198,7 @@ const sameRow = (a: Row, b: Row) =>
 export function rowsSelector(): (v: ViewInput) => Row[] {
   let lastInput: ViewInput | undefined;
   let lastRows: Row[] = [];
-  let order: NameOrder = { prefixes: [], rank: new Map() };
+  let order: NameOrder = withPrefixes([]);
   const parse = searchParser();
   return (v) => {
     if (lastInput && v.devices === lastInput.devices && sameView(v, lastInput)) return lastRows;
@@ -153,10 +208,7 @@ export function rowsSelector(): (v: ViewInput) => Row[] {
       lastInput = v;
       return lastRows;
     }
-    if (v.devices !== lastInput?.devices) {
-      const sameMembers = order.prefixes.length === v.devices.size && order.prefixes.every((p) => v.devices.has(p));
-      if (!sameMembers) order = nameOrder(v.devices);
-    }
+    if (v.devices !== lastInput?.devices) order = nextNameOrder(order, v.devices);
     lastInput = v;
     const rows = computeRows(v, order, parse(v.search));
     if (rows.length === lastRows.length && rows.every((r, i) => sameRow(r, lastRows[i]!))) return lastRows;
