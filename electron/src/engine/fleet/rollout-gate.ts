@@ -221,10 +221,14 @@ export async function runTurn(t: DeviceTurn): Promise<void> {
         // goes once: here, or again only if a host stopped before the broker took it.
         memory.resetAt = now();
         t.changed(false);
-        await engine.reset(prefix, resetMode(), { signal: t.signal, timeoutMs: 10_000 }).then(
+        // Not cancelled by a stopping host: a reset cut off mid-publish may reach the device all
+        // the same, and the next host, not knowing, would send a second one. Let it finish and
+        // record it (a stop waits for the turns to end).
+        await engine.reset(prefix, resetMode(), { timeoutMs: 10_000 }).then(
           () => {
             memory.resetSent = true;
             t.changed(true);
+            if (t.signal.aborted) throw new TurnAborted();
           },
           (e: unknown) => {
             if (t.signal.aborted) throw new TurnAborted();
