@@ -79,7 +79,7 @@ export const DeviceRow = memo(function DeviceRow({ prefix, onPick }: { prefix: s
         {d.kind === 'original' ? <span className="badge badge-muted" title="Original MQBoard (MicroPython) board">original</span> : null}
         <span className="row-spacer" />
         <span className={`presence-word ${presenceTone(d)}`} data-testid="presence" title={`since ${new Date(d.since).toLocaleString()}`}>
-          {presenceWord(d)} <span className="muted">· {forHowLong(d.since, now)}</span>
+          {isAsleep(d) ? <SleepNote wake={d.wake} /> : <>{presenceWord(d)} <span className="muted">· {forHowLong(d.since, now)}</span></>}
         </span>
       </div>
       <div className="row-line2 muted">
@@ -122,11 +122,38 @@ function Fact({ label, value }: { label: string; value: string | undefined }) {
   );
 }
 
+/** Offline on purpose: a battery board that turned its radio off until its next wake. */
+export const isAsleep = (d: DeviceState) => d.presence === 'offline' && d.offlineReason === 'sleep';
+
+/**
+ * "asleep · next wake in ~12 s", or "wake overdue" once the time has passed. The wake time is
+ * by the device's clock, so it is a hint: shown approximately, never relied on.
+ */
+export function sleepText(wake: number | undefined, now: number): string {
+  if (wake === undefined) return 'asleep';
+  const s = Math.ceil((wake - now) / 1000);
+  if (s <= 0) return 'asleep · wake overdue';
+  return `asleep · next wake in ~${s < 120 ? `${s} s` : `${Math.round(s / 60)} min`}`;
+}
+
+/** Its own clock subscription, mounted only for sleeping devices, so the countdown ticks alone. */
+export function SleepNote({ wake }: { wake: number | undefined }) {
+  const now = useNow();
+  const text = sleepText(wake, now);
+  return (
+    <span className={text.endsWith('overdue') ? 'tone-warn' : 'tone-muted'} data-testid="sleep-note">
+      {text}
+    </span>
+  );
+}
+
 export function presenceWord(d: DeviceState): string {
   return d.presence === 'online' ? 'Online' : d.presence === 'offline' ? 'Offline' : 'Unknown';
 }
 
 export function presenceTone(d: DeviceState): string {
+  // Sleeping is what a battery board is meant to do: not shown as a problem.
+  if (isAsleep(d)) return 'tone-muted';
   if (d.presence !== 'online') return d.presence === 'offline' ? 'tone-bad' : 'tone-muted';
   return d.mode === 'safe' ? 'tone-warn' : 'tone-ok';
 }

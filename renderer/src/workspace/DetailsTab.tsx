@@ -11,7 +11,7 @@ import { useApp, useAppStore, useBridge, useDeviceLog } from '../ui/context';
 import { ConfirmDialog } from '../ui/ConfirmDialog';
 import { ago, bytes, clock, duration, forHowLong } from '../ui/format';
 import { Icon } from '../ui/icons';
-import { presenceTone, presenceWord } from '../ui/DeviceRow';
+import { isAsleep, presenceTone, presenceWord, SleepNote } from '../ui/DeviceRow';
 import { useNow } from '../ui/use-now';
 
 type Action = { kind: 'reset'; mode: 'normal' | 'safe' | 'soft' } | { kind: 'forget' };
@@ -109,7 +109,7 @@ export function DetailsTab({ prefix }: { prefix: string }) {
 
       <div className="cards">
         <Card title="Status">
-          <Field label="Presence" value={<span className={presenceTone(d)}>{presenceWord(d)}</span>} />
+          <Field label="Presence" value={isAsleep(d) ? <SleepNote wake={d.wake} /> : <span className={presenceTone(d)}>{presenceWord(d)}</span>} />
           <Field label="Since" value={clock(d.since)} />
           <Field label="Last seen" value={d.lastSeen ? <Ago ms={d.lastSeen} /> : '—'} />
           <Field label="Mode" value={d.mode ? <span className={d.mode === 'safe' ? 'tone-warn strong' : ''} data-testid="detail-mode">{d.mode === 'safe' ? 'Safe mode' : 'Normal'}</span> : '—'} />
@@ -202,7 +202,7 @@ function StatusLine({ d }: { d: DeviceState }) {
   const now = useNow();
   return (
     <span className={`presence-word ${presenceTone(d)}`} data-testid="detail-presence">
-      <span className={`status-dot ${presenceTone(d)}`} /> {presenceWord(d)} for {forHowLong(d.since, now)}
+      <span className={`status-dot ${presenceTone(d)}`} /> {isAsleep(d) ? <SleepNote wake={d.wake} /> : <>{presenceWord(d)} for {forHowLong(d.since, now)}</>}
       {d.mode === 'safe' ? (
         <span className="badge badge-safe" data-testid="detail-badge-safe">
           <Icon name="shield" size={12} /> SAFE MODE
