@@ -73,17 +73,29 @@ export function searchSql(f: LogFilter, names?: Iterable<string>): { sql: string
   if (compiled.error !== undefined) return { error: compiled.error };
   const onText = (column: string) => {
     if (!f.regex && f.caseSensitive) return `contains(${column}, ${sqlString(search)})`;
-    const pattern = f.regex ? RE2JS.translateRegExp(search) : RE2JS.quote(search);
-    const re = `regexp_matches(${column}, ${sqlString(`${f.caseSensitive ? '' : '(?i)'}${pattern}`)})`;
+    const re = `regexp_matches(${column}, ${sqlString(`${f.caseSensitive ? '' : '(?i)'}${searchPattern(f)}`)})`;
     // A substring every match contains is found many times faster than the pattern is run
     // (a byte search against RE2 per line): the pattern only runs on the lines that have it.
-    const literal = requiredLiteral(pattern, !f.caseSensitive);
+    const literal = searchLiteral(f);
     return literal ? `(contains(${column}, ${sqlString(literal)}) AND ${re})` : re;
   };
   const text = onText('text');
   if (!names) return { sql: `(${text} OR ${onText('name')})` };
   const matching = [...names].filter((n) => compiled.test('I', n, ''));
   return { sql: matching.length ? `(${text} OR name IN (${matching.map(sqlString).join(', ')}))` : text };
+}
+
+/** A search as the RE2 pattern it runs as (without its case flag). */
+const searchPattern = (f: LogFilter) => (f.regex ? RE2JS.translateRegExp(f.search ?? '') : RE2JS.quote(f.search ?? ''));
+
+/**
+ * A substring of the text of every line the search matches by its text (not by its logger
+ * name), or null. Any search as typed when it is plain and case-sensitive; otherwise see requiredLiteral.
+ */
+export function searchLiteral(f: LogFilter): string | null {
+  if (!f.search) return null;
+  if (!f.regex && f.caseSensitive) return f.search;
+  return requiredLiteral(searchPattern(f), !f.caseSensitive);
 }
 
 /** Shorter runs are not worth a pass of their own: they are in most lines anyway. */

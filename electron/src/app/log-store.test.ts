@@ -195,10 +195,12 @@ describe('log store search', () => {
     const s = await openLogStore({ dir: tmp() });
     s.append(texts.map((t, i) => line('lab/a', i, 'I', t)));
     s.append([{ ...line('lab/a', 99, 'I', 'no match here'), name: 'wifi' }]);
-    // The database answers, not the lines still in memory.
+    // Lines still in memory are searched on the host the way the database searches stored ones.
+    const inMemory = await s.query({ filter, limit: 100 });
     await s.flush();
     const page = await s.query({ filter, limit: 100 });
     await s.close();
+    expect(inMemory.records.map((r) => r.text)).toEqual(page.records.map((r) => r.text));
     return page.records.map((r) => r.text);
   }
 
@@ -212,6 +214,7 @@ describe('log store search', () => {
     expect(await searched({ search: 'a_b' })).toEqual(['a_b']);
     expect(await searched({ search: 'Wi-Fi', caseSensitive: true })).toEqual(['Wi-Fi connected']);
     expect(await searched({ search: 'wi-fi', caseSensitive: true })).toEqual([]);
+    expect(await searched({ search: 'wifi', caseSensitive: true })).toEqual(['wifi lost', 'no match here']);
   });
 
   it('runs a regex as RE2 with the JavaScript spellings the live view accepts', async () => {

@@ -26,7 +26,7 @@ import { formatDeviceTime, LEVELS, type CrashRecord, type Level } from '../../..
 import type { LogFilter, LogPage, LogRecord } from '../../../protocol/src/bridge-logs';
 import { openLogDb, sqlInt, sqlString, type LineRow } from './log-db';
 import { compileLogFilter } from '../../../protocol/src/log-filter';
-import { devicesSql, devSql, idRange, LINE_COLUMNS, SCHEMA, whereSql, type Scope } from './log-db-sql';
+import { devicesSql, devSql, idRange, LINE_COLUMNS, SCHEMA, searchLiteral, whereSql, type Scope } from './log-db-sql';
 import { findLegacyDevices, legacyRecords, removeLegacyDevice, type LegacyDevice } from './log-legacy';
 
 export interface LogStoreOptions {
@@ -129,8 +129,8 @@ const PLAUSIBLE_CLOCK = Date.UTC(2020, 0, 1);
 const DAY = 86_400_000;
 /** Batches handed to the database thread and not yet stored, before more wait to join a larger one. */
 const MAX_IN_FLIGHT = 2;
-/** Lines a page looks through in memory between turns of the event loop. */
-const TAIL_STEP = 5_000;
+/** How long a page looks through lines in memory before it lets the event loop turn (ms). */
+const TAIL_SLICE_MS = 10;
 /** Lines per batch handed to the database thread. */
 const MAX_BATCH = 10_000;
 /** Beyond this many distinct logger names, a search runs its pattern over names in the database too. */
@@ -445,18 +445,34 @@ export async function openLogStore(o: LogStoreOptions): Promise<LogStore> {
    */
   async function tailNewest(scope: Scope, filter: LogFilter, before: number, limit: number): Promise<LogRecord[]> {
     const match = compileLogFilter(filter);
+    // As in the database: a line without the substring every text match needs is matched by
+    // its logger name or not at all, and names are few, so each is tested once.
+    const literal = searchLiteral(filter);
+    const byName = compileLogFilter({ ...filter, levels: undefined });
+    const names = new Map<string, boolean>();
+    const nameMatches = (name: string) => {
+      let hit = names.get(name);
+      if (hit === undefined) names.set(name, (hit = byName.test('I', name, '')));
+      return hit;
+    };
     const out: LogRecord[] = [];
     // A copy: the queue is spliced as batches leave while this walk waits.
     const batches = [...inFlight.map((b) => b.recs), queuedRecs.slice()];
     let walked = 0;
+    let slice = performance.now();
     for (let b = batches.length - 1; b >= 0; b--) {
       const recs = batches[b]!;
       for (let i = recs.length - 1; i >= 0; i--) {
-        if (++walked % TAIL_STEP === 0) await new Promise((resolve) => setImmediate(resolve));
+        // By time, not by count: a turn of a busy event loop costs more than most walks.
+        if (++walked % 1_000 === 0 && performance.now() - slice > TAIL_SLICE_MS) {
+          await new Promise((resolve) => setImmediate(resolve));
+          slice = performance.now();
+        }
         const t = recs[i]!;
         const r = t.rec;
         if (r.id >= before || t.profile !== scope.profile || (scope.prefix !== undefined && r.prefix !== scope.prefix)) continue;
         if ((scope.since !== undefined && r.received < scope.since) || (scope.until !== undefined && r.received >= scope.until)) continue;
+        if (literal !== null && !r.text.includes(literal) && !nameMatches(r.name)) continue;
         if (!match.test(r.level, r.name, r.text)) continue;
         out.push(r);
         if (out.length >= limit) return out;
