@@ -96,6 +96,6 @@ for (const [s, c] of results) {
 }
 
 console.log(`device list search, ${N} devices, median / p90 / fastest of ${RUNS} calls, ms`);
-console.log(`${'selector'.padEnd(34)}${'search'.padStart(20)}${'update'.padStart(20)}${'cold'.padStart(20)}  rows`);
-const cell = (xs: number[]) => `${median(xs).toFixed(1)} / ${p90(xs).toFixed(1)} / ${best(xs).toFixed(1)}`.padStart(20);
+console.log(`${'selector'.padEnd(34)}${'search'.padStart(22)}${'update'.padStart(22)}${'cold'.padStart(22)}  rows`);
+const cell = (xs: number[]) => `${median(xs).toFixed(1)} / ${p90(xs).toFixed(1)} / ${best(xs).toFixed(1)}`.padStart(22);
 for (const [s, c] of results) console.log(`${JSON.stringify(s).padEnd(34)}${cell(c.search)}${cell(c.update)}${cell(c.cold)}  ${c.rows}`);
