@@ -116,8 +116,10 @@ export const DB_FILE = 'logs.duckdb';
 const DEFAULTS = { segmentBytes: 2 * 1024 * 1024, segmentsPerDevice: 4, totalBytes: 512 * 1024 * 1024, flushMs: 250, legacyProfile: DEFAULT_PROFILE, memoryLimit: '128MB' };
 /** About 1,000,000 lines per step: a regex over them answers within the page budget. */
 const DEFAULT_SCAN_LIMIT = 1_000_000;
-/** The first id window of a page; it grows fourfold while a sparse device fills its page. */
+/** The first id window of a page; it grows eightfold while a sparse filter fills its page. */
 const FIRST_WINDOW = 16_384;
+/** The first id window of a search: about one of DuckDB's row groups (122,880 rows). */
+const SEARCH_WINDOW = 131_072;
 /** Bytes are counted per block of ids, to find the oldest lines to drop without asking the database. */
 const BLOCK = 16_384;
 /** Export reads this many ids per step (fewer when they are dense, more when sparse). */
@@ -413,9 +415,11 @@ export async function openLogStore(o: LogStoreOptions): Promise<LogStore> {
       hi = tailStart;
     }
     let budget = q.scanLimit ?? DEFAULT_SCAN_LIMIT;
-    // Fleet-wide, the newest lines are the newest ids: start small. A device's lines are spread
-    // over every id, and its prefix is the cheapest condition to test: one pass over the budget.
-    let window = q.prefix === undefined ? Math.max(FIRST_WINDOW, q.limit * 4) : budget;
+    // Fleet-wide, the newest lines are the newest ids: start small, and for a search about a
+    // row group (most searches are rare, and every window is a query of its own). A device's
+    // lines are spread over every id, and its number is the cheapest condition to test: one
+    // pass over the budget.
+    let window = q.prefix !== undefined ? budget : q.filter.search ? SEARCH_WINDOW : Math.max(FIRST_WINDOW, q.limit * 4);
     for (;;) {
       if (hi <= floor) return page(null);
       const lo = Math.max(floor, hi - Math.min(window, budget));
@@ -433,7 +437,7 @@ export async function openLogStore(o: LogStoreOptions): Promise<LogStore> {
       hi = lo;
       if (hi <= floor) return page(null);
       if (budget <= 0) return page(hi);
-      window *= 4;
+      window *= 8;
     }
   }
 
