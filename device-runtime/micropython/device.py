@@ -163,11 +163,12 @@ class Device:
         rtc = self.board.rtc_load()
         cold = not rtc
         self.boot_count = rtc.get("bootCount", 0) + 1
-        reason = rtc.get("reason") or self.board.hard_reset_cause() or ("cold" if cold else "unknown")
         hw = self.board.hard_reset_cause()
+        # Our own resets leave their reason in RTC memory; anything else is the hardware's word.
+        reason = rtc.get("reason") or hw or ("cold" if cold else "unknown")
         if hw == "watchdog" and rtc.get("reason") is None:
-            reason = "watchdog"
-            self._record_crash("watchdog", "hardware watchdog reset", None, save=True, mode=rtc.get("mode", "normal"))
+            # The hardware watchdog left no time for a record before the reset: written now.
+            self._record_crash("watchdog", "hardware watchdog reset", None, mode=rtc.get("mode", "normal"), boot=self.boot_count - 1)
         mode = self.cfg.get("mode")
         if mode not in ("normal", "safe"):
             import bootmode
@@ -200,14 +201,14 @@ class Device:
             self.finish("normal")
 
     # ---- crashes ----
-    def _record_crash(self, reason, message, stack, save=True, mode=None):
-        rec = crashlog.write(self.root, reason, message, stack, self.logbuf.recent, self.boot_count if hasattr(self, "boot_count") else 0, mode or getattr(self, "mode", "normal"))
+    def _record_crash(self, reason, message, stack, mode=None, boot=None):
+        rec = crashlog.write(self.root, reason, message, stack, self.logbuf.recent, boot or self.boot_count, mode or self.mode)
         if rec:
             self.crashes.append(rec)
             self.crashes = self.crashes[-crashlog.KEEP :]
 
     def crash(self, reason, e):
-        """An uncaught exception: record it, then reset (the next boot runs in safe mode)."""
+        """An uncaught exception: record it, then reset (into safe mode unless "all OK" was reached)."""
         stack = _traceback(e) if isinstance(e, BaseException) else None
         self.log.critical("crash (%s): %r%s" % (reason, e, "\n" + stack if stack else ""))
         self._record_crash(reason, repr(e), stack)

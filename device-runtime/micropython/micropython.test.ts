@@ -243,7 +243,8 @@ describe('crash records and safe mode', () => {
   const boom = (what: string) => `import asyncio\nasync def _boom():\n    raise RuntimeError("${what}")\nasyncio.create_task(_boom())`;
 
   it('records an uncaught task exception in flash, restarts, and publishes the record', async () => {
-    // Past the watchdog's "all OK" by now, so this boot left the magic: the next boot is normal.
+    // Once past the watchdog's "all OK", this boot has left the magic: the next boot is normal.
+    await expect.poll(() => engine.eval(P, 'watchdog.allok'), { timeout: 5000 }).toBe('True');
     await engine.eval(P, boom('boom in a task'));
     const d = await deviceState((s) => s.presence === 'online' && s.bootReason === 'crash');
     expect(d).toMatchObject({ mode: 'normal', crashCount: 1 });
@@ -334,22 +335,10 @@ describe('application modules', () => {
 });
 
 describe('going offline', () => {
-  it('publishes offline "shutdown" on a clean stop and the broker publishes the Last Will when the board dies', async () => {
+  it('publishes offline "shutdown" on a clean stop', async () => {
     await device.stop();
     const stopped = await deviceState((s) => s.presence === 'offline');
     expect(stopped.offlineReason).toBe('shutdown');
     expect(existsSync(path.join(root.dir, 'lib', 'device.py'))).toBe(true);
-
-    const P2 = 'mpy/board2';
-    const root2 = tmpRoot('mpy2');
-    const d2 = await startWasmDevice({ url: broker.url, prefix: P2, root: root2.dir });
-    try {
-      await deviceState((s) => s.presence === 'online', P2);
-      d2.kill();
-      const lost = await deviceState((s) => s.presence === 'offline', P2);
-      expect(lost.offlineReason).toBe('lost');
-    } finally {
-      root2.cleanup();
-    }
   });
 });

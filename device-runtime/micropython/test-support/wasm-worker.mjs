@@ -1,0 +1,171 @@
+// One boot of a board running the MicroPython package, in a worker thread of its own: the
+// WebAssembly port keeps its state in JS globals, and a callback of an earlier interpreter
+// (a read ending on a closed socket, its asyncio timer) corrupts a later one in the same
+// thread. A reset ends the worker; the next boot is a new worker with a fresh interpreter, as a
+// board's RAM is fresh after a reset while its flash (the host folder) stays.
+//
+// The board's socket is `mqb_net`, a JS module registered into the interpreter that owns a real
+// TCP connection (read by stream_js.py, bytes as hex strings); its flash is the port's
+// in-memory filesystem, loaded from the host folder at boot and written back when the boot ends.
+import { readdirSync, readFileSync, mkdirSync, writeFileSync, rmSync, statSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { parentPort, workerData } from 'node:worker_threads';
+import { loadMicroPython } from '@micropython/micropython-webassembly-pyscript';
+
+const { url, root, config, packageDir, framework, flash } = workerData;
+
+function load(mp, host, dir) {
+  for (const name of readdirSync(host)) {
+    const h = path.join(host, name);
+    const d = `${dir}/${name}`;
+    if (statSync(h).isDirectory()) {
+      mp.FS.mkdir(d);
+      load(mp, h, d);
+    } else mp.FS.writeFile(d, readFileSync(h));
+  }
+}
+
+function save(mp, dir, host) {
+  rmSync(host, { recursive: true, force: true });
+  mkdirSync(host, { recursive: true });
+  for (const name of mp.FS.readdir(dir)) {
+    if (name === '.' || name === '..') continue;
+    const d = `${dir}/${name}`;
+    const h = path.join(host, name);
+    if (mp.FS.isDir(mp.FS.stat(d).mode)) save(mp, d, h);
+    else writeFileSync(h, mp.FS.readFile(d));
+  }
+}
+
+const conns = new Map();
+let next = 1;
+
+/** `mqb_net`: the board's TCP stack. */
+const mqbNet = {
+  connect(host, port) {
+    return new Promise((resolve, reject) => {
+      const sock = net.connect({ host, port });
+      sock.setNoDelay(true);
+      const id = next++;
+      const c = { sock, chunks: [], ended: false, wake: undefined };
+      const wake = () => {
+        const w = c.wake;
+        c.wake = undefined;
+        w?.();
+      };
+      sock.on('data', (d) => {
+        c.chunks.push(d);
+        wake();
+      });
+      sock.on('close', () => {
+        c.ended = true;
+        wake();
+      });
+      sock.on('error', (e) => {
+        if (!conns.has(id)) reject(e);
+      });
+      sock.once('connect', () => {
+        conns.set(id, c);
+        resolve(id);
+      });
+    });
+  },
+  /** Up to `n` buffered bytes now: hex, '' when none has arrived yet, null at end of stream. */
+  poll(id, n) {
+    const c = conns.get(id);
+    if (!c) return null;
+    if (c.chunks.length === 0) return c.ended ? null : '';
+    const out = [];
+    let left = n;
+    while (left > 0 && c.chunks.length > 0) {
+      const first = c.chunks[0];
+      if (first.length <= left) {
+        out.push(first);
+        c.chunks.shift();
+        left -= first.length;
+      } else {
+        out.push(first.subarray(0, left));
+        c.chunks[0] = first.subarray(left);
+        left = 0;
+      }
+    }
+    return Buffer.concat(out).toString('hex');
+  },
+  /** Resolves once there is something to poll (data, or the end of the stream). */
+  wait(id) {
+    const c = conns.get(id);
+    if (!c || c.chunks.length > 0 || c.ended) return Promise.resolve();
+    return new Promise((resolve) => {
+      c.wake = resolve;
+    });
+  },
+  write(id, hex) {
+    conns.get(id)?.sock.write(Buffer.from(hex, 'hex'));
+  },
+  drain(id) {
+    const c = conns.get(id);
+    if (!c || !c.sock.writableNeedDrain) return null;
+    return new Promise((resolve) => {
+      c.sock.once('drain', resolve);
+      c.sock.once('close', resolve);
+    });
+  },
+  close(id) {
+    const c = conns.get(id);
+    conns.delete(id);
+    if (!c) return;
+    c.sock.end();
+    c.ended = true;
+    c.chunks = [];
+    c.wake?.();
+  },
+};
+
+const say = (line) => parentPort.postMessage({ kind: 'line', line });
+const mp = await loadMicroPython({ linebuffer: true, stdout: say, stderr: say });
+mp.registerJsModule('mqb_net', mqbNet);
+mp.FS.mkdir(flash);
+load(mp, root, flash);
+// First boot of this flash: install the framework as mpremote would, plus its safe copy.
+for (const dir of ['lib', 'safemode']) {
+  const d = `${flash}/${dir}`;
+  if (!mp.FS.analyzePath(d).exists) mp.FS.mkdir(d);
+  for (const f of framework) {
+    if (!mp.FS.analyzePath(`${d}/${f}`).exists) mp.FS.writeFile(`${d}/${f}`, readFileSync(path.join(packageDir, f)));
+  }
+}
+if (!mp.FS.analyzePath(`${flash}/bootmode.py`).exists) mp.FS.writeFile(`${flash}/bootmode.py`, readFileSync(path.join(packageDir, 'bootmode.py')));
+// Written at the first boot only: afterwards it is the device's file, as on a board.
+if (!mp.FS.analyzePath(`${flash}/config.json`).exists) mp.FS.writeFile(`${flash}/config.json`, JSON.stringify(config));
+
+parentPort.on('message', (m) => {
+  if (m === 'stop') mp.runPython('import runner\nrunner.stop()');
+});
+
+const u = new URL(url);
+const q = JSON.stringify;
+// What boot.py does on a board: pick the framework copy from RTC memory, then run it.
+await mp.runPythonAsync(`
+import sys, json
+sys.path.insert(0, ${q(flash)})
+import bootmode
+try:
+    with open(${q(flash + '/.mqboard/rtc.json')}) as f:
+        _rtc = json.load(f)
+except Exception:
+    _rtc = {}
+_mode = bootmode.decide(_rtc)
+sys.path.insert(0, bootmode.framework_dir(${q(flash)}, _mode))
+sys.path.append(${q(flash + '/lib')})
+import runner, stream_js
+_cfg = runner.load_config(${q(flash)})
+_cfg["root"] = ${q(flash)}
+_cfg["mode"] = _mode
+_how = await runner.start(_cfg, "unix", stream_js.opener(${q(u.hostname)}, ${Number(u.port) || 1883}), print)
+`);
+// A top-level await statement has no value: the result is read from the global it set.
+const how = String(mp.globals.get('_how'));
+save(mp, flash, root);
+for (const c of conns.values()) c.sock.destroy();
+parentPort.postMessage({ kind: 'done', how });
