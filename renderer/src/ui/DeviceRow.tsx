@@ -7,6 +7,7 @@ import { useApp, useAppStore } from './context';
 import { cssId } from './DeviceList';
 import { ago, bytes, duration, forHowLong } from './format';
 import { Icon } from './icons';
+import { isAsleep, sleepText } from './sleep';
 import { useNow } from './use-now';
 
 /** What a click on a row asks for: open it, toggle it (Ctrl/Cmd, the checkbox) or a range (Shift). */
@@ -120,20 +121,6 @@ function Fact({ label, value }: { label: string; value: string | undefined }) {
       <span className="fact-label">{label}</span> {oneLine(value)}
     </span>
   );
-}
-
-/** Offline on purpose: a battery board that turned its radio off until its next wake. */
-export const isAsleep = (d: DeviceState) => d.presence === 'offline' && d.offlineReason === 'sleep';
-
-/**
- * "asleep · next wake in ~12 s", or "wake overdue" once the time has passed. The wake time is
- * by the device's clock, so it is a hint: shown approximately, never relied on.
- */
-export function sleepText(wake: number | undefined, now: number): string {
-  if (wake === undefined) return 'asleep';
-  const s = Math.ceil((wake - now) / 1000);
-  if (s <= 0) return 'asleep · wake overdue';
-  return `asleep · next wake in ~${s < 120 ? `${s} s` : `${Math.round(s / 60)} min`}`;
 }
 
 /** Its own clock subscription, mounted only for sleeping devices, so the countdown ticks alone. */

@@ -11,7 +11,8 @@ import { useApp, useAppStore, useBridge, useDeviceLog } from '../ui/context';
 import { ConfirmDialog } from '../ui/ConfirmDialog';
 import { ago, bytes, clock, duration, forHowLong } from '../ui/format';
 import { Icon } from '../ui/icons';
-import { isAsleep, presenceTone, presenceWord, SleepNote } from '../ui/DeviceRow';
+import { presenceTone, presenceWord, SleepNote } from '../ui/DeviceRow';
+import { isAsleep } from '../ui/sleep';
 import { useNow } from '../ui/use-now';
 
 type Action = { kind: 'reset'; mode: 'normal' | 'safe' | 'soft' } | { kind: 'forget' };
