@@ -28,8 +28,9 @@ export const RolloutInput = z
     name: z.string().trim().max(128).optional(),
     image: RolloutImageSource,
     /**
-     * The version devices report once updated. Read from the image for our runtime's bundles
-     * (their manifest); required for a MicroPython firmware image, which does not say.
+     * The version devices report once updated. Read from the image: our runtime's bundles name it
+     * in their manifest, a MicroPython firmware image in its app description (esp_app_desc_t);
+     * required only for an image that says nothing, and it must agree with one that does.
      */
     version: z.string().trim().min(1).max(64).optional(),
     /** The devices (the renderer resolves the selector); `selector` is kept for the record. */
