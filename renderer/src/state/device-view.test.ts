@@ -138,6 +138,16 @@ describe('the search box speaks the selector syntax', () => {
     expect(view('greenhouse/* fw<')).toEqual(['greenhouse/fan', 'greenhouse/pump']);
     expect(view('greenhouse/* fw<2.5')).toEqual(['greenhouse/fan']);
   });
+  it('keeps the same rows while typing does not change what the search means', () => {
+    const rows = rowsSelector();
+    const view = (search: string, o: Partial<ViewInput> = {}) => rows({ ...base, devices: tagged, search, ...o });
+    const first = view('greenhouse/*');
+    expect(view('greenhouse/* ')).toBe(first);
+    expect(view('greenhouse/*  fw<')).toBe(first);
+    // A different meaning, or a different view with the same search, is computed again.
+    expect(view('greenhouse/* fw<2.5').map((r) => (r.kind === 'device' ? r.prefix : ''))).toEqual(['greenhouse/fan']);
+    expect(view('greenhouse/* fw<2.5 ', { groupByPrefix: true })[0]).toEqual({ kind: 'group', group: 'greenhouse', count: 1 });
+  });
   it('moves a row when a tag it is filtered by changes', () => {
     const rows = rowsSelector();
     const first = rows({ ...base, devices: tagged, search: 'tag:climate' });

@@ -199,9 +199,18 @@ export function rowsSelector(): (v: ViewInput) => Row[] {
   let lastInput: ViewInput | undefined;
   let lastRows: Row[] = [];
   let order: NameOrder = withPrefixes([]);
+  let lastKey = '';
   const parse = searchParser();
   return (v) => {
     if (lastInput && v.devices === lastInput.devices && sameView(v, lastInput)) return lastRows;
+    const selector = parse(v.search);
+    const key = selectorKey(selector);
+    if (lastInput && v.devices === lastInput.devices && key === lastKey && sameView({ ...v, search: lastInput.search }, lastInput)) {
+      // Typing that picks the same devices: a space between terms, or half a term (`fw<`)
+      // while the list keeps the last search that parsed.
+      lastInput = v;
+      return lastRows;
+    }
     if (lastInput && v.devices !== lastInput.devices && sameView(v, lastInput) && onlyIrrelevantChanges(lastInput.devices, v.devices, v)) {
       // The common case at scale: status updates that move no row (last seen, uptime under
       // name order). One identity pass over the map instead of filtering and sorting again.
@@ -210,12 +219,16 @@ export function rowsSelector(): (v: ViewInput) => Row[] {
     }
     if (v.devices !== lastInput?.devices) order = nextNameOrder(order, v.devices);
     lastInput = v;
-    const rows = computeRows(v, order, parse(v.search));
+    lastKey = key;
+    const rows = computeRows(v, order, selector);
     if (rows.length === lastRows.length && rows.every((r, i) => sameRow(r, lastRows[i]!))) return lastRows;
     lastRows = rows;
     return rows;
   };
 }
+
+/** What a selector means, without where its terms were written. */
+const selectorKey = (sel: Selector) => JSON.stringify(sel.terms, (k, x: unknown) => (k === 'at' || k === 'length' ? undefined : x));
 
 const sameView = (a: ViewInput, b: ViewInput) =>
   a.search === b.search && a.filter === b.filter && a.sort === b.sort && a.groupByPrefix === b.groupByPrefix && a.userTags === b.userTags;
