@@ -62,6 +62,8 @@ interface Session {
   status(): OnlineStatus;
   stop(reason: 'shutdown' | 'reset'): Promise<void>;
   kill(): void;
+  /** Whether this session has ended (stopped, killed or rebooted). */
+  ended(): boolean;
 }
 
 interface Boot {
@@ -96,7 +98,10 @@ export async function startDevice(opts: StartOptions): Promise<DeviceHandle> {
   }
 
   const reboot = (r: Reboot, session: Session) => {
-    if (rebooting || stopped) return;
+    // A session that has ended cannot reboot the device: a reboot it asked for late (its retry
+    // after a failed module start, say, when a reset came first) would boot a second session
+    // beside the one running, two clients taking the device's connection from each other.
+    if (rebooting || stopped || session.ended()) return;
     rebooting = true;
     // Outside the message handler: the reset reply still has to leave, and a clean close waits
     // for outstanding PUBACKs.
@@ -572,8 +577,11 @@ async function bootSession(b: Boot): Promise<Session> {
   }
 
   let closed = false;
+  // The reboot after a failed module start, due unless something else reboots first.
+  let retry: NodeJS.Timeout | undefined;
   const teardown = () => {
     closed = true;
+    clearTimeout(retry);
     cycle?.stop();
     clearInterval(statusTimer);
     watchdog.stop();
@@ -585,6 +593,7 @@ async function bootSession(b: Boot): Promise<Session> {
   session = {
     client,
     status,
+    ended: () => closed,
     async stop(reason) {
       if (closed) return;
       const asleep = cycle !== undefined && cycle.state() !== 'awake';
@@ -653,7 +662,7 @@ async function bootSession(b: Boot): Promise<Session> {
       );
     // Like a board whose imports fail: reboot, and after maxFailedBoots such boots in a row
     // come up in safe mode. Meanwhile the rest of the device keeps working.
-    const retry = setTimeout(() => b.reboot({ kind: 'module-failure' }, session), opts.moduleRetryMs ?? DEFAULTS.moduleRetryMs);
+    retry = setTimeout(() => b.reboot({ kind: 'module-failure' }, session), opts.moduleRetryMs ?? DEFAULTS.moduleRetryMs);
     retry.unref();
   }
 

@@ -109,6 +109,45 @@ describe('boot modes and application modules (in-process)', () => {
     expect(dev.status().mode).toBe('normal');
   });
 
+  it('does not reboot again for a failed module start once a reset has rebooted it first', async () => {
+    // A rollout resets a trial boot whose app failed before that boot's own retry: the retry of
+    // the ended boot must not reboot the device a second time (into a second session beside the
+    // running one, rolling a new boot's trial slot back).
+    const root = newRoot();
+    fs.mkdirSync(path.join(root, 'lib'));
+    fs.writeFileSync(path.join(root, 'lib', 'app.mjs'), 'export function start() { throw new Error("broken until fixed"); }\n');
+    // All-OK 2 s into a boot: later than the 1 s retry of the failed boot before it.
+    fs.writeFileSync(path.join(root, 'config.json'), JSON.stringify({ modules: ['app'], maxFailedBoots: 5, watchdog: { timeoutS: 4, initialS: 10, allokS: 2 } }));
+    const lines: string[] = [];
+    let allOk!: () => void;
+    const reachedAllOk = new Promise<void>((resolve) => (allOk = resolve));
+    const record = waitForMessage(host.client, 'modes/late/mqb/crash', (p) => p.includes('broken until fixed'));
+    const dev = await startDevice({
+      url: broker.url,
+      prefix: 'modes/late',
+      root,
+      moduleRetryMs: 1000,
+      echo: (line) => {
+        lines.push(line);
+        if (line.includes('all OK after')) allOk();
+      },
+    });
+    devices.push(dev);
+    await record;
+    fs.writeFileSync(path.join(root, 'lib', 'app.mjs'), 'export function start() {}\n');
+    await host.json('modes/late', 'reset', '', { mode: 'soft' });
+    await reachedAllOk;
+    const before = Status.parse(JSON.parse(await waitForMessage(host.client, 'modes/late/mqb/status', isStatus((s) => s.online && s.bootReason === 'soft'))));
+    const last = waitForMessage(host.client, 'modes/late/mqb/status', isStatus((s) => s.online && s.bootReason === 'soft' && (s.bootCount ?? 0) > (before.online ? (before.bootCount ?? 0) : 0)));
+    await host.json('modes/late', 'reset', '', { mode: 'soft' });
+    const s = Status.parse(JSON.parse(await last));
+    const boots = lines.map((l) => / boot #\d+: (\w+)/.exec(l)?.[1]).filter((r) => r !== undefined);
+    // Booted once per reset from the first reset on (on a slow machine the failed boot's retry
+    // may come before it), and one session runs: its count is every boot there was.
+    expect(boots.slice(boots.indexOf('soft'))).toEqual(['soft', 'soft']);
+    expect(s.online && s.bootCount).toBe(boots.length);
+  });
+
   it('confirms a good OTA slot after all-OK of the broker-fed watchdog', async () => {
     const root = newRoot();
     fs.writeFileSync(path.join(root, 'config.json'), JSON.stringify({ watchdog: FAST_WATCHDOG }));
