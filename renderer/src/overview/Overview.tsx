@@ -7,6 +7,7 @@ import { useApp, useAppStore } from '../ui/context';
 import { Icon } from '../ui/icons';
 import { presenceTone } from '../ui/DeviceRow';
 import { FleetCharts } from './FleetCharts';
+import { isAsleep } from '../ui/sleep';
 
 export function Overview() {
   const devices = useApp((s) => s.devices);
@@ -39,14 +40,14 @@ export function Overview() {
   );
 }
 
-/** Devices that need a look: offline, in safe mode, or with crash records (at most 8). */
+/** Devices that need a look: offline (not a sleeper between wakes), in safe mode, or with crash records (at most 8). */
 function Attention() {
   const devices = useApp((s) => s.devices);
   const store = useAppStore();
   const problems = useMemo(() => {
     const out: { prefix: string; tone: string; why: string }[] = [];
     for (const d of devices.values()) {
-      const why = [d.presence !== 'online' ? 'offline' : null, d.mode === 'safe' ? 'in safe mode' : null, (d.crashCount ?? 0) > 0 ? `${d.crashCount} crash record${d.crashCount === 1 ? '' : 's'}` : null].filter(Boolean);
+      const why = [d.presence !== 'online' && !isAsleep(d) ? 'offline' : null, d.mode === 'safe' ? 'in safe mode' : null, (d.crashCount ?? 0) > 0 ? `${d.crashCount} crash record${d.crashCount === 1 ? '' : 's'}` : null].filter(Boolean);
       if (why.length) out.push({ prefix: d.prefix, tone: presenceTone(d), why: why.join(', ') });
     }
     return out.sort((a, b) => a.prefix.localeCompare(b.prefix)).slice(0, 8);
