@@ -10,7 +10,8 @@ test('the demo fleet appears with its banner, a safe-mode device and a crash rec
   await expect(page.getByTestId('demo-banner')).toBeVisible();
   // The demo's boards boot as processes of their own: on a loaded machine that takes a while.
   await expect(ui.row('greenhouse/climate-1')).toHaveAttribute('data-presence', 'online', { timeout: 45_000 });
-  await expect(ui.rows()).toHaveCount(hasPython ? 8 : 7);
+  // Seven runtime boards, the battery board that sleeps between wakes, and the original board.
+  await expect(ui.rows()).toHaveCount(hasPython ? 9 : 8);
   await expect(ui.row('workshop/compressor').getByTestId('badge-safe')).toBeVisible();
   await expect(ui.row('lab/esp32-proto').getByTestId('badge-crash')).toBeVisible();
   if (hasPython) await expect(ui.row('lab/original-board')).toHaveAttribute('data-presence', 'online');
