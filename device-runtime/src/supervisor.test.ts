@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CrashList, encodeSingle, Status, text, utf8, commandTopic } from '../../protocol/src';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../testing/brokers';
@@ -78,6 +79,29 @@ describe('supervised runtime under faults', () => {
     await dev.booted(2);
     const r = await host.eval('sup/block', '1 + 1');
     expect(r.ok && text(r.data)).toBe('2');
+  });
+
+  it('says a runtime it resets has reset before the next boot says it is online, which is what stays retained', async () => {
+    const { dev } = await start('sup/said', undefined, { blockedMs: 1000 });
+    const watcher = await mqtt.connectAsync(broker.url, { protocolVersion: 4 });
+    const seen: Status[] = [];
+    watcher.on('message', (_t, p) => seen.push(Status.parse(JSON.parse(p.toString()))));
+    await watcher.subscribeAsync('sup/said/mqb/status', { qos: 1 });
+    // Blocks before the reply can leave: nothing is waited for but the reset.
+    const code = 'await Promise.resolve().then(() => { for (;;) {} })';
+    await host.client.publishAsync(commandTopic('sup/said', 'eval', newId()), Buffer.from(encodeSingle(utf8(code))), { qos: 1 });
+    const { bootCount } = await dev.booted(2);
+    await host.status('sup/said', (s) => s.online && s.bootCount === bootCount);
+    await watcher.endAsync();
+
+    const said = seen.map((s) => (s.online ? `online #${s.bootCount}` : s.reason));
+    const newBoot = said.indexOf(`online #${bootCount}`);
+    expect(said.slice(0, newBoot), said.join(', ')).toContain('reset');
+    expect(said.slice(newBoot).every((w) => w.startsWith('online')), said.join(', ')).toBe(true);
+    const later = await mqtt.connectAsync(broker.url, { protocolVersion: 4 });
+    const retained = Status.parse(JSON.parse(await waitForMessage(later, 'sup/said/mqb/status', () => true)));
+    await later.endAsync();
+    expect(retained).toMatchObject({ online: true, bootCount });
   });
 
   it('resets when the watchdog is not fed through the broker', async () => {

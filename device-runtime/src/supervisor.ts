@@ -2,7 +2,9 @@
 // It is the "hardware" around the runtime: the watchdog
 // that resets it when no feed comes back through the broker, the detector of a blocked event
 // loop (missed heartbeats), and the keeper of crash records for deaths the runtime could not
-// record itself. Its own start is a power-on: RTC memory is cleared.
+// record itself. Its own start is a power-on: RTC memory is cleared. A runtime it kills, or
+// that dies, cannot say it reset (the broker only has its Last Will, "lost"): the supervisor
+// says so for it before it boots the next one.
 import { fork, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -10,9 +12,12 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { CrashReason, Mode } from '../../protocol/src';
 import { crashLog } from './crash-log';
 import type { StartOptions } from './device';
+import { errorMessage } from './errors';
 import { FromChild, type ChildOptions, type ToChild } from './ipc';
 import { openJail } from './jail';
+import { sayStatusOnce, type OneOffBroker } from './one-off-status';
 import { rtcMemory } from './rtc';
+import { offlineStatus } from './status';
 
 export interface SupervisorOptions extends Omit<StartOptions, 'echo' | 'onReset' | 'hardwareWatchdog' | 'coldStart' | 'waitConnected' | 'log'> {
   /** Child heartbeat period. Default 500 ms. */
@@ -60,6 +65,25 @@ export async function startSupervisedDevice(opts: SupervisorOptions): Promise<Su
   let stopping = false;
   let restartDelay = 200;
 
+  const broker: OneOffBroker = {
+    url: opts.url,
+    prefix: opts.prefix,
+    ...(opts.username !== undefined ? { username: opts.username } : {}),
+    ...(opts.password !== undefined ? { password: opts.password } : {}),
+    ...(opts.ca !== undefined ? { ca: opts.ca } : {}),
+    ...(opts.clientId !== undefined ? { clientId: opts.clientId } : {}),
+  };
+  /** The status being said for a runtime that could not; it never rejects. */
+  let saying: Promise<void> | undefined;
+  const say = (reason: 'reset' | 'shutdown') => {
+    const p = sayStatusOnce(broker, offlineStatus(reason)).catch((e: unknown) =>
+      opts.echo?.(`W supervisor: offline status (${reason}) not published: ${errorMessage(e)}`),
+    );
+    saying = p;
+    void p.then(() => saying === p && (saying = undefined));
+    return p;
+  };
+
   const childOptions: ChildOptions = {
     ...Object.fromEntries(
       Object.entries(opts).filter(([k, v]) => v !== undefined && !['heartbeatMs', 'blockedMs', 'echo', 'crashLogLines'].includes(k)),
@@ -77,7 +101,7 @@ export async function startSupervisedDevice(opts: SupervisorOptions): Promise<Su
     let watchdog: { deadline: number; ms: number } | undefined;
     let killedFor: CrashReason | undefined;
     let fatal: Extract<FromChild, { t: 'fatal' }> | undefined;
-    let resetRequested = false;
+    let resetRequested: Extract<FromChild, { t: 'reset' }>['mode'] | undefined;
     let mode: Mode = opts.mode ?? 'normal';
     let bootCount = 0;
     let stderr = '';
@@ -150,7 +174,7 @@ export async function startSupervisedDevice(opts: SupervisorOptions): Promise<Su
           fatal = m;
           return;
         case 'reset':
-          resetRequested = true;
+          resetRequested = m.mode;
           return;
       }
     });
@@ -159,8 +183,11 @@ export async function startSupervisedDevice(opts: SupervisorOptions): Promise<Su
       clearInterval(tick);
       child = undefined;
       if (stopping) return;
+      // Said at once, beside the crash record: a host waiting on this device hears why before
+      // it gives up on it. A requested reset other than a hard one has said so itself.
+      const said = resetRequested === undefined || resetRequested === 'hard' ? say('reset') : undefined;
       void (async () => {
-        if (!resetRequested) {
+        if (resetRequested === undefined) {
           const reason: CrashReason = killedFor ?? fatal?.reason ?? (signal ? 'signal' : 'exit');
           const message = killedFor ? killDetail : (fatal?.message ?? (signal ? `killed by ${signal}` : `exited with code ${code}`));
           const stack = fatal?.stack ?? (stderr.trim() ? stderr.trim() : undefined);
@@ -170,13 +197,15 @@ export async function startSupervisedDevice(opts: SupervisorOptions): Promise<Su
           // A runtime that dies right after booting is retried with growing pauses.
           restartDelay = Date.now() - startedAt > 30_000 ? 200 : Math.min(restartDelay * 2, 10_000);
         }
-        if (stopping) return;
-        scheduleRestart(resetRequested ? 0 : restartDelay);
-      })().catch((e: unknown) => {
+      })()
         // Recording failed (disk full?): still bring the runtime back.
-        opts.echo?.(`E supervisor: ${(e as Error).message}`);
-        if (!stopping) scheduleRestart(restartDelay);
-      });
+        .catch((e: unknown) => opts.echo?.(`E supervisor: ${errorMessage(e)}`))
+        .then(async () => {
+          // The next boot's online status must come after the reset, never be hidden by it:
+          // the retained status is what a host that looks later believes.
+          await said;
+          if (!stopping) scheduleRestart(resetRequested !== undefined ? 0 : restartDelay);
+        });
     });
     const start: ToChild = { t: 'start', options: childOptions };
     c.send(start);
@@ -199,7 +228,12 @@ export async function startSupervisedDevice(opts: SupervisorOptions): Promise<Su
       stopping = true;
       clearTimeout(restartTimer);
       const c = child;
-      if (!c || c.exitCode !== null || c.signalCode !== null) return resolve();
+      if (!c || c.exitCode !== null || c.signalCode !== null) {
+        // Between two runs: whatever was being said for the last one goes first, then (a
+        // clean stop) the shutdown, so the stop does not end on a "reset" that leads nowhere.
+        const before = saying ?? Promise.resolve();
+        return void before.then(() => (graceful ? say('shutdown') : undefined)).then(() => resolve());
+      }
       c.once('exit', () => resolve());
       if (!graceful) return void c.kill('SIGKILL');
       const msg: ToChild = { t: 'stop' };

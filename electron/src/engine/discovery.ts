@@ -183,7 +183,8 @@ export function createDeviceRegistry(batch: Batcher, now: () => number = Date.no
       const prev = upsert(prefix, 'status', 'mqboard');
       let change: StatusChange | undefined;
       if (!s.value.online) {
-        if (prev.presence !== 'offline') change = { kind: 'offline', reason: s.value.reason };
+        // After a Last Will, a status that says why (a supervisor that reset the runtime) still counts.
+        if (prev.presence !== 'offline' || (prev.offlineReason === 'lost' && s.value.reason !== 'lost')) change = { kind: 'offline', reason: s.value.reason };
       } else if (before && prev.presence !== 'unknown' && rebooted(before, s.value)) {
         change = { kind: 'rebooted', bootReason: s.value.bootReason };
       } else if (prev.presence === 'offline') {
