@@ -84,6 +84,7 @@ describe('rollouts on real devices', () => {
   const root = tempDir('rollout-fleet');
   const state = tempDir('rollout-state');
   const N = 5;
+  const MODULE_RETRY_MS = 10_000;
   const members = Array.from({ length: N }, (_, i) => `ro/f/${String(i + 1).padStart(3, '0')}`);
   const profile = 'test-broker';
   const managers: RolloutManager[] = [];
@@ -112,7 +113,11 @@ describe('rollouts on real devices', () => {
       mkdirSync(dir, { recursive: true });
       writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ watchdog: { timeoutS: 4, initialS: 10, allokS: 0.5 } }));
     }
-    fleet = await startFleet({ url: broker.url, prefix: 'ro/f', root: root.dir, count: N, firmware: '1.0.0', moduleRetryMs: 300 });
+    // The gate resets a trial boot whose app failed as soon as it hears of the crash. A device
+    // whose own reboot after the failure could come first would take that reset, queued by the
+    // broker while it reconnects, at its next boot and reboot once more, into the next test's
+    // transfer: its own retry stays well behind the gate's reaction, even on a loaded machine.
+    fleet = await startFleet({ url: broker.url, prefix: 'ro/f', root: root.dir, count: N, firmware: '1.0.0', moduleRetryMs: MODULE_RETRY_MS });
     await waitForDevices(engine, () => members.every((p) => engine.device(p)?.presence === 'online' && engine.device(p)?.ota !== undefined));
   });
   afterAll(async () => {
@@ -290,7 +295,7 @@ describe('rollouts on real devices', () => {
 
     const r = await m.start({ input: input({ prefixes: [p], waves: '100%', offline: 'wait' }), image, info });
     await vi.waitFor(() => expect(m.get(r.id).devices[0]).toMatchObject({ state: 'waiting', reason: 'offline: waiting for it to come back' }), { timeout: 5_000 });
-    restarted.push(await startDevice({ url: broker.url, prefix: p, root: path.join(root.dir, '005'), firmware: '1.0.0', moduleRetryMs: 300 }));
+    restarted.push(await startDevice({ url: broker.url, prefix: p, root: path.join(root.dir, '005'), firmware: '1.0.0', moduleRetryMs: MODULE_RETRY_MS }));
     expect(await m.settled(r.id)).toMatchObject({ state: 'done', counts: { updated: 1 } });
     expect(engine.device(p)?.firmware).toBe('2.4.0');
   }, 60_000);
