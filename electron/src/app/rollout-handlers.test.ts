@@ -32,7 +32,7 @@ beforeAll(async () => {
     mkdirSync(dir, { recursive: true });
     writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ watchdog: { timeoutS: 4, initialS: 10, allokS: 0.5 } }));
   }
-  fleet = await startFleet({ url: broker.url, prefix: 'rh/f', root: roots.dir, count: N, firmware: '2.4.0', moduleRetryMs: 300 });
+  fleet = await startFleet({ url: broker.url, prefix: 'rh/f', root: roots.dir, count: N, firmware: '2.4.0', moduleRetryMs: 10_000 });
   await waitForDevices(engine, () => members.every((p) => engine.device(p)?.presence === 'online' && engine.device(p)?.ota !== undefined));
 });
 afterAll(async () => {
