@@ -104,6 +104,20 @@ describe('supervised runtime under faults', () => {
     expect(retained).toMatchObject({ online: true, bootCount });
   });
 
+  it('stopped while it brings a reset runtime back, leaves shutdown retained, not reset', async () => {
+    const { dev } = await start('sup/halt', undefined, { blockedMs: 1000 });
+    const reset = waitForMessage(host.client, 'sup/halt/mqb/status', isStatus((s) => !s.online && s.reason === 'reset'));
+    const code = 'await Promise.resolve().then(() => { for (;;) {} })';
+    await host.client.publishAsync(commandTopic('sup/halt', 'eval', newId()), Buffer.from(encodeSingle(utf8(code))), { qos: 1 });
+    await reset;
+    // Before or after the next runtime has started: either way the stop is the last word.
+    await dev.stop();
+    const later = await mqtt.connectAsync(broker.url, { protocolVersion: 4 });
+    const retained = Status.parse(JSON.parse(await waitForMessage(later, 'sup/halt/mqb/status', () => true)));
+    await later.endAsync();
+    expect(retained).toMatchObject({ online: false, reason: 'shutdown' });
+  });
+
   it('resets when the watchdog is not fed through the broker', async () => {
     const { dev } = await start(
       'sup/wdt',

@@ -15,7 +15,7 @@ import type { StartOptions } from './device';
 import { errorMessage } from './errors';
 import { FromChild, type ChildOptions, type ToChild } from './ipc';
 import { openJail } from './jail';
-import { sayStatusOnce, type OneOffBroker } from './one-off-status';
+import { sayStatusOnce } from './one-off-status';
 import { rtcMemory } from './rtc';
 import { offlineStatus } from './status';
 
@@ -65,18 +65,11 @@ export async function startSupervisedDevice(opts: SupervisorOptions): Promise<Su
   let stopping = false;
   let restartDelay = 200;
 
-  const broker: OneOffBroker = {
-    url: opts.url,
-    prefix: opts.prefix,
-    ...(opts.username !== undefined ? { username: opts.username } : {}),
-    ...(opts.password !== undefined ? { password: opts.password } : {}),
-    ...(opts.ca !== undefined ? { ca: opts.ca } : {}),
-    ...(opts.clientId !== undefined ? { clientId: opts.clientId } : {}),
-  };
   /** The status being said for a runtime that could not; it never rejects. */
   let saying: Promise<void> | undefined;
   const say = (reason: 'reset' | 'shutdown') => {
-    const p = sayStatusOnce(broker, offlineStatus(reason)).catch((e: unknown) =>
+    // With the runtime's own broker settings: its credentials, its CA, its client id (plus /bye).
+    const p = sayStatusOnce(opts, offlineStatus(reason)).catch((e: unknown) =>
       opts.echo?.(`W supervisor: offline status (${reason}) not published: ${errorMessage(e)}`),
     );
     saying = p;
