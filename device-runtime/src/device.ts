@@ -16,7 +16,6 @@ import {
   statusTopic,
   WATCHDOG_ID,
   type BootReason,
-  type OfflineStatus,
   type OnlineStatus,
   type ResetMode,
 } from '../../protocol/src';
@@ -39,6 +38,7 @@ import { startSleepCycle, type SleepCycle } from './sleep-cycle';
 import { hostFreeMem, offlineStatus, onlineStatus, simulatedFreeMem, sleepStatus } from './status';
 import { createTerminalServer } from './terminal';
 import { feedCommand, startBrokerWatchdog, timerWatchdog, type HardwareWatchdog } from './watchdog';
+import { sayStatusOnce } from './one-off-status';
 
 export interface DeviceHandle {
   prefix: string;
@@ -515,32 +515,6 @@ async function bootSession(b: Boot): Promise<Session> {
       });
     });
 
-  /**
-   * Publishes a retained status while the device's own connection is closed (it sleeps), over a
-   * one-off clean session: waking the persistent one would take delivery of queued commands.
-   */
-  const sayFromSleep = async (s: OfflineStatus) => {
-    const bye = createMqttClient({
-      url: opts.url,
-      ...(opts.username !== undefined ? { username: opts.username } : {}),
-      ...(opts.password !== undefined ? { password: opts.password } : {}),
-      ...(opts.ca !== undefined ? { ca: opts.ca } : {}),
-      clientId: `${opts.clientId ?? `mqb-dev/${opts.prefix}`}/bye`,
-      clean: true,
-      reconnectPeriodMs: 0,
-    });
-    try {
-      await new Promise<void>((resolve, reject) => {
-        bye.once('connect', () => resolve());
-        bye.once('error', reject);
-        bye.once('close', () => reject(new Error('connection closed')));
-      });
-      await publish(bye, statusTopic(opts.prefix), encodeJson(s), true);
-    } finally {
-      bye.end(true);
-    }
-  };
-
   if (opts.sleepCycleMs !== undefined) {
     const sleepMs = opts.sleepCycleMs;
     const busy = () => inFlight > 0 || uploads.active() > 0 || terminals.size() > 0;
@@ -603,9 +577,10 @@ async function bootSession(b: Boot): Promise<Session> {
         await withTimeout(deviceLog.flushed(), CLOSE_TIMEOUT_MS);
       } else if (asleep && reason === 'shutdown') {
         // Its status says it will wake; a device that will not must not leave that behind. Said
-        // once its own connection is closed, so it comes after the sleep status.
+        // once its own connection is closed, so it comes after the sleep status, and over a
+        // one-off clean session: waking the persistent one would take delivery of queued commands.
         await endClient();
-        await withTimeout(sayFromSleep(offlineStatus(reason)), CLOSE_TIMEOUT_MS);
+        await sayStatusOnce(opts, offlineStatus(reason), CLOSE_TIMEOUT_MS).catch(() => undefined);
       }
       await endClient();
       deviceLog.detach();
