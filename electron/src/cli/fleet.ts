@@ -10,7 +10,8 @@ import { Option, type Command } from 'commander';
 import type { ResetMode } from '../../../protocol/src';
 import type { Engine } from '../engine';
 import { enginePresence, fleetAction, groupResults, resultsCsv, resultsJson, runMany, summarizeGroups, type DeviceAction, type DeviceResult } from '../engine/fleet/run-many';
-import { parseSelector, selectDevices, SelectorError, type FleetDevice } from '../../../protocol/src/fleet/selector';
+import type { FleetDevice } from '../../../protocol/src/fleet/selector';
+import { parseSelect, pickDevices } from './select-devices';
 import { brokerProfile, timeoutMs, type GlobalOptions } from './global-options';
 import { cell, safeJson, write } from './output';
 import { isMissingDir, parseSyncSpec, planTarget } from './sync-spec';
@@ -58,15 +59,6 @@ function number(text: string, what: string, min: number, max: number): number {
   return n;
 }
 
-function selector(text: string) {
-  if (text.trim() === '') throw new UsageError("an empty --select would pick every device: say '**' if that is meant");
-  try {
-    return parseSelector(text);
-  } catch (e) {
-    if (e instanceof SelectorError) throw new UsageError(`${e.message}: ${text.slice(0, 80)}`);
-    throw e;
-  }
-}
 
 /** The rows of the results table: device text shown, never obeyed, on one line. */
 function resultsTable(results: readonly DeviceResult[]): string {
@@ -98,7 +90,7 @@ export function addFleetCommands(program: Command, globals: () => GlobalOptions,
   /** Connects with discovery, lists, picks the devices, runs `make(engine)` on them, prints. */
   async function onSelection(o: SelectOptions, make: ((engine: Engine) => DeviceAction) | undefined, before?: (picked: FleetDevice[]) => Promise<void>): Promise<void> {
     const g = globals();
-    const sel = selector(o.select);
+    const sel = parseSelect(o.select);
     const concurrency = number(o.concurrency, '--concurrency', 1, 1000);
     const wait = number(o.wait, '--wait', 0, 3_600_000);
     const perDevice = g.timeout === undefined ? FLEET_TIMEOUT_MS : timeoutMs(g);
@@ -107,17 +99,7 @@ export function addFleetCommands(program: Command, globals: () => GlobalOptions,
     const engine = createEngine({ timeoutMs: perDevice });
     await engine.connect(profile);
     try {
-      await engine.settle();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      const all = [...engine.devices()].sort((a, b) => (a.prefix < b.prefix ? -1 : a.prefix > b.prefix ? 1 : 0));
-      let picked: FleetDevice[];
-      try {
-        picked = selectDevices(sel, all, { latest: o.latest });
-      } catch (e) {
-        if (e instanceof RangeError) throw new UsageError(`--latest: ${e.message}`);
-        throw e;
-      }
-      if (picked.length === 0) throw new Error(`no device matches ${JSON.stringify(o.select)} (${all.length} found on the broker)`);
+      const picked = await pickDevices(engine, sel, { select: o.select, latest: o.latest, waitMs: wait });
       if (!make) {
         if (o.json) return io.out(`${safeJson(picked.map((d) => ({ prefix: d.prefix, presence: d.presence, kind: d.kind, firmware: d.firmware ?? null, mode: d.mode ?? null })))}\n`);
         const rows = picked.map((d) => [cell(d.prefix), d.presence, d.kind, d.firmware ? cell(d.firmware) : '-', d.mode ?? '-']);

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import type { RolloutDevice, RolloutSummary } from '../../../protocol/src/bridge-rollouts';
-import { parseSelector, selectDevices, SelectorError } from '../../../protocol/src/fleet/selector';
+import { parseSelect, pickDevices } from './select-devices';
 import type { RolloutEvent } from '../engine/fleet/rollout';
 import { brokerProfile, type GlobalOptions } from './global-options';
 import { readLocal } from './local-file';
@@ -94,14 +94,7 @@ export function addRolloutCommand(program: Command, globals: () => GlobalOptions
     .addOption(new Option('--json', 'one JSON object per line: {"event":"device",...} and {"event":"rollout",...}'))
     .action(async (file: string, o: RolloutOptions) => {
       const g = globals();
-      if (o.select.trim() === '') throw new UsageError("an empty --select would pick every device: say '**' if that is meant");
-      let sel;
-      try {
-        sel = parseSelector(o.select);
-      } catch (e) {
-        if (e instanceof SelectorError) throw new UsageError(`${e.message}: ${o.select.slice(0, 80)}`);
-        throw e;
-      }
+      const sel = parseSelect(o.select);
       // The schemas (zod) load only when a rollout runs: `mqboard --help` lists this command too.
       const { RolloutInput } = await import('../../../protocol/src/bridge-rollouts');
       const parsed = RolloutInput.safeParse({
@@ -139,17 +132,7 @@ export function addRolloutCommand(program: Command, globals: () => GlobalOptions
       await engine.connect(profile);
       let stop: (() => void) | undefined;
       try {
-        await engine.settle();
-        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-        const all = [...engine.devices()].sort((a, b) => (a.prefix < b.prefix ? -1 : a.prefix > b.prefix ? 1 : 0));
-        let picked;
-        try {
-          picked = selectDevices(sel, all, { latest: o.latest });
-        } catch (e) {
-          if (e instanceof RangeError) throw new UsageError(`--latest: ${e.message}`);
-          throw e;
-        }
-        if (picked.length === 0) throw new Error(`no device matches ${JSON.stringify(o.select)} (${all.length} found on the broker)`);
+        const picked = await pickDevices(engine, sel, { select: o.select, latest: o.latest, waitMs: wait });
 
         const printed = new Map<string, string>();
         let waves = 0;
