@@ -49,7 +49,8 @@ describe('the demo app bundles', () => {
       );
       await installDemo(root.dir);
       device = await startDevice({ url: broker.url, prefix: P, root: root.dir, firmware: '2.4.1', moduleRetryMs: 200 });
-      await waitForDevices(engine, () => state()?.presence === 'online');
+      // The status sent at connect may come before the modules have started; a second one names them.
+      await waitForDevices(engine, () => state()?.presence === 'online' && state()?.modules?.includes('blinky') === true);
     });
     afterAll(async () => {
       await device?.stop();
