@@ -65,7 +65,7 @@ test('opening every view, the REPL included, logs nothing to the console', async
 });
 
 test('the line-mode REPL of an original board logs nothing to the console', async ({ mqb }) => {
-  test.skip(!hasPython, 'the original-board simulator needs python3');
+  test.skip(!hasPython, 'the original-board simulator needs python3: apt-get install python3 (CI installs it)');
   const { page, ui } = await mqb.app();
   const seen = await watchConsole(page);
   await page.reload();

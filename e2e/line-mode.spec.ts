@@ -21,7 +21,7 @@ async function expectResult(page: Page, input: string, output: string): Promise<
 }
 
 test('line mode shows what print() writes, and the tab says what an expression shows', async ({ mqb }) => {
-  test.skip(!hasPython, 'the original-board simulator needs python3');
+  test.skip(!hasPython, 'the original-board simulator needs python3: apt-get install python3 (CI installs it)');
   const { page, ui } = await mqb.app();
   await ui.connected();
   await expect(ui.row('lab/original-board')).toHaveAttribute('data-presence', 'online');

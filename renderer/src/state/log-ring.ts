@@ -1,7 +1,7 @@
 // Recent log lines per device, outside the store (style anchors: log floods do not belong in
 // the store): a bounded ring per device that views read through a version counter, so a burst
-// of lines costs one notification per bridge batch, not one per line. Issue 5's log view keeps
-// its long history in the main process; this holds only what the details page shows.
+// of lines costs one notification per bridge batch, not one per line. The long history lives in
+// the host's log store (queried page by page); this holds only what the details page shows.
 import type { LogEntry } from '../../../protocol/src';
 
 export interface LogRing {

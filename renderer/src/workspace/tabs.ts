@@ -1,5 +1,5 @@
-// The tabs of a device workspace. Issue 5 adds REPL, Logs, Files and OTA by appending here;
-// each tab is a component given the device prefix, and stays mounted while its device is open
+// The tabs of a device workspace (details, REPL, logs, files, OTA): a new tab is one entry
+// here; each tab is a component given the device prefix, and stays mounted while its device is open
 // when `keepAlive` is set (a terminal session must survive switching tabs).
 import type { ComponentType } from 'react';
 import type { DeviceState } from '../../../protocol/src';
