@@ -3,6 +3,7 @@
 // (aedes) with their rows streamed and grouped, timeouts, offline devices failed or queued until
 // they come back, re-runs of the failed ones, and the overview's history.
 import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type BridgeEvent, type CallReply, type FleetHistory, type FleetSettings, type JobResult, type JobSummary, type QueuedCommand } from '../../../protocol/src';
@@ -296,6 +297,47 @@ describe('the command queue', () => {
       await b.service.close();
     } finally {
       dir.remove();
+    }
+  });
+
+  it('keeps a sync put’s “only changed files” for a sleeping device: on its wake, the file it already holds is left alone', async () => {
+    const f = open();
+    const P = 'fh/nap';
+    const root = path.join(roots.dir, P);
+    const same = new TextEncoder().encode('print("deployed before")\n');
+    const fresh = new TextEncoder().encode('print("new")\n');
+    // What an earlier deploy left on the board.
+    mkdirSync(root, { recursive: true });
+    writeFileSync(path.join(root, 'same.py'), same);
+    const before = statSync(path.join(root, 'same.py'));
+    const d = await startDevice({ url: broker.url, prefix: P, root, sleepCycleMs: 2000, awakeMs: 300 });
+    try {
+      await waitForDevices(engine, () => engine.device(P)?.presence === 'offline' && engine.device(P)?.offlineReason === 'sleep');
+      const stage = (data: Uint8Array, name: string) => {
+        const s = f.stages.create(data.length, name);
+        f.stages.append(s, 0, data);
+        return s;
+      };
+      const files = [
+        { path: '/same.py', stage: stage(same, 'same.py') },
+        { path: '/new.py', stage: stage(fresh, 'new.py') },
+      ];
+      const job = await f.start({ action: { kind: 'put', files, onlyChanged: true }, prefixes: [P], offline: 'queue' });
+      // Queued, on disk before the call returns, with the flag: an app restart before the wake would still sync.
+      const onDisk = JSON.parse(readFileSync(path.join(settings.dir, 'queue.json'), 'utf8')) as { items: Array<{ prefix: string; action: { onlyChanged?: boolean } }> };
+      expect(onDisk.items.filter((i) => i.prefix === P).map((i) => i.action.onlyChanged)).toEqual([true, true]);
+      await vi.waitFor(() => expect(f.jobEvents(job.id).flatMap((e) => e.results)).toContainEqual(expect.objectContaining({ prefix: P, status: 'queued' })));
+
+      await vi.waitFor(() => expect(f.jobEvents(job.id).flatMap((e) => e.results).at(-1)).toMatchObject({ prefix: P, status: 'ok' }), { timeout: 15_000 });
+      const row = f.jobEvents(job.id).flatMap((e) => e.results).at(-1)!;
+      expect(row.output).toBe(`/same.py: unchanged\n/new.py: ${fresh.length} bytes, sha256 ${sha256(fresh).slice(0, 12)}`);
+      // Not rewritten: a device write replaces the file, so a new one would be another inode.
+      const after = statSync(path.join(root, 'same.py'));
+      expect([after.ino, after.mtimeMs]).toEqual([before.ino, before.mtimeMs]);
+      expect(readFileSync(path.join(root, 'new.py'))).toEqual(Buffer.from(fresh));
+    } finally {
+      await d.stop();
+      await f.service.close();
     }
   });
 

@@ -91,6 +91,23 @@ describe('the queue file', () => {
     expect(() => queuedActions({ kind: 'put', files: [{ path: '/big.bin', data: new Uint8Array(MAX_QUEUED_PUT_BYTES + 1) }] })).toThrow(/at most/);
   });
 
+  it('keeps a put’s sync flag (only changed files) across reopening, and reads puts queued before the flag existed', () => {
+    const file = fresh();
+    const [synced] = queuedActions({ kind: 'put', files: [{ path: '/main.py', data: new Uint8Array([1]) }], onlyChanged: true });
+    const [plain] = queuedActions({ kind: 'put', files: [{ path: '/main.py', data: new Uint8Array([1]) }] });
+    expect(synced).toMatchObject({ kind: 'put', onlyChanged: true });
+    expect(plain).not.toHaveProperty('onlyChanged');
+    const q = openCommandQueue(file);
+    q.add('home', 'a', synced!);
+    // An entry as an older version wrote it: a put with no flag at all.
+    const old = { id: 'old-1', profile: 'home', prefix: 'b', action: { kind: 'put', path: '/old.py', data: 'AQ==' }, queuedAt: 1, attempts: 0 };
+    const written = JSON.parse(readFileSync(file, 'utf8')) as { version: 1; items: unknown[] };
+    writeFileSync(file, JSON.stringify({ ...written, items: [...written.items, old] }));
+    const again = openCommandQueue(file);
+    expect(again.problem).toBeUndefined();
+    expect(again.list().map((i) => i.action)).toEqual([synced, old.action]);
+  });
+
   it('queues actions for many devices at once, or none when the files would not fit', () => {
     const file = fresh();
     const q = openCommandQueue(file);
@@ -188,7 +205,7 @@ describe('running queued commands when devices come back', () => {
       await runner2.idle();
       expect(got.map(([i, r]) => [i.action.kind, r.prefix, r.status, r.output])).toEqual([
         ['eval', P, 'ok', "'first'"],
-        ['put', P, 'ok', `/queued.py: ${data.length} bytes`],
+        ['put', P, 'ok', `/queued.py: ${data.length} bytes, sha256 ${sha256(data).slice(0, 12)}`],
       ]);
       expect(await engine2.sha256(P, '/queued.py')).toBe(sha256(data));
       // What belongs to another broker profile stays queued.

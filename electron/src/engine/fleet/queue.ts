@@ -8,7 +8,7 @@ import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readF
 import path from 'node:path';
 import { z } from 'zod';
 import type { Engine } from '../types';
-import { runMany, type DeviceAction, type DeviceResult, type FleetAction } from './run-many';
+import { putAction, runMany, type DeviceAction, type DeviceResult, type FleetAction } from './run-many';
 
 /** Largest file a queued put may carry (the queue file holds it, base64). */
 export const MAX_QUEUED_PUT_BYTES = 4 * 1024 * 1024;
@@ -28,6 +28,8 @@ export const QueuedAction = z.discriminatedUnion('kind', [
     path: z.string().min(1).max(4096),
     /** The file, base64. */
     data: z.string().max(Math.ceil(MAX_QUEUED_PUT_BYTES / 3) * 4),
+    /** Like `sync`: left alone when the device already holds it byte for byte. Absent in older queue files. */
+    onlyChanged: z.boolean().optional(),
   }),
   z.object({ kind: z.literal('reset'), mode: z.enum(['normal', 'safe', 'soft', 'hard']) }),
 ]);
@@ -203,9 +205,9 @@ export function openCommandQueue(file: string): CommandQueue {
 const putBytes = (a: QueuedAction): number => (a.kind === 'put' ? Math.floor((a.data.length * 3) / 4) : 0);
 
 /** A put for the queue: the file travels in the queue file, so it is bounded. */
-export function queuedPut(remotePath: string, data: Uint8Array): QueuedAction {
+export function queuedPut(remotePath: string, data: Uint8Array, onlyChanged = false): QueuedAction {
   if (data.length > MAX_QUEUED_PUT_BYTES) throw new RangeError(`a queued put carries at most ${MAX_QUEUED_PUT_BYTES} bytes: ${remotePath} has ${data.length}`);
-  return { kind: 'put', path: remotePath, data: Buffer.from(data).toString('base64') };
+  return { kind: 'put', path: remotePath, data: Buffer.from(data).toString('base64'), ...(onlyChanged ? { onlyChanged } : {}) };
 }
 
 /** A FleetAction as queued commands: a put becomes one command per file, each bounded like queuedPut. */
@@ -216,7 +218,7 @@ export function queuedActions(a: FleetAction): QueuedAction[] {
     case 'reset':
       return [{ kind: 'reset', mode: a.mode }];
     case 'put':
-      return a.files.map((f) => queuedPut(f.path, f.data));
+      return a.files.map((f) => queuedPut(f.path, f.data, a.onlyChanged));
   }
 }
 
@@ -231,13 +233,10 @@ export function queuedDeviceAction(engine: Engine, a: QueuedAction, timeoutMs?: 
   switch (a.kind) {
     case 'eval':
       return (prefix, signal) => engine.eval(prefix, a.code, { signal, timeoutMs });
-    case 'put': {
-      const data = new Uint8Array(Buffer.from(a.data, 'base64'));
-      return async (prefix, signal) => {
-        await engine.put(prefix, a.path, data, { signal, timeoutMs });
-        return `${a.path}: ${data.length} bytes`;
-      };
-    }
+    case 'put':
+      // The very put the device would have had online: verified, and skipped when `onlyChanged`
+      // finds the file already there byte for byte.
+      return putAction(engine, a.path, new Uint8Array(Buffer.from(a.data, 'base64')), timeoutMs, a.onlyChanged === true);
     case 'reset':
       return async (prefix, signal) => {
         await engine.reset(prefix, a.mode, { signal, timeoutMs });
