@@ -10,7 +10,7 @@ import { MAX_FLEET_SELECTION } from './bridge-fleet';
 const Prefix = z.string().min(1).max(256).regex(/^[^#+\s]+$/, 'a topic prefix without wildcards or spaces');
 const Id = z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'an id');
 
-/** Where the image comes from: a staged file (bridge-files.ts `xferStage`) or a demo example bundle. */
+/** Where the image comes from: a staged file (bridge-files.ts `xferStage`) or a demo example image. */
 export const RolloutImageSource = z.discriminatedUnion('from', [
   z.object({ from: z.literal('stage'), stage: Id }).strict(),
   z.object({ from: z.literal('example'), name: z.string().min(1).max(64) }).strict(),
@@ -58,12 +58,24 @@ export const RolloutInput = z
 export type RolloutInput = z.infer<typeof RolloutInput>;
 export type RolloutInputArgs = z.input<typeof RolloutInput>;
 
+/** `bundle`: our runtime's app bundle; `firmware`: an ESP32 MicroPython image (original boards). */
+export const RolloutImageKind = z.enum(['bundle', 'firmware']);
+export type RolloutImageKind = z.infer<typeof RolloutImageKind>;
+
+/**
+ * The kind of image a device takes, by the device's kind (bridge.ts `DeviceState.kind`): app
+ * bundles for our runtime, firmware for original boards; undefined while the host does not know
+ * what a device is (the plan does not skip it for its kind then).
+ */
+export function imageKindFor(deviceKind: 'mqboard' | 'original' | 'unknown'): RolloutImageKind | undefined {
+  return deviceKind === 'mqboard' ? 'bundle' : deviceKind === 'original' ? 'firmware' : undefined;
+}
+
 export const RolloutImage = z.object({
   name: z.string(),
   size: z.number().int().nonnegative(),
   sha256: z.string(),
-  /** `bundle`: our runtime's app bundle; `firmware`: an ESP32 MicroPython image (original boards). */
-  kind: z.enum(['bundle', 'firmware']),
+  kind: RolloutImageKind,
   version: z.string().optional(),
 });
 export type RolloutImage = z.infer<typeof RolloutImage>;
@@ -162,7 +174,7 @@ export type RolloutSummary = z.infer<typeof RolloutSummary>;
 export const RolloutsEvent = z.object({ stream: z.literal('rollouts'), rollout: RolloutSummary, devices: z.array(RolloutDevice) });
 export type RolloutsEvent = z.infer<typeof RolloutsEvent>;
 
-export const RolloutExample = z.object({ name: z.string(), description: z.string(), version: z.string(), size: z.number().int().nonnegative() });
+export const RolloutExample = z.object({ name: z.string(), kind: RolloutImageKind, description: z.string(), version: z.string(), size: z.number().int().nonnegative() });
 export type RolloutExample = z.infer<typeof RolloutExample>;
 
 const Empty = z.object({}).strict();
@@ -186,6 +198,6 @@ export const rolloutOperations = {
   rolloutGet: op(ById, z.object({ rollout: RolloutSummary, devices: z.array(RolloutDevice) }), 10_000),
   /** Removes a finished rollout from the history. */
   rolloutForget: op(ById, Empty, 10_000),
-  /** Example images to try rollouts with (the demo's good and crashing bundles); empty elsewhere. */
+  /** Example images to try rollouts with (the demo's good and crashing bundles and firmware images); empty elsewhere. */
   rolloutExamples: op(Empty, z.object({ examples: z.array(RolloutExample) }), 10_000),
 } as const;

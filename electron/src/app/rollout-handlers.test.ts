@@ -1,5 +1,5 @@
 // The rollout part of the bridge as a page calls it through the bridge host: the demo's example
-// bundles, a plan for review, a rollout of the good one to devices of our runtime on a real
+// images (bundles and firmware, each said to be which), a plan for review, a rollout of the good one to devices of our runtime on a real
 // broker (aedes) streamed on `rollouts`, a staged image that crashes at boot stopped at the
 // canary, retried and aborted, and rollouts kept per broker profile.
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -100,7 +100,7 @@ describe('rollouts through the bridge', () => {
     const h = open();
     const { examples: listed } = await h.ok<{ examples: RolloutExample[] }>('rolloutExamples');
     const { good } = await examples();
-    expect(listed).toContainEqual({ name: good.name, description: good.description, version: good.version, size: good.bytes.length });
+    expect(listed).toContainEqual({ name: good.name, kind: 'bundle', description: good.description, version: good.version, size: good.bytes.length });
 
     const input = { image: { from: 'example', name: good.name }, prefixes: members, waves: '1,100%', concurrency: 2, soakS: 1, onlineWithinS: 30 };
     const { plan } = await h.ok<{ plan: RolloutPlan }>('rolloutPlan', input);
@@ -149,6 +149,21 @@ describe('rollouts through the bridge', () => {
     const again = await h.call('rolloutResume', { id: rollout.id });
     expect(again.ok ? undefined : again.error).toEqual({ code: 'invalid-argument', message: `rollout ${rollout.id} is aborted, not paused` });
   }, 90_000);
+
+  it('lists the firmware examples as firmware, and plans them for no device of our runtime, saying why', async () => {
+    const h = open();
+    const { examples: listed } = await h.ok<{ examples: RolloutExample[] }>('rolloutExamples');
+    expect(listed.map((x) => [x.name, x.kind])).toEqual([
+      ['greenhouse-2.5.0', 'bundle'],
+      ['greenhouse-2.6.0-crashes', 'bundle'],
+      ['micropython-v1.13-mqboard', 'firmware'],
+      ['micropython-v1.14-mqboard-panics', 'firmware'],
+    ]);
+    const { plan } = await h.ok<{ plan: RolloutPlan }>('rolloutPlan', { image: { from: 'example', name: 'micropython-v1.13-mqboard' }, prefixes: members });
+    expect(plan.image).toMatchObject({ kind: 'firmware', version: 'v1.13-mqboard' });
+    expect(plan.waves.flatMap((w) => w.prefixes)).toEqual([]);
+    expect(plan.skipped).toEqual(members.map((prefix) => ({ prefix, reason: 'the MQBoard runtime takes app bundles, not ESP32 firmware' })));
+  });
 
   it('says what is wrong with a call, in words', async () => {
     const h = open();

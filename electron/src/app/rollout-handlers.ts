@@ -2,7 +2,7 @@
 // engine's rollout manager (engine/fleet/rollout.ts) runs it and keeps it on disk under
 // `<settingsDir>/rollouts`, and every change goes out on the `rollouts` stream. Rollouts belong
 // to the broker profile they were started on: the list shows the current profile's only.
-import type { BridgeEvent, RolloutImage, RolloutInput } from '../../../protocol/src';
+import type { BridgeEvent, RolloutImage, RolloutImageKind, RolloutInput } from '../../../protocol/src';
 import { createRolloutManager, createRolloutStore, RolloutError, type RolloutManager } from '../engine/fleet/rollout';
 import { describeRolloutImage } from '../engine/fleet/rollout-image';
 import type { Engine } from '../engine/types';
@@ -12,6 +12,8 @@ import type { TransferStages } from './transfer-stages';
 
 export interface RolloutExampleImage {
   name: string;
+  /** Which devices can take it: `bundle` our runtime's, `firmware` original boards. */
+  kind: RolloutImageKind;
   description: string;
   version: string;
   bytes: Uint8Array;
@@ -25,7 +27,7 @@ export interface RolloutHandlerDeps {
   profile(): string | null;
   /** Images the page staged (bridge-files.ts `xferStage`). */
   stages: TransferStages;
-  /** The demo's example bundles; empty where there are none. */
+  /** The demo's example images (app bundles and firmware); empty where there are none. */
   examples(): Promise<RolloutExampleImage[]>;
   publish(e: BridgeEvent): void;
 }
@@ -123,7 +125,7 @@ export function createRolloutHandlers(d: RolloutHandlerDeps): RolloutService {
         return {};
       }),
     rolloutExamples: async () => ({
-      examples: (await d.examples()).map((x) => ({ name: x.name, description: x.description, version: x.version, size: x.bytes.length })),
+      examples: (await d.examples()).map((x) => ({ name: x.name, kind: x.kind, description: x.description, version: x.version, size: x.bytes.length })),
     }),
   };
 
