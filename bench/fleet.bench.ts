@@ -5,20 +5,19 @@
 //   MQB_BENCH_FLEET=1000          devices (default)
 //   MQB_BENCH_CONCURRENCY=50,200  concurrency limits to try (default)
 //   MQB_BENCH_ROUNDS=3            runs per limit (default)
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { mosquittoMissingReason, startMosquitto } from '../testing/brokers';
 import { createEngine } from '../electron/src/engine';
 import { evalAction, enginePresence, groupResults, runMany, summarizeGroups } from '../electron/src/engine/fleet/run-many';
+import { fleetOnline, spawnDevices, stopDevices } from './device-fleet';
 
 const N = Number(process.env.MQB_BENCH_FLEET ?? 1000);
 const LIMITS = (process.env.MQB_BENCH_CONCURRENCY ?? '50,200').split(',').map(Number);
 const ROUNDS = Number(process.env.MQB_BENCH_ROUNDS ?? 3);
 const PER_PROCESS = 500;
-const DEVICE_BIN = fileURLToPath(new URL('../bin/mqboard-device.mjs', import.meta.url));
 
 if (mosquittoMissingReason) {
   console.warn(mosquittoMissingReason);
@@ -32,25 +31,10 @@ const engine = createEngine();
 try {
   const t0 = performance.now();
   for (let i = 0, group = 0; i < N; i += PER_PROCESS, group++) {
-    const count = Math.min(PER_PROCESS, N - i);
-    const args = [DEVICE_BIN, '--server', '127.0.0.1', '--port', String(broker.port), '--prefix', `bench/fleet/g${group}`, '--root', path.join(root, `g${group}`), '--fleet', String(count), '--quiet'];
-    children.push(spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] }));
+    children.push(spawnDevices(broker.port, `bench/fleet/g${group}`, path.join(root, `g${group}`), Math.min(PER_PROCESS, N - i)));
   }
   await engine.connect({ url: broker.url, discovery: { patterns: ['bench/fleet/+/+/mqb/status'] } });
-  await new Promise<void>((resolve) => {
-    const check = () => {
-      if (engine.devices().filter((d) => d.presence === 'online').length >= N) {
-        off();
-        resolve();
-      }
-    };
-    const off = engine.on('devices', check);
-    check();
-  });
-  const prefixes = engine
-    .devices()
-    .map((d) => d.prefix)
-    .sort();
+  const prefixes = await fleetOnline(engine, N);
   console.log(`${N} devices in ${children.length} processes online after ${Math.round(performance.now() - t0)} ms`);
 
   let failed = false;
@@ -72,16 +56,7 @@ try {
   if (failed) process.exitCode = 1;
 } finally {
   await engine.disconnect();
-  await Promise.all(
-    children.map(
-      (c) =>
-        new Promise<void>((resolve) => {
-          if (c.exitCode !== null || c.signalCode !== null) return resolve();
-          c.once('exit', () => resolve());
-          c.kill('SIGTERM');
-        }),
-    ),
-  );
+  await stopDevices(children);
   await broker.stop();
   rmSync(root, { recursive: true, force: true });
 }

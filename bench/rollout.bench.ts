@@ -7,22 +7,21 @@
 //   MQB_BENCH_ROLLOUT=200         devices (default)
 //   MQB_BENCH_CONCURRENCY=20      devices updated at once (default)
 //   MQB_BENCH_SOAK=1              soak seconds (default)
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { mosquittoMissingReason, startMosquitto } from '../testing/brokers';
 import { createBundle } from '../device-runtime/src';
 import { RolloutInput } from '../protocol/src/bridge-rollouts';
 import { createEngine } from '../electron/src/engine';
 import { createRolloutManager, createRolloutStore } from '../electron/src/engine/fleet/rollout';
 import { describeRolloutImage } from '../electron/src/engine/fleet/rollout-image';
+import { fleetOnline, spawnDevices, stopDevices } from './device-fleet';
 
 const N = Number(process.env.MQB_BENCH_ROLLOUT ?? 200);
 const CONCURRENCY = Number(process.env.MQB_BENCH_CONCURRENCY ?? 20);
 const SOAK = Number(process.env.MQB_BENCH_SOAK ?? 1);
-const DEVICE_BIN = fileURLToPath(new URL('../bin/mqboard-device.mjs', import.meta.url));
 
 if (mosquittoMissingReason) {
   console.warn(mosquittoMissingReason);
@@ -46,23 +45,10 @@ try {
     mkdirSync(dir, { recursive: true });
     writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ watchdog: { timeoutS: 8, initialS: 30, allokS: 0.5 } }));
   }
-  const args = [DEVICE_BIN, '--server', '127.0.0.1', '--port', String(broker.port), '--prefix', 'bench/ro', '--root', path.join(root, 'fleet'), '--fleet', String(N), '--quiet'];
-  children.push(spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] }));
+  children.push(spawnDevices(broker.port, 'bench/ro', path.join(root, 'fleet'), N));
   await engine.connect({ url: broker.url, discovery: { patterns: ['bench/ro/+/mqb/status'] } });
-  await new Promise<void>((resolve) => {
-    const check = () => {
-      if (engine.devices().filter((d) => d.presence === 'online' && d.ota).length >= N) {
-        off();
-        resolve();
-      }
-    };
-    const off = engine.on('devices', check);
-    check();
-  });
-  const prefixes = engine
-    .devices()
-    .map((d) => d.prefix)
-    .sort();
+  // Online and reporting its OTA state, which the rollout's gate reads.
+  const prefixes = await fleetOnline(engine, N, (d) => d.ota !== undefined);
 
   const image = await createBundle({ name: 'bench', version: '1.0.0', modules: ['app'] }, { 'app.mjs': `export function start() {}\n// ${'x'.repeat(16 * 1024)}\n` });
   const info = await describeRolloutImage('bench-1.0.0.tar', image);
@@ -118,16 +104,7 @@ try {
 } finally {
   await manager.close();
   await engine.disconnect();
-  await Promise.all(
-    children.map(
-      (c) =>
-        new Promise<void>((resolve) => {
-          if (c.exitCode !== null || c.signalCode !== null) return resolve();
-          c.once('exit', () => resolve());
-          c.kill('SIGTERM');
-        }),
-    ),
-  );
+  await stopDevices(children);
   await broker.stop();
   rmSync(root, { recursive: true, force: true });
 }
