@@ -2,67 +2,34 @@
 // registers them, run in this process with their output captured.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDevice, startFleet, type FleetHandle } from '../../../device-runtime/src';
-import { startEmbeddedBroker, type EmbeddedBroker } from '../../../testing/brokers';
-import { connectedEngine, sha256, tempDir, waitForDevices } from '../engine/test-support';
-import type { Engine } from '../engine/types';
+import { sha256, waitForDevices } from '../engine/test-support';
+import { commandBed } from './command-bed';
 import { addFleetCommands } from './fleet';
-import { addGlobalOptions, type GlobalOptions } from './global-options';
 import { runCli } from './test-support';
 
-let broker: EmbeddedBroker;
-let older: FleetHandle;
-let newer: FleetHandle;
-let watcher: Engine;
-const roots = tempDir('cli-fleet');
-const work = tempDir('cli-fleet-work');
 const OLD = ['cf/g/001', 'cf/g/002', 'cf/g/003'];
 const NEW = ['cf/h/001', 'cf/h/002'];
 const GONE = 'cf/gone';
-
-beforeAll(async () => {
-  broker = await startEmbeddedBroker();
-  watcher = await connectedEngine(broker.url, { depths: [2, 3] });
-  older = await startFleet({ url: broker.url, prefix: 'cf/g', root: path.join(roots.dir, 'g'), count: 3, firmware: '2.4.1' });
-  newer = await startFleet({ url: broker.url, prefix: 'cf/h', root: path.join(roots.dir, 'h'), count: 2, firmware: '2.5.0' });
-  const gone = await startDevice({ url: broker.url, prefix: GONE, root: path.join(roots.dir, 'gone'), firmware: '2.4.1' });
-  await waitForDevices(watcher, () => [...OLD, ...NEW, GONE].every((p) => watcher.device(p)?.presence === 'online'));
-  await gone.stop();
-  await waitForDevices(watcher, () => watcher.device(GONE)?.presence === 'offline');
+let newer: FleetHandle;
+const bed = commandBed({
+  name: 'cli-fleet',
+  depths: [2, 3],
+  add: addFleetCommands,
+  async devices({ broker, watcher, roots, keep }) {
+    keep(await startFleet({ url: broker.url, prefix: 'cf/g', root: path.join(roots.dir, 'g'), count: 3, firmware: '2.4.1' }));
+    newer = keep(await startFleet({ url: broker.url, prefix: 'cf/h', root: path.join(roots.dir, 'h'), count: 2, firmware: '2.5.0' }));
+    const gone = await startDevice({ url: broker.url, prefix: GONE, root: path.join(roots.dir, 'gone'), firmware: '2.4.1' });
+    await waitForDevices(watcher, () => [...OLD, ...NEW, GONE].every((p) => watcher.device(p)?.presence === 'online'));
+    await gone.stop();
+    await waitForDevices(watcher, () => watcher.device(GONE)?.presence === 'offline');
+  },
 });
-afterAll(async () => {
-  await watcher?.disconnect();
-  await older?.stop();
-  await newer?.stop();
-  await broker?.close();
-  roots.remove();
-  work.remove();
-});
-
-interface Ran {
-  out: string;
-  err: string;
-  /** What the command threw (the CLI prints it and exits non-zero), if anything. */
-  failure?: Error;
-}
-
-async function fleet(args: string[], confirm?: (q: string) => Promise<boolean>): Promise<Ran> {
-  const program = addGlobalOptions(new Command('mqboard')).enablePositionalOptions().exitOverride();
-  const ran: Ran = { out: '', err: '' };
-  addFleetCommands(program, () => program.opts<GlobalOptions>(), { out: (t) => (ran.out += t), err: (t) => (ran.err += t), ...(confirm ? { confirm } : {}) });
-  const cwd = process.cwd();
-  process.chdir(work.dir);
-  try {
-    await program.parseAsync(['-s', '127.0.0.1', '--port', String(broker.port), 'fleet', ...args], { from: 'user' });
-  } catch (e) {
-    ran.failure = e as Error;
-  } finally {
-    process.chdir(cwd);
-  }
-  return ran;
-}
+beforeAll(bed.start);
+afterAll(bed.stop);
+const { work } = bed;
+const fleet = (args: string[], confirm?: (q: string) => Promise<boolean>) => bed.run(['fleet', ...args], confirm);
 
 describe('mqboard fleet', () => {
   it('lists what a selector picks', async () => {
@@ -129,12 +96,12 @@ describe('mqboard fleet', () => {
     const r = await fleet(['put', '--wait', '0', '--select', 'cf/h/*', 'limits.py', '/lib/']);
     expect(r.failure?.message).toBe('2 of 2 devices failed');
     expect(r.out).toMatch(/2 devices → error: .*ENOENT/);
-    await watcher.mkdir(NEW[0]!, '/lib');
-    await watcher.mkdir(NEW[1]!, '/lib');
+    await bed.watcher.mkdir(NEW[0]!, '/lib');
+    await bed.watcher.mkdir(NEW[1]!, '/lib');
     const again = await fleet(['put', '--wait', '0', '--select', 'cf/h/*', 'limits.py', '/lib/']);
     expect(again.failure).toBeUndefined();
     expect(again.out).toContain(`2 devices → /lib/limits.py: ${data.length} bytes, sha256 ${sha256(data).slice(0, 12)}`);
-    for (const p of NEW) expect(await watcher.sha256(p, '/lib/limits.py')).toBe(sha256(data));
+    for (const p of NEW) expect(await bed.watcher.sha256(p, '/lib/limits.py')).toBe(sha256(data));
   });
 
   it('syncs a spec to every selected device, putting only what differs', async () => {
@@ -147,7 +114,7 @@ describe('mqboard fleet', () => {
     writeFileSync(path.join(work.dir, 'main.py'), 'print("main v2")\n');
     const second = await fleet(['sync', '--wait', '0', '--select', 'cf/g/001,cf/g/002', 'spec.txt']);
     expect(second.out).toContain('2 devices → 1 put, 1 unchanged');
-    expect(new TextDecoder().decode(await watcher.get('cf/g/002', '/app/main.py'))).toBe('print("main v2")\n');
+    expect(new TextDecoder().decode(await bed.watcher.get('cf/g/002', '/app/main.py'))).toBe('print("main v2")\n');
   });
 
   it('resets a selection only once confirmed', async () => {
@@ -167,7 +134,7 @@ describe('mqboard fleet', () => {
   });
 
   it('runs from the mqboard bin: exit status 1 when a device failed, 2 for a selector mistake', async () => {
-    const env = { cwd: work.dir, port: broker.port };
+    const env = { cwd: work.dir, port: bed.broker.port };
     const failed = await runCli(env, ['fleet', 'eval', '--wait', '0', '--json', '--select', 'prefix:cf/g/*,cf/gone', '1']);
     expect(failed).toMatchObject({ code: 1, stderr: 'mqboard: 1 of 4 devices failed\n' });
     expect(JSON.parse(failed.stdout).map((r: { status: string }) => r.status)).toEqual(['ok', 'ok', 'ok', 'offline']);

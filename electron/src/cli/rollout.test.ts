@@ -2,62 +2,35 @@
 // registers it, run in this process with its output captured.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBundle, startFleet, type FleetHandle } from '../../../device-runtime/src';
-import { startEmbeddedBroker, type EmbeddedBroker } from '../../../testing/brokers';
-import { connectedEngine, tempDir, waitForDevices } from '../engine/test-support';
-import type { Engine } from '../engine/types';
-import { addGlobalOptions, type GlobalOptions } from './global-options';
+import { createBundle, startFleet } from '../../../device-runtime/src';
+import { waitForDevices } from '../engine/test-support';
+import { commandBed } from './command-bed';
 import { addRolloutCommand } from './rollout';
 import { UsageError } from './usage-error';
 
-let broker: EmbeddedBroker;
-let fleet: FleetHandle;
-let watcher: Engine;
-const roots = tempDir('cli-rollout');
-const work = tempDir('cli-rollout-work');
 const N = 3;
 const members = Array.from({ length: N }, (_, i) => `cr/f/${String(i + 1).padStart(3, '0')}`);
-
-beforeAll(async () => {
-  broker = await startEmbeddedBroker();
-  watcher = await connectedEngine(broker.url, { depths: [3] });
-  for (let i = 1; i <= N; i++) {
-    const dir = path.join(roots.dir, String(i).padStart(3, '0'));
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ watchdog: { timeoutS: 4, initialS: 10, allokS: 0.5 } }));
-  }
-  fleet = await startFleet({ url: broker.url, prefix: 'cr/f', root: roots.dir, count: N, firmware: '1.0.0', moduleRetryMs: 300 });
-  await waitForDevices(watcher, () => members.every((p) => watcher.device(p)?.presence === 'online'));
-  writeFileSync(path.join(work.dir, 'good.tar'), await createBundle({ name: 'pump', version: '1.1.0', modules: ['app'] }, { 'app.mjs': 'export function start() {}\n' }));
-  writeFileSync(path.join(work.dir, 'bad.tar'), await createBundle({ name: 'pump', version: '1.2.0', modules: ['app'] }, { 'app.mjs': 'export function start() { throw new Error("no pump"); }\n' }));
+const bed = commandBed({
+  name: 'cli-rollout',
+  depths: [3],
+  add: addRolloutCommand,
+  async devices({ broker, watcher, roots, work, keep }) {
+    for (let i = 1; i <= N; i++) {
+      const dir = path.join(roots.dir, String(i).padStart(3, '0'));
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ watchdog: { timeoutS: 4, initialS: 10, allokS: 0.5 } }));
+    }
+    keep(await startFleet({ url: broker.url, prefix: 'cr/f', root: roots.dir, count: N, firmware: '1.0.0', moduleRetryMs: 300 }));
+    await waitForDevices(watcher, () => members.every((p) => watcher.device(p)?.presence === 'online'));
+    writeFileSync(path.join(work.dir, 'good.tar'), await createBundle({ name: 'pump', version: '1.1.0', modules: ['app'] }, { 'app.mjs': 'export function start() {}\n' }));
+    writeFileSync(path.join(work.dir, 'bad.tar'), await createBundle({ name: 'pump', version: '1.2.0', modules: ['app'] }, { 'app.mjs': 'export function start() { throw new Error("no pump"); }\n' }));
+  },
 });
-afterAll(async () => {
-  await watcher?.disconnect();
-  await fleet?.stop();
-  await broker?.close();
-  roots.remove();
-  work.remove();
-});
-
-interface Ran {
-  out: string;
-  err: string;
-  failure?: Error;
-}
-
-async function rollout(args: string[]): Promise<Ran> {
-  const program = addGlobalOptions(new Command('mqboard')).enablePositionalOptions().exitOverride();
-  const ran: Ran = { out: '', err: '' };
-  addRolloutCommand(program, () => program.opts<GlobalOptions>(), { out: (t) => (ran.out += t), err: (t) => (ran.err += t) });
-  try {
-    await program.parseAsync(['-s', '127.0.0.1', '--port', String(broker.port), 'rollout', ...args], { from: 'user' });
-  } catch (e) {
-    ran.failure = e as Error;
-  }
-  return ran;
-}
+beforeAll(bed.start);
+afterAll(bed.stop);
+const { work } = bed;
+const rollout = (args: string[]) => bed.run(['rollout', ...args]);
 
 const common = ['--wait', '0', '--depth', '3', '--soak', '1', '--online-within', '30'];
 
@@ -72,7 +45,7 @@ describe('mqboard rollout', () => {
       const mine = lines.filter((l) => l.includes(` ${p} `)).map((l) => l.replace(/^\S+ \S+ \[wave \d\/2\] /, '').replace(/ \(.*\)$/, ''));
       expect(mine).toEqual(['pending', 'sending', 'rebooting', 'verifying', 'soaking', 'updated to 1.1.0']);
     }
-    expect(members.map((p) => watcher.device(p)?.firmware)).toEqual(members.map(() => '1.1.0'));
+    expect(members.map((p) => bed.watcher.device(p)?.firmware)).toEqual(members.map(() => '1.1.0'));
   }, 60_000);
 
   it('exits non-zero when the canary fails and the rollout pauses; --json prints one object per line', async () => {
@@ -83,7 +56,7 @@ describe('mqboard rollout', () => {
     expect(canary).toMatchObject({ state: 'rolled-back', now: '1.1.0' });
     expect(canary.reason).toMatch(/no pump/);
     expect(objects.at(-1)).toMatchObject({ event: 'rollout', state: 'paused' });
-    expect(members.map((p) => watcher.device(p)?.firmware)).toEqual(members.map(() => '1.1.0'));
+    expect(members.map((p) => bed.watcher.device(p)?.firmware)).toEqual(members.map(() => '1.1.0'));
   }, 60_000);
 
   it('refuses what cannot be rolled out, in words', async () => {
