@@ -6,7 +6,7 @@ import { startEmbeddedBroker, type EmbeddedBroker } from '../../testing/brokers'
 // eslint-disable-next-line no-restricted-imports -- the package is tested against the host's own engine, as the app drives it
 import { createEngine, type Engine } from '../../electron/src/engine';
 import { tmpRoot } from '../src/test-support/tmp-root';
-import { startWasmDevice } from './test-support/wasm-device';
+import { brokerAddress, startMicroPythonDevice } from '../src/micropython-wasm/device';
 
 const P = 'mpy/will';
 let broker: EmbeddedBroker | undefined;
@@ -35,7 +35,7 @@ it('is published by the broker when the board dies without disconnecting', async
   broker = await startEmbeddedBroker();
   engine = createEngine();
   await engine.connect({ url: broker.url, discovery: { depths: [2] } });
-  const device = await startWasmDevice({ url: broker.url, prefix: P, root: root.dir });
+  const device = await startMicroPythonDevice({ ...brokerAddress(broker.url), prefix: P, root: root.dir });
   await presence(engine, 'online');
   await device.kill();
   await presence(engine, 'offline');

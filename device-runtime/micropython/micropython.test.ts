@@ -9,14 +9,14 @@ import { startEmbeddedBroker, type EmbeddedBroker } from '../../testing/brokers'
 // eslint-disable-next-line no-restricted-imports -- the package is tested against the host's own engine, as the app drives it
 import { createEngine, type DeviceState, type Engine, type LogEntry } from '../../electron/src/engine';
 import { tmpRoot } from '../src/test-support/tmp-root';
-import { startWasmDevice, type WasmDevice } from './test-support/wasm-device';
+import { brokerAddress, startMicroPythonDevice, type MicroPythonDevice } from '../src/micropython-wasm/device';
 
 const P = 'mpy/board1';
 const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
 let broker: EmbeddedBroker;
 let engine: Engine;
-let device: WasmDevice;
+let device: MicroPythonDevice;
 let root: ReturnType<typeof tmpRoot>;
 const logs: LogEntry[] = [];
 
@@ -50,8 +50,8 @@ beforeAll(async () => {
   engine = createEngine();
   engine.on('logs', (entries) => logs.push(...entries));
   await engine.connect({ url: broker.url, discovery: { depths: [2] } });
-  device = await startWasmDevice({
-    url: broker.url,
+  device = await startMicroPythonDevice({
+    ...brokerAddress(broker.url),
     prefix: P,
     root: root.dir,
     // A short "all OK" so the OTA trial is confirmed within the test; feeds every second.

@@ -10,7 +10,7 @@ import { startEmbeddedBroker } from '../../../testing/brokers';
 // eslint-disable-next-line no-restricted-imports -- measured through the host's own engine, as the app drives it
 import { createEngine } from '../../../electron/src/engine';
 import { tmpRoot } from '../../src/test-support/tmp-root';
-import { startWasmDevice } from './wasm-device';
+import { brokerAddress, startMicroPythonDevice } from '../../src/micropython-wasm/device';
 
 const P = 'measure/mpy';
 const HEAP = 'import gc\ngc.collect()\nprint(gc.mem_alloc(), end="")';
@@ -19,7 +19,7 @@ const broker = await startEmbeddedBroker();
 const root = tmpRoot('mpy-measure');
 const engine = createEngine();
 await engine.connect({ url: broker.url, discovery: { depths: [2] } });
-const device = await startWasmDevice({ url: broker.url, prefix: P, root: root.dir });
+const device = await startMicroPythonDevice({ ...brokerAddress(broker.url), prefix: P, root: root.dir });
 try {
   await new Promise<void>((resolve) => {
     const off = engine.on('devices', () => {

@@ -1,41 +1,61 @@
-// Runs the MicroPython package on the real MicroPython interpreter (the WebAssembly port from
-// npm) under Node, as a board would run it: each boot in a worker thread of its own with a
-// fresh interpreter (wasm-worker.mjs), the board's flash kept in a host folder across resets.
+// A board running the MicroPython package (device-runtime/micropython/) on the real MicroPython
+// interpreter, the WebAssembly port from npm, under Node: an ESP32-style board for the demo
+// fleet, the benchmarks and the package's tests. Each boot runs in a worker thread of its own
+// with a fresh interpreter (worker.mjs), so a reset leaves RAM fresh while the flash (a host
+// folder) stays, and a busy loop on the board blocks only its own thread.
+//
+// The board has a hardware watchdog as an ESP32 has: the package arms it and feeds it from its
+// event loop; when the feeds stop (an endless loop in an evaluation holds the loop, and no
+// interrupt can reach code running in this port), this side ends the worker and boots again
+// with the reset cause "watchdog", as the chip would.
 import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
-const PACKAGE_DIR = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
-const WORKER = fileURLToPath(new URL('./wasm-worker.mjs', import.meta.url));
+const PACKAGE_DIR = fileURLToPath(new URL('../../micropython/', import.meta.url));
+const WORKER = fileURLToPath(new URL('./worker.mjs', import.meta.url));
 /** Where the device's files live inside the interpreter (the board's flash). */
 export const FLASH = '/flash';
 /** The framework files a board holds in /lib (and a copy in /safemode). */
-export const FRAMEWORK = ['mqtt.py', 'wire.py', 'files.py', 'mqlog.py', 'crashlog.py', 'slots.py', 'device.py', 'term.py', 'runner.py', 'stream_js.py', 'board_unix.py'];
+export const FRAMEWORK = ['mqtt.py', 'wire.py', 'files.py', 'mqlog.py', 'crashlog.py', 'slots.py', 'device.py', 'term.py', 'runner.py', 'stream_js.py', 'board_unix.py', 'board_wasm.py'];
+/** How long a clean stop may take before the worker is ended (a board stuck in a loop never answers). */
+const STOP_GRACE_MS = 5_000;
 
-export interface WasmDeviceOptions {
-  url: string;
+export interface MicroPythonDeviceOptions {
+  /** The broker's host and port (plain TCP: the port has no TLS bridge). */
+  server: string;
+  port: number;
   prefix: string;
   /** Host folder holding the device's flash between boots. */
   root: string;
-  /** Extra config.json entries (modules, watchdog, ...), written at the first boot. */
+  /** Broker credentials: handed to the board's MQTT client at every boot, never written to its flash. */
+  username?: string;
+  password?: string;
+  /** Extra config.json entries (modules, watchdog, tags, ...), written at the first boot only. */
   config?: Record<string, unknown>;
-  /** Every line the device prints, as it prints it. */
+  /** Every line the board prints (its serial console), as it prints it. */
   echo?: (line: string) => void;
 }
 
-export interface WasmDevice {
-  /** How each boot ended so far (`soft`, `crash`, ...), oldest first. */
+export interface MicroPythonDevice {
+  prefix: string;
+  /** How each boot ended so far (`soft`, `crash`, `watchdog`, ...), oldest first. */
   readonly boots: string[];
-  /** Clean shutdown: the device publishes its offline status and disconnects. */
+  /** The worker thread of the running boot (for CPU accounting). */
+  threadId(): number | undefined;
+  /** Clean shutdown: the board publishes its offline status and disconnects (bounded: a stuck board is cut off). */
   stop(): Promise<void>;
   /** Power loss: the worker ends at once, its sockets with it; the broker publishes the Last Will. */
   kill(): Promise<void>;
 }
 
-type FromWorker = { kind: 'line'; line: string } | { kind: 'done'; how: string };
+type FromWorker =
+  | { kind: 'line'; line: string }
+  | { kind: 'done'; how: string }
+  | { kind: 'wdt'; timeoutMs: number }
+  | { kind: 'feed' };
 
-export async function startWasmDevice(opts: WasmDeviceOptions): Promise<WasmDevice> {
+export async function startMicroPythonDevice(opts: MicroPythonDeviceOptions): Promise<MicroPythonDevice> {
   const boots: string[] = [];
   let worker: Worker | undefined;
   let dead = false;
@@ -43,24 +63,58 @@ export async function startWasmDevice(opts: WasmDeviceOptions): Promise<WasmDevi
   let finished!: () => void;
   const ended = new Promise<void>((r) => (finished = r));
   mkdirSync(opts.root, { recursive: true });
+  // What the next boot's `machine.reset_cause()` says.
+  let resetCause = 'cold';
 
   const bootOnce = () =>
     new Promise<string>((resolve, reject) => {
       const w = new Worker(WORKER, {
-        workerData: { url: opts.url, root: opts.root, config: { prefix: opts.prefix, ...opts.config }, packageDir: PACKAGE_DIR, framework: FRAMEWORK, flash: FLASH },
+        workerData: {
+          server: opts.server,
+          port: opts.port,
+          username: opts.username,
+          password: opts.password,
+          root: opts.root,
+          config: { prefix: opts.prefix, ...opts.config },
+          packageDir: PACKAGE_DIR,
+          framework: FRAMEWORK,
+          flash: FLASH,
+          resetCause,
+        },
       });
       worker = w;
       let how: string | undefined;
+      let wdt: ReturnType<typeof setTimeout> | undefined;
+      let wdtMs = 0;
+      const arm = () => {
+        clearTimeout(wdt);
+        wdt = setTimeout(() => {
+          // The chip resets: no goodbye on the wire, the broker publishes the Last Will.
+          how = 'watchdog';
+          opts.echo?.('hardware watchdog: no feed, resetting');
+          void w.terminate();
+        }, wdtMs);
+        wdt.unref?.();
+      };
       w.on('message', (m: FromWorker) => {
         if (m.kind === 'line') opts.echo?.(m.line);
-        else {
+        else if (m.kind === 'wdt') {
+          wdtMs = m.timeoutMs;
+          arm();
+        } else if (m.kind === 'feed') {
+          if (wdtMs > 0) arm();
+        } else {
           // Its interpreter may still hold timers: the worker is ended, as a reset ends a board's RAM.
           how = m.how;
           void w.terminate();
         }
       });
       w.on('error', reject);
-      w.on('exit', () => (how !== undefined ? resolve(how) : reject(new Error('the device worker ended without finishing its boot'))));
+      w.on('exit', () => {
+        clearTimeout(wdt);
+        if (how !== undefined) resolve(how);
+        else reject(new Error('the board worker ended without finishing its boot'));
+      });
     });
 
   const loop = async () => {
@@ -69,28 +123,44 @@ export async function startWasmDevice(opts: WasmDeviceOptions): Promise<WasmDevi
         const how = await bootOnce();
         boots.push(how);
         if (how === 'shutdown') return;
+        resetCause = how === 'watchdog' ? 'watchdog' : 'soft';
       }
     } catch (e) {
-      if (!dead) opts.echo?.(`device harness: ${String(e)}`);
+      if (!dead) opts.echo?.(`micropython board: ${String(e)}`);
     } finally {
       finished();
     }
   };
   void loop();
 
+  const kill = async () => {
+    dead = true;
+    await worker?.terminate();
+    await ended;
+  };
+
   return {
+    prefix: opts.prefix,
     boots,
+    threadId: () => worker?.threadId,
     stop() {
       stopping ??= (async () => {
         worker?.postMessage('stop');
-        await ended;
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), STOP_GRACE_MS)));
+        const r = await Promise.race([ended, late]);
+        clearTimeout(timer);
+        if (r === 'late') await kill();
       })();
       return stopping;
     },
-    async kill() {
-      dead = true;
-      await worker?.terminate();
-      await ended;
-    },
+    kill,
   };
+}
+
+/** The broker URL's host and port, for callers that hold a `mqtt://host:port` URL. */
+export function brokerAddress(url: string): { server: string; port: number } {
+  const u = new URL(url);
+  if (u.protocol !== 'mqtt:') throw new Error(`the MicroPython board speaks plain MQTT over TCP only, not ${u.protocol}`);
+  return { server: u.hostname, port: Number(u.port) || 1883 };
 }

@@ -1,19 +1,21 @@
-// One boot of a board running the MicroPython package, in a worker thread of its own: the
+// One boot of a board running the MicroPython package (device.ts), in a worker thread of its own: the
 // WebAssembly port keeps its state in JS globals, and a callback of an earlier interpreter
 // (a read ending on a closed socket, its asyncio timer) corrupts a later one in the same
 // thread. A reset ends the worker; the next boot is a new worker with a fresh interpreter, as a
 // board's RAM is fresh after a reset while its flash (the host folder) stays.
 //
 // The board's socket is `mqb_net`, a JS module registered into the interpreter that owns a real
-// TCP connection (read by stream_js.py, bytes as hex strings); its flash is the port's
-// in-memory filesystem, loaded from the host folder at boot and written back when the boot ends.
-import { readdirSync, readFileSync, mkdirSync, writeFileSync, rmSync, statSync } from 'node:fs';
+// TCP connection (read by stream_js.py, bytes as hex strings); its hardware watchdog and reset
+// cause are `mqb_hw` (board_wasm.py), the watchdog itself running on the parent thread; its
+// flash is the port's in-memory filesystem, loaded from the host folder at boot and written
+// through to it as the board changes it.
+import { readdirSync, readFileSync, mkdirSync, renameSync, writeFileSync, rmSync, statSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadMicroPython } from '@micropython/micropython-webassembly-pyscript';
 
-const { url, root, config, packageDir, framework, flash } = workerData;
+const { server, port, username, password, root, config, packageDir, framework, flash, resetCause } = workerData;
 
 function load(mp, host, dir) {
   for (const name of readdirSync(host)) {
@@ -26,16 +28,52 @@ function load(mp, host, dir) {
   }
 }
 
-function save(mp, dir, host) {
-  rmSync(host, { recursive: true, force: true });
-  mkdirSync(host, { recursive: true });
-  for (const name of mp.FS.readdir(dir)) {
-    if (name === '.' || name === '..') continue;
-    const d = `${dir}/${name}`;
-    const h = path.join(host, name);
-    if (mp.FS.isDir(mp.FS.stat(d).mode)) save(mp, d, h);
-    else writeFileSync(h, mp.FS.readFile(d));
-  }
+/**
+ * Flash is written through to the host folder as the board changes it (a file when it is
+ * closed, a rename, a removal, a new directory), so what a boot wrote survives a power loss
+ * or a watchdog reset, as on a board's flash: the port's filesystem lives in memory, and the
+ * interpreter's file calls all go through these Emscripten FS functions.
+ */
+function writeThrough(mp, dir, host) {
+  const FS = mp.FS;
+  const onHost = (p) => {
+    const n = path.posix.normalize(p);
+    if (n !== dir && !n.startsWith(dir + '/')) return undefined;
+    return path.join(host, n.slice(dir.length));
+  };
+  const wrap = (name, after) => {
+    const orig = FS[name];
+    FS[name] = function (...args) {
+      const r = orig.apply(this, args);
+      try {
+        after(...args);
+      } catch (e) {
+        parentPort.postMessage({ kind: 'line', line: `flash: ${name} not written through: ${e}` });
+      }
+      return r;
+    };
+  };
+  wrap('close', (stream) => {
+    const h = stream?.path && onHost(stream.path);
+    if (h && (stream.flags & 3) !== 0 && FS.analyzePath(stream.path).exists) writeFileSync(h, FS.readFile(stream.path));
+  });
+  wrap('rename', (from, to) => {
+    const a = onHost(from);
+    const b = onHost(to);
+    if (a && b) renameSync(a, b);
+  });
+  wrap('unlink', (p) => {
+    const h = onHost(p);
+    if (h) rmSync(h, { force: true });
+  });
+  wrap('rmdir', (p) => {
+    const h = onHost(p);
+    if (h) rmSync(h, { recursive: true, force: true });
+  });
+  wrap('mkdir', (p) => {
+    const h = onHost(p);
+    if (h) mkdirSync(h, { recursive: true });
+  });
 }
 
 const conns = new Map();
@@ -122,11 +160,20 @@ const mqbNet = {
   },
 };
 
+/** `mqb_hw`: the chip's reset cause register and its hardware watchdog (run by the parent thread). */
+const mqbHw = {
+  reset_cause: () => resetCause,
+  wdt: (timeoutMs) => parentPort.postMessage({ kind: 'wdt', timeoutMs }),
+  feed: () => parentPort.postMessage({ kind: 'feed' }),
+};
+
 const say = (line) => parentPort.postMessage({ kind: 'line', line });
 const mp = await loadMicroPython({ linebuffer: true, stdout: say, stderr: say });
 mp.registerJsModule('mqb_net', mqbNet);
+mp.registerJsModule('mqb_hw', mqbHw);
 mp.FS.mkdir(flash);
 load(mp, root, flash);
+writeThrough(mp, flash, root);
 // First boot of this flash: install the framework as mpremote would, plus its safe copy.
 for (const dir of ['lib', 'safemode']) {
   const d = `${flash}/${dir}`;
@@ -143,8 +190,9 @@ parentPort.on('message', (m) => {
   if (m === 'stop') mp.runPython('import runner\nrunner.stop()');
 });
 
-const u = new URL(url);
 const q = JSON.stringify;
+// The broker credentials are the launcher's, as unix.py's --user/--password: never in flash.
+const credentials = username === undefined ? '' : `_cfg["user"] = ${q(username)}\n_cfg["password"] = ${q(password ?? '')}`;
 // What boot.py does on a board: pick the framework copy from RTC memory, then run it.
 await mp.runPythonAsync(`
 import sys, json
@@ -162,10 +210,10 @@ import runner, stream_js
 _cfg = runner.load_config(${q(flash)})
 _cfg["root"] = ${q(flash)}
 _cfg["mode"] = _mode
-_how = await runner.start(_cfg, "unix", stream_js.opener(${q(u.hostname)}, ${Number(u.port) || 1883}), print)
+${credentials}
+_how = await runner.start(_cfg, "wasm", stream_js.opener(${q(server)}, ${Number(port)}), print)
 `);
 // A top-level await statement has no value: the result is read from the global it set.
 const how = String(mp.globals.get('_how'));
-save(mp, flash, root);
 for (const c of conns.values()) c.sock.destroy();
 parentPort.postMessage({ kind: 'done', how });
