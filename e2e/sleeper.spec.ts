@@ -1,5 +1,5 @@
-// The demo's battery board sleeps 40 s and wakes for 5: while it sleeps, the list and its
-// Details say so, with a countdown to its next wake that ticks on its own.
+// The demo's battery board sleeps (15 s at the harness's pace) and wakes for 5: while it sleeps,
+// the list and its Details say so, with a countdown to its next wake that ticks on its own.
 import { expect, test } from './fixtures';
 
 const NOTE = /^asleep · (next wake in ~\d+ (s|min)|wake overdue)$/;

@@ -8,6 +8,13 @@ import { CHROMIUM, CHROMIUM_ARGS, repo } from './paths';
 import { spawnProc, type Proc } from './processes';
 import { pickShell } from './shell';
 
+/**
+ * The demo fleet at the tests' pace (demo.ts reads these): its battery board sleeps 15 s instead
+ * of 40, still long enough to queue a command and read its countdown, and a boot counts as good
+ * after 5 s instead of 15, so a rollout's gate passes sooner. Every check still waits on state.
+ */
+const DEMO_PACE = { MQBOARD_DEMO_SLEEP_S: '15', MQBOARD_DEMO_ALLOK_S: '5' };
+
 export interface ProfileSeed {
   name: string;
   url: string;
@@ -50,7 +57,7 @@ export async function launchApp(o: AppOptions = {}): Promise<RunningApp> {
       // sandboxed by webPreferences either way.
       args: [...(process.getuid?.() === 0 ? ['--no-sandbox'] : []), repo],
       cwd: repo,
-      env: { ...process.env, MQBOARD_SETTINGS_DIR: settingsDir } as Record<string, string>,
+      env: { ...process.env, ...DEMO_PACE, MQBOARD_SETTINGS_DIR: settingsDir } as Record<string, string>,
       colorScheme: o.colorScheme ?? 'light',
     });
     const out: string[] = [];
@@ -69,7 +76,7 @@ export async function launchApp(o: AppOptions = {}): Promise<RunningApp> {
 
   const host: Proc = spawnProc('web host', process.execPath, [path.join(repo, 'bin/run-ts.mjs'), path.join(repo, 'electron/src/web/main.ts'), '--port', '0'], {
     cwd: repo,
-    env: { MQBOARD_SETTINGS_DIR: settingsDir },
+    env: { ...DEMO_PACE, MQBOARD_SETTINGS_DIR: settingsDir },
   });
   let browser: Browser | undefined;
   try {

@@ -5,7 +5,9 @@
 // updates to try on them in demo-bundles.ts. The devices run as `mqboard-device` processes of their
 // own (device-processes.ts), each board supervised as on real hardware, so a busy loop or a crash
 // on one of them never stalls the app. The broker takes only this run's credentials, which only
-// the app and these processes know. The demo lives as long as the app.
+// the app and these processes know. The demo lives as long as the app. Its two slow cycles (the
+// battery board's sleep, a boot's wait for all-OK) can be shortened through the environment, the
+// way the app already takes its settings folder: the end-to-end tests run the demo at their pace.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -40,7 +42,7 @@ interface DemoDevice {
   crash?: true;
   /** The board's RAM (the status reports its free memory, not the host's); default an ESP32's. */
   ram?: number;
-  /** A battery board: asleep for SLEEP_MS at a time, awake while there is work and AWAKE_MS after. */
+  /** A battery board: asleep for `sleepS` at a time, awake while there is work and AWAKE_MS after. */
   sleeper?: true;
 }
 
@@ -65,17 +67,43 @@ const FLAKY_UP_MS = 40_000;
 const FLAKY_DOWN_MS = 12_000;
 /** Each device's application logs a line this often (staggered per device). */
 const LOG_EVERY_MS = 4_000;
-/** The sleeper's cycle: long enough to queue a command and watch it wait, short enough to see it run. */
-const SLEEP_MS = 40_000;
 const AWAKE_MS = 5_000;
-/**
- * The demo devices' watchdog: fed every 15 s, and a boot (an update's trial boot too) counts as
- * good at the first feed after 15 s, so a rollout's health gate passes within half a minute
- * instead of the three minutes a board's default takes.
- */
-const DEMO_WATCHDOG = { timeoutS: 60, allokS: 15 };
 
-export async function startDemo(): Promise<Demo> {
+export interface DemoTimings {
+  /** The sleeper's sleep: long enough to queue a command and watch it wait, short enough to see it run. */
+  sleepS: number;
+  /**
+   * When a boot (an update's trial boot too) counts as good: at the first watchdog feed after
+   * this, so a rollout's health gate passes within half a minute instead of the three minutes a
+   * board's default takes.
+   */
+  allOkS: number;
+}
+
+export const DEMO_TIMINGS: DemoTimings = { sleepS: 40, allOkS: 15 };
+
+/** The environment variables that shorten (or lengthen) the demo's cycles, in seconds. */
+export const DEMO_TIMING_ENV = { sleepS: 'MQBOARD_DEMO_SLEEP_S', allOkS: 'MQBOARD_DEMO_ALLOK_S' } as const;
+const TIMING_RANGE: Record<keyof DemoTimings, [number, number]> = { sleepS: [2, 3600], allOkS: [3, 600] };
+
+/** The demo's timings from the environment: a value that is not a whole number of seconds in range keeps the default, with a warning. */
+export function demoTimingsFromEnv(env: NodeJS.ProcessEnv): DemoTimings {
+  const out = { ...DEMO_TIMINGS };
+  for (const key of Object.keys(DEMO_TIMING_ENV) as (keyof DemoTimings)[]) {
+    const raw = env[DEMO_TIMING_ENV[key]];
+    if (raw === undefined || raw === '') continue;
+    const [min, max] = TIMING_RANGE[key];
+    const n = /^\d+$/.test(raw.trim()) ? Number(raw) : NaN;
+    if (Number.isInteger(n) && n >= min && n <= max) out[key] = n;
+    else console.warn(`mqboard: ${DEMO_TIMING_ENV[key]} must be a whole number of seconds from ${min} to ${max}; using ${out[key]}`);
+  }
+  return out;
+}
+
+/** The demo devices' watchdog: fed every allOkS (a quarter of its timeout), so a boot reaches all-OK at about allOkS. */
+const demoWatchdog = (t: DemoTimings) => ({ timeoutS: 4 * t.allOkS, allokS: t.allOkS });
+
+export async function startDemo(timings: DemoTimings = demoTimingsFromEnv(process.env)): Promise<Demo> {
   const credentials = randomCredentials('mqboard-demo');
   const broker = await startEmbeddedBroker({ port: 0, auth: credentials });
   // mkdtemp makes the folder private to this user: the device roots and lists live here.
@@ -95,7 +123,7 @@ export async function startDemo(): Promise<Demo> {
     keepaliveS: 10,
     moduleRetryMs: 1_000,
     simulatedRamBytes: d.ram ?? ESP32_RAM,
-    ...(d.sleeper ? { sleepCycleMs: SLEEP_MS, awakeMs: AWAKE_MS } : {}),
+    ...(d.sleeper ? { sleepCycleMs: timings.sleepS * 1000, awakeMs: AWAKE_MS } : {}),
   });
   /** One bin for `devices`: its list goes in a file, the credentials in its environment. */
   const spawnDevices = (name: string, devices: DemoDevice[]): DeviceProcess => {
@@ -114,7 +142,9 @@ export async function startDemo(): Promise<Demo> {
 
   try {
     await Promise.all(
-      DEVICES.map((d, i) => installApplication(path.join(root, d.prefix), d, i, path.join(root, `${d.prefix.replace(/\//g, '_')}.calibrated`))),
+      DEVICES.map((d, i) =>
+        installApplication(path.join(root, d.prefix), d, { index: i, marker: path.join(root, `${d.prefix.replace(/\//g, '_')}.calibrated`), watchdog: demoWatchdog(timings) }),
+      ),
     );
     // The steady boards share one bin (each still has its own runtime process under it); the
     // flaky one has its own, so that its power cut is that process dying.
@@ -188,7 +218,7 @@ function hasPython(): boolean {
  * a TypeError, so the runtime records a genuine crash and reboots. Safe-mode config without
  * `revert`, so the safe-mode device stays in safe mode while the demo runs.
  */
-async function installApplication(root: string, d: DemoDevice, index: number, marker: string): Promise<void> {
+async function installApplication(root: string, d: DemoDevice, o: { index: number; marker: string; watchdog: ReturnType<typeof demoWatchdog> }): Promise<void> {
   mkdirSync(path.join(root, 'lib'), { recursive: true });
   mkdirSync(path.join(root, 'safemode'), { recursive: true });
   writeFileSync(path.join(root, 'lib', 'chatter.mjs'), CHATTER);
@@ -197,10 +227,10 @@ async function installApplication(root: string, d: DemoDevice, index: number, ma
   const config = {
     modules,
     tags: d.tags,
-    watchdog: DEMO_WATCHDOG,
+    watchdog: o.watchdog,
     blinky: { period: 2 },
-    chatter: { everyMs: LOG_EVERY_MS + index * 350, seed: index },
-    calibrate: { marker },
+    chatter: { everyMs: LOG_EVERY_MS + o.index * 350, seed: o.index },
+    calibrate: { marker: o.marker },
   };
   writeFileSync(path.join(root, 'config.json'), JSON.stringify(config, null, 2));
   writeFileSync(path.join(root, 'safemode', 'config.json'), JSON.stringify({ watchdog: { revert: false } }, null, 2));
