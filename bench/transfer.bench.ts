@@ -3,7 +3,9 @@
 //     16 publishes awaiting PUBACK at a time, same chunk sizes;
 //  2. put and get of a 16 MB file through the engine to a `mqboard-device` process, at 1400-byte
 //     chunks and at the chunk size the device advertises;
-//  3. eval round-trip latency (REPL echo) and discovery of a simulated fleet.
+//  3. eval round-trip latency (REPL echo) and discovery of a simulated fleet;
+//  4. the MicroPython package in the WebAssembly port: put and get of 1.5 MB against the Node
+//     runtime's figure from this run, and its RAM after boot (micropython.bench-part.ts).
 // Prints a table and writes bench/results.json (git-ignored).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -15,6 +17,7 @@ import mqtt from 'mqtt';
 import { startMosquitto, mosquittoMissingReason, type Mosquitto } from '../testing/brokers';
 import { createEngine } from '../electron/src/engine';
 import type { Engine } from '../electron/src/engine/types';
+import { benchMicropython, printMicropython, type MicropythonResult } from './micropython.bench-part';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..');
@@ -186,6 +189,7 @@ async function main() {
   const engine = createEngine({ timeoutMs: 15_000 });
   const rows: TransferRow[] = [];
   let evalStats: { n: number; medianMs: number; p99Ms: number } | undefined;
+  let micropython: MicropythonResult | undefined;
   let discovery: { devices: number; ms: number; events: number } | undefined;
   let logs: { lines: number; sent: number; lost: number; linesPerSec: number; batches: number } | undefined;
   try {
@@ -235,6 +239,9 @@ async function main() {
     }
     times.sort((a, b) => a - b);
     evalStats = { n: times.length, medianMs: round(times[Math.floor(times.length / 2)]!, 3), p99Ms: round(times[Math.floor(times.length * 0.99)]!, 3) };
+
+    step(`MicroPython board (WebAssembly port): put and get of 1.5 MB against the Node runtime (${RUNS} rounds), RAM after boot`);
+    micropython = await benchMicropython({ broker: m, engine, nodePrefix: prefix, root: path.join(tmp, 'micropython'), runs: RUNS, step });
   } finally {
     await engine.disconnect();
     await stopChild(dev);
@@ -309,7 +316,8 @@ async function main() {
   if (evalStats) console.log(`\neval round trip (REPL echo), ${evalStats.n} runs: median ${evalStats.medianMs} ms, p99 ${evalStats.p99Ms} ms`);
   if (discovery) console.log(`discovery: ${discovery.devices} devices' retained statuses read in ${discovery.ms} ms (connect to settled), ${discovery.events} device events`);
   if (logs) console.log(`logs: ${logs.lines} of ${logs.sent} lines received at ${logs.linesPerSec} lines/s (offered ${LOG_RATE}/s), ${logs.lost} lost, ${logs.batches} batches`);
-  writeFileSync(path.join(here, 'results.json'), JSON.stringify({ date: new Date().toISOString(), fileBytes: SIZE, transfers: rows, eval: evalStats, discovery, logs }, null, 2) + '\n');
+  if (micropython) printMicropython(micropython, RUNS);
+  writeFileSync(path.join(here, 'results.json'), JSON.stringify({ date: new Date().toISOString(), fileBytes: SIZE, transfers: rows, eval: evalStats, discovery, logs, micropython }, null, 2) + '\n');
   console.log('\nwrote bench/results.json');
 }
 
