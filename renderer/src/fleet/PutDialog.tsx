@@ -2,13 +2,14 @@
 // written to the same device path (one file) or folder (several) on every device, each write
 // verified by the host. "Only files that differ" makes it a sync: a device that already holds
 // a file byte for byte is left alone.
-import { useRef, useState } from 'react';
+import { useState } from 'react';
 import { DevicePath } from '../../../protocol/src';
 import { oneLine } from '../../../protocol/src/control-chars';
 import { useAppStore, useBridge } from '../ui/context';
 import { bytes } from '../ui/format';
 import { Modal } from '../ui/Modal';
 import { stageBlob } from '../workspace/files/staging';
+import { DropZone } from './DropZone';
 import { errorText } from './fleet-errors';
 import { DEFAULT_JOB_OPTIONS, JobOptions, jobArgs, TargetLine } from './JobOptions';
 
@@ -24,15 +25,13 @@ export function PutDialog({ prefixes }: { prefixes: readonly string[] }) {
   const [opts, setOpts] = useState(DEFAULT_JOB_OPTIONS);
   const [busy, setBusy] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const [over, setOver] = useState(false);
-  const input = useRef<HTMLInputElement>(null);
   const close = () => store.getState().setFleetDialog(null);
   const checked = DevicePath.safeParse(path.trim());
   const pathError = path.trim() && !checked.success ? (checked.error.issues[0]?.message ?? 'not a device path') : null;
 
   const several = files.length > 1;
-  const take = (list: FileList | null | undefined) => {
-    const picked = [...(list ?? [])].slice(0, MAX_FILES);
+  const take = (list: readonly File[]) => {
+    const picked = list.slice(0, MAX_FILES);
     if (picked.length === 0) return;
     setFiles(picked);
     // The usual target is the device root (under the same name for one file); the user may change it.
@@ -78,20 +77,7 @@ export function PutDialog({ prefixes }: { prefixes: readonly string[] }) {
     >
       <div className="job-body">
         <TargetLine prefixes={prefixes} />
-        <div
-          className={`drop-zone${over ? ' over' : ''}`}
-          data-testid="put-drop"
-          onDragOver={(e) => {
-            e.preventDefault();
-            setOver(true);
-          }}
-          onDragLeave={() => setOver(false)}
-          onDrop={(e) => {
-            e.preventDefault();
-            setOver(false);
-            take(e.dataTransfer.files);
-          }}
-        >
+        <DropZone onFiles={take} multiple filled={files.length > 0} choose={files.length ? 'Choose others…' : 'Choose files…'} testId="put-drop" inputTestId="put-input">
           {files.length === 1 ? (
             <span data-testid="put-file">
               <strong>{oneLine(files[0]!.name)}</strong> · {bytes(files[0]!.size)}
@@ -103,11 +89,7 @@ export function PutDialog({ prefixes }: { prefixes: readonly string[] }) {
           ) : (
             <span className="muted">Drop files here, or</span>
           )}
-          <button className="btn btn-small" onClick={() => input.current?.click()}>
-            {files.length ? 'Choose others…' : 'Choose files…'}
-          </button>
-          <input ref={input} type="file" multiple hidden data-testid="put-input" onChange={(e) => take(e.target.files)} />
-        </div>
+        </DropZone>
         <label className="field">
           <span>{several ? 'Folder on each device' : 'Path on each device'}</span>
           <input value={path} spellCheck={false} placeholder={several ? '/lib' : '/main.py'} data-testid="put-path" onChange={(e) => setPath(e.target.value)} aria-invalid={pathError ? true : undefined} />

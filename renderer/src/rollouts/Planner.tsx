@@ -1,8 +1,10 @@
-// Plan → review: the image (a local file or one of the demo's example bundles), the devices (the
+// Plan → review: the image (a local file or one of the demo's examples: app bundles for our
+// runtime's devices, MicroPython firmware for original boards, each saying how many of the chosen
+// devices can take it), the devices (the
 // list's selection or a selector), waves and the gate's limits; "Review" asks the host for the
 // wave plan (rolloutPlan) and shows who goes in which wave and who is skipped and why; "Start"
 // starts it and shows its live progress.
-import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import { useEffect, useMemo, useState, type ReactNode } from 'react';
 import type { DeviceState, RolloutExample, RolloutImageSource, RolloutInput, RolloutPlan } from '../../../protocol/src';
 import { parseSelector, selectDevices, SelectorError } from '../../../protocol/src/fleet/selector';
 import type { BridgeClient } from '../bridge/client';
@@ -10,8 +12,9 @@ import { useApp, useAppStore, useBridge } from '../ui/context';
 import { bytes } from '../ui/format';
 import { Icon } from '../ui/icons';
 import { stageBlob } from '../workspace/files/staging';
+import { DropZone } from '../fleet/DropZone';
 import { applyRolloutEvent } from './rollouts-feed';
-import { draftInput, type Draft } from './rollout-view';
+import { draftInput, IMAGE_KIND, kindFit, kindFitText, planFitText, type Draft } from './rollout-view';
 import { rollouts, setDraft, setImage, showRolloutPage, useRollouts } from './rollouts-state';
 
 /** Devices listed per wave in the review before "and N more". */
@@ -64,7 +67,7 @@ export function Planner() {
     setError(null);
     setPlan(null);
     if ('error' in target) return setError(target.error);
-    if (!image) return setError('Choose an image: a file, or one of the example bundles.');
+    if (!image) return setError('Choose an image: a file, or one of the examples.');
     setBusy('review');
     try {
       await withImage(bridge, image, async (src) => {
@@ -101,10 +104,10 @@ export function Planner() {
   return (
     <div className="planner" data-testid="rollout-planner">
       <Section title="Image">
-        <ImagePicker examples={examples} onChange={() => edit({})} />
+        <ImagePicker examples={examples} target={'prefixes' in target ? target.prefixes : []} onChange={() => edit({})} />
         <label className="field">
           <span>
-            Version <em>the devices report once updated; read from a bundle, needed for MicroPython firmware</em>
+            Version <em>the devices report once updated; read from the image, needed only for firmware without an app description</em>
           </span>
           <input value={draft.version} onChange={(e) => edit({ version: e.target.value })} placeholder={exampleVersion(examples, image) ?? 'from the image'} data-testid="rollout-version" />
         </label>
@@ -187,7 +190,7 @@ export function Planner() {
         </button>
       </div>
 
-      {plan ? <PlanReview plan={plan.plan} /> : null}
+      {plan ? <PlanReview plan={plan.plan} prefixes={plan.input.prefixes} /> : null}
 
       {plan ? (
         <div className="planner-actions">
@@ -203,93 +206,87 @@ export function Planner() {
   );
 }
 
-/** The image: one of the examples, or a file dropped on the zone or chosen. */
-function ImagePicker({ examples, onChange }: { examples: RolloutExample[] | null; onChange: () => void }) {
+/** The image: one of the examples (grouped by the devices that take them), or a file dropped on the zone or chosen. */
+function ImagePicker({ examples, target, onChange }: { examples: RolloutExample[] | null; target: readonly string[]; onChange: () => void }) {
   const image = useRollouts((s) => s.image);
-  const input = useRef<HTMLInputElement>(null);
-  const [over, setOver] = useState(false);
+  const devices = useApp((s) => s.devices);
   const pick = (img: typeof image) => {
     setImage(img);
     onChange();
   };
+  const kindOf = (p: string) => devices.get(p)?.kind;
   return (
     <div className="planner-image">
-      {examples && examples.length > 0 ? (
-        <div className="planner-examples" role="radiogroup" aria-label="Example bundles">
-          {examples.map((x) => {
-            const on = image?.from === 'example' && image.name === x.name;
-            return (
-              <button key={x.name} role="radio" aria-checked={on} className={`planner-example${on ? ' on' : ''}`} onClick={() => pick({ from: 'example', name: x.name })} data-testid="rollout-example" data-name={x.name}>
-                <strong>{x.name}</strong>
-                <span className="mono">{x.version}</span>
-                <span className="muted small">{x.description}</span>
-              </button>
-            );
-          })}
-        </div>
-      ) : null}
-      <div
-        className={`planner-drop${over ? ' drop-over' : ''}${image?.from === 'file' ? ' on' : ''}`}
-        data-testid="rollout-dropzone"
-        onDragOver={(e) => {
-          e.preventDefault();
-          setOver(true);
-        }}
-        onDragLeave={() => setOver(false)}
-        onDrop={(e) => {
-          e.preventDefault();
-          setOver(false);
-          const f = e.dataTransfer.files[0];
-          if (f) pick({ from: 'file', file: f });
-        }}
-      >
+      {(['bundle', 'firmware'] as const).map((kind) => {
+        const group = examples?.filter((x) => x.kind === kind) ?? [];
+        if (group.length === 0) return null;
+        const fit = target.length > 0 ? kindFit(kind, target, kindOf) : undefined;
+        return (
+          <div key={kind} className="planner-example-group" data-testid="rollout-example-group" data-kind={kind}>
+            <div className="planner-example-kind">
+              <strong>{IMAGE_KIND[kind].what}</strong>
+              <span className={fit && fit.fit === 0 ? 'tone-warn' : 'muted'} data-testid="rollout-example-fit">
+                {kindFitText(kind, fit)}
+              </span>
+            </div>
+            <div className="planner-examples" role="radiogroup" aria-label={`Example ${IMAGE_KIND[kind].what.toLowerCase()} images`}>
+              {group.map((x) => {
+                const on = image?.from === 'example' && image.name === x.name;
+                return (
+                  <button
+                    key={x.name}
+                    role="radio"
+                    aria-checked={on}
+                    className={`planner-example${on ? ' on' : ''}${fit && fit.fit === 0 ? ' unfit' : ''}`}
+                    onClick={() => pick({ from: 'example', name: x.name })}
+                    data-testid="rollout-example"
+                    data-name={x.name}
+                    data-kind={x.kind}
+                  >
+                    <strong>{x.name}</strong>
+                    <span className="mono">{x.version}</span>
+                    <span className="muted small">{x.description}</span>
+                  </button>
+                );
+              })}
+            </div>
+          </div>
+        );
+      })}
+      <DropZone onFiles={(files) => pick({ from: 'file', file: files[0]! })} filled={image?.from === 'file'} choose={image?.from === 'file' ? 'Change…' : 'Choose a file…'} testId="rollout-dropzone" inputTestId="rollout-file" chooseTestId="rollout-choose">
         <Icon name="chip" size={20} />
         {image?.from === 'file' ? (
           <span>
             <strong>{image.file.name}</strong> <span className="muted">{bytes(image.file.size)}</span>
           </span>
         ) : (
-          <span>
-            Drop an app bundle or firmware image here, or{' '}
-            <button className="linkish" onClick={() => input.current?.click()} data-testid="rollout-choose">
-              choose a file
-            </button>
-          </span>
+          <span className="muted">Drop an app bundle (for the MQBoard runtime) or MicroPython firmware (for original boards) here</span>
         )}
-        {image?.from === 'file' ? (
-          <button className="btn btn-ghost btn-small" onClick={() => input.current?.click()}>
-            Change
-          </button>
-        ) : null}
-        <input
-          ref={input}
-          type="file"
-          hidden
-          data-testid="rollout-file"
-          onChange={(e) => {
-            const f = e.target.files?.[0];
-            if (f) pick({ from: 'file', file: f });
-            e.target.value = '';
-          }}
-        />
-      </div>
+      </DropZone>
     </div>
   );
 }
 
-function PlanReview({ plan }: { plan: RolloutPlan }) {
+function PlanReview({ plan, prefixes }: { plan: RolloutPlan; prefixes: readonly string[] }) {
   const img = plan.image;
+  const devices = useApp((s) => s.devices);
+  const fit = kindFit(img.kind, prefixes, (p) => devices.get(p)?.kind);
   return (
     <div className="plan-review" data-testid="rollout-plan">
       <div className="plan-image">
         <Icon name="chip" />
         <strong>{img.name}</strong>
-        <span className="pill pill-muted">{img.kind === 'bundle' ? 'app bundle' : 'firmware'}</span>
+        <span className="pill pill-muted" data-testid="plan-kind" data-kind={img.kind}>
+          {IMAGE_KIND[img.kind].what}
+        </span>
         {img.version ? <span className="mono">→ {img.version}</span> : null}
         <span className="muted">{bytes(img.size)}</span>
         <span className="muted mono" title={img.sha256}>
           sha256 {img.sha256.slice(0, 12)}…
         </span>
+      </div>
+      <div className={`plan-fit${fit.fit < fit.total ? ' tone-warn' : ''}`} data-testid="plan-fit" data-fit={fit.fit} data-total={fit.total}>
+        {planFitText(img.kind, fit)}
       </div>
       <ol className="plan-waves">
         {plan.waves.map((w) => (

@@ -1,11 +1,40 @@
 // The Rollouts view's arithmetic: the planner's form checked against the contract before it is
 // sent, wave progress, the device table's order, and the top bar's badge.
 import { describe, expect, it } from 'vitest';
-import type { RolloutDevice, RolloutSummary } from '../../../protocol/src';
-import { DEFAULT_DRAFT, countsText, deviceRows, draftInput, liveRollouts, waveProgress } from './rollout-view';
+import type { DeviceState, RolloutDevice, RolloutSummary } from '../../../protocol/src';
+import { DEFAULT_DRAFT, countsText, deviceRows, draftInput, kindFit, kindFitText, liveRollouts, planFitText, waveProgress } from './rollout-view';
 
 const image = { from: 'example', name: 'good' } as const;
 const dev = (prefix: string, wave: number, state: RolloutDevice['state']): RolloutDevice => ({ prefix, wave, state, checks: [] });
+
+describe('which devices an image fits', () => {
+  const kinds = new Map<string, DeviceState['kind']>([
+    ['r/1', 'mqboard'],
+    ['r/2', 'mqboard'],
+    ['o/1', 'original'],
+    ['u/1', 'unknown'],
+  ]);
+  const kindOf = (p: string) => kinds.get(p);
+  it('counts bundles for our runtime and firmware for original boards; a device of unknown kind fits either, as the host plans it', () => {
+    const all = [...kinds.keys(), 'gone/1'];
+    expect(kindFit('bundle', all, kindOf)).toEqual({ fit: 4, total: 5 });
+    expect(kindFit('firmware', all, kindOf)).toEqual({ fit: 3, total: 5 });
+    expect(kindFit('firmware', ['r/1', 'r/2'], kindOf)).toEqual({ fit: 0, total: 2 });
+  });
+  it('says it in words', () => {
+    expect(kindFitText('firmware', { fit: 1, total: 9 })).toBe('for original MQBoard boards: 1 of the 9 devices');
+    expect(kindFitText('bundle', { fit: 3, total: 3 })).toBe('for devices running the MQBoard runtime: all 3 devices');
+    expect(kindFitText('firmware', { fit: 1, total: 1 })).toBe('for original MQBoard boards: the device');
+    expect(kindFitText('bundle', undefined)).toBe('for devices running the MQBoard runtime');
+    expect(planFitText('firmware', { fit: 1, total: 9 })).toBe(
+      'MicroPython firmware, for original MQBoard boards: 1 of the 9 chosen devices can take it; the other 8 take app bundles and are skipped.',
+    );
+    expect(planFitText('bundle', { fit: 2, total: 3 })).toBe(
+      'App bundle, for devices running the MQBoard runtime: 2 of the 3 chosen devices can take it; the other takes MicroPython firmware and is skipped.',
+    );
+    expect(planFitText('firmware', { fit: 1, total: 1 })).toBe('MicroPython firmware, for original MQBoard boards: the chosen device can take it.');
+  });
+});
 
 describe('the planner form', () => {
   it('becomes a RolloutInput with its numbers read', () => {

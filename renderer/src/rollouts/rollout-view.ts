@@ -1,7 +1,16 @@
 // What the Rollouts view computes from the host's rollout data, kept out of the components so it
 // can be pinned by tests: the planner's form turned into a checked RolloutInput, each wave's
 // progress, the device table's order and filter, and the top bar's badge.
-import { RolloutInput, type RolloutDevice, type RolloutDeviceState, type RolloutImageSource, type RolloutSummary } from '../../../protocol/src';
+import {
+  imageKindFor,
+  RolloutInput,
+  type DeviceState,
+  type RolloutDevice,
+  type RolloutDeviceState,
+  type RolloutImageKind,
+  type RolloutImageSource,
+  type RolloutSummary,
+} from '../../../protocol/src';
 
 /** The planner's form as the user fills it in: numbers stay text until they are checked. */
 export interface Draft {
@@ -92,6 +101,42 @@ export function draftInput(d: Draft, image: RolloutImageSource, prefixes: readon
   const issue = r.error.issues[0]!;
   const field = FIELD_WORDS[String(issue.path[0])] ?? String(issue.path.join('.'));
   return { error: `${field}: ${issue.message}` };
+}
+
+/** Each image kind in words: what it is, and which devices take it. */
+export const IMAGE_KIND: Record<RolloutImageKind, { what: string; many: string; takes: string }> = {
+  bundle: { what: 'App bundle', many: 'app bundles', takes: 'devices running the MQBoard runtime' },
+  firmware: { what: 'MicroPython firmware', many: 'MicroPython firmware', takes: 'original MQBoard boards' },
+};
+
+/** How many of `prefixes` can take an image of `kind`: a device whose kind is not known yet counts (the host plans it too). */
+export function kindFit(kind: RolloutImageKind, prefixes: readonly string[], kindOf: (prefix: string) => DeviceState['kind'] | undefined): { fit: number; total: number } {
+  let fit = 0;
+  for (const p of prefixes) {
+    const takes = imageKindFor(kindOf(p) ?? 'unknown');
+    if (takes === undefined || takes === kind) fit++;
+  }
+  return { fit, total: prefixes.length };
+}
+
+/** "for original MQBoard boards: 1 of the 9 devices", the line under an image that says who can take it. */
+export function kindFitText(kind: RolloutImageKind, f: { fit: number; total: number } | undefined): string {
+  const base = `for ${IMAGE_KIND[kind].takes}`;
+  if (!f || f.total === 0) return base;
+  if (f.fit === f.total) return `${base}: ${f.total === 1 ? 'the device' : `all ${f.total.toLocaleString()} devices`}`;
+  return `${base}: ${f.fit.toLocaleString()} of the ${f.total.toLocaleString()} devices`;
+}
+
+/**
+ * The plan's line on the image's kind: "MicroPython firmware, for original MQBoard boards: 1 of
+ * the 9 chosen devices can take it; the other 8 take app bundles and are skipped."
+ */
+export function planFitText(kind: RolloutImageKind, f: { fit: number; total: number }): string {
+  const head = `${IMAGE_KIND[kind].what}, for ${IMAGE_KIND[kind].takes}`;
+  if (f.fit === f.total) return `${head}: ${f.total === 1 ? 'the chosen device can' : `all ${f.total.toLocaleString()} chosen devices can`} take it.`;
+  const rest = f.total - f.fit;
+  const other = IMAGE_KIND[kind === 'bundle' ? 'firmware' : 'bundle'].many;
+  return `${head}: ${f.fit.toLocaleString()} of the ${f.total.toLocaleString()} chosen devices can take it; ${rest === 1 ? 'the other takes' : `the other ${rest.toLocaleString()} take`} ${other} and ${rest === 1 ? 'is' : 'are'} skipped.`;
 }
 
 /** States a device passes through while its turn is on. */
