@@ -69,7 +69,8 @@ afterAll(async () => {
   root.remove();
 });
 
-describe('mqboard output to a pipe', () => {
+// Side by side: each mostly waits for its reader, and each reads a file of its own.
+describe('mqboard output to a pipe', { concurrent: true }, () => {
   it('delivers all of a `get` to a reader that starts late, and exits 0 only then', { timeout: 60_000 }, async () => {
     const data = randomBytes(3_000_000);
     writeFileSync(path.join(root.dir, 'big.bin'), data);

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startDevice, type DeviceHandle } from '../../../device-runtime/src';
+import { startDevice, startSupervisedDevice, type DeviceHandle } from '../../../device-runtime/src';
 import { decodeAck, decodeFrame } from '../../../protocol/src';
 import { startEmbeddedBroker, startLossyBroker } from '../../../testing/brokers';
 import { connectedEngine, engineFailure, killProcess, sha256, spawnDevice, tempDir, waitForDevices } from './test-support';
@@ -27,12 +27,13 @@ async function commandSpy(url: string, prefix: string, cmd: string): Promise<{ s
   return { seen };
 }
 
-async function setup(prefix: string, supervised = false) {
+/** A device process without a supervisor: killing it is a power cut, and the broker says so. */
+async function setup(prefix: string) {
   const broker = await startEmbeddedBroker();
   cleanups.push(() => broker.close());
   const root = tempDir('gone');
   cleanups.push(() => root.remove());
-  const child = spawnDevice(broker.port, prefix, root.dir, { supervised });
+  const child = spawnDevice(broker.port, prefix, root.dir);
   cleanups.push(() => killProcess(child));
   const engine = await connectedEngine(broker.url, { depths: [2], timeoutMs: LONG });
   cleanups.push(() => engine.disconnect());
@@ -99,7 +100,16 @@ describe('a device reset under a command', () => {
   });
 
   it('fails an eval that blocked the device in a promise callback once the supervisor resets it', { timeout: 60_000 }, async () => {
-    const { broker, engine } = await setup('gone/block', true);
+    const broker = await startEmbeddedBroker();
+    cleanups.push(() => broker.close());
+    const root = tempDir('block');
+    cleanups.push(() => root.remove());
+    // The supervisor calls a loop blocked after 2 s without a heartbeat (a board's default: 10 s).
+    const dev = await startSupervisedDevice({ url: broker.url, prefix: 'gone/block', root: root.dir, heartbeatMs: 100, blockedMs: 2_000 });
+    cleanups.push(() => dev.stop());
+    const engine = await connectedEngine(broker.url, { depths: [2], timeoutMs: LONG });
+    cleanups.push(() => engine.disconnect());
+    await waitForDevices(engine, () => engine.device('gone/block')?.presence === 'online');
     const { seen } = await commandSpy(broker.url, 'gone/block', 'eval');
     // The loop runs after the script's own time limit has let go: only the supervisor sees it.
     const running = engine.eval('gone/block', 'await Promise.resolve().then(() => { for (;;) {} })', { timeoutMs: LONG });
