@@ -4,6 +4,11 @@
 // is timed again (best of 5) before it counts, so a garbage collection that happened to fall
 // into one call is not blamed on the input. Typed results are checked too, as in the CI suite
 // (protocol/src/decoders.fuzz.test.ts), which runs a few thousand inputs per decoder.
+// Random inputs are almost never both valid and at the cap, so each decoder's extremes (valid
+// inputs within the cap built to cost the most) are timed too. The machine may be shared: each
+// row says the load average, and a slow input's CPU time beside its wall time tells a call that
+// waited for the CPU from one that used it.
+import { loadavg } from 'node:os';
 import { mulberry32, nextInput, type InputKind } from '../protocol/src/fuzz/inputs';
 import { FUZZ_TARGETS, type FuzzTarget } from '../protocol/src/fuzz/targets';
 
@@ -27,11 +32,20 @@ function timeOnce(t: FuzzTarget, b: Uint8Array): number {
   return performance.now() - t0;
 }
 
-function bestOf(t: FuzzTarget, b: Uint8Array, n: number): number {
-  let best = Infinity;
-  for (let i = 0; i < n; i++) best = Math.min(best, timeOnce(t, b));
-  return best;
+/** The best wall time of `n` runs, and the best CPU time (this process's, all threads). */
+function bestOf(t: FuzzTarget, b: Uint8Array, n: number): { ms: number; cpuMs: number } {
+  let ms = Infinity;
+  let cpuMs = Infinity;
+  for (let i = 0; i < n; i++) {
+    const cpu0 = process.cpuUsage();
+    ms = Math.min(ms, timeOnce(t, b));
+    const cpu = process.cpuUsage(cpu0);
+    cpuMs = Math.min(cpuMs, (cpu.user + cpu.system) / 1000);
+  }
+  return { ms, cpuMs };
 }
+
+const load = (): string => `load ${loadavg()[0]!.toFixed(1)}`;
 
 /** The first bytes, printable: enough to recognise the input's shape. */
 function preview(b: Uint8Array): string {
@@ -71,7 +85,7 @@ for (const t of FUZZ_TARGETS) {
       slowest.length = Math.min(slowest.length, RETIME);
     }
   }
-  const retimed = slowest.map((s) => ({ ...s, ms: bestOf(t, s.bytes, 5) })).sort((a, b) => b.ms - a.ms);
+  const retimed = slowest.map((s) => ({ ...s, ...bestOf(t, s.bytes, 5) })).sort((a, b) => b.ms - a.ms);
   const worst = retimed[0]!;
   const over = retimed.filter((s) => s.ms >= BUDGET_MS).length;
   overBudget += over;
@@ -81,12 +95,24 @@ for (const t of FUZZ_TARGETS) {
       t.name.padEnd(16),
       `${(total / INPUTS).toFixed(3)} ms avg`.padStart(14),
       `slowest ${worst.ms.toFixed(2)} ms`.padStart(18),
-      `(input ${worst.index}, ${worst.kind}, ${worst.bytes.length} bytes, cap ${t.cap}: ${preview(worst.bytes)})`,
+      `(CPU ${worst.cpuMs.toFixed(2)} ms, ${load()}; input ${worst.index}, ${worst.kind}, ${worst.bytes.length} bytes, cap ${t.cap}: ${preview(worst.bytes)})`,
       over ? `  OVER ${BUDGET_MS} ms: ${over}` : '',
       bad ? `  UNTYPED: ${bad}, first ${firstBad}` : '',
     ].join(' '),
   );
   console.log(rows[rows.length - 1]);
+  for (const x of t.extremes ?? []) {
+    const verdict = t.run(x.bytes);
+    if (verdict) failures++;
+    const b = bestOf(t, x.bytes, 5);
+    if (b.ms >= BUDGET_MS) overBudget++;
+    rows.push(
+      `${''.padEnd(16)} ${'at the cap'.padStart(14)} ${`${b.ms.toFixed(2)} ms`.padStart(18)} (CPU ${b.cpuMs.toFixed(2)} ms, ${load()}; ${x.name}, ${x.bytes.length} bytes)` +
+        (b.ms >= BUDGET_MS ? `  OVER ${BUDGET_MS} ms` : '') +
+        (verdict ? `  UNTYPED: ${verdict}` : ''),
+    );
+    console.log(rows[rows.length - 1]);
+  }
 }
 console.log(
   `\n${INPUTS.toLocaleString('en')} inputs per decoder, seed ${SEED}, ${((performance.now() - started) / 1000).toFixed(1)} s in all; ` +

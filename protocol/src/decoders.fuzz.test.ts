@@ -1,6 +1,7 @@
 // Every decoder of wire input, fed a few thousand seeded inputs each (random bytes, mutated
 // valid samples, pathological strings): each one returns a typed
-// result or a typed error and never throws. Timing is the bench's job (`npm run bench:fuzz`).
+// result or a typed error and never throws; the costliest valid inputs within each cap decode.
+// Timing is the bench's job (`npm run bench:fuzz`).
 import { describe, expect, it } from 'vitest';
 import { mulberry32, nextInput } from './fuzz/inputs';
 import { FUZZ_TARGETS } from './fuzz/targets';
@@ -27,5 +28,12 @@ describe('decoders under fuzzing', () => {
       }
       expect(bad).toEqual([]);
     });
+    for (const x of t.extremes ?? []) {
+      it(`${t.name}: valid at its cap with ${x.name}, and taken`, () => {
+        expect(x.bytes.length).toBeLessThanOrEqual(t.cap);
+        expect(t.run(x.bytes)).toBeUndefined();
+        expect(t.decode?.(x.bytes)).toMatchObject({ ok: true });
+      });
+    }
   }
 });

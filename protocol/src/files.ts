@@ -4,15 +4,18 @@
 import { z } from 'zod';
 import { utf8 } from './bytes';
 import { decodeJson } from './json';
-import { FILE_REPLY_JSON, OPTIONS_JSON } from './limits';
+import { FILE_REPLY_JSON, LS_REPLY_JSON, OPTIONS_JSON } from './limits';
 import type { Decoded } from './result';
 
 export const EntryType = z.enum(['file', 'dir', 'link', 'other']);
 export type EntryType = z.infer<typeof EntryType>;
 
+/** A device path; the file command replies' caps (limits.ts) count on this bound. */
+const DevicePath = z.string().max(4096);
+
 export const FileEntry = z.object({
   /** Name within the listed directory; with `recursive`, the path relative to it. */
-  name: z.string().max(4096),
+  name: DevicePath,
   type: EntryType,
   /** Absent when the device cannot tell (some MicroPython ports return no size). */
   size: z.number().int().nonnegative().optional(),
@@ -22,13 +25,13 @@ export const FileEntry = z.object({
 export type FileEntry = z.infer<typeof FileEntry>;
 
 export const LsOptions = z.object({ recursive: z.boolean().optional() }).strict();
-export const LsReply = z.object({ path: z.string(), entries: z.array(FileEntry) });
+export const LsReply = z.object({ path: DevicePath, entries: z.array(FileEntry) });
 export type LsReply = z.infer<typeof LsReply>;
 
-export const StatReply = FileEntry.extend({ path: z.string() });
+export const StatReply = FileEntry.extend({ path: DevicePath });
 export type StatReply = z.infer<typeof StatReply>;
 
-export const ShaReply = z.object({ path: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/), size: z.number().int().nonnegative() });
+export const ShaReply = z.object({ path: DevicePath, sha256: z.string().regex(/^[0-9a-f]{64}$/), size: z.number().int().nonnegative() });
 export type ShaReply = z.infer<typeof ShaReply>;
 
 export const RmOptions = z.object({ recursive: z.boolean().optional() }).strict();
@@ -36,7 +39,7 @@ export const MkdirOptions = z.object({ parents: z.boolean().optional() }).strict
 export const RmdirOptions = z.object({ recursive: z.boolean().optional() }).strict();
 export const MvOptions = z.object({ to: z.string().min(1).max(4096), overwrite: z.boolean().optional() }).strict();
 
-export const DoneReply = z.object({ ok: z.literal(true), path: z.string() });
+export const DoneReply = z.object({ ok: z.literal(true), path: DevicePath });
 export type DoneReply = z.infer<typeof DoneReply>;
 
 export const ResetMode = z.enum(['normal', 'safe', 'soft', 'hard']);
@@ -69,8 +72,11 @@ export function decodeResetOptions(body: Uint8Array): Decoded<ResetOptions> {
   return decodeJson(ResetOptions, body.length === 0 ? utf8('{"mode":"soft"}') : body, 'reset options', OPTIONS_JSON);
 }
 
-/** Decodes a file command's reassembled reply. Over `FILE_REPLY_JSON` is refused unparsed. */
+/**
+ * Decodes a file command's reassembled reply. Over its cap (`LS_REPLY_JSON` for `ls`,
+ * `FILE_REPLY_JSON` for the others) is refused unparsed.
+ */
 export function decodeFileReply<C extends FileCommand>(cmd: C, reply: Uint8Array): Decoded<FileReply<C>> {
   const schema = FileCommandSchemas[cmd].reply as unknown as z.ZodType<FileReply<C>>;
-  return decodeJson(schema, reply, `${cmd} reply`, FILE_REPLY_JSON);
+  return decodeJson(schema, reply, `${cmd} reply`, cmd === 'ls' ? LS_REPLY_JSON : FILE_REPLY_JSON);
 }

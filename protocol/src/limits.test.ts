@@ -5,7 +5,7 @@ import { utf8 } from './bytes';
 import { CrashList, decodeCrashList, encodeCrashList, type CrashRecord } from './crash';
 import { decodeFileOptions, decodeFileReply } from './files';
 import { checkJsonShape, decodeJson } from './json';
-import { CRASH_LIST_JSON, MAX_CRASH_LIST_BYTES, MAX_PAYLOAD_BYTES, MAX_STATUS_BYTES, STATUS_JSON } from './limits';
+import { CRASH_LIST_JSON, MAX_CRASH_LIST_BYTES, MAX_FILE_REPLY_BYTES, MAX_LS_REPLY_BYTES, MAX_PAYLOAD_BYTES, MAX_STATUS_BYTES, STATUS_JSON } from './limits';
 import { decodeStatus, Status } from './status';
 import { decodeTermControl, decodeTermEvent } from './terminal';
 import { decodeGetOptions } from './transfer';
@@ -45,6 +45,32 @@ describe('size caps', () => {
     expect(checkJsonShape(utf8(`{"a":"\\"${'[,'.repeat(1000)}"}`), 10)).toBeUndefined();
     expect(checkJsonShape(utf8('[[1,2],[3]]'), 5)).toBeUndefined();
     expect(checkJsonShape(utf8('[[1,2],[3]]'), 4)).toBe('more than 4 values');
+  });
+
+  it('an ls reply holds ~3,000 typical recursive entries (85 bytes each); past 256 KiB it is refused unparsed', () => {
+    const entry = (i: number) => ({ name: `lib/module_${i}.py`.padEnd(25, '_'), type: 'file' as const, size: i, mtime: 1763769600000 + i });
+    const listing = (n: number) => utf8(JSON.stringify({ path: '/', entries: Array.from({ length: n }, (_, i) => entry(i)) }));
+    const d = decodeFileReply('ls', listing(3000));
+    expect(d.ok && d.value.entries.length).toBe(3000);
+    const over = listing(3200);
+    expect(over.length).toBeGreaterThan(MAX_LS_REPLY_BYTES);
+    expect(decodeFileReply('ls', over)).toEqual({ ok: false, error: 'invalid ls reply: payload too large: 264.6 KiB, the limit is 256 KiB' });
+    // Entries of a bare name and type are the costliest per byte: their count stops first.
+    const bare = utf8(JSON.stringify({ path: '/', entries: Array.from({ length: 7000 }, (_, i) => ({ name: `${i}`, type: 'dir' })) }));
+    expect(bare.length).toBeLessThan(MAX_LS_REPLY_BYTES);
+    expect(decodeFileReply('ls', bare)).toEqual({ ok: false, error: 'invalid ls reply: more than 20000 values' });
+  });
+
+  it("other file commands' replies, a path and a name of at most 4,096 characters, stop at 64 KiB", () => {
+    const path = '\\u0001'.repeat(4096);
+    const stat = utf8(`{"path":"${path}","name":"${path}","type":"file","size":1,"mtime":1763769600000}`);
+    expect(stat.length).toBeLessThan(MAX_FILE_REPLY_BYTES);
+    expect(decodeFileReply('stat', stat).ok).toBe(true);
+    expect(decodeFileReply('rm', utf8(JSON.stringify({ ok: true, path: `/${'a'.repeat(4096)}` })))).toEqual({
+      ok: false,
+      error: 'invalid rm reply: path: Too big: expected string to have <=4096 characters',
+    });
+    expect(decodeFileReply('sha', padded('{"path":"/a"}', MAX_FILE_REPLY_BYTES + 1))).toEqual({ ok: false, error: 'invalid sha reply: payload too large: 64 KiB, the limit is 64 KiB' });
   });
 
   it('options and terminal messages have small caps of their own', () => {

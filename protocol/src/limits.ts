@@ -23,10 +23,18 @@ export const MAX_STATUS_BYTES = 16 * KiB;
 export const MAX_CRASH_LIST_BYTES = 256 * KiB;
 
 /**
- * A file command's JSON reply, once reassembled from its stream (a recursive `ls` is the big one).
- * Larger than the unsolicited messages' caps: a reply only comes for a command the host sent.
+ * An `ls` reply, once reassembled from its stream. One message must decode in under 5 ms (the
+ * fuzz bench's target); at 1 MiB a valid listing took 13–49 ms (at load 11): JSON.parse and the
+ * schema cost ~0.3 µs per entry, and Node decodes UTF-8 that is not ASCII at ~5 ms per MiB.
+ * 256 KiB holds ~3,000 recursive entries of 85 bytes (a 25-character path, size and mtime).
  */
-export const MAX_FILE_REPLY_BYTES = 1 * MiB;
+export const MAX_LS_REPLY_BYTES = 256 * KiB;
+
+/**
+ * Any other file command's reply: a path and at most a name, each at most 4,096 characters,
+ * escaped at worst as `\u0001` (6 bytes a character): 48 KiB, plus a few small fields.
+ */
+export const MAX_FILE_REPLY_BYTES = 64 * KiB;
 
 /** JSON options of a command (file commands, `get`, `reset`) and terminal `ctl` messages. */
 export const MAX_OPTIONS_BYTES = 4 * KiB;
@@ -35,7 +43,7 @@ export const MAX_OPTIONS_BYTES = 4 * KiB;
 export const MAX_TERM_EVENT_BYTES = 8 * KiB;
 
 /** The largest JSON cap. */
-export const MAX_JSON_BYTES = Math.max(MAX_STATUS_BYTES, MAX_CRASH_LIST_BYTES, MAX_FILE_REPLY_BYTES, MAX_OPTIONS_BYTES, MAX_TERM_EVENT_BYTES);
+export const MAX_JSON_BYTES = Math.max(MAX_STATUS_BYTES, MAX_CRASH_LIST_BYTES, MAX_LS_REPLY_BYTES, MAX_FILE_REPLY_BYTES, MAX_OPTIONS_BYTES, MAX_TERM_EVENT_BYTES);
 
 /**
  * What a JSON payload may hold. Bytes alone do not bound the cost: JSON.parse takes ~0.3 µs per
@@ -56,12 +64,18 @@ export const MAX_JSON_DEPTH = 16;
 export const STATUS_JSON: JsonLimit = { bytes: MAX_STATUS_BYTES, values: 512 };
 /** Ten records of 500 log lines each, as our runtime keeps them, hold ~5,200 values. */
 export const CRASH_LIST_JSON: JsonLimit = { bytes: MAX_CRASH_LIST_BYTES, values: 8192 };
-/** A 1 MiB recursive `ls` holds ~12,000 entries of five values each. */
-export const FILE_REPLY_JSON: JsonLimit = { bytes: MAX_FILE_REPLY_BYTES, values: 80_000 };
+/**
+ * An entry is at most five values (its object, three commas inside, one after), so 20,000 is
+ * 4,000 entries with size and mtime, more than 256 KiB holds of them; entries of a bare name
+ * and type (three values), the costliest listing there is, stop at ~6,600 instead of ~10,000.
+ */
+export const LS_REPLY_JSON: JsonLimit = { bytes: MAX_LS_REPLY_BYTES, values: 20_000 };
+/** A stat reply, the largest of the others, is one object of five values. */
+export const FILE_REPLY_JSON: JsonLimit = { bytes: MAX_FILE_REPLY_BYTES, values: 64 };
 export const OPTIONS_JSON: JsonLimit = { bytes: MAX_OPTIONS_BYTES, values: 64 };
 export const TERM_EVENT_JSON: JsonLimit = { bytes: MAX_TERM_EVENT_BYTES, values: 64 };
 /** For a caller that names no limit: the most permissive one. */
-export const DEFAULT_JSON = FILE_REPLY_JSON;
+export const DEFAULT_JSON = LS_REPLY_JSON;
 
 /** The largest data chunk a device may advertise (`capabilities.maxChunk`), and so ask for. */
 export const MAX_CHUNK_BYTES = 16 * MiB;

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { bytesEqual, utf8 } from './bytes';
 import { decodeJson, encodeJson } from './json';
-import { Status } from './status';
+import { SlotInfo, Status } from './status';
 import { DoneReply, LsReply, MvOptions, ResetOptions, ShaReply, StatReply } from './files';
 import { TermControl, TermEvent } from './terminal';
 import { CrashRecord } from './crash';
@@ -69,7 +69,20 @@ describe('JSON decoders report what is wrong, with the path', () => {
 
   it('rejects non-JSON and non-UTF-8 without throwing', () => {
     expect(decodeJson(Status, utf8('{online'), 'status')).toMatchObject({ ok: false, error: expect.stringContaining('not JSON') });
-    expect(decodeJson(Status, new Uint8Array([0xff, 0xfe]), 'status')).toEqual({ ok: false, error: 'invalid status: not UTF-8' });
+    // Inside a string, where JSON allows text that is not ASCII, the bytes must still be UTF-8.
+    const badUtf8 = new Uint8Array([...utf8('{"firmware":"'), 0xff, 0xfe, ...utf8('"}')]);
+    expect(decodeJson(Status, badUtf8, 'status')).toEqual({ ok: false, error: 'invalid status: not UTF-8' });
+  });
+
+  it('refuses, before decoding any text, bytes that no JSON can be', () => {
+    expect(decodeJson(Status, new Uint8Array([0xff, 0xfe]), 'status')).toEqual({ ok: false, error: 'invalid status: not JSON (unexpected byte 0)' });
+    expect(decodeJson(Status, utf8('W 1394 main: 😀😀'), 'status')).toEqual({ ok: false, error: 'invalid status: not JSON (unexpected byte 13)' });
+    expect(decodeJson(Status, utf8('{"firmware":"😀'), 'status')).toEqual({ ok: false, error: 'invalid status: not JSON (a string is never closed)' });
+    expect(decodeJson(Status, utf8('{"a":[1}'), 'status')).toEqual({ ok: false, error: 'invalid status: not JSON (a bracket is never closed)' });
+    expect(decodeJson(Status, utf8('{"a":1}}'), 'status')).toEqual({ ok: false, error: 'invalid status: not JSON (unexpected byte 7)' });
+    // An escaped quote does not close a string, and an escaped backslash does not escape the quote.
+    expect(decodeJson(Status, utf8('{"firmware":"a\\\\"é"}'), 'status')).toEqual({ ok: false, error: 'invalid status: not JSON (unexpected byte 17)' });
+    expect(decodeJson(SlotInfo, utf8('{"name":"a\\"é","version":null}'), 'slot')).toEqual({ ok: true, value: { name: 'a"é', version: null } });
   });
 
   it('rejects unknown options on file commands (strict)', () => {
