@@ -68,6 +68,8 @@ export const DeviceState = z.object({
   uptime: z.number().optional(),
   freeMem: z.number().optional(),
   bootReason: z.string().optional(),
+  bootCount: z.number().optional(),
+  bootedAt: z.number().optional(),
   capabilities: Capabilities.optional(),
   ota: OnlineStatus.shape.ota,
   crashCount: z.number().optional(),

@@ -87,8 +87,11 @@ describe('the simulated original board and its firmware', () => {
     await logged(/main: Boot partition: ota_1$/, from);
     expect(state()).toMatchObject({ running: 'ota_1', pendingVerify: true });
     expect((await cli.perform('eval', 'sys.implementation.version')).text).toBe('(1, 13, 0)');
+    // The watchdog module's `first` says whether the all-OK has happened, as on a board.
+    expect((await cli.perform('eval', 'watchdog.first is None')).text).toBe('False');
     await logged(/watchdog: Next reset: normal boot$/, from, 'all-OK of the new build');
     expect(state()).toMatchObject({ running: 'ota_1', pendingVerify: false });
+    expect((await cli.perform('eval', 'watchdog.first is None')).text).toBe('True');
   }, 30_000);
 
   it('rolls back an image that panics before its all-OK: the previous build boots again', async () => {

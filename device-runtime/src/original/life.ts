@@ -262,6 +262,7 @@ export class Life {
     }
     if (Date.now() - this.firstFeed <= this.cfg.allok) return;
     this.board.markValid();
+    this.python?.settled().catch(() => undefined);
     if (this.cfg.safemode) {
       this.say('C', 'watchdog', 'Switching to NORMAL MODE via reset');
       this.board.setRtc(true);

@@ -159,6 +159,11 @@ export class PythonHost {
     return parseError(m);
   }
 
+  /** The watchdog's all-OK happened: `watchdog.first` reads None from now on, as on a board. */
+  async settled(): Promise<void> {
+    await this.request({ op: 'settled' });
+  }
+
   /** Resolves a board path (relative to the interpreter's cwd) to a host path inside the root. */
   async hostPath(path: string): Promise<PathResult> {
     const m = await this.request({ op: 'path', path });

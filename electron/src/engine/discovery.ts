@@ -11,6 +11,7 @@ import {
 } from '../../../protocol/src';
 import type { Batcher } from './batcher';
 import { mayStateBootFact, readBootLogLine, type BootLogFact } from './original-boot-log';
+import type { OriginalProbe } from './original-probe';
 import type { DeviceState, DiscoverySettings, LogEntry } from './types';
 
 export const DEFAULT_DEPTHS = [1, 2, 3];
@@ -98,6 +99,8 @@ export interface DeviceRegistry {
   onStatus(prefix: string, payload: Uint8Array): StatusChange | undefined;
   onCrash(prefix: string, payload: Uint8Array): void;
   onWatchdog(prefix: string): void;
+  /** Applies what a probe of an original board found (original-probe.ts). */
+  onProbe(prefix: string, facts: OriginalProbe): void;
   /** Returns the entry when the line parses (and somebody listens for logs). */
   onLog(prefix: string, payload: Uint8Array, wantEntry: boolean): void;
   /** Marks every device whose presence we cannot observe as unknown (our connection dropped). */
@@ -215,6 +218,8 @@ export function createDeviceRegistry(batch: Batcher, now: () => number = Date.no
         d.uptime = st.uptime;
         d.freeMem = st.freeMem;
         d.bootReason = st.bootReason;
+        d.bootCount = st.bootCount;
+        d.bootedAt = st.time - st.uptime * 1000;
         d.capabilities = st.capabilities;
         d.ota = st.ota;
         d.modules = st.modules;
@@ -254,6 +259,19 @@ export function createDeviceRegistry(batch: Batcher, now: () => number = Date.no
       }
       commit(d);
     },
+    onProbe(prefix, facts) {
+      // It answered MicroPython through the original's eval: an original board, found by asking.
+      const prev = devices.get(prefix) ?? upsert(prefix, 'watchdog', 'original');
+      if (prev.kind === 'mqboard') return;
+      const d: DeviceState = { ...prev, kind: 'original', firmware: facts.firmware, bootedAt: facts.bootedAt, lastSeen: now() };
+      if (facts.confirmed !== undefined) d.ota = { active: prev.ota?.active ?? 'unknown', confirmed: facts.confirmed, slots: [] };
+      if (d.presence !== 'online') {
+        // It answered an eval through the broker just now.
+        d.presence = 'online';
+        d.since = now();
+      }
+      commit(d);
+    },
     onLog(prefix, payload, wantEntry) {
       const t = now();
       const prev = devices.get(prefix);
@@ -268,6 +286,8 @@ export function createDeviceRegistry(batch: Batcher, now: () => number = Date.no
         const d: DeviceState = { ...(prev ?? upsert(prefix, 'log', 'original')), kind: 'original', lastSeen: t };
         if (fact.kind === 'greeting') {
           d.firmware = fact.firmware;
+          // A new run, whose start only a probe can date.
+          delete d.bootedAt;
           d.ota = { active: 'unknown', confirmed: false, slots: [] };
           d.presence = 'online';
           d.since = t;

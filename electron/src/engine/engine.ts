@@ -20,6 +20,7 @@ import { profileOf, type CommandContext, type DeviceProfile } from './device-pro
 import { classifyTopic, createDeviceRegistry, describeChange, deviceFilters, discoveryFilters, type StatusChange } from './discovery';
 import { classifyConnectError, EngineError } from './errors';
 import * as files from './file-ops';
+import { PROBE_CODE, readProbe } from './original-probe';
 import { resetSnippet } from './original-snippets';
 import { createTerminals } from './terminal';
 import * as transfer from './transfer';
@@ -446,6 +447,14 @@ export function createEngine(options: EngineOptions = {}): Engine {
     async eval(prefix, code, opts) {
       const dev = await device(prefix);
       return transfer.evalText(ctx(), dev.prefix, code, timeouts(opts));
+    },
+    async probeOriginal(prefix, opts) {
+      const dev = await device(prefix);
+      const sentAt = Date.now();
+      const out = await transfer.evalText(ctx(), dev.prefix, PROBE_CODE, timeouts(opts));
+      const facts = readProbe(out, sentAt, Date.now());
+      registry.onProbe(dev.prefix, facts);
+      return facts;
     },
     async get(prefix, path, opts?: PutOptions) {
       checkPath(path);

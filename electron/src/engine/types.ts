@@ -1,5 +1,6 @@
 // The host engine's public surface: what the CLI, the Electron main process and the web-mode
 // bridge call. Plain Node; nothing here may import Electron.
+import type { OriginalProbe } from './original-probe';
 import type { Terminals } from './terminal';
 import type { Capabilities, CrashRecord, FileEntry, LogLine, Mode, OfflineReason, OnlineStatus, ResetMode } from '../../../protocol/src';
 
@@ -59,6 +60,14 @@ export interface DeviceState {
   uptime?: number;
   freeMem?: number;
   bootReason?: string;
+  /** The runtime's boot counter, from its status. */
+  bootCount?: number;
+  /**
+   * When the running boot began, to tell one run from the next across a gap in what the host
+   * saw: the device's clock for our runtime (status time minus uptime), the host's for an
+   * original board (probe time minus its `ticks_ms`, see original-probe.ts).
+   */
+  bootedAt?: number;
   capabilities?: Capabilities;
   ota?: OnlineStatus['ota'];
   crashCount?: number;
@@ -189,6 +198,11 @@ export interface Engine {
   crashes(prefix: string): CrashRecord[];
 
   eval(prefix: string, code: string, opts?: CommandOptions): Promise<string>;
+  /**
+   * Asks an original board for its build, the start of its running boot and its all-OK (what
+   * its boot log said, for a host that did not hear it), and applies the answer to its state.
+   */
+  probeOriginal(prefix: string, opts?: CommandOptions): Promise<OriginalProbe>;
   get(prefix: string, path: string, opts?: PutOptions): Promise<Uint8Array>;
   put(prefix: string, path: string, data: Uint8Array, opts?: PutOptions): Promise<void>;
   ota(prefix: string, image: Uint8Array, opts?: PutOptions): Promise<OtaResult>;

@@ -14,6 +14,7 @@
 #                                                   | {"ok": false, "kind": "value", "msg": str}
 #                                                   | {"ok": false, "kind": "exc", "text": str, "short": str}
 #   request  {"op": "path", "path": str}           -> {"ok": true, "host": str} | {"ok": false, ...exc}
+#   request  {"op": "settled"}                     -> {"ok": true}   (watchdog.first = None)
 #   event    {"event": "log", "level": "I", "name": str, "text": str}
 #   event    {"event": "reset", "how": "hard" | "soft" | "delayed", "normal": bool | null}
 #   event    {"event": "feed"} / {"event": "normalboot", "normal": bool}
@@ -257,6 +258,8 @@ watchdog = _mod(
     # The original's reset(normal) sets the boot mode, then resets after a second.
     reset=lambda normal: _send({"event": "reset", "how": "delayed", "normal": bool(normal)}),
     wdt=_WDT(),
+    # The original's time of the first feed: None once the running firmware is marked valid.
+    first=0,
     safemode=SAFEMODE,
     log=getLogger("watchdog"),
 )
@@ -463,6 +466,10 @@ def main():
                 _send({"ok": True, "out": base64.b64encode(out).decode("ascii")})
             elif req["op"] == "path":
                 _send({"ok": True, "host": _host(req["path"])})
+            elif req["op"] == "settled":
+                # Node decided the all-OK (its timers are there): mirror it where code reads it.
+                watchdog.first = None
+                _send({"ok": True})
             else:
                 _send({"ok": False, "kind": "exc", "text": "bad op\n", "short": "bad op"})
         except SystemExit:

@@ -14,14 +14,37 @@
 // Every step is driven by the engine's device events (no polling), and what the gate must
 // remember lives in `memory`, persisted with the rollout, so a host that restarts mid-gate
 // picks up where it was.
+//
+// The host may lose sight of a device without the device changing at all: its own broker
+// connection drops, or it restarts. Nothing is judged while it cannot see; once it can again,
+// the run the device is in is compared with the one it came back in (our runtime's boot count
+// and boot time from its status; an original board's build, boot time and all-OK from a probe,
+// original-probe.ts), so a reboot the host did not see still fails the gate.
 import type { CrashRecord } from '../../../../protocol/src';
 import type { GateCheck, GateCheckName, RolloutDevice } from '../../../../protocol/src/bridge-rollouts';
+import type { OriginalProbe } from '../original-probe';
 import type { DeviceState, Engine } from '../types';
 import { reportsVersion } from './rollout-plan';
 import type { GateMemory } from './rollout-store';
 
 /** A board confirms after its all-OK period (the original: 180-300 s), so this is the least the gate waits for it. */
 export const MIN_CONFIRM_MS = 330_000;
+
+/** Once the host sees again, how long the device has to show itself (a retained status, a probe's answer). */
+const SIGHT_GRACE_MS = 15_000;
+/** Boot times from two statuses (uptime in seconds) or two probes differ by rounding and latency only. */
+const SAME_BOOT_MS = 3_000;
+
+type Run = NonNullable<GateMemory['run']>;
+const runOf = (d: Pick<DeviceState, 'bootCount' | 'bootedAt'> | undefined): Run | undefined => (d && (d.bootCount !== undefined || d.bootedAt !== undefined) ? { bootCount: d.bootCount, bootedAt: d.bootedAt } : undefined);
+
+/** Whether `d` is still in the run `run`: true, false, or undefined when neither says. */
+export function sameRun(d: Pick<DeviceState, 'bootCount' | 'bootedAt'>, run: Run | undefined): boolean | undefined {
+  if (!run) return undefined;
+  if (d.bootCount !== undefined && run.bootCount !== undefined) return d.bootCount === run.bootCount;
+  if (d.bootedAt !== undefined && run.bootedAt !== undefined) return Math.abs(d.bootedAt - run.bootedAt) <= SAME_BOOT_MS;
+  return undefined;
+}
 
 export interface DeviceTurn {
   engine: Engine;
@@ -32,6 +55,8 @@ export interface DeviceTurn {
   version: string;
   onlineWithinS: number;
   soakS: number;
+  /** The image is MicroPython firmware, so the device is an original board (the host may not have heard from it yet). */
+  original?: boolean;
   /** The least time the gate waits for the confirmation (default MIN_CONFIRM_MS). */
   minConfirmMs?: number;
   /** Aborts the turn (the rollout was aborted): the caller marks the device. */
@@ -65,6 +90,7 @@ function watcher(engine: Engine, prefix: string, signal: AbortSignal, now: () =>
   const offCrashes = engine.on('crashes', (p) => {
     if (p === prefix) kick();
   });
+  const offConnection = engine.on('connection', kick);
   signal.addEventListener('abort', kick);
   return {
     async until<T>(test: () => T | undefined, deadline: number): Promise<T | undefined> {
@@ -75,10 +101,11 @@ function watcher(engine: Engine, prefix: string, signal: AbortSignal, now: () =>
         const left = deadline - now();
         if (left <= 0) return undefined;
         await new Promise<void>((resolve) => {
+          // Bounded: a timer beyond 2^31 ms would fire at once.
           const t = setTimeout(() => {
             wake = undefined;
             resolve();
-          }, left);
+          }, Math.min(left, 3_600_000));
           wake = () => {
             clearTimeout(t);
             resolve();
@@ -89,6 +116,7 @@ function watcher(engine: Engine, prefix: string, signal: AbortSignal, now: () =>
     close() {
       offDevices();
       offCrashes();
+      offConnection();
       signal.removeEventListener('abort', kick);
       kick();
     },
@@ -108,6 +136,7 @@ export async function runTurn(t: DeviceTurn): Promise<void> {
   const prefix = dev.prefix;
   const w = watcher(engine, prefix, t.signal, now);
   const state = () => engine.device(prefix);
+  const isOriginal = () => t.original === true || state()?.kind === 'original';
   // An original board resets through its watchdog module into normal mode: a bare machine.reset()
   // before its all-OK would boot the new firmware in safe mode.
   const resetMode = () => (state()?.kind === 'original' ? 'normal' : 'hard');
@@ -177,6 +206,35 @@ export async function runTurn(t: DeviceTurn): Promise<void> {
     else set({ reason: `${why}; not back on ${from ?? 'its previous version'} within ${t.onlineWithinS} s`, ended: now() });
   };
 
+  /** The host cannot see any device: its own broker connection is down. */
+  const blind = () => engine.connection().phase !== 'connected';
+  /**
+   * `w.until`, except that a deadline passing while the host cannot see does not count: it waits
+   * for the connection, then gives the device SIGHT_GRACE_MS to show itself.
+   */
+  const untilSeen = async <T>(test: () => T | undefined, deadline: number): Promise<T | undefined> => {
+    for (;;) {
+      const v = await w.until(test, deadline);
+      if (v !== undefined || !blind()) return v;
+      await w.until(() => (blind() ? undefined : true), Number.POSITIVE_INFINITY);
+      deadline = Math.max(deadline, now() + SIGHT_GRACE_MS);
+    }
+  };
+  /** An original board's answer to the probe, asked again until `deadline`; undefined if it never answered. */
+  const probe = async (deadline: number): Promise<OriginalProbe | undefined> => {
+    for (;;) {
+      try {
+        return await engine.probeOriginal(prefix, { signal: t.signal, timeoutMs: 10_000 });
+      } catch {
+        if (t.signal.aborted) throw new TurnAborted();
+        if (now() >= deadline) return undefined;
+        await w.until(() => undefined, Math.min(deadline, now() + 2_000));
+      }
+    }
+  };
+  // Where this call took the turn up: a state past the reset means a host resuming mid-gate.
+  const entered = dev.state;
+
   try {
     if (dev.state === 'pending' || dev.state === 'waiting' || dev.state === 'sending') {
       const before = state();
@@ -238,14 +296,17 @@ export async function runTurn(t: DeviceTurn): Promise<void> {
         );
       }
       const resetAt = memory.resetAt ?? watchFrom;
+      const backBy = Math.max(resetAt + t.onlineWithinS * 1000, resumed ? watchFrom + Math.min(t.onlineWithinS, 30) * 1000 : 0);
+      // An original board's greeting went by before this host listened: ask it instead.
+      if (resumed && isOriginal()) await probe(backBy);
       // Back: online again after the reset (a presence change since, even if the offline
       // moment and the return arrived in one batch).
-      const back = await w.until((): DeviceState | undefined => {
+      const back = await untilSeen((): DeviceState | undefined => {
         const s = state();
         if (s?.presence !== 'online') return undefined;
         if (!resumed) return s.since >= resetAt ? s : undefined;
         return reportsVersion(s.firmware, t.version) || s.since > watchFrom ? s : undefined;
-      }, Math.max(resetAt + t.onlineWithinS * 1000, resumed ? watchFrom + Math.min(t.onlineWithinS, 30) * 1000 : 0));
+      }, backBy);
       if (!back) return await fail('online', `not back online within ${t.onlineWithinS} s of the reset`);
       memory.backAt = now();
       check('online', 'passed', `back after ${seconds(memory.backAt - resetAt)}`);
@@ -257,32 +318,81 @@ export async function runTurn(t: DeviceTurn): Promise<void> {
         return await rollBack(dev.reason!);
       }
       check('version', 'passed', `reports ${back.firmware}`);
+      // The run it came back in: a later one is a reboot, even one the host did not see.
+      memory.run = back.kind === 'original' ? runOf(await probe(now() + t.onlineWithinS * 1000)) : runOf(back);
       set({ state: 'verifying', now: back.firmware });
     }
 
     // From here on the device must stay up: a presence change (a reboot, a lost connection)
-    // or a firmware change fails it.
+    // or a firmware change fails it. A host that resumed here did not watch it until now.
+    let lostSight = entered === 'verifying' || entered === 'soaking';
     const s1 = state();
-    const since = s1?.presence === 'online' ? s1.since : -1;
-    const trouble = (): string | undefined => {
+    let since = s1?.presence === 'online' && !lostSight ? s1.since : -1;
+    /** Undefined while all is well (or the host cannot tell), 'recheck' when an original board must be asked. */
+    const trouble = (): string | 'recheck' | undefined => {
       const crash = crashNews();
       if (crash) return crash;
+      if (blind()) {
+        lostSight = true;
+        return undefined;
+      }
       const s = state();
-      if (!s || s.presence !== 'online' || s.since !== since) return s?.presence === 'offline' ? `went offline${s.offlineReason ? ` (${s.offlineReason})` : ''}` : 'rebooted or lost its connection';
+      if (lostSight && isOriginal()) return 'recheck';
+      if (!s) return lostSight ? undefined : 'removed from the device list';
+      if (s.presence === 'offline') return `went offline${s.offlineReason ? ` (${s.offlineReason})` : ''}`;
+      if (lostSight) {
+        // Seen again after a gap: the same run, or a reboot the host missed.
+        if (s.presence !== 'online') return undefined;
+        if (sameRun(s, memory.run) === false) return `rebooted while the host could not see it (boot ${s.bootCount ?? 'unknown'}, it came back in boot ${memory.run?.bootCount ?? 'unknown'})`;
+        since = s.since;
+        lostSight = false;
+      }
+      if (s.presence !== 'online' || s.since !== since) return 'rebooted or lost its connection';
       if (!reportsVersion(s.firmware, t.version)) return `now reports ${s.firmware ?? 'no version'}`;
       return undefined;
+    };
+    /** Asks an original board seen again after a gap; its answer, or why it fails. */
+    const recheck = async (): Promise<string | undefined> => {
+      const p = await probe(now() + SIGHT_GRACE_MS);
+      if (!p) return 'did not answer once the host could see it again';
+      if (sameRun(p, memory.run) === false) return `rebooted while the host could not see it (it runs ${p.firmware})`;
+      since = state()?.since ?? -1;
+      lostSight = false;
+      return undefined;
+    };
+    /**
+     * Watches until `done` or the deadline. Trouble ends it at once; a deadline that passes
+     * while the host cannot see waits for sight and one more look.
+     */
+    const watchUntil = async (done: () => boolean, deadline: number): Promise<{ why: string } | 'done' | undefined> => {
+      let graced = false;
+      for (;;) {
+        const r = await w.until((): { why: string } | 'done' | 'recheck' | undefined => {
+          const why = trouble();
+          if (why === 'recheck') return why;
+          if (why) return { why };
+          return !lostSight && done() ? 'done' : undefined;
+        }, deadline);
+        if (r === 'recheck') {
+          const why = await recheck();
+          if (why) return { why };
+          continue;
+        }
+        if (r !== undefined) return r;
+        if (!blind() && !lostSight) return undefined;
+        if (graced && !blind()) return { why: 'not seen again once the host could see it' };
+        await w.until(() => (blind() ? undefined : true), Number.POSITIVE_INFINITY);
+        deadline = Math.max(deadline, now() + SIGHT_GRACE_MS);
+        graced = true;
+      }
     };
 
     if (dev.state === 'verifying') {
       const backAt = memory.backAt ?? now();
       const deadline = backAt + Math.max(t.onlineWithinS * 1000, t.minConfirmMs ?? MIN_CONFIRM_MS);
-      const r = await w.until((): { ok: true } | { ok: false; why: string } | undefined => {
-        const why = trouble();
-        if (why) return { ok: false, why };
-        return state()?.ota?.confirmed === true ? { ok: true } : undefined;
-      }, deadline);
+      const r = await watchUntil(() => state()?.ota?.confirmed === true, deadline);
       if (!r) return await fail('confirmed', `not confirmed within ${seconds(deadline - backAt)} of coming back`);
-      if (!r.ok) {
+      if (r !== 'done') {
         check('confirmed', 'failed', `never confirmed: ${r.why}`);
         if (r.why.startsWith('crash record')) check('no-crash', 'failed', r.why);
         set({ state: 'failed', reason: `before confirming: ${r.why}`, ended: now() });
@@ -296,8 +406,8 @@ export async function runTurn(t: DeviceTurn): Promise<void> {
 
     if (dev.state === 'soaking') {
       const until = memory.soakUntil ?? now() + t.soakS * 1000;
-      const why = await w.until(trouble, until);
-      if (why) return await fail('no-crash', `during the soak: ${why}`);
+      const r = await watchUntil(() => false, until);
+      if (r && r !== 'done') return await fail('no-crash', `during the soak: ${r.why}`);
       check('no-crash', 'passed', t.soakS > 0 ? `no crash or reboot for ${t.soakS} s` : 'no crash record');
       set({ state: 'updated', now: state()?.firmware ?? t.version, reason: undefined, ended: now() });
     }

@@ -2,10 +2,11 @@
 // real broker (aedes): the plan takes firmware to original boards and bundles to our runtime, a
 // good image goes through every check of the gate (the build from the boot greeting, the
 // confirmation from the watchdog's all-OK), and an image that panics before its all-OK is rolled
-// back by the board's own bootloader and stops the rollout at the canary.
+// back by the board's own bootloader and stops the rollout at the canary, and a host that
+// restarts mid-gate learns from the board itself what its boot log said.
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildFirmwareImage, startOriginalBoard, type OriginalBoard } from '../../../../device-runtime/src/original';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../../../testing/brokers';
 import type { RolloutImage, RolloutInput } from '../../../../protocol/src/bridge-rollouts';
@@ -129,5 +130,31 @@ describe.skipIf(pythonMissing)('rollouts to original boards', () => { // skipped
     expect(firmware()).toEqual(members.map(() => 'v1.13-mqboard'));
     await m.abort(r.id);
     expect(firmware()).toEqual(members.map(() => 'v1.13-mqboard'));
+  }, 90_000);
+
+  it('continues after the host restarts mid-gate: the new host asks the board what its boot log said, and finishes the gate', async () => {
+    const p = members[2]!;
+    const m = manager();
+    const image = buildFirmwareImage({ version: 'v1.15-mqboard' });
+    const r = await m.start({ input: input({ prefixes: [p], waves: '100%', soakS: 3 }), image, info: await describeRolloutImage('micropython-v1.15.bin', image) });
+    await vi.waitFor(() => expect(['verifying', 'soaking']).toContain(m.get(r.id).devices[0]!.state), { timeout: 30_000, interval: 5 });
+    await m.close();
+
+    // A new host, which heard neither the greeting of the new build nor the all-OK.
+    const engine2 = await connectedEngine(broker.url, { depths: [3] });
+    try {
+      await engine2.settle();
+      const m2 = createRolloutManager({ engine: engine2, store: createRolloutStore(path.join(state.dir, 'rollouts')), profile: () => 'test-broker', eventMs: 20, minConfirmMs: 20_000 });
+      managers.push(m2);
+      await m2.restore();
+      expect(await m2.settled(r.id)).toMatchObject({ state: 'done', counts: { updated: 1 } });
+      const d = m2.get(r.id).devices[0]!;
+      expect(d).toMatchObject({ state: 'updated', now: 'v1.15-mqboard' });
+      expect(d.checks.map((c) => c.state)).toEqual(['passed', 'passed', 'passed', 'passed']);
+      // What the probe told the new host.
+      expect(engine2.device(p)).toMatchObject({ kind: 'original', firmware: 'v1.15-mqboard', ota: { confirmed: true } });
+    } finally {
+      await engine2.disconnect();
+    }
   }, 90_000);
 });

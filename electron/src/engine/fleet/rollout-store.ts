@@ -21,6 +21,8 @@ export const GateMemory = z.object({
   backAt: z.number().optional(),
   confirmedAt: z.number().optional(),
   soakUntil: z.number().optional(),
+  /** The run it came back in (DeviceState's bootCount and bootedAt): a different one later is a reboot. */
+  run: z.object({ bootCount: z.number().optional(), bootedAt: z.number().optional() }).optional(),
 });
 export type GateMemory = z.infer<typeof GateMemory>;
 

@@ -253,6 +253,7 @@ export function createRolloutManager(o: RolloutManagerOptions): RolloutManager {
         onlineWithinS: opts.onlineWithinS,
         soakS: opts.soakS,
         minConfirmMs: o.minConfirmMs,
+        original: l.rec.summary.image.kind === 'firmware',
         signal,
         now,
         changed: (transition) => touch(l, d.prefix, transition),
