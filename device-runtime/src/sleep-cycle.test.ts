@@ -106,7 +106,8 @@ describe('the sleep cycle', () => {
 });
 
 for (const kind of BROKERS) {
-  describe.skipIf(kind.skip !== undefined)(`a sleeping device over ${kind.name}`, () => { // the Mosquitto kind is skipped without Mosquitto: apt-get install mosquitto (CI installs it)
+  // Side by side: each device has a prefix of its own, and each test waits on its own cycles.
+  describe.skipIf(kind.skip !== undefined)(`a sleeping device over ${kind.name}`, { concurrent: true }, () => { // the Mosquitto kind is skipped without Mosquitto: apt-get install mosquitto (CI installs it)
     let broker: TestBroker;
     let host: TestHost;
     const roots: Array<ReturnType<typeof tmpRoot>> = [];
