@@ -4,11 +4,16 @@
 #
 # Not run in CI: there is no ESP32 there. It is written to MicroPython's esp32/machine API
 # (esp32.Partition, machine.WDT, machine.RTC().memory(), machine.reset_cause()).
+import io
 import json
+import os
 import sys
 
 import esp32
 import machine
+import micropython
+
+import interrupt
 
 NAME = "esp32"
 BLOCK = 4096
@@ -45,6 +50,9 @@ class Board:
     def wdt(self, timeout_ms):
         # A hardware watchdog can be re-armed with a longer timeout but never stopped.
         return machine.WDT(timeout=timeout_ms)
+
+    def interrupter(self, timer_id):
+        return Esp32Interrupter(timer_id)
 
     def hard_reset_cause(self):
         c = machine.reset_cause()
@@ -147,3 +155,52 @@ class _PartitionWriter:
 
     def abort(self):
         self.buf = bytearray()
+
+
+class _CtrlC(io.IOBase):
+    """A terminal stream with one byte to give, Ctrl-C, when asked to have it."""
+
+    def __init__(self):
+        self.ready = False
+
+    def readinto(self, buf):
+        if not self.ready:
+            return None  # nothing to read (EAGAIN for a dupterm stream)
+        self.ready = False
+        buf[0] = 3
+        return 1
+
+    def write(self, buf):
+        return len(buf)
+
+    def ioctl(self, req, arg):
+        return 0
+
+
+class Esp32Interrupter(interrupt.Interrupter):
+    """tick() from a hardware timer (its callback is scheduled: it runs between two bytecodes of
+    the evaluation, on the main thread); the interrupt through dupterm, as WebREPL's: attached
+    for the moment, os.dupterm_notify() reads the Ctrl-C from it and, since it is the interrupt
+    character, calls mp_sched_keyboard_interrupt(). The port has a single dupterm slot: whatever
+    held it (WebREPL) is put back at once."""
+
+    def __init__(self, timer_id):
+        super().__init__()
+        self._timer = machine.Timer(timer_id)
+        self._stream = _CtrlC()
+        self._cb = self.tick
+
+    def _start(self):
+        self._timer.init(period=interrupt.TICK_MS, mode=machine.Timer.PERIODIC, callback=self._cb)
+
+    def _stop(self):
+        self._timer.deinit()
+
+    def _raise(self):
+        micropython.kbd_intr(3)
+        self._stream.ready = True
+        prev = os.dupterm(self._stream, 0)
+        try:
+            os.dupterm_notify(None)
+        finally:
+            os.dupterm(prev, 0)

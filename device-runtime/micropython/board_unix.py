@@ -49,6 +49,10 @@ class Board:
     def wdt(self, timeout_ms):
         return SoftWDT(timeout_ms)
 
+    def interrupter(self, timer_id):
+        """None: the unix port has no hardware timer to stop a running evaluation with."""
+        return None
+
     def hard_reset_cause(self):
         """What the hardware says about the last reset; None where there is no such register."""
         return None

@@ -6,12 +6,23 @@
 import mqb_hw
 
 import board_unix
+import interrupt
 from board_unix import firmware  # noqa: F401  (the board module's interface)
 
 NAME = "wasm"
 # The soft deadline (board_unix.SoftWDT) fires first while the event loop still runs, so that
 # case leaves its crash record; the hardware one catches a loop that no longer runs.
 HW_MARGIN_MS = 2000
+
+
+class WasmInterrupter(interrupt.Interrupter):
+    """The port has no timer that runs during Python code, so tick() runs only when the code
+    calls it (`device.irq.tick()`); the interrupt is the C function os.dupterm_notify() ends in,
+    mp_sched_keyboard_interrupt(), called from JS. A loop that never calls it is stopped by the
+    hardware watchdog."""
+
+    def _raise(self):
+        mqb_hw.interrupt()
 
 
 class WDT(board_unix.SoftWDT):
@@ -27,6 +38,9 @@ class WDT(board_unix.SoftWDT):
 class Board(board_unix.Board):
     def wdt(self, timeout_ms):
         return WDT(timeout_ms)
+
+    def interrupter(self, timer_id):
+        return WasmInterrupter()
 
     def hard_reset_cause(self):
         c = mqb_hw.reset_cause()

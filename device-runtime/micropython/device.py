@@ -15,6 +15,7 @@ import time
 
 import crashlog
 import files
+import interrupt
 import mqlog
 import term
 import wire
@@ -31,6 +32,8 @@ MAX_EVAL_OUTPUT = 2800
 UPLOAD_IDLE_MS = 60000
 MAX_UPLOADS = 4
 STATUS_EVERY_S = 60
+# An evaluation is cut off after this long (config `evalTimeoutMs`), as the Node runtime's.
+EVAL_TIMEOUT_MS = 5000
 
 
 class ProtocolError(Exception):
@@ -153,6 +156,9 @@ class Device:
         self.revert = wd.get("revert", True)
         self.globals["watchdog"] = self.watchdog
         self.globals["device"] = self
+        self.eval_timeout_ms = cfg.get("evalTimeoutMs", EVAL_TIMEOUT_MS)
+        # None where the port cannot stop running code (the unix port): no time limit there.
+        self.irq = board.interrupter(cfg.get("interruptTimer", 1))
         self.term = term.TermServer(self)
 
     def topic(self, rest):
@@ -442,9 +448,12 @@ class Device:
             self.send(t, wire.frame(i, i == n - 1, data[i * self.max_chunk : (i + 1) * self.max_chunk]))
 
     # ---- eval ----
-    def evaluate(self, src, limit=MAX_EVAL_OUTPUT):
+    def evaluate(self, src, limit=MAX_EVAL_OUTPUT, check=None):
+        """Runs `src` in the device's globals, cut off after eval_timeout_ms, or when `check()`
+        (polled while it runs) says Ctrl-C arrived; returns (ok, text)."""
         out = _Output(limit)
         g = self.globals
+        irq = self.irq
 
         def _print(*args, sep=" ", end="\n", file=None):
             (file or out).write(sep.join(str(a) for a in args) + end)
@@ -452,13 +461,29 @@ class Device:
         g["print"] = _print
         try:
             try:
-                code = compile(src, "<eval>", "eval")
-            except SyntaxError:
-                code = None
-            if code is not None:
-                return True, repr(eval(code, g))
-            exec(src, g)
-            return True, out.text()
+                if irq is not None:
+                    irq.arm(self.eval_timeout_ms, check)
+                try:
+                    code = compile(src, "<eval>", "eval")
+                except SyntaxError:
+                    code = None
+                if code is not None:
+                    return True, repr(eval(code, g))
+                exec(src, g)
+                return True, out.text()
+            finally:
+                if irq is not None:
+                    try:
+                        irq.disarm()
+                        # An interrupt fired just before the end lands here, not in our own code.
+                        interrupt.settle()
+                    except KeyboardInterrupt:
+                        irq.disarm()
+        except KeyboardInterrupt as e:
+            text = _traceback(e)
+            if irq is not None and irq.fired == "timeout":
+                text += "eval timed out after %d ms\n" % self.eval_timeout_ms
+            return False, text
         except Exception as e:
             return False, _traceback(e)
 

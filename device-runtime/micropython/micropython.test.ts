@@ -55,7 +55,7 @@ beforeAll(async () => {
     prefix: P,
     root: root.dir,
     // A short "all OK" so the OTA trial is confirmed within the test; feeds every second.
-    config: { watchdog: { timeout: 4, allok: 2, revert: false } },
+    config: { watchdog: { timeout: 4, allok: 2, revert: false }, evalTimeoutMs: 3000 },
     ...(process.env.MQB_ECHO ? { echo: (l: string) => console.log(l) } : {}),
   });
   await deviceState((d) => d.presence === 'online' && d.kind === 'mqboard');
@@ -95,6 +95,17 @@ describe('eval', () => {
     expect(e.code).toBe('device-error');
     expect(e.message).toContain('Traceback');
     expect(e.message).toContain('ValueError: boom from the board');
+  });
+
+  // On an ESP32 a hardware timer calls device.irq.tick() while an evaluation runs; this port has
+  // no timer that runs during Python code, so the loops under test call it themselves.
+  it('cuts an evaluation off at its time limit, as the Node runtime does, and keeps running', async () => {
+    const e = await failure(engine.eval(P, 'n = 0\nwhile True:\n    n += 1\n    device.irq.tick()'));
+    expect(e.code).toBe('device-error');
+    expect(e.message).toContain('KeyboardInterrupt');
+    expect(e.message).toContain('eval timed out after 3000 ms');
+    expect(Number(await engine.eval(P, 'n'))).toBeGreaterThan(0);
+    expect(await engine.eval(P, '"still here"')).toBe("'still here'");
   });
 });
 
@@ -178,6 +189,7 @@ describe('terminal sessions', () => {
   /** Opens a session whose output is collected (and acked as consumed, as xterm would). */
   async function session() {
     let out = '';
+    let all = '';
     let ended: string | undefined;
     let bytes = 0;
     // Output may come before `open` resolves (the prompt and `opened` travel on different topics).
@@ -185,6 +197,7 @@ describe('terminal sessions', () => {
     const info = await engine.terminals.open(P, { cols: 80, rows: 24 }, {
       onData(d, n) {
         out += d;
+        all += d;
         bytes += n;
         if (opened.id) void engine.terminals.ack(opened.id, bytes);
       },
@@ -199,7 +212,7 @@ describe('terminal sessions', () => {
       const i = out.lastIndexOf(text);
       out = out.slice(i + text.length);
     };
-    return { id: info.id, seen, type: (s: string) => engine.terminals.write(info.id, s), ended: () => ended };
+    return { id: info.id, seen, type: (s: string) => engine.terminals.write(info.id, s), ended: () => ended, all: () => all };
   }
 
   it('runs a live REPL: expressions, blocks, history, completion, Ctrl-C and Ctrl-D', async () => {
@@ -225,6 +238,31 @@ describe('terminal sessions', () => {
     await t.seen('KeyboardInterrupt\r\n>>> ');
     await t.type('1/0\r');
     await t.seen('ZeroDivisionError');
+    await t.type('\x04');
+    await expect.poll(() => t.ended()).toBe('exit');
+  });
+
+  it('stops a running loop on Ctrl-C without a reset, the session going on', async () => {
+    const t = await session();
+    await t.seen('>>> ');
+    await t.type('spins = 0\r');
+    await t.seen('>>> ');
+    // The loop calls the board's tick itself (no timer runs during Python code in this port).
+    await t.type('while True:\r    spins += 1\r    device.irq.tick()\r\r');
+    // Let it spin a while (well within the 3 s limit) before Ctrl-C. Its echo only comes once
+    // the loop ends: the board's sender waits for the event loop the loop holds. The interrupt
+    // gets through because the keystrokes' PUBACK went out before the loop started (the
+    // engine sends a session's messages one after another, each after the previous PUBACK).
+    await new Promise((r) => setTimeout(r, 500));
+    await engine.terminals.interrupt(t.id);
+    await t.seen('KeyboardInterrupt');
+    await t.seen('>>> ');
+    await t.type('spins > 0\r');
+    await t.seen('True\r\n>>> ');
+    // Stopped by the interrupt, not by the time limit, and the message was not taken twice.
+    expect(t.all()).not.toContain('timed out');
+    expect(t.all().split('KeyboardInterrupt').length).toBe(2);
+    expect(engine.device(P)?.bootCount).toBe(1);
     await t.type('\x04');
     await expect.poll(() => t.ended()).toBe('exit');
   });

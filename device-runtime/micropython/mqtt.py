@@ -122,6 +122,26 @@ class MQTTClient:
     def connected(self):
         return self._up.is_set()
 
+    def peek(self):
+        """Bytes that arrived but are not read yet (see streams.TcpStream.peek); b"" when the
+        transport cannot tell."""
+        s = self._stream
+        return s.peek() if s is not None and hasattr(s, "peek") else b""
+
+    def nudge(self):
+        """After peek() took bytes while the reader waits for more: a PINGREQ makes the broker
+        send something, so that read returns and the peeked messages are handled now rather
+        than at the next traffic."""
+        s = self._stream
+        if s is not None and getattr(s, "pending", b"") and self.connected():
+            asyncio.create_task(self._ping())
+
+    async def _ping(self):
+        try:
+            await self._send(_packet(PINGREQ, b""))
+        except Exception:
+            pass  # the connection's own checks deal with a dead link
+
     async def wait_connected(self):
         await self._up.wait()
 

@@ -11,14 +11,32 @@ class JsStream:
 
     def __init__(self, sid):
         self.sid = sid
+        self.pending = b""
 
     async def read(self, n):
+        if self.pending:
+            d = self.pending
+            self.pending = b""
+            return d
         # Only waits (a trip through the JS event loop) when nothing has arrived yet.
         h = mqb_net.poll(self.sid, n)
         if h == "":
             await mqb_net.wait(self.sid)
             h = mqb_net.poll(self.sid, n)
-        return bytes.fromhex(h) if h else b""
+        d = bytes.fromhex(h) if h else b""
+        if self.pending:
+            # peek() took bytes while this read waited: they came first.
+            d = self.pending + d
+            self.pending = b""
+        return d
+
+    def peek(self):
+        """What has arrived so far, without waiting, kept for the next read() (streams.py)."""
+        if len(self.pending) < 8192:
+            h = mqb_net.peek(self.sid, 8192 - len(self.pending))
+            if h:
+                self.pending += bytes.fromhex(h)
+        return self.pending
 
     def write(self, buf):
         mqb_net.write(self.sid, bytes(buf).hex())

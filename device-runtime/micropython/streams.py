@@ -2,14 +2,39 @@
 # asked), with TCP_NODELAY so small request/ack exchanges do not wait for delayed ACKs.
 import asyncio
 
+# At most this much is taken off the socket by peek() during one evaluation.
+PEEK_MAX = 8192
+
 
 class TcpStream:
     def __init__(self, reader, writer):
         self.r = reader
         self.w = writer
+        self.pending = b""
 
     async def read(self, n):
-        return await self.r.read(n)
+        if not self.pending:
+            d = await self.r.read(n)
+            if not self.pending:
+                return d
+            # peek() took bytes while this read waited: they came first.
+            d = self.pending + d
+        else:
+            d = self.pending
+        self.pending = b""
+        return d
+
+    def peek(self):
+        """What has arrived so far, without waiting, kept for the reader: lets a timer callback
+        look for Ctrl-C while an evaluation holds the event loop."""
+        if len(self.pending) < PEEK_MAX:
+            try:
+                d = self.r.s.read(PEEK_MAX - len(self.pending))  # non-blocking: None when nothing came
+            except OSError:
+                d = None
+            if d:
+                self.pending += d
+        return self.pending
 
     def write(self, buf):
         self.w.write(buf)

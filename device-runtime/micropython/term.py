@@ -3,9 +3,11 @@
 # history, multi-line blocks, tab completion of globals, Ctrl-C clearing the line and Ctrl-D
 # ending the session. Output is flow-controlled by the host's acks (a window of bytes).
 #
-# Evaluations are synchronous, in the device's globals (shared with `eval`). An interrupt
-# reaches only the line editor: a running synchronous loop holds the event loop, and with it the
-# MQTT socket, until it ends or the hardware watchdog resets the board (see docs/micropython.md).
+# Evaluations are synchronous, in the device's globals (shared with `eval`), and hold the event
+# loop while they run: Ctrl-C reaches a running one through the board's interrupter
+# (interrupt.py), whose timer looks at the bytes waiting on the MQTT socket for this session's
+# interrupt message; the same message is read again afterwards and then ignored once.
+import asyncio
 import json
 import sys
 import time
@@ -17,6 +19,7 @@ IDLE_MS = 3600000
 HISTORY = 20
 OUT_CAP = 16384
 MAX_LINE = 1024
+_INTERRUPT = b'{"op":"interrupt'
 _SID_OK = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-"
 
 
@@ -48,6 +51,11 @@ class Session:
         self.history = []
         self.hpos = 0
         self.esc = b""
+        # The interrupt message that stopped a running evaluation: still to come through MQTT.
+        self.stopped_by_interrupt = False
+        # Keystrokes waiting for the line editor, fed by a task of their own (see TermServer.input).
+        self.inq = []
+        self.feeding = False
 
     # ---- output, flow-controlled ----
     def write(self, text):
@@ -168,6 +176,23 @@ class Session:
             self.line = self.line[: self.cur] + self.line[self.cur + 1 :]
             self.redraw()
 
+    def interrupt_waiting(self):
+        """Whether this session's interrupt message is among the bytes that arrived while an
+        evaluation runs (called from the board's timer: no awaiting, nothing consumed). The
+        message is a PUBLISH to .../ctl whose payload starts with {"op":"interrupt", after the
+        2-byte packet id of QoS 1."""
+        data = self.server.dev.mqtt.peek()
+        if not data:
+            return False
+        t = self.server.topic(self.sid, "ctl").encode()
+        i = data.find(t)
+        while i >= 0:
+            j = i + len(t)
+            if data[j : j + 16] == _INTERRUPT or data[j + 2 : j + 18] == _INTERRUPT:
+                return True
+            i = data.find(t, j)
+        return False
+
     def interrupt(self):
         """Ctrl-C at the line editor: the line (and any block) is dropped."""
         self.write("^C\r\nKeyboardInterrupt\r\n")
@@ -234,7 +259,10 @@ class Session:
 
     def run(self, src):
         dev = self.server.dev
-        ok, text = dev.evaluate(src, limit=OUT_CAP)
+        ok, text = dev.evaluate(src, limit=OUT_CAP, check=self.interrupt_waiting)
+        if dev.irq is not None and dev.irq.fired == "interrupt":
+            self.stopped_by_interrupt = True
+        dev.mqtt.nudge()
         if ok and text == "None":
             return  # an expression statement that returned nothing, as at a REPL
         if text:
@@ -294,7 +322,7 @@ class TermServer:
         if op == "ack":
             s.ack(c.get("bytes"))
         elif op == "interrupt":
-            s.interrupt()
+            self.queue(s, None)  # in order with the keystrokes before it
         elif op == "resize":
             if isinstance(c.get("cols"), int):
                 s.cols = c["cols"]
@@ -334,7 +362,32 @@ class TermServer:
             return self.end(s, "input lost")
         s.expect_in = (seq + 1) & 0x7FFF
         s.active = time.ticks_ms()
-        s.feed(f[3])
+        self.queue(s, f[3])
+
+    def queue(self, s, data):
+        """Keystrokes (or None for the interrupt op) are fed from a task, not from the message
+        handler: the message's PUBACK goes out first, so the host can send its next message
+        (an interrupt) while an evaluation runs."""
+        s.inq.append(data)
+        if not s.feeding:
+            s.feeding = True
+            asyncio.create_task(self._feed(s))
+
+    async def _feed(self, s):
+        try:
+            while s.inq and self.sessions.get(s.sid) is s:
+                data = s.inq.pop(0)
+                if data is not None:
+                    s.feed(data)
+                elif s.stopped_by_interrupt:
+                    s.stopped_by_interrupt = False  # it already stopped the evaluation
+                else:
+                    s.interrupt()
+                await asyncio.sleep_ms(0)
+        except Exception as e:
+            self.dev.log.error("terminal %s: %r" % (s.sid, e))
+        finally:
+            s.feeding = False
 
     def unknown(self, sid):
         if sid in self.told:

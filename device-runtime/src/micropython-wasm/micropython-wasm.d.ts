@@ -17,6 +17,8 @@ declare module '@micropython/micropython-webassembly-pyscript' {
     runPythonAsync(code: string): Promise<unknown>;
     globals: { get(name: string): unknown };
     pyimport(name: string): unknown;
+    /** The Emscripten module: its exported C functions. */
+    _module: { _mp_sched_keyboard_interrupt(): void };
   }
   export interface LoadOptions {
     heapsize?: number;

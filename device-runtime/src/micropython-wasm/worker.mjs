@@ -9,7 +9,7 @@
 // cause are `mqb_hw` (board_wasm.py), the watchdog itself running on the parent thread; its
 // flash is the port's in-memory filesystem, loaded from the host folder at boot and written
 // through to it as the board changes it.
-import { readdirSync, readFileSync, mkdirSync, renameSync, writeFileSync, rmSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, readSync, mkdirSync, renameSync, writeFileSync, rmSync, statSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -130,6 +130,27 @@ const mqbNet = {
     }
     return Buffer.concat(out).toString('hex');
   },
+  /**
+   * `poll` for when the thread's event loop cannot turn (an evaluation holds it): bytes that the
+   * kernel holds for the socket are read at once, with a non-blocking read of its descriptor, as
+   * a board's timer reads its socket. libuv reads the same descriptor only when the loop turns,
+   * and then finds what is left, so the order of the bytes is kept.
+   */
+  peek(id, n) {
+    const c = conns.get(id);
+    if (!c) return null;
+    const fd = c.sock._handle?.fd;
+    if (c.chunks.length === 0 && !c.ended && typeof fd === 'number' && fd >= 0) {
+      const buf = Buffer.alloc(n);
+      try {
+        const got = readSync(fd, buf, 0, n, null);
+        if (got > 0) c.chunks.push(buf.subarray(0, got));
+      } catch {
+        // EAGAIN: nothing has arrived; anything else is for libuv to report when the loop turns.
+      }
+    }
+    return mqbNet.poll(id, n);
+  },
   /** Resolves once there is something to poll (data, or the end of the stream). */
   wait(id) {
     const c = conns.get(id);
@@ -165,6 +186,8 @@ const mqbHw = {
   reset_cause: () => resetCause,
   wdt: (timeoutMs) => parentPort.postMessage({ kind: 'wdt', timeoutMs }),
   feed: () => parentPort.postMessage({ kind: 'feed' }),
+  // What os.dupterm_notify() calls on an ESP32 when it reads Ctrl-C: raised as soon as the VM resumes.
+  interrupt: () => mp._module._mp_sched_keyboard_interrupt(),
 };
 
 const say = (line) => parentPort.postMessage({ kind: 'line', line });
