@@ -13,3 +13,4 @@ export * from './bridge';
 export * from './redact-url';
 export * from './limits';
 export * from './control-chars';
+export * from './keyed-record';
