@@ -278,9 +278,11 @@ export function createDeviceRegistry(batch: Batcher, now: () => number = Date.no
       // An original board publishes no status: its boot greeting names its firmware and starts a
       // new run, and its watchdog's all-OK confirms that firmware (see original-boot-log.ts).
       let fact: BootLogFact | undefined;
+      // Decoded at most once: for the fact, and again for the log view.
+      let decoded: ReturnType<typeof decodeLogLine> | undefined;
       if (prev?.kind !== 'mqboard' && mayStateBootFact(payload)) {
-        const l = decodeLogLine(payload);
-        if (l.ok) fact = readBootLogLine(l.value);
+        decoded = decodeLogLine(payload);
+        if (decoded.ok) fact = readBootLogLine(decoded.value);
       }
       if (fact) {
         const d: DeviceState = { ...(prev ?? upsert(prefix, 'log', 'original')), kind: 'original', lastSeen: t };
@@ -303,7 +305,7 @@ export function createDeviceRegistry(batch: Batcher, now: () => number = Date.no
         commit(d);
       }
       if (!wantEntry) return;
-      const l = decodeLogLine(payload);
+      const l = decoded ?? decodeLogLine(payload);
       if (!l.ok) {
         rejected++;
         return;
