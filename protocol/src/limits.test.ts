@@ -58,7 +58,7 @@ describe('size caps', () => {
     // Entries of a bare name and type are the costliest per byte: their count stops first.
     const bare = utf8(JSON.stringify({ path: '/', entries: Array.from({ length: 7000 }, (_, i) => ({ name: `${i}`, type: 'dir' })) }));
     expect(bare.length).toBeLessThan(MAX_LS_REPLY_BYTES);
-    expect(decodeFileReply('ls', bare)).toEqual({ ok: false, error: 'invalid ls reply: more than 20000 values' });
+    expect(decodeFileReply('ls', bare)).toEqual({ ok: false, error: 'invalid ls reply: more than 16000 values' });
   });
 
   it("other file commands' replies, a path and a name of at most 4,096 characters, stop at 64 KiB", () => {

@@ -65,11 +65,11 @@ export const STATUS_JSON: JsonLimit = { bytes: MAX_STATUS_BYTES, values: 512 };
 /** Ten records of 500 log lines each, as our runtime keeps them, hold ~5,200 values. */
 export const CRASH_LIST_JSON: JsonLimit = { bytes: MAX_CRASH_LIST_BYTES, values: 8192 };
 /**
- * An entry is at most five values (its object, three commas inside, one after), so 20,000 is
- * 4,000 entries with size and mtime, more than 256 KiB holds of them; entries of a bare name
- * and type (three values), the costliest listing there is, stop at ~6,600 instead of ~10,000.
+ * An entry is at most five values (its object, three commas inside, one after), so 16,000 is
+ * 3,200 entries with size and mtime, more than 256 KiB holds of them; entries of a bare name
+ * and type (three values), the costliest listing there is, stop at ~5,300 instead of ~10,000.
  */
-export const LS_REPLY_JSON: JsonLimit = { bytes: MAX_LS_REPLY_BYTES, values: 20_000 };
+export const LS_REPLY_JSON: JsonLimit = { bytes: MAX_LS_REPLY_BYTES, values: 16_000 };
 /** A stat reply, the largest of the others, is one object of five values. */
 export const FILE_REPLY_JSON: JsonLimit = { bytes: MAX_FILE_REPLY_BYTES, values: 64 };
 export const OPTIONS_JSON: JsonLimit = { bytes: MAX_OPTIONS_BYTES, values: 64 };
