@@ -46,6 +46,16 @@ def now_ms():
     return crashlog.now_ms()
 
 
+def _tags(v):
+    """The config's tags as the status carries them (docs/protocol.md), or None."""
+    if not isinstance(v, list) or len(v) > 16:
+        return None
+    for t in v:
+        if not isinstance(t, str) or not 0 < len(t) <= 32:
+            return None
+    return v
+
+
 def _traceback(e):
     buf = io.StringIO()
     sys.print_exception(e, buf)
@@ -156,6 +166,9 @@ class Device:
         self.revert = wd.get("revert", True)
         self.globals["watchdog"] = self.watchdog
         self.globals["device"] = self
+        self.tags = _tags(cfg.get("tags"))
+        if self.tags is None and "tags" in cfg:
+            self.log.warning("config tags ignored: a list of at most 16 strings of 1 to 32 characters is expected")
         self.eval_timeout_ms = cfg.get("evalTimeoutMs", EVAL_TIMEOUT_MS)
         # None where the port cannot stop running code (the unix port): no time limit there.
         self.irq = board.interrupter(cfg.get("interruptTimer", 1))
@@ -305,7 +318,7 @@ class Device:
 
     def status(self):
         gc.collect()
-        return {
+        st = {
             "online": True,
             "protocol": PROTOCOL,
             "runtime": {"kind": RUNTIME_KIND, "version": VERSION},
@@ -329,6 +342,9 @@ class Device:
             "crashes": len(self.crashes),
             "modules": self.modules,
         }
+        if self.tags is not None:
+            st["tags"] = self.tags
+        return st
 
     def publish_status(self):
         self.send(self.topic("mqb/status"), json.dumps(self.status()), retain=True)

@@ -61,6 +61,8 @@ describe('a MicroPython board in the WebAssembly port', () => {
     expect(d.runtime).toEqual({ kind: 'mqboard-micropython', version: '0.1.0' });
     expect(d.firmware).toMatch(/^MicroPython 1\.\d+/);
     expect(d.capabilities?.terminal).toBe(true);
+    // The config's tags, which fleet operations select devices by.
+    expect(d.tags).toEqual(['lab', 'micropython']);
   });
 
   it('keeps the broker credentials out of its flash', async () => {
