@@ -1,43 +1,39 @@
-# One MQBoard device on MicroPython: the status with its Last Will, the command dispatch of
-# docs/protocol.md (eval, get, put, ota, ack, reset and the file commands), logs, crash
-# records, the broker-fed watchdog with its "all OK", safe mode, and the application modules
-# (`start(mqtt, config)`, as in the original).
+# One MQBoard device on MicroPython: the boot (reason, mode, OTA trial), the status with its Last
+# Will, the command dispatch of docs/protocol.md, logs, crash records, "all OK" and safe mode.
+# What the commands do lives next door: evaluation.py (eval), transfers.py (get, put, ota),
+# files.py (the file commands), watchdog.py (the broker-fed watchdog), app_modules.py (the
+# application modules, `start(mqtt, config)` as in the original), term.py (terminal sessions).
 #
 # Port differences live in the board object (board_unix.py, board_esp32.py) and in
 # `open_stream`, the transport the MQTT client reads and writes (streams.py on a board or the
 # unix port; the WebAssembly test harness passes a bridge to Node's `net`).
 import asyncio
 import gc
-import io
 import json
-import sys
 import time
 
+import app_modules
 import crashlog
+import evaluation
 import files
-import interrupt
 import mqlog
 import term
+import transfers
 import wire
+from evaluation import traceback_text
 from files import DeviceError
 from mqtt import MQTTClient
+from watchdog import Watchdog, feeder
+from wire import ProtocolError
 
 RUNTIME_KIND = "mqboard-micropython"
 VERSION = "0.1.0"
 PROTOCOL = 1
 COMMANDS = ["eval", "get", "put", "ota", "ls", "stat", "sha", "rm", "mkdir", "rmdir", "mv", "reset", "ack"]
 MAX_CHUNK = 4096
-ORIGINAL_GET_CHUNK = 2800
-MAX_EVAL_OUTPUT = 2800
-UPLOAD_IDLE_MS = 60000
-MAX_UPLOADS = 4
 STATUS_EVERY_S = 60
 # An evaluation is cut off after this long (config `evalTimeoutMs`), as the Node runtime's.
 EVAL_TIMEOUT_MS = 5000
-
-
-class ProtocolError(Exception):
-    pass
 
 
 def now_ms():
@@ -56,67 +52,6 @@ def _tags(v):
     return v
 
 
-def _traceback(e):
-    buf = io.StringIO()
-    sys.print_exception(e, buf)
-    return buf.getvalue()
-
-
-class _Output:
-    """What `print` writes to during an eval: bounded, like the original's ~2.8 KB."""
-
-    def __init__(self, limit):
-        self.parts = []
-        self.n = 0
-        self.limit = limit
-        self.cut = False
-
-    def write(self, s):
-        if self.n >= self.limit:
-            self.cut = True
-            return
-        self.parts.append(s)
-        self.n += len(s)
-
-    def text(self):
-        t = "".join(self.parts)
-        if self.cut or len(t) > self.limit:
-            t = t[: self.limit] + "\n[output cut at %d characters]\n" % self.limit
-        return t
-
-
-class Watchdog:
-    """The broker-fed watchdog: fed by the device's own `watchdog.feed()` eval through the
-    broker, so a feed proves the board can be reached and commanded."""
-
-    def __init__(self, dev, timeout_s, allok_s):
-        self.dev = dev
-        self.timeout_s = timeout_s
-        self.allok_s = allok_s
-        self.fed = 0
-        self.allok = False
-        self.hw = None
-
-    def feed(self):
-        self.fed += 1
-        if self.hw:
-            self.hw.feed()
-        if not self.allok and time.ticks_diff(time.ticks_ms(), self.dev.started) >= self.allok_s * 1000:
-            self.allok = True
-            self.dev.all_ok()
-
-
-class Upload:
-    __slots__ = ("target", "writer", "expected", "touched", "finish")
-
-    def __init__(self, target, writer, finish):
-        self.target = target
-        self.writer = writer
-        self.finish = finish
-        self.expected = 0
-        self.touched = time.ticks_ms()
-
-
 class Device:
     def __init__(self, cfg, board, open_stream, echo=None):
         self.cfg = cfg
@@ -127,10 +62,6 @@ class Device:
         self.logbuf = mqlog.LogBuffer(echo)
         self.log = mqlog.Logger(self.logbuf, "main")
         self.started = time.ticks_ms()
-        self.uploads = {}
-        self.failed = []
-        self.acks = {}
-        self.ack_event = asyncio.Event()
         self.outq = []
         self.out_event = asyncio.Event()
         self.seen_nondup = False
@@ -147,6 +78,7 @@ class Device:
                 files.remove_tree(self.tmp_dir + "/" + name)
             except OSError:
                 pass
+        self.transfers = transfers.Transfers(self)
         self.crashes = crashlog.load(self.root)
         self._boot()
         will = (self.topic("mqb/status"), json.dumps({"online": False, "reason": "lost"}), True)
@@ -228,7 +160,7 @@ class Device:
 
     def crash(self, reason, e):
         """An uncaught exception: record it, then reset (into safe mode unless "all OK" was reached)."""
-        stack = _traceback(e) if isinstance(e, BaseException) else None
+        stack = traceback_text(e) if isinstance(e, BaseException) else None
         self.log.critical("crash (%s): %r%s" % (reason, e, "\n" + stack if stack else ""))
         self._record_crash(reason, repr(e), stack)
         self.finish("crash")
@@ -251,10 +183,10 @@ class Device:
             asyncio.create_task(mqlog.pump(self.logbuf, self.mqtt, self.topic("log"))),
             asyncio.create_task(self._sender()),
             asyncio.create_task(self._housekeeping()),
-            asyncio.create_task(self._feeder()),
+            asyncio.create_task(feeder(self)),
         ]
         if self.mode == "normal":
-            self._start_modules()
+            app_modules.start_all(self)
         gc.collect()
         self.log.info("MEM free=%d alloc=%d" % (gc.mem_free(), gc.mem_alloc()))
         await self._stop.wait()
@@ -284,26 +216,12 @@ class Device:
             self.term.end(s, "device shutting down" if how == "shutdown" else "device resetting")
         offline = {"online": False, "reason": "shutdown" if how == "shutdown" else "reset", "time": now_ms()}
         try:
-            await self._flush_out(2000)
+            await self.flush_out(2000)
             if self.mqtt.connected():
                 await asyncio.wait_for(self.mqtt.publish(self.topic("mqb/status"), json.dumps(offline), retain=True), 2)
         except Exception:
             pass
         await self.mqtt.disconnect()
-
-    def _start_modules(self):
-        for name in self.cfg.get("modules", []):
-            try:
-                mod = __import__(name)
-                r = mod.start(ModuleMQTT(self), self.cfg.get(name, {}))
-                if r is not None and hasattr(r, "send"):
-                    asyncio.create_task(r)
-                self.modules.append(name)
-                self.log.info("module %s started" % name)
-            except Exception as e:
-                self.log.error("module %s failed: %r" % (name, e))
-                self.crash("exception", e)
-                return
 
     # ---- MQTT glue ----
     async def _on_connect(self):
@@ -365,7 +283,7 @@ class Device:
             await self.mqtt.enqueue(topic, payload, retain)
             self.outq.pop(0)
 
-    async def _flush_out(self, ms):
+    async def flush_out(self, ms):
         t0 = time.ticks_ms()
         while self.outq and time.ticks_diff(time.ticks_ms(), t0) < ms:
             await asyncio.sleep_ms(10)
@@ -425,16 +343,14 @@ class Device:
         elif cmd == "get":
             if not one:
                 raise ProtocolError("only single message supported")
-            self._open_get(cid, tail, body)
+            self.transfers.get(cid, tail, body)
         elif cmd in ("put", "ota"):
-            self._upload(cmd, cid, tail, 0 if single else seq, last, body)
+            self.transfers.upload(cmd, cid, tail, 0 if single else seq, last, body)
         elif cmd == "ack":
             n = wire.decode_ack(body)
             if n is None:
                 raise ProtocolError('ack body must be "SEQ <n>"')
-            if n > self.acks.get(cid, -1):
-                self.acks[cid] = n
-                self.ack_event.set()
+            self.transfers.ack(cid, n)
         elif cmd == "reset":
             if not one:
                 raise ProtocolError("only single message supported")
@@ -453,6 +369,9 @@ class Device:
         else:
             self.reply_err(cid, "Command '%s' not supported" % cmd)
 
+    def evaluate(self, src, limit=evaluation.MAX_EVAL_OUTPUT, check=None):
+        return evaluation.run(self, src, limit, check)
+
     def _reply_json(self, cid, value):
         data = json.dumps(value).encode()
         if len(data) <= self.max_chunk:
@@ -463,201 +382,6 @@ class Device:
         for i in range(n):
             self.send(t, wire.frame(i, i == n - 1, data[i * self.max_chunk : (i + 1) * self.max_chunk]))
 
-    # ---- eval ----
-    def evaluate(self, src, limit=MAX_EVAL_OUTPUT, check=None):
-        """Runs `src` in the device's globals, cut off after eval_timeout_ms, or when `check()`
-        (polled while it runs) says Ctrl-C arrived; returns (ok, text)."""
-        out = _Output(limit)
-        g = self.globals
-        irq = self.irq
-
-        def _print(*args, sep=" ", end="\n", file=None):
-            (file or out).write(sep.join(str(a) for a in args) + end)
-
-        g["print"] = _print
-        try:
-            try:
-                if irq is not None:
-                    irq.arm(self.eval_timeout_ms, check)
-                try:
-                    code = compile(src, "<eval>", "eval")
-                except SyntaxError:
-                    code = None
-                if code is not None:
-                    return True, repr(eval(code, g))
-                exec(src, g)
-                return True, out.text()
-            finally:
-                if irq is not None:
-                    try:
-                        irq.disarm()
-                        # An interrupt fired just before the end lands here, not in our own code.
-                        interrupt.settle()
-                    except KeyboardInterrupt:
-                        irq.disarm()
-        except KeyboardInterrupt as e:
-            text = _traceback(e)
-            if irq is not None and irq.fired == "timeout":
-                text += "eval timed out after %d ms\n" % self.eval_timeout_ms
-            return False, text
-        except Exception as e:
-            return False, _traceback(e)
-
-    # ---- get ----
-    def _open_get(self, cid, tail, body):
-        o = {}
-        if body:
-            o = files._opts(body)
-        if not tail:
-            raise DeviceError("get needs a file path")
-        p = files.resolve(self.root, tail)
-        st = files.stat(p.host)
-        if st is None:
-            raise DeviceError("ENOENT: no such file or directory: %s" % p.device)
-        if st[0] & 0xF000 != 0x8000:
-            raise DeviceError("%s: %s" % ("EISDIR: is a directory" if files.is_dir(p.host) else "not a regular file", p.device))
-        window = o.get("window")
-        chunk = o.get("chunk", ORIGINAL_GET_CHUNK)
-        if not isinstance(chunk, int) or chunk < 1:
-            raise DeviceError("get option chunk must be a positive integer")
-        if window is not None and (not isinstance(window, int) or window < 1):
-            raise DeviceError("get option window must be a positive integer")
-        chunk = min(chunk, self.max_chunk)
-        size = st[6]
-        count = max(1, (size + chunk - 1) // chunk)
-        if count > wire.SEQ_MAX:
-            raise DeviceError("file too large for one stream at %d-byte chunks: %s" % (chunk, p.device))
-        self.log.info("get %s: %d bytes" % (p.device, size))
-        asyncio.create_task(self._stream_get(cid, p, size, chunk, count, window))
-
-    async def _stream_get(self, cid, p, size, chunk, count, window):
-        t = self.topic("mqb/reply/out/" + cid)
-        try:
-            await self._flush_out(5000)
-            with open(p.host, "rb") as f:
-                last_entry = None
-                for seq in range(count):
-                    if window is not None:
-                        while seq - self.acks.get(cid, -1) > window:
-                            self.ack_event.clear()
-                            try:
-                                await asyncio.wait_for(self.ack_event.wait(), 60)
-                            except asyncio.TimeoutError:
-                                raise DeviceError("no ack from the host for 60 s")
-                    data = f.read(chunk)
-                    last_entry = await self.mqtt.enqueue(t, wire.frame(seq, seq == count - 1, data))
-                await self.mqtt.acked(last_entry)
-        except Exception as e:
-            self.log.warning("get %s: %s" % (p.device, e))
-            self.reply_err(cid, str(e))
-        finally:
-            self.acks.pop(cid, None)
-
-    # ---- put / ota ----
-    def _upload(self, cmd, cid, tail, seq, last, body):
-        u = self.uploads.get(cid)
-        if u is None:
-            if seq != 0:
-                if cid in self.failed:
-                    return
-                raise ProtocolError("missing first message")
-            u = self._open_put(cid, tail) if cmd == "put" else self._open_ota(cid, tail)
-            for other, ou in list(self.uploads.items()):
-                if ou.target == u.target:
-                    self._drop(other)
-            if len(self.uploads) >= MAX_UPLOADS:
-                oldest = min(self.uploads.items(), key=lambda kv: kv[1].touched)[0]
-                self._drop(oldest)
-            self.uploads[cid] = u
-        if seq < u.expected:
-            return  # a duplicate (QoS 1 redelivery)
-        if seq > u.expected:
-            exp = u.expected
-            self._drop(cid)
-            raise ProtocolError("message missing: %d vs. %d" % (seq, exp))
-        u.expected = seq + 1
-        u.touched = time.ticks_ms()
-        try:
-            u.writer.write(body)
-            if last:
-                del self.uploads[cid]
-                try:
-                    reply = u.finish(tail)
-                finally:
-                    u.writer.abort() if cmd == "ota" else u.writer.discard()
-                self.log.info("%s %s: done" % (cmd, u.target))
-                self.reply_out(cid, reply)
-            elif wire.should_ack(seq):
-                self.reply_out(cid, "SEQ %d" % seq)
-        except Exception:
-            self._drop(cid)
-            raise
-
-    def _drop(self, cid):
-        u = self.uploads.pop(cid, None)
-        if u is not None:
-            try:
-                u.writer.abort() if u.target == "ota" else u.writer.discard()
-            except Exception:
-                pass
-        self.failed.append(cid)
-        if len(self.failed) > 32:
-            self.failed.pop(0)
-
-    def _open_put(self, cid, tail):
-        path, sha, size = wire.decode_put_tail(tail)
-        if path == "":
-            raise DeviceError("put needs a file path")
-        dest = files.resolve(self.root, path)
-        if dest.is_root:
-            raise DeviceError("cannot put to /")
-        self._check_writable(dest)
-        w = files.AtomicWriter(self.tmp_dir, "put-" + cid)
-
-        def finish(last_tail):
-            lpath, lsha, lsize = wire.decode_put_tail(last_tail)
-            if lpath != path:
-                raise ProtocolError("the last message names another path: %s" % lpath)
-            w.verify(sha, size)
-            w.verify(lsha, lsize)
-            again = files.resolve(self.root, path)
-            self._check_writable(again)
-            try:
-                w.commit(again.host)
-            except OSError as e:
-                raise files.fs_error(e, again.device)
-            return "OK"
-
-        return Upload(dest.host, w, finish)
-
-    def _check_writable(self, p):
-        d = files.dirname(p.host)
-        if not files.is_dir(d):
-            raise DeviceError("ENOENT: no such directory: %s" % files.dirname(p.device))
-        if files.is_dir(p.host):
-            raise DeviceError("EISDIR: is a directory: %s" % p.device)
-
-    def _open_ota(self, cid, tail):
-        sha = tail.lower()
-        if not wire._is_hex64(sha):
-            raise ProtocolError("the topic tail must be the image SHA-256 in hex")
-        try:
-            w = self.slots.open_update()
-        except Exception as e:
-            raise DeviceError("cannot open the update slot: %s" % e)
-
-        def finish(_tail):
-            calc = files.hexlify(w.digest())
-            if calc != sha:
-                raise ProtocolError("SHA mismatch calc:%s check=%s" % (calc, sha))
-            slot = w.commit(sha)
-            self.log.warning("OTA image %s written to slot %s, boots next" % (sha[:12], slot))
-            self.publish_status()
-            return "OK"
-
-        return Upload("ota", w, finish)
-
-    # ---- periodic ----
     async def _housekeeping(self):
         n = 0
         while True:
@@ -665,52 +389,6 @@ class Device:
             n += 1
             now = time.ticks_ms()
             self.term.sweep()
-            for cid, u in list(self.uploads.items()):
-                if time.ticks_diff(now, u.touched) > UPLOAD_IDLE_MS:
-                    self.log.warning("upload %s idle: abandoned" % cid)
-                    self._drop(cid)
+            self.transfers.sweep(now)
             if n % STATUS_EVERY_S == 0 and self.mqtt.connected():
                 self.publish_status()
-
-    async def _feeder(self):
-        wd = self.watchdog
-        wd.hw = self.board.wdt(wd.timeout_s * 1000)
-        topic = self.topic("mqb/cmd/eval/%s/" % wire.WATCHDOG_ID)
-        feed = wire.frame(0, True, b"watchdog.feed()")
-        period = max(1, wd.timeout_s / 4)
-        while True:
-            if self.mqtt.connected():
-                self.send(topic, feed)
-            # Also checked in between: a short allok must not wait a whole feeding period.
-            t0 = time.ticks_ms()
-            while time.ticks_diff(time.ticks_ms(), t0) < period * 1000:
-                await asyncio.sleep_ms(min(500, int(period * 1000)))
-                if hasattr(wd.hw, "expired") and wd.hw.expired():
-                    self.log.critical("watchdog: no feed for %ds" % wd.timeout_s)
-                    self._record_crash("watchdog", "no watchdog feed for %d s" % wd.timeout_s, None)
-                    self.finish("watchdog")
-                    return
-
-
-class ModuleMQTT:
-    """What an application module's `start(mqtt, config)` gets: publish, subscribe, and
-    callbacks for messages and connections."""
-
-    def __init__(self, dev):
-        self._dev = dev
-        self.client = dev.mqtt
-
-    async def publish(self, topic, payload, retain=False, qos=1):
-        await self._dev.mqtt.publish(topic, payload, retain, qos)
-
-    async def subscribe(self, topic, qos=1):
-        await self._dev.mqtt.subscribe(topic, qos)
-
-    def on_msg(self, fn):
-        self._dev.handlers.append(fn)
-
-    def on_connect(self, fn):
-        self._dev.mqtt.on_connect.append(fn)
-
-    def logger(self, name):
-        return mqlog.Logger(self._dev.logbuf, name)

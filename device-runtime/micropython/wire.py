@@ -95,3 +95,7 @@ def decode_ack(body):
         return int(body[4:])
     except ValueError:
         return None
+
+
+class ProtocolError(Exception):
+    pass

@@ -17,7 +17,7 @@ const WORKER = fileURLToPath(new URL('./worker.mjs', import.meta.url));
 /** Where the device's files live inside the interpreter (the board's flash). */
 export const FLASH = '/flash';
 /** The framework files a board holds in /lib (and a copy in /safemode). */
-export const FRAMEWORK = ['mqtt.py', 'wire.py', 'files.py', 'mqlog.py', 'crashlog.py', 'slots.py', 'device.py', 'term.py', 'runner.py', 'stream_js.py', 'board_unix.py', 'board_wasm.py', 'interrupt.py'];
+export const FRAMEWORK = ['mqtt.py', 'wire.py', 'files.py', 'mqlog.py', 'crashlog.py', 'slots.py', 'device.py', 'evaluation.py', 'transfers.py', 'watchdog.py', 'app_modules.py', 'term.py', 'runner.py', 'stream_js.py', 'board_unix.py', 'board_wasm.py', 'interrupt.py'];
 /** How long a clean stop may take before the worker is ended (a board stuck in a loop never answers). */
 const STOP_GRACE_MS = 5_000;
 
