@@ -8,11 +8,18 @@
 // event loop; when the feeds stop (an endless loop in an evaluation holds the loop, and no
 // interrupt can reach code running in this port), this side ends the worker and boots again
 // with the reset cause "watchdog", as the chip would.
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
-const PACKAGE_DIR = fileURLToPath(new URL('../../micropython/', import.meta.url));
+/**
+ * The package's .py files: next to this module's folder in the source tree, or copied beside
+ * the bundle that inlines this module (`micropython/` next to it, as worker.mjs is).
+ */
+const PACKAGE_DIR = [new URL('./micropython/', import.meta.url), new URL('../../micropython/', import.meta.url)]
+  .map((u) => fileURLToPath(u))
+  .find((d) => existsSync(path.join(d, 'device.py'))) ?? fileURLToPath(new URL('../../micropython/', import.meta.url));
 const WORKER = fileURLToPath(new URL('./worker.mjs', import.meta.url));
 /** Where the device's files live inside the interpreter (the board's flash). */
 export const FLASH = '/flash';
