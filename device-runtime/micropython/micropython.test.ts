@@ -249,11 +249,12 @@ describe('terminal sessions', () => {
     await t.seen('>>> ');
     // The loop calls the board's tick itself (no timer runs during Python code in this port).
     await t.type('while True:\r    spins += 1\r    device.irq.tick()\r\r');
-    // Let it spin a while (well within the 3 s limit) before Ctrl-C. Its echo only comes once
-    // the loop ends: the board's sender waits for the event loop the loop holds. The interrupt
-    // gets through because the keystrokes' PUBACK went out before the loop started (the
-    // engine sends a session's messages one after another, each after the previous PUBACK).
-    await new Promise((r) => setTimeout(r, 500));
+    // The block's echo goes out before it runs; then let it spin a while (well within the 3 s
+    // limit). The interrupt gets through because the keystrokes' PUBACK went out before the
+    // loop started (the engine sends a session's messages one after another, each after the
+    // previous PUBACK).
+    await t.seen('device.irq.tick()\r\n... \r\n');
+    await new Promise((r) => setTimeout(r, 300));
     await engine.terminals.interrupt(t.id);
     await t.seen('KeyboardInterrupt');
     await t.seen('>>> ');

@@ -20,6 +20,8 @@ HISTORY = 20
 OUT_CAP = 16384
 MAX_LINE = 1024
 _INTERRUPT = b'{"op":"interrupt'
+# How long the echo of a line may take to go out before the line runs.
+FLUSH_MS = 500
 _SID_OK = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-"
 
 
@@ -53,6 +55,8 @@ class Session:
         self.esc = b""
         # The interrupt message that stopped a running evaluation: still to come through MQTT.
         self.stopped_by_interrupt = False
+        # A complete line or block, for feed() to run.
+        self.ready = None
         # Keystrokes waiting for the line editor, fed by a task of their own (see TermServer.input).
         self.inq = []
         self.feeding = False
@@ -101,7 +105,7 @@ class Session:
         self.cur = len(s)
         self.redraw()
 
-    def feed(self, data):
+    async def feed(self, data):
         try:
             text = data.decode()
         except UnicodeError:
@@ -110,6 +114,13 @@ class Session:
             if not self.server.sessions.get(self.sid) is self:
                 return  # ended by Ctrl-D part way through the input
             self.key(ch)
+            if self.ready is not None:
+                src = self.ready
+                self.ready = None
+                # The echo (the line, its newline) goes out before the evaluation holds the loop.
+                await self.server.dev.flush_out(FLUSH_MS)
+                self.run(src)
+                self.write(self.prompt())
 
     def key(self, ch):
         if self.esc:
@@ -254,8 +265,9 @@ class Session:
         else:
             src = line
         if src.strip():
-            self.run(src)
-        self.write(self.prompt())
+            self.ready = src  # run by feed(), once the echo is out
+        else:
+            self.write(self.prompt())
 
     def run(self, src):
         dev = self.server.dev
@@ -378,7 +390,7 @@ class TermServer:
             while s.inq and self.sessions.get(s.sid) is s:
                 data = s.inq.pop(0)
                 if data is not None:
-                    s.feed(data)
+                    await s.feed(data)
                 elif s.stopped_by_interrupt:
                     s.stopped_by_interrupt = False  # it already stopped the evaluation
                 else:
