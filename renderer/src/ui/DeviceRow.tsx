@@ -1,7 +1,7 @@
 // One device in the list. It subscribes to its own DeviceState, so an update to one device
 // re-renders one row. Status is in words and colour; safe mode and crashes stand out.
 import { oneLine } from '../../../protocol/src/control-chars';
-import { memo } from 'react';
+import { memo, useLayoutEffect, useRef, useState } from 'react';
 import type { DeviceState } from '../../../protocol/src';
 import { useApp, useAppStore } from './context';
 import { cssId } from './DeviceList';
@@ -96,20 +96,66 @@ export const DeviceRow = memo(function DeviceRow({ prefix, onPick }: { prefix: s
   );
 });
 
-/** The device's own tags (from its config) and the user's, told apart by style and title. */
+/** Room kept after the last chip shown for the "+N" that counts the others. */
+const MORE_ROOM = 24;
+
+/**
+ * The device's own tags (from its config) and the user's, told apart by style and title. Chips
+ * that do not fit the row's width drop out whole (never cut mid-word), and a "+N" after the last
+ * one shown counts them and every one past `max`, its title naming them.
+ */
 export function TagChips({ own, user, max = 3 }: { own: readonly string[] | undefined; user: readonly string[]; max?: number }) {
   // The user's first: they are what the user is working with right now.
   const all = [...user.map((t) => ({ t, mine: true })), ...(own ?? []).filter((t) => !user.includes(t)).map((t) => ({ t, mine: false }))];
-  if (all.length === 0) return null;
   const shown = all.slice(0, max);
+  const box = useRef<HTMLSpanElement>(null);
+  /** How many of `shown` are in sight, and where the "+N" goes (after the last of them). */
+  const [fit, setFit] = useState({ n: shown.length, x: 0, y: 0, room: true });
+  const key = `${all.length}\n${shown.map((x) => x.t).join('\n')}`;
+  useLayoutEffect(() => {
+    const el = box.current;
+    if (!el) return;
+    // The chips wrap inside the box (their offsetParent), which shows one line in a list row and
+    // hides the rest; a chip alone on its line cannot wrap away, so one wider than the box counts
+    // as hidden too. When any is hidden, the last one shown leaves room for the "+N".
+    const measure = () => {
+      const chips = [...el.children] as HTMLElement[];
+      const right = (c: HTMLElement) => c.offsetLeft + c.offsetWidth;
+      const inside = (c: HTMLElement) => c.offsetTop + c.offsetHeight <= el.clientHeight + 1 && right(c) <= el.clientWidth + 1;
+      let n = chips.findIndex((c) => !inside(c));
+      if (n === -1) n = chips.length;
+      if (n < all.length) while (n > 0 && right(chips[n - 1]!) + MORE_ROOM > el.clientWidth) n--;
+      const last = chips[n - 1];
+      setFit({ n, x: last ? right(last) + 3 : 0, y: last?.offsetTop ?? 0, room: el.clientWidth >= MORE_ROOM || n > 0 });
+    };
+    measure();
+    const watch = new ResizeObserver(measure);
+    watch.observe(el);
+    return () => watch.disconnect();
+    // `key` stands for `all` and `shown`, which are new arrays on every render.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [key]);
+  if (all.length === 0) return null;
+  const hidden = all.slice(Math.min(fit.n, shown.length));
   return (
     <span className="row-tags" data-testid="row-tags">
-      {shown.map(({ t, mine }) => (
-        <span key={`${mine ? 'u' : 'd'}:${t}`} className={`tag-chip ${mine ? 'tag-user' : 'tag-device'}`} title={mine ? 'Your tag (kept in the app)' : "The device's tag (from its config)"} data-tag={t}>
-          {oneLine(t)}
+      <span className="row-tags-fit" ref={box}>
+        {shown.map(({ t, mine }, i) => (
+          <span
+            key={`${mine ? 'u' : 'd'}:${t}`}
+            className={`tag-chip ${mine ? 'tag-user' : 'tag-device'}${i >= fit.n ? ' tag-hidden' : ''}`}
+            title={mine ? 'Your tag (kept in the app)' : "The device's tag (from its config)"}
+            data-tag={t}
+          >
+            {oneLine(t)}
+          </span>
+        ))}
+      </span>
+      {hidden.length > 0 && fit.room ? (
+        <span className="tag-more" style={{ left: fit.x, top: fit.y }} data-testid="tag-more" title={`Also tagged: ${hidden.map((x) => oneLine(x.t)).join(', ')}`}>
+          +{hidden.length}
         </span>
-      ))}
-      {all.length > shown.length ? <span className="tag-more">+{all.length - shown.length}</span> : null}
+      ) : null}
     </span>
   );
 }
