@@ -9,6 +9,11 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { Partitions } from './ota';
 import { Life, PWRON_RESET, type BoardHost } from './life';
+import { clearRtc, decideMigratedBoot, isMigrated, packageAddress, runPackageBoot, settlePackageRtc, type PackageRun } from './package-boot';
+
+// machine.reset_cause() values on the esp32 port.
+const WDT_RESET = 3;
+const SOFT_RESET = 5;
 
 export interface OriginalBoardOptions {
   url: string;
@@ -35,6 +40,11 @@ export interface OriginalBoardOptions {
   firmware?: string;
   /** Called with every log line as formatted for P/log (e.g. to echo on a console). */
   onLog?: (line: string) => void;
+  /**
+   * A board migrated to our MicroPython package (`mqboard board install`): the hardware
+   * watchdog's timeout until the package arms its own, as main.py's 70 s on a board; default 70 s.
+   */
+  packageBootWatchdogMs?: number;
 }
 
 export interface OriginalBoard {
@@ -62,9 +72,15 @@ class Board implements BoardHost {
   private readonly clientId: string;
   private readonly partitions: Partitions;
   private rtc: Rtc = 'blank';
+  /** RTC memory holds the MicroPython package's JSON (a migrated board whose package ran last). */
+  private rtcJson = false;
   private dead = false;
   /** Everything that belongs to one boot; replaced on every reset. */
   private life: Life | undefined;
+  /** A migrated board's boot of the MicroPython package (instead of a Life). */
+  private pkg: PackageRun | undefined;
+  /** A migrated board hanging in main.py until its hardware watchdog fires. */
+  private hang: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: OriginalBoardOptions) {
     this.root = path.resolve(opts.root);
@@ -77,10 +93,25 @@ class Board implements BoardHost {
 
   async boot(cause: number): Promise<void> {
     if (this.dead) return;
-    // Boot mode from RTC memory: magic, or blank after a cold boot, means normal (and the magic
-    // is cleared so a crash before the next "all OK" leads to safe mode); anything else is safe.
-    const safemode = !(this.rtc === 'magic' || (this.rtc === 'blank' && cause === PWRON_RESET));
-    if (!safemode) this.rtc = 'cleared';
+    if (cause === PWRON_RESET) clearRtc(this.root);
+    let safemode: boolean;
+    if (isMigrated(this.root)) {
+      // The migration boot.py: our package in normal mode, the original's safe mode otherwise.
+      const mode = decideMigratedBoot(this.root, this.rtcJson ? { format: 'json' } : { format: 'original', state: this.rtc });
+      if (mode === 'normal') {
+        this.rtcJson = true;
+        if (this.bootPackage(cause)) return;
+      }
+      this.opts.onLog?.('MQBoard migration: starting the original safe mode');
+      this.rtcJson = false;
+      this.rtc = 'cleared';
+      safemode = true;
+    } else {
+      // Boot mode from RTC memory: magic, or blank after a cold boot, means normal (and the magic
+      // is cleared so a crash before the next "all OK" leads to safe mode); anything else is safe.
+      safemode = !(this.rtc === 'magic' || (this.rtc === 'blank' && cause === PWRON_RESET));
+      if (!safemode) this.rtc = 'cleared';
+    }
     const life = new Life(this, this.opts, { cause, safemode, clientId: this.clientId, interval: this.interval, allok: this.allok });
     this.life = life;
     try {
@@ -101,8 +132,45 @@ class Board implements BoardHost {
     setTimeout(() => void this.boot(cause).catch(() => undefined), this.opts.rebootDelayMs ?? 300);
   }
 
+  /**
+   * One boot of the MicroPython package; false when its main.py would fail before it connects
+   * (a config it cannot start with): the board then hangs until the hardware watchdog resets it.
+   */
+  private bootPackage(cause: number): boolean {
+    const addr = packageAddress(this.root);
+    const say = (l: string) => this.opts.onLog?.(l);
+    const bootWdtMs = this.opts.packageBootWatchdogMs ?? 70_000;
+    if ('error' in addr) {
+      say(`Traceback (most recent call last):\n  File "main.py", in <module>\n${addr.error}`);
+      this.rtcJson = false;
+      this.rtc = 'cleared';
+      const t = setTimeout(() => {
+        if (this.pkg === undefined && this.life === undefined && !this.dead) void this.boot(WDT_RESET).catch(() => undefined);
+      }, bootWdtMs);
+      this.hang = t;
+      return true;
+    }
+    const run = runPackageBoot({
+      root: this.root,
+      ...addr,
+      resetCause: cause === PWRON_RESET ? 'cold' : cause === WDT_RESET ? 'watchdog' : 'soft',
+      bootWdtMs,
+      onLine: say,
+    });
+    this.pkg = run;
+    void run.ended.then((how) => {
+      if (this.pkg !== run) return;
+      this.pkg = undefined;
+      settlePackageRtc(this.root);
+      if (how === 'shutdown' || how === 'killed' || this.dead) return;
+      setTimeout(() => void this.boot(how === 'watchdog' || how === 'failed' ? WDT_RESET : SOFT_RESET).catch(() => undefined), this.opts.rebootDelayMs ?? 300);
+    });
+    return true;
+  }
+
   setRtc(normal: boolean): void {
     this.rtc = normal ? 'magic' : 'cleared';
+    this.rtcJson = false;
   }
 
   markValid(): void {
@@ -111,13 +179,19 @@ class Board implements BoardHost {
 
   async stop(): Promise<void> {
     this.dead = true;
+    clearTimeout(this.hang);
     await this.life?.shutdown();
     this.life = undefined;
+    await this.pkg?.stop();
+    this.pkg = undefined;
   }
 
   kill(): void {
     this.dead = true;
+    clearTimeout(this.hang);
     this.life?.teardown(true);
     this.life = undefined;
+    this.pkg?.kill();
+    this.pkg = undefined;
   }
 }
