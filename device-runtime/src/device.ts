@@ -24,7 +24,7 @@ export interface DeviceHandle {
   log: DeviceLog;
 }
 
-export type { StartOptions };
+export type { StartOptions } from './boot-session';
 
 export async function startDevice(opts: StartOptions): Promise<DeviceHandle> {
   const log = opts.log ?? createDeviceLog({ ...(opts.echo ? { echo: opts.echo } : {}) });
