@@ -18,6 +18,11 @@ const ONLY = process.env.MQB_BENCH_FUZZ_ONLY;
 const BUDGET_MS = 5;
 /** How many of the slowest first timings get timed again. */
 const RETIME = 8;
+/**
+ * Runs per extreme: there are only a few, and under load a best of 5 still caught a preempted
+ * call (5.7 ms of wall time for 3.5 ms of CPU time).
+ */
+const EXTREME_RUNS = 20;
 
 interface Timed {
   index: number;
@@ -104,7 +109,7 @@ for (const t of FUZZ_TARGETS) {
   for (const x of t.extremes ?? []) {
     const verdict = t.run(x.bytes);
     if (verdict) failures++;
-    const b = bestOf(t, x.bytes, 5);
+    const b = bestOf(t, x.bytes, EXTREME_RUNS);
     if (b.ms >= BUDGET_MS) overBudget++;
     rows.push(
       `${''.padEnd(16)} ${'at the cap'.padStart(14)} ${`${b.ms.toFixed(2)} ms`.padStart(18)} (CPU ${b.cpuMs.toFixed(2)} ms, ${load()}; ${x.name}, ${x.bytes.length} bytes)` +
@@ -116,6 +121,6 @@ for (const t of FUZZ_TARGETS) {
 }
 console.log(
   `\n${INPUTS.toLocaleString('en')} inputs per decoder, seed ${SEED}, ${((performance.now() - started) / 1000).toFixed(1)} s in all; ` +
-    `${failures} untyped results or throws; ${overBudget} inputs at or over ${BUDGET_MS} ms (best of 5)`,
+    `${failures} untyped results or throws; ${overBudget} inputs at or over ${BUDGET_MS} ms (best of 5, extremes best of ${EXTREME_RUNS}); ${load()}`,
 );
 if (failures) process.exitCode = 1;
