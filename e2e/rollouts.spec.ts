@@ -11,7 +11,7 @@ import { expect, test } from './fixtures';
 const hasPython = spawnSync('python3', ['--version'], { stdio: 'ignore' }).status === 0;
 const GREENHOUSE = ['greenhouse/climate-1', 'greenhouse/climate-2', 'greenhouse/irrigation'];
 const MIN = { width: 900, height: 560 };
-/** An update takes a transfer, a reboot and the demo watchdog's 15 s all-OK; a failing trial boot a little more. */
+/** An update takes a transfer, a reboot and the demo's all-OK (5 s at the harness's pace); a failing trial boot a little more. */
 const UPDATE_MS = 120_000;
 
 /** Each device's firmware as its list row shows it. */
