@@ -1,7 +1,7 @@
 // Measures the idle CPU of one MicroPython board in the WebAssembly port as the demo fleet would
 // run it (demo watchdog, tags), in a process of its own, against an embedded broker with
 // credentials: utime+stime from /proc/<pid>/stat over 30 s once it has been online for 10 s.
-//   npx tsx device-runtime/micropython/test-support/idle-cpu.ts
+//   npx tsx device-runtime/micropython/test-support/idle-cpu.ts [watchdog timeout in s, default 60]
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -18,11 +18,11 @@ const P = 'lab/esp32-micropython';
 const CLOCK_TICKS = 100;
 
 if (process.argv[2] === '--board') {
-  const [, , , port, username, password] = process.argv;
+  const [, , , port, username, password, timeout] = process.argv;
   const root = mkdtempSync(path.join(os.tmpdir(), 'mpy-idle-'));
   const board = await startMicroPythonDevice({
     server: '127.0.0.1', port: Number(port), prefix: P, root, username, password,
-    config: { tags: ['lab', 'micropython', 'esp32'], watchdog: { timeout: 60, allok: 15, revert: false } },
+    config: { tags: ['lab', 'micropython', 'esp32'], watchdog: { timeout: Number(timeout), allok: 15, revert: false } },
   });
   process.on('SIGTERM', () => void board.stop().then(() => (rmSync(root, { recursive: true, force: true }), process.exit(0))));
 } else {
@@ -31,7 +31,8 @@ if (process.argv[2] === '--board') {
   const engine = createEngine();
   await engine.connect({ url: broker.url, ...credentials, discovery: { depths: [2] } });
   const me = fileURLToPath(import.meta.url);
-  const child = spawn(process.execPath, ['--import', 'tsx', me, '--board', String(broker.port), credentials.username, credentials.password], { stdio: 'inherit' });
+  const timeout = process.argv[2] ?? '60';
+  const child = spawn(process.execPath, ['--import', 'tsx', me, '--board', String(broker.port), credentials.username, credentials.password, timeout], { stdio: 'inherit' });
   const ticks = () => {
     const f = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
     return Number(f[11]) + Number(f[12]);
@@ -51,7 +52,7 @@ if (process.argv[2] === '--board') {
   const cpu = (ticks() - a) / CLOCK_TICKS;
   const s = (performance.now() - t0) / 1000;
   const rss = readFileSync(`/proc/${child.pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)?.[1];
-  console.log(`idle CPU over ${s.toFixed(1)} s: ${cpu.toFixed(2)} s = ${((cpu / s) * 100).toFixed(2)} % of one core; RSS ${rss} kB; load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+  console.log(`watchdog ${timeout} s: idle CPU over ${s.toFixed(1)} s: ${cpu.toFixed(2)} s = ${((cpu / s) * 100).toFixed(2)} % of one core; RSS ${rss} kB; load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
   await engine.disconnect();
