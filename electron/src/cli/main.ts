@@ -18,6 +18,7 @@ import { isMissingDir, parseSyncSpec, planTarget } from './sync-spec';
 import { table } from './table';
 import { isUsageError, UsageError } from './usage-error';
 import { readLocal } from './local-file';
+import { addBoardCommand } from './board';
 
 const loadEngine = () => import('../engine');
 
@@ -360,6 +361,8 @@ program
     });
     await b.close();
   });
+
+addBoardCommand(program, globals);
 
 /**
  * The fleet and rollout commands bring the fleet engine and the app's bridge schemas (zod) with
