@@ -52,6 +52,9 @@ class Board:
         return machine.WDT(timeout=timeout_ms)
 
     def interrupter(self, timer_id):
+        # A build without dupterm (or its notify) cannot raise the interrupt: no time limit then.
+        if not (hasattr(os, "dupterm") and hasattr(os, "dupterm_notify")):
+            return None
         return Esp32Interrupter(timer_id)
 
     def hard_reset_cause(self):
