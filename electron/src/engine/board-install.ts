@@ -71,6 +71,8 @@ except Exception as e:
     MODE = "safe"
 if MODE != "normal":
     print("MQBoard migration: starting the original safe mode")
+    if sys.path[:1] == ["/lib"]:
+        sys.path.pop(0)  # ours, inserted above: the original's modules must not see our /lib first
     for _n in list(sys.modules):
         if _n not in ("sys", "machine", "json", "gc", "os", "uos"):
             del sys.modules[_n]
