@@ -27,6 +27,8 @@ export const FLASH = '/flash';
 export const FRAMEWORK = ['mqtt.py', 'wire.py', 'files.py', 'mqlog.py', 'crashlog.py', 'slots.py', 'device.py', 'evaluation.py', 'transfers.py', 'watchdog.py', 'app_modules.py', 'term.py', 'runner.py', 'stream_js.py', 'board_unix.py', 'board_wasm.py', 'interrupt.py'];
 /** How long a clean stop may take before the worker is ended (a board stuck in a loop never answers). */
 const STOP_GRACE_MS = 5_000;
+/** Pause before booting again after the interpreter itself failed. */
+const PANIC_PAUSE_MS = 1_000;
 
 export interface MicroPythonDeviceOptions {
   /** The broker's host and port (plain TCP: the port has no TLS bridge). */
@@ -46,7 +48,7 @@ export interface MicroPythonDeviceOptions {
 
 export interface MicroPythonDevice {
   prefix: string;
-  /** How each boot ended so far (`soft`, `crash`, `watchdog`, ...), oldest first. */
+  /** How each boot ended so far (`soft`, `crash`, `watchdog`, `panic`, ...), oldest first. */
   readonly boots: string[];
   /** The worker thread of the running boot (for CPU accounting). */
   threadId(): number | undefined;
@@ -127,13 +129,21 @@ export async function startMicroPythonDevice(opts: MicroPythonDeviceOptions): Pr
   const loop = async () => {
     try {
       while (!dead) {
-        const how = await bootOnce();
+        let how: string;
+        try {
+          how = await bootOnce();
+        } catch (e) {
+          if (dead) return;
+          // The interpreter itself failed (a WebAssembly trap): the board resets, as a chip
+          // would after a panic, after a pause so a failure at every boot cannot spin.
+          opts.echo?.(`micropython board: ${String(e)}; resetting`);
+          how = 'panic';
+          await new Promise((r) => setTimeout(r, PANIC_PAUSE_MS));
+        }
         boots.push(how);
         if (how === 'shutdown') return;
         resetCause = how === 'watchdog' ? 'watchdog' : 'soft';
       }
-    } catch (e) {
-      if (!dead) opts.echo?.(`micropython board: ${String(e)}`);
     } finally {
       finished();
     }
