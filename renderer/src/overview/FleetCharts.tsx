@@ -53,9 +53,9 @@ function FirmwareChart() {
 
   const h = hover !== null ? hover : null;
   return (
-    <section className="chart-card chart-wide">
+    <section className="panel raised chart-card chart-wide">
       <header>
-        <h3>Firmware versions</h3>
+        <h3 className="section-label">Firmware versions</h3>
         <span className="chart-readout" data-testid="firmware-readout">
           {h !== null && bars.labels[h] !== undefined ? `${bars.labels[h]}: ${bars.counts[h]!.toLocaleString()} device${bars.counts[h] === 1 ? '' : 's'}` : bars.labels.length ? 'Click a bar to select those devices' : ''}
         </span>
@@ -130,16 +130,16 @@ function HistoryCharts({ online: onlineNow, total: totalNow }: { online: number;
 
   return (
     <>
-      <section className="chart-card">
+      <section className="panel raised chart-card">
         <header>
-          <h3>Online devices</h3>
+          <h3 className="section-label">Online devices</h3>
           <span className="chart-readout">{last ? `${last.online.toLocaleString()} of ${last.total.toLocaleString()} now` : ''}</span>
         </header>
         {error && !history ? <p className="muted chart-empty">History not available: {error}</p> : online[0].length < 2 ? <p className="muted chart-empty">Collecting samples…</p> : <UChart options={onlineOpts} data={online} height={SMALL_HEIGHT} testId="chart-online" label={`online devices over time${last ? `, ${last.online} of ${last.total} now` : ''}`} />}
       </section>
-      <section className="chart-card">
+      <section className="panel raised chart-card">
         <header>
-          <h3>Crashes per day</h3>
+          <h3 className="section-label">Crashes per day</h3>
           <span className="chart-readout">{history ? `${totalCrashes.toLocaleString()} in ${crashes.counts.length} day${crashes.counts.length === 1 ? '' : 's'}` : ''}</span>
         </header>
         {error && !history ? <p className="muted chart-empty">History not available: {error}</p> : crashes.counts.length === 0 ? <p className="muted chart-empty">No crash records.</p> : <UChart options={crashOpts} data={crashData} height={SMALL_HEIGHT} testId="chart-crashes" label={crashes.labels.map((l, i) => `${l}: ${crashes.counts[i]}`).join(', ')} />}

@@ -25,7 +25,7 @@ export function Overview() {
       <h2>Fleet</h2>
       <div className="tiles">
         {tiles.map((t) => (
-          <button key={t.label} className="tile" onClick={() => store.getState().setFilter(t.filter)} data-testid={`tile-${t.filter}`}>
+          <button key={t.label} className="panel raised tile" onClick={() => store.getState().setFilter(t.filter)} data-testid={`tile-${t.filter}`}>
             <span className={`tile-value ${t.tone}`}>{t.value.toLocaleString()}</span>
             <span className="tile-label">{t.label}</span>
           </button>
@@ -54,8 +54,8 @@ function Attention() {
   }, [devices]);
   if (problems.length === 0) return null;
   return (
-    <section className="attention" data-testid="attention">
-      <h3>Needs attention</h3>
+    <section className="panel raised attention" data-testid="attention">
+      <h3 className="section-label">Needs attention</h3>
       {problems.map((p) => (
         <button key={p.prefix} className="attention-item" onClick={() => store.getState().openDevice(p.prefix)}>
           <span className={`status-dot ${p.tone}`} />

@@ -237,7 +237,7 @@ function ImagePicker({ examples, target, onChange }: { examples: RolloutExample[
                     key={x.name}
                     role="radio"
                     aria-checked={on}
-                    className={`planner-example${on ? ' on' : ''}${fit && fit.fit === 0 ? ' unfit' : ''}`}
+                    className={`panel planner-example${on ? ' on' : ''}${fit && fit.fit === 0 ? ' unfit' : ''}`}
                     onClick={() => pick({ from: 'example', name: x.name })}
                     data-testid="rollout-example"
                     data-name={x.name}
@@ -272,7 +272,7 @@ function PlanReview({ plan, prefixes }: { plan: RolloutPlan; prefixes: readonly 
   const devices = useApp((s) => s.devices);
   const fit = kindFit(img.kind, prefixes, (p) => devices.get(p)?.kind);
   return (
-    <div className="plan-review" data-testid="rollout-plan">
+    <div className="panel raised plan-review" data-testid="rollout-plan">
       <div className="plan-image">
         <Icon name="chip" />
         <strong>{img.name}</strong>
@@ -339,7 +339,7 @@ function DeviceNames({ prefixes }: { prefixes: readonly string[] }) {
 function Section({ title, children }: { title: string; children: ReactNode }) {
   return (
     <section className="planner-section">
-      <h3>{title}</h3>
+      <h3 className="section-label">{title}</h3>
       {children}
     </section>
   );

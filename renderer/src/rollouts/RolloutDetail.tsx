@@ -191,7 +191,7 @@ function Waves({ r, devices }: { r: RolloutSummary; devices: ReadonlyMap<string,
         const total = Math.max(p.total, w.size) || 1;
         const pct = (n: number) => `${((n / total) * 100).toFixed(2)}%`;
         return (
-          <li key={w.index} className={`rollout-wave wave-${w.state}${i === r.wave && r.state !== 'done' ? ' current' : ''}`} data-testid="rollout-wave" data-state={w.state}>
+          <li key={w.index} className={`panel rollout-wave wave-${w.state}${i === r.wave && r.state !== 'done' ? ' current' : ''}`} data-testid="rollout-wave" data-state={w.state}>
             <div className="rollout-wave-head">
               <strong>
                 Wave {w.index + 1}
@@ -232,7 +232,7 @@ function DeviceTable({ r, devices }: { r: RolloutSummary; devices: ReadonlyMap<s
   return (
     <section className="rollout-devices">
       <div className="rollout-devices-head">
-        <h4>Devices</h4>
+        <h4 className="section-label">Devices</h4>
         <div className="segmented" role="radiogroup" aria-label="Show devices">
           {filters.map((f) => (
             <button key={f.id} role="radio" aria-checked={filter === f.id} className={filter === f.id ? 'on' : ''} onClick={() => setFilter(f.id)} data-testid={`rollout-filter-${f.id}`}>
@@ -241,7 +241,7 @@ function DeviceTable({ r, devices }: { r: RolloutSummary; devices: ReadonlyMap<s
           ))}
         </div>
       </div>
-      <div className="rollout-table-wrap">
+      <div className="panel rollout-table-wrap">
         <table className="rollout-table" data-testid="rollout-devices">
           <thead>
             <tr>
@@ -263,7 +263,7 @@ function DeviceTable({ r, devices }: { r: RolloutSummary; devices: ReadonlyMap<s
                 </td>
                 <td className="num">{d.wave + 1}</td>
                 <td>
-                  <span className={`rstate rstate-${stateTone(d.state)}`} data-testid="rollout-device-state">
+                  <span className={`rstate ${stateTone(d.state) === 'active' ? 'rstate-active' : `pill-${stateTone(d.state)}`}`} data-testid="rollout-device-state">
                     {d.state.replace('-', ' ')}
                     {d.state === 'sending' && d.sent !== undefined && r.image.size > 0 ? ` ${Math.min(100, Math.floor((d.sent / r.image.size) * 100))}%` : ''}
                   </span>

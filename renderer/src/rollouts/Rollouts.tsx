@@ -93,7 +93,7 @@ function History() {
       ) : null}
       {rows.length === 0 && !error ? <p className="muted">No rollouts on this broker yet. Start one with “New”.</p> : null}
       {rows.map((r) => (
-        <button key={r.id} className="history-item" onClick={() => showRolloutPage({ kind: 'rollout', id: r.id })} data-testid="history-item" data-id={r.id} data-state={r.state}>
+        <button key={r.id} className="panel history-item" onClick={() => showRolloutPage({ kind: 'rollout', id: r.id })} data-testid="history-item" data-id={r.id} data-state={r.state}>
           <span className={`status-dot ${r.state === 'running' ? 'tone-ok' : r.state === 'paused' ? 'tone-warn' : r.state === 'aborted' ? 'tone-bad' : 'tone-muted'}`} />
           <span className="history-main">
             <span className="history-name">
