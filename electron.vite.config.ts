@@ -25,6 +25,9 @@ function copyDeviceRuntimeFiles(): Plugin {
     writeBundle() {
       cpSync(path.join(root, 'device-runtime/src/original/python'), path.join(root, 'out/main/python'), { recursive: true });
       cpSync(path.join(root, 'device-runtime/demo'), path.join(root, 'out/demo'), { recursive: true });
+      // The demo's MicroPython board: its worker and the package's sources, where device.ts looks in a bundle.
+      cpSync(path.join(root, 'device-runtime/src/micropython-wasm/worker.mjs'), path.join(root, 'out/main/worker.mjs'));
+      cpSync(path.join(root, 'device-runtime/micropython'), path.join(root, 'out/main/micropython'), { recursive: true, filter: (f) => !/\.test\.ts$|test-support|tsconfig\.json$/.test(f) });
     },
   };
 }
