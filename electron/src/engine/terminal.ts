@@ -200,7 +200,12 @@ export function createTerminals(deps: TerminalDeps): Terminals {
       await last;
     },
     resize: (id, cols, rows) => control(get(id), { op: 'resize', cols, rows }),
-    interrupt: (id) => control(get(id), { op: 'interrupt' }),
+    // Not behind the session's chain: a device busy in a loop may never acknowledge what went
+    // just before (a MicroPython board cannot while Python runs), and the interrupt is what ends that.
+    interrupt: (id) => {
+      const s = get(id);
+      return deps.conn().publish(termTopic(s.prefix, s.id, 'ctl'), encodeJson({ op: 'interrupt' } satisfies TermControl));
+    },
     async ack(id, total) {
       const s = get(id);
       // The device ignores an ack beyond what it sent; clamp so a confused caller cannot stall it.
