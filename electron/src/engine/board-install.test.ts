@@ -11,6 +11,7 @@ import { MIGRATION_MARKER as SIMULATOR_MARKER } from '../../../device-runtime/sr
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../../testing/brokers';
 import { randomCredentials } from '../broker/embedded';
 import {
+  DEFAULT_PACKAGE_DIR,
   describeMissing,
   installOnOriginalBoard,
   InstallError,
@@ -78,6 +79,13 @@ describe('what an install sends and writes', () => {
     // On a migrated board /safemode is the original's: nothing of ours goes there.
     expect(files.some((f) => f.startsWith('/safemode'))).toBe(false);
     expect(files).not.toContain('/lib/board_unix.py');
+  });
+
+  it('finds every file of the package in the README table, so a new module cannot be left off a migrated board', () => {
+    const readme = readFileSync(path.join(DEFAULT_PACKAGE_DIR, 'README.md'), 'utf8');
+    const listed = new Set([...readme.matchAll(/^\|\s*`([\w.]+\.py)`\s*\|/gm)].map((m) => m[1]));
+    const onDisk = readdirSync(DEFAULT_PACKAGE_DIR).filter((n) => n.endsWith('.py'));
+    expect(onDisk.filter((n) => !listed.has(n))).toEqual([]);
   });
 
   it('sends each config-reading eval in one message, and the simulator knows the migration boot by its first line', () => {
