@@ -57,6 +57,24 @@ export function Planner() {
   // count stays true; with a selection it only copies the list.
   const target = useMemo(() => resolveTarget(draft, chosen, devices, userTags), [draft, chosen, devices, userTags]);
 
+  // A new "Roll out…" (or the examples arriving) on devices that take only the other kind of
+  // image than the example chosen: choose the first example they can take instead.
+  const targetPrefixes = 'prefixes' in target ? target.prefixes : undefined;
+  // A board found by its log is of unknown kind until the host has seen what it is.
+  const kindsKnown = targetPrefixes?.filter((p) => devices.get(p)?.kind !== 'unknown').length;
+  useEffect(() => {
+    const img = rollouts.getState().image;
+    if (!examples || !targetPrefixes || (img !== null && img.from !== 'example')) return;
+    const kindOf = (p: string) => devices.get(p)?.kind;
+    const current = examples.find((x) => img !== null && x.name === img.name);
+    if (current && kindFit(current.kind, targetPrefixes, kindOf).fit > 0) return;
+    const better = examples.find((x) => kindFit(x.kind, targetPrefixes, kindOf).fit > 0);
+    if (better && better !== current) setImage({ from: 'example', name: better.name });
+    // Only when the seed, the examples or what is known of the devices change: a choice the user
+    // makes afterwards stands.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [examples, seed?.seq, kindsKnown]);
+
   const edit = (patch: Partial<Draft>) => {
     setDraft(patch);
     setPlan(null);

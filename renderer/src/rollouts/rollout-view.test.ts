@@ -26,6 +26,8 @@ describe('which devices an image fits', () => {
     expect(kindFitText('bundle', { fit: 3, total: 3 })).toBe('for devices running the MQBoard runtime: all 3 devices');
     expect(kindFitText('firmware', { fit: 1, total: 1 })).toBe('for original MQBoard boards: the device');
     expect(kindFitText('bundle', undefined)).toBe('for devices running the MQBoard runtime');
+    expect(kindFitText('bundle', { fit: 0, total: 1 })).toBe('for devices running the MQBoard runtime: not the device');
+    expect(kindFitText('bundle', { fit: 0, total: 4 })).toBe('for devices running the MQBoard runtime: none of the 4 devices');
     expect(planFitText('firmware', { fit: 1, total: 9 })).toBe(
       'MicroPython firmware, for original MQBoard boards: 1 of the 9 chosen devices can take it; the other 8 take app bundles and are skipped.',
     );

@@ -124,6 +124,7 @@ export function kindFitText(kind: RolloutImageKind, f: { fit: number; total: num
   const base = `for ${IMAGE_KIND[kind].takes}`;
   if (!f || f.total === 0) return base;
   if (f.fit === f.total) return `${base}: ${f.total === 1 ? 'the device' : `all ${f.total.toLocaleString()} devices`}`;
+  if (f.fit === 0) return `${base}: ${f.total === 1 ? 'not the device' : `none of the ${f.total.toLocaleString()} devices`}`;
   return `${base}: ${f.fit.toLocaleString()} of the ${f.total.toLocaleString()} devices`;
 }
 
