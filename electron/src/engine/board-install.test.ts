@@ -6,6 +6,7 @@ import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDevice } from '../../../device-runtime/src';
 import { startOriginalBoard, type OriginalBoard } from '../../../device-runtime/src/original';
 import { MIGRATION_MARKER as SIMULATOR_MARKER } from '../../../device-runtime/src/original/package-boot';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../../testing/brokers';
@@ -213,7 +214,28 @@ describe.skipIf(pythonMissing)('installing the package on an original board over
     expect(await engine.eval(P, "getattr(sys.modules.get('__main__'), 'safemode', None)")).toBe('True');
     const cfg = JSON.parse(Buffer.from(await engine.get(P, '/config.json')).toString()) as { port: number };
     expect(cfg.port).toBe(port);
-  }, 120_000);
+
+    // Installed again from the original safe mode, with what the board's own config says: back.
+    const again = await installOnOriginalBoard(engine, P, { waitMs: 60_000 });
+    expect(again.device.runtime?.kind).toBe('mqboard-micropython');
+    expect(await engine.eval(P, '6*7')).toBe('42');
+  }, 180_000);
+
+  it('refuses a device that runs an MQBoard runtime rather than the original code', async () => {
+    const P = 'greenhouse/node-dev';
+    const root = tempDir('install-node');
+    roots.push(root);
+    const dev = await startDevice({ url: broker.url, ...credentials, prefix: P, root: root.dir });
+    try {
+      await waitForDevices(engine, () => engine.device(P)?.presence === 'online');
+      const e = (await installOnOriginalBoard(engine, P, { waitMs: 5_000 }).catch((x: unknown) => x)) as InstallError;
+      expect(e).toBeInstanceOf(InstallError);
+      expect(e.stage).toBe('not-original');
+      expect(e.message).toMatch(/^greenhouse\/node-dev runs an MQBoard runtime \(.+\), not the original MQBoard code: nothing to migrate$/);
+    } finally {
+      await dev.stop();
+    }
+  }, 60_000);
 
   it('refuses a board whose config lacks what the package needs, and changes nothing on it', async () => {
     const P = 'greenhouse/esp32-c';

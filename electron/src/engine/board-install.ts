@@ -11,6 +11,7 @@
 //  4. reset into normal mode and wait for the board's status as an MQBoard MicroPython device.
 // The design of the boot switch is written down in docs/micropython.md ("Migrating a board
 // running the original code").
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -363,17 +364,21 @@ def _mqb_exists(p):
   return False
 `;
 
-/** Puts `data` at `dst` through a temporary name, checked by a SHA-256 the board computes itself. */
-async function place(engine: Engine, prefix: string, dst: string, data: Uint8Array, timeoutMs?: number): Promise<void> {
+/**
+ * Puts `data` at `dst` through a temporary name, checked by a SHA-256 the board computes itself;
+ * `beforeSwap` runs once the new file is verified, just before it takes the name.
+ */
+async function place(engine: Engine, prefix: string, dst: string, data: Uint8Array, timeoutMs?: number, beforeSwap?: () => Promise<void>): Promise<void> {
   const tmp = `${dst}.new`;
   try {
     await engine.put(prefix, tmp, data, { timeoutMs });
   } catch (e) {
     throw new InstallError(`could not put ${dst}: ${(e as Error).message}`, 'put');
   }
-  const want = (await import('node:crypto')).createHash('sha256').update(data).digest('hex');
+  const want = createHash('sha256').update(data).digest('hex');
   const got = await engine.sha256(prefix, tmp, { timeoutMs });
   if (got !== want) throw new InstallError(`${dst} arrived damaged (SHA-256 ${got.slice(0, 12)}…, sent ${want.slice(0, 12)}…): nothing was switched, run the install again`, 'verify');
+  await beforeSwap?.();
   await evalExpr(engine, prefix, SWAP, `_mqb_swap(${pyStr(tmp)}, ${pyStr(dst)})`, timeoutMs);
 }
 
@@ -412,8 +417,14 @@ export async function installOnOriginalBoard(engine: Engine, prefix: string, opt
   const files = packageFiles(opts.packageDir);
   engine.addDevice(prefix);
   await engine.settle();
-  if (isPackage(engine.device(prefix))) {
+  // Only a device that says it is online now: a migrated board back in the original safe mode
+  // still has its last status retained (offline), and is installed again.
+  const before = engine.device(prefix);
+  if (isPackage(before)) {
     throw new InstallError(`${prefix} already runs the MQBoard MicroPython package: nothing to install (update its files with put or sync)`, 'not-original');
+  }
+  if (before?.kind === 'mqboard' && before.presence === 'online') {
+    throw new InstallError(`${prefix} runs an MQBoard runtime (${before.runtime?.kind ?? 'with a status'}), not the original MQBoard code: nothing to migrate`, 'not-original');
   }
 
   let read: OriginalConfig;
@@ -430,19 +441,27 @@ export async function installOnOriginalBoard(engine: Engine, prefix: string, opt
     throw new InstallError(`${describeMissing(made.missing)} (${where}); nothing was changed on the board`, 'missing-config');
   }
 
+  // Files the original boot never runs first; /main.py, which it does run, last before the
+  // switch, so a reset part way through meets the original's files (or its own safe mode).
   const total = files.length + 1;
+  const main = files.filter((f) => f.board === '/main.py');
+  const uploads: { board: string; data: () => Uint8Array }[] = [
+    ...files.filter((f) => f.board !== '/main.py').map((f) => ({ board: f.board, data: () => new Uint8Array(readFileSync(f.local)) })),
+    { board: '/config.json', data: () => new TextEncoder().encode(`${JSON.stringify(made.config, null, 1)}\n`) },
+    ...main.map((f) => ({ board: f.board, data: () => new Uint8Array(readFileSync(f.local)) })),
+  ];
   await engine.mkdir(prefix, '/lib', { parents: true, timeoutMs: t });
   let i = 0;
-  for (const f of files) {
-    step({ step: 'put', path: f.board, index: ++i, total });
-    // main.py replaces the original's: keep that one for the way back.
-    if (f.board === '/main.py' && (await exists(engine, prefix, '/main.py', t)) && !(await exists(engine, prefix, KEPT_ORIGINAL.main, t))) {
-      await engine.mv(prefix, '/main.py', KEPT_ORIGINAL.main, { timeoutMs: t });
-    }
-    await place(engine, prefix, f.board, new Uint8Array(readFileSync(f.local)), t);
+  for (const u of uploads) {
+    step({ step: 'put', path: u.board, index: ++i, total });
+    // main.py replaces the original's: that one is kept for the way back (once).
+    const keepMain = async () => {
+      if ((await exists(engine, prefix, '/main.py', t)) && !(await exists(engine, prefix, KEPT_ORIGINAL.main, t))) {
+        await engine.mv(prefix, '/main.py', KEPT_ORIGINAL.main, { timeoutMs: t });
+      }
+    };
+    await place(engine, prefix, u.board, u.data(), t, u.board === '/main.py' ? keepMain : undefined);
   }
-  step({ step: 'put', path: '/config.json', index: ++i, total });
-  await place(engine, prefix, '/config.json', new TextEncoder().encode(`${JSON.stringify(made.config, null, 1)}\n`), t);
 
   // The switch: the original boot.py is kept (once: a second install finds ours in its place),
   // and ours takes its name in one rename.
@@ -479,7 +498,7 @@ export async function installOnOriginalBoard(engine: Engine, prefix: string, opt
   }
   step({ step: 'back', device: back });
   const { password: _p, wifi, ...shown } = made.config;
-  return { device: back, config: { ...shown, wifi: { ssid: wifi.ssid } }, files: [...files.map((f) => f.board), '/config.json', '/boot.py'] };
+  return { device: back, config: { ...shown, wifi: { ssid: wifi.ssid } }, files: [...uploads.map((u) => u.board), '/boot.py'] };
 }
 
 /** After a failed come-back: does the original framework answer (its safe mode)? */
