@@ -68,9 +68,17 @@ export function checkJsonShape(bytes: Uint8Array, maxValues: number, maxDepth = 
 
 /**
  * Decodes UTF-8 JSON bytes from the wire and validates them. What exceeds `limit` (limits.ts:
- * bytes, values, nesting) is refused before it is decoded or parsed.
+ * bytes, values, nesting) is refused before it is decoded or parsed. `exact`, when given, must
+ * hold only for a value the schema would return unchanged: such a value is taken as parsed,
+ * without the schema's copy of it; any other goes through the schema.
  */
-export function decodeJson<T>(schema: z.ZodType<T>, bytes: Uint8Array, what: string, limit: JsonLimit = DEFAULT_JSON): Decoded<T> {
+export function decodeJson<T>(
+  schema: z.ZodType<T>,
+  bytes: Uint8Array,
+  what: string,
+  limit: JsonLimit = DEFAULT_JSON,
+  exact?: (v: unknown) => v is T,
+): Decoded<T> {
   if (bytes.length > limit.bytes) return fail(`invalid ${what}: ${tooLarge('payload', bytes.length, limit.bytes)}`);
   const shape = checkJsonShape(bytes, limit.values);
   if (shape) return fail(`invalid ${what}: ${shape}`);
@@ -82,7 +90,7 @@ export function decodeJson<T>(schema: z.ZodType<T>, bytes: Uint8Array, what: str
   } catch (e) {
     return fail(`invalid ${what}: not JSON (${(e as Error).message})`);
   }
-  return decodeValue(schema, v, what);
+  return exact?.(v) ? ok(v) : decodeValue(schema, v, what);
 }
 
 export const encodeJson = (value: unknown): Uint8Array => utf8(JSON.stringify(value));
