@@ -74,7 +74,9 @@ export async function launchApp(o: AppOptions = {}): Promise<RunningApp> {
     };
   }
 
-  const host: Proc = spawnProc('web host', process.execPath, [path.join(repo, 'bin/run-ts.mjs'), path.join(repo, 'electron/src/web/main.ts'), '--port', '0'], {
+  // The renderer this run built (global-setup.ts), where there is one.
+  const rendererDir = process.env.MQBOARD_E2E_RENDERER_DIR ? ['--renderer-dir', process.env.MQBOARD_E2E_RENDERER_DIR] : [];
+  const host: Proc = spawnProc('web host', process.execPath, [path.join(repo, 'bin/run-ts.mjs'), path.join(repo, 'electron/src/web/main.ts'), '--port', '0', ...rendererDir], {
     cwd: repo,
     env: { ...DEMO_PACE, MQBOARD_SETTINGS_DIR: settingsDir },
   });
