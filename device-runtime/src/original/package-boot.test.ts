@@ -72,7 +72,7 @@ describe.skipIf(pythonMissing)('a migrated board in the simulator', () => {
     migratedRoot(root.dir, config);
     const lines: string[] = [];
     const cli = await TestCli.connect(broker.url, prefix);
-    boards.push(await startOriginalBoard({ url: broker.url, prefix, root: root.dir, watchdogIntervalMs: 300, rebootDelayMs: 100, packageBootWatchdogMs: 1_500, onLog: (l) => lines.push(l) }));
+    boards.push(await startOriginalBoard({ url: broker.url, prefix, root: root.dir, watchdogIntervalMs: 300, rebootDelayMs: 100, packageBootWatchdogMs: 1_500, firmware: 'v1.24.1-mqboard', onLog: (l) => lines.push(l) }));
     return { lines, cli };
   }
 

@@ -36,7 +36,7 @@ describe.skipIf(pythonMissing)('mqboard board install', () => {
     writeFileSync(path.join(root, 'boot.py'), '# the original boot.py\n');
     writeFileSync(path.join(root, 'safemode', 'main.py'), '# the original safe mode\n');
     if (config !== undefined) writeFileSync(path.join(root, 'board_config.py'), config);
-    boards.push(await startOriginalBoard({ url: broker.url, prefix, root, watchdogIntervalMs: 500, rebootDelayMs: 100 }));
+    boards.push(await startOriginalBoard({ url: broker.url, prefix, root, watchdogIntervalMs: 500, rebootDelayMs: 100, firmware: 'v1.24.1-mqboard' }));
     return root;
   }
   const mqboard = (prefix: string, args: string[]): Promise<Run> => runCli({ cwd: work.dir, port: broker.port, prefix }, args);

@@ -119,7 +119,7 @@ describe.skipIf(pythonMissing)('installing the package on an original board over
   const roots: { dir: string; remove(): void }[] = [];
   const consoles = new Map<string, string[]>();
 
-  async function board(prefix: string): Promise<{ board: OriginalBoard; root: string }> {
+  async function board(prefix: string, opts: { firmware?: string } = {}): Promise<{ board: OriginalBoard; root: string }> {
     const root = tempDir('install');
     roots.push(root);
     originalRoot(root.dir, { host: broker.host, port: broker.port, ...{ user: credentials.username, password: credentials.password }, prefix });
@@ -134,6 +134,8 @@ describe.skipIf(pythonMissing)('installing the package on an original board over
       allokMs: 60_000,
       rebootDelayMs: 100,
       packageBootWatchdogMs: 5_000,
+      // Flashed with a MicroPython the package runs on (the original's boards ran 1.12).
+      firmware: opts.firmware ?? 'v1.24.1-mqboard',
       onLog: (l) => lines.push(l),
     });
     boards.push(b);
@@ -220,6 +222,19 @@ describe.skipIf(pythonMissing)('installing the package on an original board over
     expect(again.device.runtime?.kind).toBe('mqboard-micropython');
     expect(await engine.eval(P, '6*7')).toBe('42');
   }, 180_000);
+
+  it('refuses a board whose MicroPython is older than the package needs, and changes nothing on it', async () => {
+    const P = 'greenhouse/esp32-old';
+    const { root } = await board(P, { firmware: 'v1.12-mqboard' });
+    const e = (await installOnOriginalBoard(engine, P, { waitMs: 5_000 }).catch((x: unknown) => x)) as InstallError;
+    expect(e).toBeInstanceOf(InstallError);
+    expect(e.stage).toBe('firmware');
+    expect(e.message).toBe(
+      'greenhouse/esp32-old runs MicroPython 1.12; the package needs 1.22 or newer: update its firmware first (an ESP32 build with app rollback, sent with `mqboard ota`, then a reset), then install again; nothing was changed on the board',
+    );
+    expect(readFileSync(path.join(root, 'boot.py'), 'utf8')).toBe(ORIGINAL_BOOT);
+    expect(readdirSync(root).includes('lib')).toBe(false);
+  }, 60_000);
 
   it('refuses a device that runs an MQBoard runtime rather than the original code', async () => {
     const P = 'greenhouse/node-dev';

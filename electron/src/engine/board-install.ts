@@ -15,9 +15,11 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parsePyLiteral, pyStr } from './original-snippets';
+import { parsePyLiteral, pyStr, type PyValue } from './original-snippets';
 import type { DeviceState, Engine } from './types';
 
+/** The oldest MicroPython the package runs on (asyncio as of 1.22); the original ran on 1.12. */
+export const MIN_MICROPYTHON: readonly [number, number] = [1, 22];
 /** The runtime kind the package reports in its status (device.py RUNTIME_KIND). */
 export const PACKAGE_RUNTIME = 'mqboard-micropython';
 /** The first line of the migration boot.py: how a board (and the simulator) knows it was migrated. */
@@ -287,7 +289,7 @@ export function describeMissing(missing: Missing[]): string {
 
 // ---------- the install ----------
 
-export type InstallStage = 'package' | 'read-config' | 'missing-config' | 'not-original' | 'put' | 'verify' | 'switch' | 'reset' | 'not-back';
+export type InstallStage = 'package' | 'firmware' | 'read-config' | 'missing-config' | 'not-original' | 'put' | 'verify' | 'switch' | 'reset' | 'not-back';
 
 export class InstallError extends Error {
   constructor(
@@ -425,6 +427,24 @@ export async function installOnOriginalBoard(engine: Engine, prefix: string, opt
   }
   if (before?.kind === 'mqboard' && before.presence === 'online') {
     throw new InstallError(`${prefix} runs an MQBoard runtime (${before.runtime?.kind ?? 'with a status'}), not the original MQBoard code: nothing to migrate`, 'not-original');
+  }
+
+  // The package needs a newer MicroPython than the original's boards were flashed with: on an
+  // older one it would not import, and every boot would end in the original safe mode.
+  let version: PyValue;
+  try {
+    version = parsePyLiteral(await engine.eval(prefix, 'tuple(sys.implementation.version)[:2]', { timeoutMs: t }));
+  } catch (e) {
+    throw new InstallError(`could not ask the board for its MicroPython version: ${(e as Error).message}`, 'read-config');
+  }
+  const [major, minor] = Array.isArray(version) ? version : [];
+  if (typeof major !== 'number' || typeof minor !== 'number') throw new InstallError(`the board answered its MicroPython version with something else: ${String(version).slice(0, 40)}`, 'firmware');
+  if (major < MIN_MICROPYTHON[0] || (major === MIN_MICROPYTHON[0] && minor < MIN_MICROPYTHON[1])) {
+    throw new InstallError(
+      `${prefix} runs MicroPython ${major}.${minor}; the package needs ${MIN_MICROPYTHON.join('.')} or newer: update its firmware first ` +
+        `(an ESP32 build with app rollback, sent with \`mqboard ota\`, then a reset), then install again; nothing was changed on the board`,
+      'firmware',
+    );
   }
 
   let read: OriginalConfig;
