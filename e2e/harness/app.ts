@@ -82,7 +82,9 @@ export async function launchApp(o: AppOptions = {}): Promise<RunningApp> {
   });
   let browser: Browser | undefined;
   try {
-    const [, url] = await host.waitFor(/MQBoard web mode: (http:\/\/\S+)/);
+    // The host compiles its TypeScript as it loads and, on a first run, starts the demo fleet
+    // before it prints its address: on a busy machine that can take well over half a minute.
+    const [, url] = await host.waitFor(/MQBoard web mode: (http:\/\/\S+)/, 90_000);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     const page = await browser.newPage({ viewport: { width: 1400, height: 860 }, colorScheme: o.colorScheme ?? 'light' });
     record(page);
