@@ -7,8 +7,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
-import { Partitions } from './ota';
-import { Life, PWRON_RESET, type BoardHost } from './life';
+import { Partitions, readFirmware } from './ota';
+import { FACTORY_FIRMWARE, Life, PWRON_RESET, type BoardHost } from './life';
 import { clearRtc, decideMigratedBoot, isMigrated, packageAddress, runPackageBoot, settlePackageRtc, type PackageRun } from './package-boot';
 
 // machine.reset_cause() values on the esp32 port.
@@ -98,7 +98,7 @@ class Board implements BoardHost {
     if (isMigrated(this.root)) {
       // The migration boot.py: our package in normal mode, the original's safe mode otherwise.
       const mode = decideMigratedBoot(this.root, this.rtcJson ? { format: 'json' } : { format: 'original', state: this.rtc });
-      if (mode === 'normal') {
+      if (mode === 'normal' && this.packageImports()) {
         this.rtcJson = true;
         if (this.bootPackage(cause)) return;
       }
@@ -130,6 +130,19 @@ class Board implements BoardHost {
     from.teardown(true);
     this.life = undefined;
     setTimeout(() => void this.boot(cause).catch(() => undefined), this.opts.rebootDelayMs ?? 300);
+  }
+
+  /**
+   * The package needs MicroPython 1.22+ (asyncio): on the firmware in the running slot the
+   * migration boot.py's `import device` fails on an older one, and the board goes to safe mode.
+   */
+  private packageImports(): boolean {
+    const { running } = this.partitions.read();
+    const fw = readFirmware(this.partitions.slotPath(running), this.opts.firmware ?? FACTORY_FIRMWARE);
+    const [major = 0, minor = 0] = fw.release.split('.').map(Number);
+    if (major > 1 || (major === 1 && minor >= 22)) return true;
+    this.opts.onLog?.(`ImportError: no module named 'asyncio' (MicroPython ${fw.release})`);
+    return false;
   }
 
   /**

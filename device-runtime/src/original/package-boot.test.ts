@@ -66,13 +66,13 @@ describe.skipIf(pythonMissing)('a migrated board in the simulator', () => {
     for (const r of roots) r.cleanup();
   });
 
-  async function start(prefix: string, config: string): Promise<{ lines: string[]; cli: TestCli }> {
+  async function start(prefix: string, config: string, firmware = 'v1.24.1-mqboard'): Promise<{ lines: string[]; cli: TestCli }> {
     const root = tmpRoot('migrated');
     roots.push(root);
     migratedRoot(root.dir, config);
     const lines: string[] = [];
     const cli = await TestCli.connect(broker.url, prefix);
-    boards.push(await startOriginalBoard({ url: broker.url, prefix, root: root.dir, watchdogIntervalMs: 300, rebootDelayMs: 100, packageBootWatchdogMs: 1_500, firmware: 'v1.24.1-mqboard', onLog: (l) => lines.push(l) }));
+    boards.push(await startOriginalBoard({ url: broker.url, prefix, root: root.dir, watchdogIntervalMs: 300, rebootDelayMs: 100, packageBootWatchdogMs: 1_500, firmware, onLog: (l) => lines.push(l) }));
     return { lines, cli };
   }
 
@@ -83,6 +83,15 @@ describe.skipIf(pythonMissing)('a migrated board in the simulator', () => {
     await expect
       .poll(() => cli.seen.filter((m) => m.topic === `${P}/mqb/status`).map((m) => JSON.parse(m.payload.toString()) as { runtime?: { kind: string }; mode?: string }).at(-1), { timeout: 20_000 })
       .toMatchObject({ runtime: { kind: 'mqboard-micropython' }, mode: 'normal' });
+    await cli.client.endAsync();
+  }, 30_000);
+
+  it('on a MicroPython older than the package needs, goes to the original safe mode at once', async () => {
+    const P = 'migrated/old-firmware';
+    const { lines, cli } = await start(P, JSON.stringify({ prefix: P, server: broker.host, port: broker.port }), 'v1.12-mqboard');
+    await expect.poll(() => lines.includes('MQBoard migration: starting the original safe mode'), { timeout: 10_000 }).toBe(true);
+    expect(lines).toContain("ImportError: no module named 'asyncio' (MicroPython 1.12.0)");
+    expect(lines.some((l) => l.includes('Reset cause: PWRON_RESET'))).toBe(true);
     await cli.client.endAsync();
   }, 30_000);
 
