@@ -3,7 +3,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startDevice, startFleet } from '../../../device-runtime/src';
 import { mosquittoMissingReason, startEmbeddedBroker, startLossyBroker, startMosquitto, type EmbeddedBroker } from '../../../testing/brokers';
 import mqtt from 'mqtt';
-import { classifyTopic, discoveryFilters } from './discovery';
+import type { Batcher } from './batcher';
+import { classifyTopic, createDeviceRegistry, discoveryFilters } from './discovery';
 import { connectedEngine, tempDir, waitForDevices } from './test-support';
 import type { Engine, LogEntry } from './types';
 
@@ -208,5 +209,39 @@ describe('crash counts', () => {
     }), { qos: 1 });
     await engine.settle();
     expect(engine.device('cc/1')).toMatchObject({ presence: 'online', crashCount: 2 });
+  });
+});
+
+describe('a board of ours that comes back running the original framework', () => {
+  const noBatch: Batcher = { deviceChanged: () => undefined, deviceRemoved: () => undefined, log: () => undefined, crashes: () => undefined, flush: () => undefined, stop: () => undefined };
+  const bytes = (s: string) => new TextEncoder().encode(s);
+  const status = (over: object = {}) =>
+    bytes(JSON.stringify({ online: true, protocol: 1, runtime: { kind: 'mqboard-micropython', version: '0.1.0' }, firmware: '1.0.0', mode: 'normal', bootReason: 'cold', bootCount: 3, uptime: 10, freeMem: 1, time: 1_000_000, capabilities: { maxChunk: 1400, commands: ['eval'] }, ...over }));
+  const greeting = bytes('W 1200     main: MicroPython 1.24.0 (v1.24-mqboard on 2024-11-29); ESP32 module');
+
+  it('is taken for an original board once offline and greeting as one, its runtime forgotten', () => {
+    const r = createDeviceRegistry(noBatch, () => 5_000);
+    r.onStatus('m/1', status());
+    expect(r.get('m/1')).toMatchObject({ kind: 'mqboard', runtime: { kind: 'mqboard-micropython' } });
+    r.onStatus('m/1', bytes(JSON.stringify({ online: false, reason: 'lost' })));
+    r.onLog('m/1', greeting, false);
+    const d = r.get('m/1')!;
+    expect(d).toMatchObject({ kind: 'original', presence: 'online', firmware: 'v1.24-mqboard' });
+    expect(d.runtime).toBeUndefined();
+    expect(d.capabilities).toBeUndefined();
+    expect(r.status('m/1')).toBeUndefined();
+    // Running ours again: its status makes it ours again.
+    r.onStatus('m/1', status({ bootCount: 4, time: 2_000_000 }));
+    expect(r.get('m/1')).toMatchObject({ kind: 'mqboard', presence: 'online', bootCount: 4 });
+  });
+
+  it('keeps its own lines to itself while it is online', () => {
+    const r = createDeviceRegistry(noBatch, () => 5_000);
+    r.onStatus('m/2', status());
+    r.onLog('m/2', greeting, false);
+    expect(r.get('m/2')).toMatchObject({ kind: 'mqboard', firmware: '1.0.0' });
+    r.onStatus('m/2', bytes(JSON.stringify({ online: false, reason: 'lost' })));
+    r.onLog('m/2', bytes('W 1300 watchdog: Next reset: normal boot'), false);
+    expect(r.get('m/2')).toMatchObject({ kind: 'mqboard', presence: 'offline' });
   });
 });

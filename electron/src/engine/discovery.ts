@@ -280,12 +280,24 @@ export function createDeviceRegistry(batch: Batcher, now: () => number = Date.no
       let fact: BootLogFact | undefined;
       // Decoded at most once: for the fact, and again for the log view.
       let decoded: ReturnType<typeof decodeLogLine> | undefined;
-      if (prev?.kind !== 'mqboard' && mayStateBootFact(payload)) {
+      // A device of ours that is offline may have come back running the original framework (a
+      // board migrated to the MicroPython package falls back to the original's safe mode): its
+      // greeting says so. While it is online, its lines are its own.
+      const ours = prev?.kind === 'mqboard';
+      if ((!ours || prev.presence !== 'online') && mayStateBootFact(payload)) {
         decoded = decodeLogLine(payload);
         if (decoded.ok) fact = readBootLogLine(decoded.value);
+        if (ours && fact?.kind !== 'greeting') fact = undefined;
       }
       if (fact) {
-        const d: DeviceState = { ...(prev ?? upsert(prefix, 'log', 'original')), kind: 'original', lastSeen: t };
+        const base = prev ?? upsert(prefix, 'log', 'original');
+        const d: DeviceState = { ...base, kind: 'original', lastSeen: t };
+        if (ours) {
+          // What its last status said belongs to the runtime it no longer runs.
+          statuses.delete(prefix);
+          for (const k of ['mode', 'runtime', 'uptime', 'freeMem', 'bootReason', 'bootCount', 'capabilities', 'modules', 'offlineReason', 'wake'] as const) delete d[k];
+          if (d.source === 'status') d.source = 'log';
+        }
         if (fact.kind === 'greeting') {
           d.firmware = fact.firmware;
           // A new run, whose start only a probe can date.
