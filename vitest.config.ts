@@ -5,6 +5,10 @@ export default defineConfig({
     include: ['testing/**/*.test.ts', 'protocol/**/*.test.ts', 'device-runtime/**/*.test.ts', 'electron/**/*.test.ts', 'renderer/**/*.test.{ts,tsx}'],
     exclude: ['node_modules/**', 'e2e/**', 'out/**'],
     pool: 'forks',
+    // Vitest's default (cores - 1) runs the files one after another on a two-core CI machine,
+    // while much of each file waits on brokers, device processes and timers. Two at a time keep
+    // both cores busy; more only makes the process-spawning files slower than their timeouts allow.
+    maxWorkers: 2,
     testTimeout: 30_000,
     hookTimeout: 30_000,
   },
