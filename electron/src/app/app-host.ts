@@ -53,7 +53,7 @@ export interface AppHost {
 
 export async function createAppHost(opts: AppHostOptions): Promise<AppHost> {
   const profiles = openProfilesStore(opts.settingsDir, opts.codec);
-  const engine = createEngine();
+  const engine = createEngine({ probeOriginals: true });
   // The demo starts when first chosen and then lives as long as the app: switching away only
   // disconnects, so its URL, device roots and OTA'd versions are there on the way back.
   let demo: Promise<Demo> | undefined;

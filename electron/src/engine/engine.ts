@@ -41,7 +41,16 @@ export interface EngineOptions {
    * long; default 5 min (the original feeds every timeout/4, at most 75 s).
    */
   originalStaleMs?: number;
+  /**
+   * Ask an original board whose build the host has not heard (it booted before the host was
+   * listening, so its greeting went by) what it runs: one probe per board and connection, a few
+   * at a time, when its first feed arrives. The app turns this on; the CLI does not need it.
+   */
+  probeOriginals?: boolean;
 }
+
+/** Probes of original boards in flight at once: each is one eval the board answers in milliseconds. */
+const PROBES_AT_ONCE = 4;
 
 /**
  * Discovery, status and log subscriptions use QoS 0. A stock Mosquitto queues at most 1000 QoS 1
@@ -114,6 +123,31 @@ export function createEngine(options: EngineOptions = {}): Engine {
   let ready = new Map<string, Promise<void>>();
   const manual = new Set<string>();
   const staleMs = options.originalStaleMs ?? 300_000;
+  /** Original boards asked (or queued) on this connection, the queue, and probes in flight. */
+  const probed = new Set<string>();
+  const probeQueue: string[] = [];
+  let probing = 0;
+  const considerProbe = (prefix: string) => {
+    const d = registry.get(prefix);
+    if (d?.kind !== 'original' || d.firmware !== undefined || probed.has(prefix)) return;
+    probed.add(prefix);
+    probeQueue.push(prefix);
+    pumpProbes();
+  };
+  const pumpProbes = () => {
+    while (probing < PROBES_AT_ONCE && probeQueue.length > 0) {
+      const prefix = probeQueue.shift()!;
+      probing++;
+      // A board that does not answer stays as it was: its next boot greeting names its build.
+      void engine
+        .probeOriginal(prefix, { timeoutMs: 10_000 })
+        .catch(() => undefined)
+        .finally(() => {
+          probing--;
+          pumpProbes();
+        });
+    }
+  };
   let staleTimer: NodeJS.Timeout | undefined;
 
   /** Retained messages received so far (the discovery listing counts its bursts with it). */
@@ -137,6 +171,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
         return;
       case 'watchdog':
         registry.onWatchdog(c.prefix);
+        if (options.probeOriginals) considerProbe(c.prefix);
         return;
       case 'log':
         registry.onLog(c.prefix, msg.payload, listeners.logs.size > 0);
@@ -233,6 +268,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
       sessions.failAll(new EngineError('disconnected', lost));
       terminals.onDisconnected(lost);
       registry.markAllUnknown();
+      probed.clear();
+      probeQueue.length = 0;
     }
     emit('connection', s);
   };

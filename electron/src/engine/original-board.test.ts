@@ -37,6 +37,25 @@ describe.skipIf(pythonMissing)('an original board through aedes', () => { // ski
     expect(engine.device(P)?.capabilities).toBeUndefined();
   });
 
+  it("is asked its build when the host missed its boot greeting (the app's engine probes)", async () => {
+    // This engine connected before the board booted: it heard the greeting.
+    await waitForDevices(engine, () => engine.device(P)?.firmware !== undefined);
+    const heard = engine.device(P)!.firmware;
+    const late = await connectedEngine(broker.url, { depths: [2], probeOriginals: true });
+    const plain = await connectedEngine(broker.url, { depths: [2] });
+    try {
+      await waitForDevices(late, () => late.device(P)?.firmware !== undefined);
+      expect(late.device(P)).toMatchObject({ kind: 'original', presence: 'online', firmware: heard });
+      expect(late.device(P)!.bootedAt).toBeGreaterThan(0);
+      // Without the option nothing asks: the build stays unknown until the board's next greeting.
+      await waitForDevices(plain, () => plain.device(P)?.presence === 'online');
+      expect(plain.device(P)!.firmware).toBeUndefined();
+    } finally {
+      await late.disconnect();
+      await plain.disconnect();
+    }
+  });
+
   it('evaluates expressions and statements, and reports a traceback', async () => {
     expect(await engine.eval(P, '6*7')).toBe('42');
     // Printed output comes back as the board's terminal wrote it, with CR LF line ends.
