@@ -11,6 +11,7 @@
 import { z } from 'zod';
 import { DevicePath } from './bridge-files';
 import { ResetMode } from './files';
+import { keyedRecord } from './keyed-record';
 import { MAX_SELECTOR_CHARS } from './fleet/selector';
 
 const Prefix = z.string().min(1).max(256).regex(/^[^#+\s]+$/, 'a topic prefix without wildcards or spaces');
@@ -37,7 +38,7 @@ export const FleetSettings = z.object({
   /** The profile these belong to (`demo` for the demo broker); null when not connected. */
   profile: z.string().nullable(),
   /** Tags the user gave devices, by exact prefix (added to the tags a device reports). */
-  tags: z.record(z.string(), z.array(Tag).max(32)),
+  tags: keyedRecord(z.string(), z.array(Tag).max(32)),
   views: z.array(SavedView).max(100),
 });
 export type FleetSettings = z.infer<typeof FleetSettings>;

@@ -2,7 +2,7 @@
 // never touch a prototype.
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { Tag } from './bridge-fleet';
+import { FleetSettings, Tag } from './bridge-fleet';
 import { decodeValue } from './json';
 import { keyedRecord } from './keyed-record';
 
@@ -20,6 +20,11 @@ describe('keyedRecord', () => {
     expect(Object.getOwnPropertyDescriptor(tags, '__proto__')?.value).toEqual(['lab']);
     expect(JSON.parse(JSON.stringify(tags))).toEqual(wire);
     expect(Object.entries(tags)).toEqual([['__proto__', ['lab']], ['esp32/kitchen', ['lab', 'hall']]]);
+  });
+
+  it("is what the fleet settings' tags are", () => {
+    const s = FleetSettings.parse(JSON.parse('{"profile":"demo","tags":{"__proto__":["lab"]},"views":[]}'));
+    expect(Object.getOwnPropertyDescriptor(s.tags, '__proto__')?.value).toEqual(['lab']);
   });
 
   it('never sets a prototype, on the result or on Object.prototype', () => {
