@@ -78,7 +78,7 @@ describe('reply streams', () => {
     expect([...seen!.subarray(0, 2)]).toEqual([0x80, 0x00]);
   });
 
-  it("refuses a file command's reply over its 1 MiB cap unparsed, and keeps serving that board", async () => {
+  it("refuses a file command's reply over its 256 KiB cap unparsed, and keeps serving that board", async () => {
     const N = 'scripted/native';
     const status = {
       online: true, protocol: 1, runtime: { kind: 'test', version: '0' }, firmware: '1', mode: 'normal', bootReason: 'cold',
@@ -103,7 +103,7 @@ describe('reply streams', () => {
       reply = JSON.stringify({ path: '/', entries: [] }) + ' '.repeat(1024 * 1024);
       const e = await engineFailure(engine.ls(N, '/'));
       expect(e.code).toBe('protocol-error');
-      expect(e.message).toBe('ls on scripted/native: invalid ls reply: payload too large: 1 MiB, the limit is 1 MiB');
+      expect(e.message).toBe('ls on scripted/native: invalid ls reply: payload too large: 1 MiB, the limit is 256 KiB');
       reply = JSON.stringify({ path: '/', entries: [{ name: 'main.py', type: 'file', size: 3 }] });
       expect(await engine.ls(N, '/')).toMatchObject([{ name: 'main.py', type: 'file', size: 3 }]);
     } finally {
