@@ -192,7 +192,7 @@ def _ls(root, p, o):
             if host == p.host and p.is_root and name == PRIVATE_DIR:
                 continue
             if len(entries) >= MAX_LS_ENTRIES:
-                raise DeviceError("more than %d entries: %s" % (MAX_LS_ENTRIES, p.device))
+                raise DeviceError("ls reply too large: %s holds more than %d entries; list its subdirectories instead" % (p.device, MAX_LS_ENTRIES))
             s = stat(host + "/" + name)
             if s is None:
                 continue

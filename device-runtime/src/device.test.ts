@@ -296,6 +296,24 @@ for (const kind of BROKERS) {
         expect(fs.existsSync(file('fc'))).toBe(false);
       });
 
+      it('refuses a listing larger than the host takes in one reply, naming what to do, and lists its parts', async () => {
+        // 3,001 entries, one more than an ls reply holds (five JSON values each, 16,000 in all).
+        for (let d = 0; d < 3; d++) {
+          fs.mkdirSync(file(`big/d${d}`), { recursive: true });
+          for (let i = 0; i < 1000; i++) fs.writeFileSync(file(`big/d${d}/f${i}`), '');
+        }
+        expect(errorOf(await host.json(prefix, 'ls', '/big', { recursive: true }))).toBe('ls reply too large: /big holds more than 3000 entries; list its subdirectories instead');
+        const part = await host.json(prefix, 'ls', '/big/d0');
+        expect(part.ok && (part.value as { entries: unknown[] }).entries.length).toBe(1000);
+        // Long names fill the bytes first: 400 files four folders of 200 characters deep.
+        const deep = Array.from({ length: 4 }, (_, i) => String(i).padStart(200, 'n')).join('/');
+        fs.mkdirSync(file(`long/${deep}`), { recursive: true });
+        for (let i = 0; i < 400; i++) fs.writeFileSync(file(`long/${deep}/f${i}`), '');
+        expect(errorOf(await host.json(prefix, 'ls', '/long', { recursive: true }))).toMatch(/^ls reply too large: \/long holds 404 entries, \d{3} KiB of listing \(at most 256 KiB\); list its subdirectories instead$/);
+        fs.rmSync(file('big'), { recursive: true });
+        fs.rmSync(file('long'), { recursive: true });
+      });
+
       it('rejects options that do not match the schema', async () => {
         expect(errorOf(await host.json(prefix, 'ls', '/', { recursive: 'yes' }))).toMatch(/invalid ls options: recursive/);
         expect(errorOf(await host.command(prefix, 'ls', '/', [encodeSingle(utf8('{not json'))]))).toMatch(/not JSON/);
@@ -303,7 +321,7 @@ for (const kind of BROKERS) {
 
       it('refuses options over the 4 KiB options cap, or with too many values, unparsed and touching nothing', async () => {
         await host.put(prefix, '/capped.txt', utf8('kept'));
-        // Valid options, padded past the cap: the generic 1 MiB JSON cap would have let them through.
+        // Valid options, padded past the cap: the generic JSON cap (256 KiB) would have let them through.
         const padded = utf8(`{"recursive":false}${' '.repeat(5_000)}`);
         expect(errorOf(await host.command(prefix, 'rm', '/capped.txt', [encodeSingle(padded)]))).toBe('invalid rm options: payload too large: 4.9 KiB, the limit is 4 KiB');
         const many = utf8(`{"to":"/moved.txt","overwrite":true,"x":[${Array(100).fill(0).join(',')}]}`);

@@ -12,12 +12,18 @@ import {
   type FileEntry,
   type FileOptions,
   type FileReply,
+  MAX_LS_REPLY_BYTES,
 } from '../../../protocol/src';
 import { DeviceError, deviceFsError } from '../errors';
 import { checkOwnFile, PRIVATE_DIR, resolveDevicePath, type Jail, type ResolvedPath } from '../jail';
 
-/** A recursive listing stops here rather than building an unbounded reply. */
-export const MAX_LS_ENTRIES = 20_000;
+/**
+ * A listing stops here rather than building a reply the host refuses (protocol/src/limits.ts:
+ * an ls reply holds at most 16,000 JSON values, five to an entry, and MAX_LS_REPLY_BYTES).
+ */
+export const MAX_LS_ENTRIES = 3_000;
+
+const tooLarge = (device: string, what: string) => new DeviceError(`ls reply too large: ${device} holds ${what}; list its subdirectories instead`);
 
 type Handler<C extends FileCommand> = (jail: Jail, p: ResolvedPath, o: FileOptions<C>) => Promise<FileReply<C>>;
 
@@ -46,7 +52,7 @@ const handlers: { [C in FileCommand]: Handler<C> } = {
       const names = (await fs.readdir(hostDir)).sort();
       for (const name of names) {
         if (hostDir === jail.root && name === PRIVATE_DIR) continue;
-        if (entries.length >= MAX_LS_ENTRIES) throw new DeviceError(`more than ${MAX_LS_ENTRIES} entries: ${p.device}`);
+        if (entries.length >= MAX_LS_ENTRIES) throw tooLarge(p.device, `more than ${MAX_LS_ENTRIES} entries`);
         const s = await fs.lstat(path.join(hostDir, name)).catch(() => undefined);
         if (!s) continue; // removed while listing
         const relName = rel ? `${rel}/${name}` : name;
@@ -56,7 +62,11 @@ const handlers: { [C in FileCommand]: Handler<C> } = {
       }
     };
     await walk(p.host, '');
-    return { path: p.device, entries };
+    const reply = { path: p.device, entries };
+    // Long names can fill the reply's bytes before its entry count: the same answer, said here.
+    const bytes = Buffer.byteLength(JSON.stringify(reply));
+    if (bytes > MAX_LS_REPLY_BYTES) throw tooLarge(p.device, `${entries.length} entries, ${Math.ceil(bytes / 1024)} KiB of listing (at most ${MAX_LS_REPLY_BYTES / 1024} KiB)`);
+    return reply;
   },
   async stat(_jail, p) {
     const s = await fs.lstat(p.host);
