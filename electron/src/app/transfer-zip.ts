@@ -2,8 +2,32 @@
 // the engine (one at a time: a board serves one stream at a time), and pack them with fflate.
 // Empty folders become directory entries so the tree comes back as it was.
 import { zipSync, type Zippable } from 'fflate';
+import type { FileEntry } from '../../../protocol/src';
 import type { Engine } from '../engine/types';
 import { HostError } from './errors';
+
+/**
+ * Every entry under `dir`, names relative to it. One recursive listing when the tree fits in a
+ * reply; a tree too large for one (protocol/src/limits.ts) is listed a folder at a time.
+ */
+async function listTree(engine: Engine, prefix: string, dir: string, signal: AbortSignal): Promise<FileEntry[]> {
+  try {
+    return await engine.ls(prefix, dir, { recursive: true, signal });
+  } catch (e) {
+    if (!(e instanceof Error && /ls reply too large/.test(e.message))) throw e;
+  }
+  const base = dir.endsWith('/') ? dir : `${dir}/`;
+  const all: FileEntry[] = [];
+  const walk = async (rel: string): Promise<void> => {
+    for (const e of await engine.ls(prefix, rel ? base + rel : dir, { signal })) {
+      const name = rel ? `${rel}/${e.name}` : e.name;
+      all.push({ ...e, name });
+      if (e.type === 'dir') await walk(name);
+    }
+  };
+  await walk('');
+  return all;
+}
 
 /** Unpacked bytes a folder download may gather in the host. */
 export const MAX_ZIP_INPUT = 128 * 1024 * 1024;
@@ -16,7 +40,7 @@ export interface ZipOptions {
 }
 
 export async function downloadFolderZip(engine: Engine, prefix: string, dir: string, o: ZipOptions): Promise<Uint8Array> {
-  const entries = await engine.ls(prefix, dir, { recursive: true, signal: o.signal });
+  const entries = await listTree(engine, prefix, dir, o.signal);
   const files = entries.filter((e) => e.type === 'file');
   const total = files.reduce((n, e) => n + (e.size ?? 0), 0);
   if (total > MAX_ZIP_INPUT) throw new HostError('invalid-argument', `${dir} holds ${total} bytes; a zip download takes at most ${MAX_ZIP_INPUT}`);

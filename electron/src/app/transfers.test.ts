@@ -2,6 +2,8 @@
 // tree, a folder download zips it back, a cancelled upload leaves the previous file, retry runs
 // the same input again, and a failure is reported with its reason.
 import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { unzipSync } from 'fflate';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TransferInfo } from '../../../protocol/src';
@@ -18,7 +20,7 @@ describe('transfer queue', () => {
     cleanup.length = 0;
   });
 
-  async function setup(): Promise<{ engine: Engine; queue: TransferQueue; prefix: string; on(l: (t: TransferInfo) => void): void }> {
+  async function setup(): Promise<{ engine: Engine; queue: TransferQueue; prefix: string; root: string; on(l: (t: TransferInfo) => void): void }> {
     const broker = await startEmbeddedBroker({ port: 0 });
     cleanup.push(() => broker.close());
     const root = tempDir('xfer-dev');
@@ -42,8 +44,23 @@ describe('transfer queue', () => {
       },
     });
     cleanup.push(() => queue.close());
-    return { engine, queue, prefix, on: (l) => void listeners.push(l) };
+    return { engine, queue, prefix, root: root.dir, on: (l) => void listeners.push(l) };
   }
+
+  it('downloads a tree too large for one listing, listed a folder at a time', async () => {
+    const { queue, prefix, root } = await setup();
+    // 3,300 entries: more than one ls reply holds.
+    for (let d = 0; d < 3; d++) {
+      mkdirSync(path.join(root, 'big', `d${d}`), { recursive: true });
+      for (let i = 0; i < 1099; i++) writeFileSync(path.join(root, 'big', `d${d}`, `f${i}.txt`), `${d}/${i}`);
+    }
+    const zipId = queue.enqueue({ kind: 'download', prefix, path: '/big', folder: true, dest: { to: 'memory' } });
+    const zipped = await queue.settled(zipId);
+    expect(zipped.state).toBe('done');
+    const unzipped = unzipSync(queue.read(zipId, 0, zipped.readable!.size).data);
+    expect(Object.keys(unzipped).filter((n) => !n.endsWith('/'))).toHaveLength(3 * 1099);
+    expect(new TextDecoder().decode(unzipped['d2/f1098.txt'])).toBe('2/1098');
+  }, 120_000);
 
   it('uploads a folder tree, creating its directories, and downloads it back as a zip', async () => {
     const { engine, queue, prefix } = await setup();
