@@ -224,6 +224,34 @@ export const operations = {
   useProfile: op(z.object({ id: z.string().max(64) }).strict(), ProfilesState, 30_000),
   exportProfiles: op(z.object({ includeSecrets: z.boolean() }).strict(), z.object({ json: z.string() }), 5_000),
   importProfiles: op(z.object({ json: z.string().max(4 * 1024 * 1024) }).strict(), z.object({ imported: z.number().int() }), 5_000),
+  /**
+   * Migrates an original board to the MQBoard MicroPython package over MQTT (its config kept,
+   * each file verified, the original safe mode left as the way back), resets it and waits for
+   * its status. `overrides` fill in or change what the board's config says.
+   */
+  installMicroPython: op(
+    z
+      .object({
+        prefix: Prefix,
+        overrides: z
+          .object({
+            server: z.string().min(1).max(253).optional(),
+            port: z.number().int().min(1).max(65_535).optional(),
+            tls: z.boolean().optional(),
+            user: z.string().max(256).optional(),
+            password: z.string().max(256).optional(),
+            wifiSsid: z.string().min(1).max(32).optional(),
+            wifiPassword: z.string().max(64).optional(),
+          })
+          .strict()
+          .default({}),
+        waitS: z.number().int().min(10).max(600).default(120),
+      })
+      .strict(),
+    z.object({ prefix: z.string(), runtime: z.string(), version: z.string(), files: z.number().int().nonnegative() }),
+    // Puts of ~20 files with the original protocol, a reset and the wait above.
+    900_000,
+  ),
   /** Starts simulated devices from the bundled device runtime on the current broker. */
   startSimulator: op(
     z.object({ prefix: z.string().min(1).max(128).regex(/^[^#+\s]+$/), count: z.number().int().min(1).max(10_000) }).strict(),

@@ -12,7 +12,7 @@ function handlers(over: Partial<Handlers>): Handlers {
     throw new Error('not used in this test');
   };
   const all = Object.fromEntries(
-    ['getAppInfo', 'subscribe', 'getConnection', 'listDevices', 'getDevice', 'addDevice', 'forgetDevice', 'resetDevice', 'listProfiles', 'saveProfile', 'deleteProfile', 'testProfile', 'useProfile', 'exportProfiles', 'importProfiles', 'startSimulator'].map((k) => [k, unused]),
+    ['getAppInfo', 'subscribe', 'getConnection', 'listDevices', 'getDevice', 'addDevice', 'forgetDevice', 'resetDevice', 'listProfiles', 'saveProfile', 'deleteProfile', 'testProfile', 'useProfile', 'exportProfiles', 'importProfiles', 'installMicroPython', 'startSimulator'].map((k) => [k, unused]),
   ) as unknown as Handlers;
   return { ...all, ...over };
 }

@@ -2,6 +2,7 @@
 // bridge host. They stay thin; the engine and the profile store do the work.
 import type { AppInfo, BridgeEvent, fleetOperations, ProfilesState, rolloutOperations } from '../../../protocol/src';
 import type { Engine } from '../engine/types';
+import { InstallError, installOnOriginalBoard } from '../engine/board-install';
 import type { Handlers } from './bridge-host';
 import { HostError } from './errors';
 import type { ProfilesStore } from './profiles-store';
@@ -60,6 +61,17 @@ export function createHandlers(d: HandlerDeps): Handlers {
       device(prefix);
       await d.engine.reset(prefix, mode, { signal: ctx.signal });
       return {};
+    },
+    installMicroPython: async ({ prefix, overrides, waitS }, ctx) => {
+      device(prefix);
+      try {
+        const r = await installOnOriginalBoard(d.engine, prefix, { overrides, waitMs: waitS * 1000, signal: ctx.signal });
+        return { prefix: r.device.prefix, runtime: r.device.runtime?.kind ?? 'mqboard-micropython', version: r.device.runtime?.version ?? '', files: r.files.length };
+      } catch (e) {
+        // Its message says what happened and what to do (the original safe mode, a missing setting).
+        if (e instanceof InstallError) throw new HostError(e.stage === 'missing-config' || e.stage === 'not-original' || e.stage === 'firmware' ? 'invalid-argument' : 'device-error', e.message);
+        throw e;
+      }
     },
     listProfiles: async () => d.profiles.state(),
     saveProfile: async (input) => {

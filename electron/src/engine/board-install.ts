@@ -12,7 +12,7 @@
 // The design of the boot switch is written down in docs/micropython.md ("Migrating a board
 // running the original code").
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parsePyLiteral, pyStr, type PyValue } from './original-snippets';
@@ -27,7 +27,11 @@ export const MIGRATION_MARKER = '# MQBoard migration boot: our framework in norm
 /** Where the original's boot files are kept, so its safe mode still runs and the switch can be undone. */
 export const KEPT_ORIGINAL = { boot: '/boot_original.py', main: '/main_original.py' } as const;
 
-export const DEFAULT_PACKAGE_DIR = fileURLToPath(new URL('../../../device-runtime/micropython/', import.meta.url));
+/** The package's files: in the source tree, or copied beside the app's bundle (`micropython/`). */
+export const DEFAULT_PACKAGE_DIR =
+  [new URL('./micropython/', import.meta.url), new URL('../../../device-runtime/micropython/', import.meta.url)]
+    .map((u) => fileURLToPath(u))
+    .find((d) => existsSync(path.join(d, 'README.md')) && existsSync(path.join(d, 'device.py'))) ?? fileURLToPath(new URL('../../../device-runtime/micropython/', import.meta.url));
 
 /**
  * The migration boot.py. In normal mode it must not depend on the original's files, in safe mode

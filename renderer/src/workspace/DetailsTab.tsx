@@ -9,6 +9,7 @@ import { neutraliseControls, oneLine } from '../../../protocol/src/control-chars
 import { BridgeCallError } from '../bridge/client';
 import { useApp, useAppStore, useBridge, useDeviceLog } from '../ui/context';
 import { ConfirmDialog } from '../ui/ConfirmDialog';
+import { InstallMicroPythonCard } from './InstallMicroPython';
 import { ago, bytes, clock, duration, forHowLong } from '../ui/format';
 import { Icon } from '../ui/icons';
 import { presenceTone, presenceWord, SleepNote } from '../ui/DeviceRow';
@@ -154,6 +155,8 @@ export function DetailsTab({ prefix }: { prefix: string }) {
           )}
         </Card>
       </div>
+
+      {d.kind === 'original' ? <InstallMicroPythonCard prefix={prefix} online={online} firmware={d.firmware} /> : null}
 
       <QueuedCommands prefix={prefix} />
 
