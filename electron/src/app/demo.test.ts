@@ -7,7 +7,7 @@ import { waitForDevices } from '../engine/test-support';
 import type { Engine } from '../engine/types';
 import { DEMO_TIMINGS, demoTimingsFromEnv, startDemo, type Demo } from './demo';
 
-const SLEEP_S = 6;
+const SLEEP_S = 3;
 
 describe('the demo fleet', () => {
   let demo: Demo;
