@@ -6,9 +6,9 @@ export default defineConfig({
     exclude: ['node_modules/**', 'e2e/**', 'out/**'],
     pool: 'forks',
     // Vitest's default (cores - 1) runs the files one after another on a two-core CI machine,
-    // while much of each file waits on brokers, device processes and timers. Two at a time keep
-    // both cores busy; more only makes the process-spawning files slower than their timeouts allow.
-    maxWorkers: 2,
+    // while much of each file waits on brokers, device processes and timers: three at a time
+    // keep both cores busy (two leave about a third of them idle).
+    maxWorkers: 3,
     testTimeout: 30_000,
     hookTimeout: 30_000,
   },
