@@ -10,8 +10,10 @@ test('the demo fleet appears with its banner, a safe-mode device and a crash rec
   await expect(page.getByTestId('demo-banner')).toBeVisible();
   // The demo's boards boot as processes of their own: on a loaded machine that takes a while.
   await expect(ui.row('greenhouse/climate-1')).toHaveAttribute('data-presence', 'online', { timeout: 45_000 });
-  // Seven runtime boards, the battery board that sleeps between wakes, and the original board.
-  await expect(ui.rows()).toHaveCount(hasPython ? 9 : 8);
+  // Seven runtime boards, the battery board that sleeps between wakes, the board running the
+  // MicroPython package, and the original board.
+  await expect(ui.rows()).toHaveCount(hasPython ? 10 : 9);
+  await expect(ui.row('lab/esp32-micropython')).toHaveAttribute('data-presence', 'online', { timeout: 60_000 });
   await expect(ui.row('workshop/compressor').getByTestId('badge-safe')).toBeVisible();
   await expect(ui.row('lab/esp32-proto').getByTestId('badge-crash')).toBeVisible();
   if (hasPython) await expect(ui.row('lab/original-board')).toHaveAttribute('data-presence', 'online');

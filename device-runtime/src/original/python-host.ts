@@ -91,6 +91,8 @@ export class PythonHost {
     let readyReject!: (e: Error) => void;
     this.ready = new Promise((res, rej) => ((readyResolve = res), (readyReject = rej)));
     this.child.stdout.on('data', (d: Buffer) => this.onData(d, readyResolve));
+    // A write to an interpreter that just died fails with EPIPE; its exit fails what is pending.
+    this.child.stdin.on('error', () => undefined);
     // Keep only the tail of the console: it is for diagnostics, never sent over MQTT.
     this.child.stderr.on('data', (d: Buffer) => (this.console = (this.console + d.toString()).slice(-8192)));
     const die = (why: string) => {

@@ -89,7 +89,7 @@ describe('the demo fleet', () => {
   let other: EmbeddedBroker;
   const CLIMATE = 'greenhouse/climate-1';
   const online = (prefix: string) =>
-    vi.waitFor(() => expect(host.engine.device(prefix)?.presence).toBe('online'), { timeout: 40_000, interval: 100 });
+    vi.waitFor(() => expect(host.engine.device(prefix)?.presence).toBe('online'), { timeout: 90_000, interval: 100 });
   /** The pid of the process that runs the device's eval, and of that process's parent. */
   const pids = async (prefix: string) => {
     const out = await host.engine.eval(prefix, "(p => [p.pid, p.ppid])(this.constructor.constructor('return process')())");
@@ -119,7 +119,7 @@ describe('the demo fleet', () => {
     // No settings yet: the first run opens the demo.
     host = await createAppHost({ shell: 'web', version: 't', settingsDir: dir, codec: plainFileCodec });
     await online(CLIMATE);
-  }, 60_000);
+  }, 120_000);
   afterAll(async () => {
     await host?.close();
     await other?.close();
@@ -172,7 +172,7 @@ describe('the demo fleet', () => {
     const [after, newBin] = await vi.waitFor(() => pids(CLIMATE), { timeout: 20_000 });
     expect(after).not.toBe(before);
     expect(newBin).not.toBe(bin);
-  });
+  }, 120_000);
 
   it('keeps the same broker and device state while the user looks at another broker', async () => {
     const url = host.info().demo!.url;
@@ -185,7 +185,7 @@ describe('the demo fleet', () => {
     expect(host.info().demo?.url).toBe(url);
     await online(CLIMATE);
     expect(new TextDecoder().decode(await host.engine.get(CLIMATE, '/kept.txt'))).toBe('still here');
-  });
+  }, 120_000);
 
   it('runs simulated devices in processes of their own, with the demo credentials', async () => {
     const prefixes = await host.startSimulator('sim', 2);
@@ -193,5 +193,5 @@ describe('the demo fleet', () => {
     await online('sim/002');
     const [pid, bin] = await pids('sim/002');
     expect([pid, bin]).not.toContain(process.pid);
-  });
+  }, 120_000);
 });

@@ -1,10 +1,12 @@
 // The first-run demo: the embedded broker on a free
 // loopback port and a small fleet from the bundled device runtime in varied states, so a new
 // user sees a live fleet within seconds: tagged for selecting (greenhouse, sensor, …), one of
-// them a battery board that sleeps between wakes (commands for it wait in the queue), and
-// updates to try on them in demo-bundles.ts. The devices run as `mqboard-device` processes of their
-// own (device-processes.ts), each board supervised as on real hardware, so a busy loop or a crash
-// on one of them never stalls the app. The broker takes only this run's credentials, which only
+// them a battery board that sleeps between wakes (commands for it wait in the queue), a board
+// running the original MQBoard code, one running our MicroPython package with a live REPL, and
+// updates to try on them in demo-bundles.ts. The runtime boards run as `mqboard-device` processes
+// of their own (device-processes.ts), each supervised as on real hardware, and the MicroPython
+// board runs MicroPython's WebAssembly port on a worker thread, so a busy loop or a crash on one
+// of them never stalls the app. The broker takes only this run's credentials, which only
 // the app and these processes know. The demo lives as long as the app. Its two slow cycles (the
 // battery board's sleep, a boot's wait for all-OK) can be shortened through the environment, the
 // way the app already takes its settings folder: the end-to-end tests run the demo at their pace.
@@ -14,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { installDemo } from '../../../device-runtime/src';
 import type { DeviceEntry, DevicesFile } from '../../../device-runtime/src/devices-file';
+import { startMicroPythonDevice, type MicroPythonDevice } from '../../../device-runtime/src/micropython-wasm/device';
 import { startOriginalBoard, type OriginalBoard } from '../../../device-runtime/src/original';
 import { randomCredentials, startEmbeddedBroker, type BrokerCredentials } from '../broker/embedded';
 import { startDeviceProcess, type DeviceProcess } from './device-processes';
@@ -61,6 +64,8 @@ const DEVICES: DemoDevice[] = [
   { prefix: 'field/soil-probe', firmware: '2.4.1', sleeper: true, tags: ['field', 'sensor', 'battery'] },
 ];
 const ORIGINAL_PREFIX = 'lab/original-board';
+/** An ESP32-style board running the MicroPython package, in MicroPython's WebAssembly port. */
+const MICROPYTHON_PREFIX = 'lab/esp32-micropython';
 
 /** The flaky device's cycle: online this long, then gone this long. */
 const FLAKY_UP_MS = 40_000;
@@ -186,22 +191,40 @@ export async function startDemo(timings: DemoTimings = demoTimingsFromEnv(proces
       logIntervalMs: 7_000,
       // Its feeds are how the app sees it online; the app connects after this boot's first one.
       watchdogIntervalMs: 10_000,
+      // A new firmware confirms at the demo's pace, as the runtime boards do.
+      allokMs: timings.allOkS * 1000,
     }).catch((e: unknown) => {
       console.warn(`demo: original board not started: ${e instanceof Error ? e.message : e}`);
       return undefined;
     });
   }
 
+  // A worker thread of the app's process: its Python never blocks the app, and it returns at
+  // once, before the board is online.
+  const micropython: MicroPythonDevice | undefined = await startMicroPythonDevice({
+    server: broker.host,
+    port: broker.port,
+    ...credentials,
+    prefix: MICROPYTHON_PREFIX,
+    root: path.join(root, MICROPYTHON_PREFIX),
+    // This port cannot interrupt a running loop: a `while True: pass` typed in its REPL ends
+    // with its watchdog's reset, so the watchdog is short.
+    config: { tags: ['lab', 'micropython', 'esp32'], watchdog: { timeout: 20, allok: timings.allOkS, revert: false } },
+  }).catch((e: unknown) => {
+    console.warn(`demo: MicroPython board not started: ${e instanceof Error ? e.message : e}`);
+    return undefined;
+  });
+
   return {
     url: broker.url,
     credentials,
-    prefixes: [...DEVICES.map((d) => d.prefix), ...(original ? [ORIGINAL_PREFIX] : [])],
+    prefixes: [...DEVICES.map((d) => d.prefix), ...(original ? [ORIGINAL_PREFIX] : []), ...(micropython ? [MICROPYTHON_PREFIX] : [])],
     pids: () => processes.flatMap((p) => p.pid() ?? []),
     running: async () => void (await Promise.all(processes.map((p) => p.running()))),
     async stop() {
       stopped = true;
       timers.forEach(clearTimeout);
-      await Promise.allSettled([...processes.map((p) => p.stop()), original?.stop()]);
+      await Promise.allSettled([...processes.map((p) => p.stop()), original?.stop(), micropython?.stop()]);
       await broker.close();
       rmSync(root, { recursive: true, force: true });
     },

@@ -19,9 +19,10 @@ export function tempDir(tag: string): { dir: string; remove(): void } {
   return {
     dir,
     remove() {
-      rmSync(dir, { recursive: true, force: true });
+      // Retried: a device stopping a moment ago may still be finishing a write under its root.
+      rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
       // An original board simulated with this root keeps its OTA partitions beside it.
-      rmSync(`${dir}.ota`, { recursive: true, force: true });
+      rmSync(`${dir}.ota`, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
     },
   };
 }

@@ -57,8 +57,14 @@ export function reportsVersion(firmware: string | undefined, version: string): b
 }
 
 /** Why a device cannot take this kind of image, or undefined when it can. */
+/** The runtime kind the MicroPython package reports in its status (device-runtime/micropython). */
+export const MICROPYTHON_RUNTIME = 'mqboard-micropython';
+
 export function whyNotForDevice(image: Pick<RolloutImage, 'kind'>, d: DeviceState | undefined): string | undefined {
   if (!d) return undefined;
+  // The MicroPython package updates by firmware into its partitions, with its own confirmation;
+  // the gate knows our Node runtime's bundles and the original's firmware only.
+  if (d.runtime?.kind === MICROPYTHON_RUNTIME) return 'an MQBoard MicroPython board: rollouts to it are not supported yet (update it with mqboard ota)';
   if (image.kind === 'bundle' && d.kind === 'original') return 'an original board takes MicroPython firmware, not an app bundle';
   if (image.kind === 'firmware' && d.kind === 'mqboard') return 'the MQBoard runtime takes app bundles, not ESP32 firmware';
   return undefined;

@@ -64,6 +64,14 @@ describe('the wave plan', () => {
     ]);
   });
 
+  it('leaves out a board running the MicroPython package, whatever the image, saying so', () => {
+    const mpy: DeviceState = { ...device('m/1', '0.1.0'), runtime: { kind: 'mqboard-micropython', version: '0.1.0' } };
+    for (const kind of ['bundle', 'firmware'] as const) {
+      const plan = planRollout({ image: { ...image, kind }, prefixes: ['m/1'], waves: '100%', onlyOutdated: false, offline: 'skip', device: () => mpy });
+      expect(plan.skipped).toEqual([{ prefix: 'm/1', reason: 'an MQBoard MicroPython board: rollouts to it are not supported yet (update it with mqboard ota)' }]);
+    }
+  });
+
   it('keeps offline devices when told to wait for them, and devices on the version when told to update all', () => {
     const plan = planRollout({ image, prefixes: ['g/1', 'g/2', 'g/3'], waves: '1,100%', onlyOutdated: false, offline: 'wait', device: (p) => fleet.get(p) });
     expect(plan.waves.map((w) => w.prefixes)).toEqual([['g/1'], ['g/2', 'g/3']]);
