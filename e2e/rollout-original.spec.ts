@@ -27,7 +27,8 @@ test('the panicking firmware example stops at the original board, which its boot
   await page.getByTestId('rollouts-new').click();
   const planner = page.getByTestId('rollout-planner');
   await planner.getByTestId('rollout-target-selector').click();
-  await planner.getByTestId('rollout-selector').fill('lab/*');
+  // The lab's two runtime boards less the one running the MicroPython package (rollouts leave it out).
+  await planner.getByTestId('rollout-selector').fill('lab/* -tag:micropython');
   // Each kind of example says how many of the chosen devices can take it.
   const firmware = planner.locator('[data-testid="rollout-example-group"][data-kind="firmware"]');
   await expect(firmware.getByTestId('rollout-example-fit')).toHaveText('for original MQBoard boards: 1 of the 2 devices');
