@@ -53,7 +53,7 @@ describe('the migrated boot rule', () => {
   });
 });
 
-describe.skipIf(pythonMissing)('a migrated board in the simulator', () => {
+describe.skipIf(pythonMissing)('a migrated board in the simulator', () => { // skipped without python3, which runs the original-board simulator: apt-get install python3 (CI installs it)
   let broker: EmbeddedBroker;
   const boards: OriginalBoard[] = [];
   const roots: { cleanup(): void }[] = [];

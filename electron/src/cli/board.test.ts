@@ -25,7 +25,7 @@ describe('the options of board install', () => {
   });
 });
 
-describe.skipIf(pythonMissing)('mqboard board install', () => {
+describe.skipIf(pythonMissing)('mqboard board install', () => { // skipped without python3, which runs the original-board simulator: apt-get install python3 (CI installs it)
   let broker: EmbeddedBroker;
   const boards: OriginalBoard[] = [];
   const work = tempDir('cli-install');

@@ -111,7 +111,7 @@ describe('what an install sends and writes', () => {
   });
 });
 
-describe.skipIf(pythonMissing)('installing the package on an original board over MQTT', () => {
+describe.skipIf(pythonMissing)('installing the package on an original board over MQTT', () => { // skipped without python3, which runs the original-board simulator: apt-get install python3 (CI installs it)
   const credentials = randomCredentials('install');
   let broker: EmbeddedBroker;
   let engine: Engine;
