@@ -63,6 +63,17 @@ describe('log filter', () => {
     expect(compileLogFilter({}).highlights('abc')).toEqual([]);
   });
 
+  it('finds a long plain-text search however long, highlighting each occurrence once', () => {
+    const message = `sensor bus timeout after ${'x'.repeat(400)} retries`;
+    const m = compileLogFilter({ search: message.toUpperCase() });
+    expect(m.error).toBeUndefined();
+    expect(m.test('E', 'i2c', `E: ${message} (3)`)).toBe(true);
+    expect(m.highlights(`E: ${message}`)).toEqual([[3, 3 + message.length]]);
+    expect(compileLogFilter({ search: 'aa' }).highlights('aaaaa')).toEqual([[0, 2], [2, 4]]);
+    // Folding that changes the text's length (İ lowercases to two characters) keeps positions true.
+    expect(compileLogFilter({ search: 'é' }).highlights('İ é')).toEqual([[2, 3]]);
+  });
+
   it('splits text into plain and highlighted parts', () => {
     expect(splitHighlights('hello world', [[0, 5]])).toEqual([
       { text: 'hello', hit: true },

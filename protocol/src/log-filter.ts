@@ -33,10 +33,10 @@ export const MAX_SEARCH_INSTRUCTIONS = 200;
  * differently (`\u00e9`, `(?<name>…)`) are translated first; what RE2 does not do at all
  * (lookahead, backreferences) is reported as unsupported.
  */
-function compileSearch(search: string, regex: boolean | undefined, caseSensitive: boolean | undefined): RE2JS | string {
+function compileSearch(search: string, caseSensitive: boolean | undefined): RE2JS | string {
   const flags = caseSensitive ? 0 : RE2JS.CASE_INSENSITIVE;
   try {
-    const re = RE2JS.compile(regex ? RE2JS.translateRegExp(search) : RE2JS.quote(search), flags);
+    const re = RE2JS.compile(RE2JS.translateRegExp(search), flags);
     const size = re.re2().numberOfInstructions();
     if (size > MAX_SEARCH_INSTRUCTIONS) {
       return `pattern too expensive: it compiles to ${size} instructions, the limit is ${MAX_SEARCH_INSTRUCTIONS} (use fewer or smaller {n} repeats)`;
@@ -53,33 +53,71 @@ function compileSearch(search: string, regex: boolean | undefined, caseSensitive
   }
 }
 
+/** What a compiled search does to one text: whether it is there, and where. */
+interface Finder {
+  test(text: string): boolean;
+  highlights(text: string): [number, number][];
+}
+
+/**
+ * A plain-text search: `indexOf` in case-folded text, whose cost does not grow with the length of
+ * what the user typed (a pasted message of a few hundred characters compiles to an RE2 program as
+ * long, which is slow to start on every search). Where folding changes a text's length (a few
+ * letters, e.g. `İ`), positions would shift: that text is searched with RE2 instead.
+ */
+function plainFinder(search: string, caseSensitive: boolean | undefined): Finder {
+  const fold = (t: string) => (caseSensitive ? t : t.toLowerCase());
+  const needle = fold(search);
+  let exact: RE2JS | undefined;
+  const viaRe2 = () => (exact ??= RE2JS.compile(RE2JS.quote(search), caseSensitive ? 0 : RE2JS.CASE_INSENSITIVE));
+  return {
+    test(text) {
+      const hay = fold(text);
+      return hay.length === text.length ? hay.includes(needle) : viaRe2().test(text);
+    },
+    highlights(text) {
+      const hay = fold(text);
+      if (hay.length !== text.length) return re2Highlights(viaRe2(), text);
+      const out: [number, number][] = [];
+      for (let at = hay.indexOf(needle); at >= 0 && out.length < MAX_HIGHLIGHTS; at = hay.indexOf(needle, at + needle.length)) out.push([at, at + needle.length]);
+      return out;
+    },
+  };
+}
+
+function re2Highlights(re: RE2JS, text: string): [number, number][] {
+  const out: [number, number][] = [];
+  // The fast engine says first whether there is anything to find at all.
+  if (!re.test(text)) return out;
+  // find() steps past an empty match by itself, so `x*` cannot loop here.
+  const m = re.matcher(text);
+  for (let finds = 0; finds < MAX_FINDS && out.length < MAX_HIGHLIGHTS && m.find(); finds++) {
+    if (m.end() > m.start()) out.push([m.start(), m.end()]);
+  }
+  return out;
+}
+
 export function compileLogFilter(f: LogFilter): LogMatcher {
   const levels = f.levels && f.levels.length < LEVELS.length ? new Set<Level>(f.levels) : null;
   const search = f.search ?? '';
-  const compiled = search ? compileSearch(search, f.regex, f.caseSensitive) : null;
-  const re = compiled instanceof RE2JS ? compiled : null;
-  const error = typeof compiled === 'string' ? compiled : undefined;
-  const searchMatches = (s: string): boolean => !re || re.test(s);
+  let finder: Finder | null = null;
+  let error: string | undefined;
+  if (search && f.regex) {
+    const compiled = compileSearch(search, f.caseSensitive);
+    if (typeof compiled === 'string') error = compiled;
+    else finder = { test: (t) => compiled.test(t), highlights: (t) => re2Highlights(compiled, t) };
+  } else if (search) {
+    finder = plainFinder(search, f.caseSensitive);
+  }
   return {
     error,
     test(level, name, text) {
       if (levels && !levels.has(level)) return false;
       if (error !== undefined) return false;
       // The logger name is searchable too ("show me everything from `wifi`").
-      return searchMatches(text) || (re !== null && searchMatches(name));
+      return !finder || finder.test(text) || finder.test(name);
     },
-    highlights(text) {
-      if (!re) return [];
-      const out: [number, number][] = [];
-      // The fast engine says first whether there is anything to find at all.
-      if (!re.test(text)) return out;
-      // find() steps past an empty match by itself, so `x*` cannot loop here.
-      const m = re.matcher(text);
-      for (let finds = 0; finds < MAX_FINDS && out.length < MAX_HIGHLIGHTS && m.find(); finds++) {
-        if (m.end() > m.start()) out.push([m.start(), m.end()]);
-      }
-      return out;
-    },
+    highlights: (text) => finder?.highlights(text) ?? [],
   };
 }
 
