@@ -1,6 +1,6 @@
 // A simulated fleet for the fleet benches: devices of our runtime in child processes (its
 // `--fleet`, up to 999 devices a process), so the engine under test has the bench's process to
-// itself, and the wait until the engine lists them all.
+// itself, and the waits until the engine lists them online.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { DeviceState, Engine } from '../electron/src/engine';
@@ -27,6 +27,21 @@ export function fleetOnline(engine: Engine, n: number, ready: (d: DeviceState) =
       );
     };
     const off = engine.on('devices', check);
+    check();
+  });
+}
+
+/** Adds one device by its prefix and resolves once the engine sees it online. */
+export function deviceOnline(engine: Engine, prefix: string): Promise<void> {
+  return new Promise((resolve) => {
+    const check = () => {
+      if (engine.device(prefix)?.presence === 'online') {
+        off();
+        resolve();
+      }
+    };
+    const off = engine.on('devices', check);
+    engine.addDevice(prefix);
     check();
   });
 }

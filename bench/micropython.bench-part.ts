@@ -13,6 +13,7 @@ import os from 'node:os';
 import type { Engine } from '../electron/src/engine/types';
 import type { Mosquitto } from '../testing/brokers';
 import { startMicroPythonDevice } from '../device-runtime/src/micropython-wasm/device';
+import { deviceOnline } from './device-fleet';
 
 const SIZE = 1_500_000;
 const PREFIX = 'bench/micropython';
@@ -40,20 +41,6 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const mbps = (bytes: number, ms: number) => bytes / 1e6 / (ms / 1000);
 const round = (n: number, d = 2) => Math.round(n * 10 ** d) / 10 ** d;
 
-function online(engine: Engine, prefix: string): Promise<void> {
-  return new Promise((resolve) => {
-    const check = () => {
-      if (engine.device(prefix)?.presence === 'online') {
-        off();
-        resolve();
-      }
-    };
-    const off = engine.on('devices', check);
-    engine.addDevice(prefix);
-    check();
-  });
-}
-
 /**
  * Runs with the caller's engine and broker, next to its running Node device `nodePrefix`;
  * the board's flash lives under `root`.
@@ -62,7 +49,7 @@ export async function benchMicropython(o: { broker: Mosquitto; engine: Engine; n
   const { engine } = o;
   const board = await startMicroPythonDevice({ server: '127.0.0.1', port: o.broker.port, prefix: PREFIX, root: o.root });
   try {
-    await online(engine, PREFIX);
+    await deviceOnline(engine, PREFIX);
     const heapAfterBootBytes = Number(await engine.eval(PREFIX, HEAP));
     const chunk = engine.device(PREFIX)?.capabilities?.maxChunk ?? 4096;
     const data = randomBytes(SIZE);

@@ -16,8 +16,8 @@ import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
 import { startMosquitto, mosquittoMissingReason, type Mosquitto } from '../testing/brokers';
 import { createEngine } from '../electron/src/engine';
-import type { Engine } from '../electron/src/engine/types';
 import { benchMicropython, printMicropython, type MicropythonResult } from './micropython.bench-part';
+import { deviceOnline } from './device-fleet';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..');
@@ -149,20 +149,6 @@ async function startDeviceProcess(m: Mosquitto, prefix: string, root: string): P
   return spawn(process.execPath, [path.join(repo, 'bin/mqboard-device.mjs'), ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
-function waitOnline(engine: Engine, prefix: string): Promise<void> {
-  return new Promise((resolve) => {
-    const check = () => {
-      if (engine.device(prefix)?.presence === 'online') {
-        off();
-        resolve();
-      }
-    };
-    const off = engine.on('devices', check);
-    engine.addDevice(prefix);
-    check();
-  });
-}
-
 async function stopChild(c: ChildProcess): Promise<void> {
   if (c.exitCode !== null) return;
   await new Promise<void>((resolve) => {
@@ -194,7 +180,7 @@ async function main() {
   let logs: { lines: number; sent: number; lost: number; linesPerSec: number; batches: number } | undefined;
   try {
     await engine.connect({ url: m.url, discovery: { depths: [] } });
-    await waitOnline(engine, prefix);
+    await deviceOnline(engine, prefix);
     const advertised = engine.device(prefix)?.capabilities?.maxChunk ?? SMALL;
     const data = randomBytes(SIZE);
     // MQB_BENCH_CHUNKS=65536 (comma-separated) measures only those chunk sizes.
