@@ -127,17 +127,8 @@ export function packageFiles(dir = DEFAULT_PACKAGE_DIR): PackageFile[] {
 // ---------- reading the original board's config ----------
 
 /** What an original board's config says that our package needs (strings from the board: untrusted). */
-export interface OriginalConfig {
+export interface OriginalConfig extends InstallOverrides {
   prefix?: string;
-  server?: string;
-  port?: number;
-  tls?: boolean;
-  user?: string;
-  password?: string;
-  wifiSsid?: string;
-  wifiPassword?: string;
-  watchdogTimeout?: number;
-  allok?: number;
   /** Which files the values came from. */
   files: string[];
 }
