@@ -4,14 +4,13 @@
 // with a fresh interpreter (worker.mjs), so a reset leaves RAM fresh while the flash (a host
 // folder) stays, and a busy loop on the board blocks only its own thread.
 //
-// The board has a hardware watchdog as an ESP32 has: the package arms it and feeds it from its
-// event loop; when the feeds stop (an endless loop in an evaluation holds the loop, and no
-// interrupt can reach code running in this port), this side ends the worker and boots again
-// with the reset cause "watchdog", as the chip would.
+// The board has a hardware watchdog as an ESP32 has (board-boot.ts): when it bites, this side
+// boots again with the reset cause "watchdog", as the chip would.
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startBoardBoot } from './board-boot';
 
 /**
  * The package's .py files: next to this module's folder in the source tree, or copied beside
@@ -20,7 +19,6 @@ import { Worker } from 'node:worker_threads';
 const PACKAGE_DIR = [new URL('./micropython/', import.meta.url), new URL('../../micropython/', import.meta.url)]
   .map((u) => fileURLToPath(u))
   .find((d) => existsSync(path.join(d, 'device.py'))) ?? fileURLToPath(new URL('../../micropython/', import.meta.url));
-const WORKER = fileURLToPath(new URL('./worker.mjs', import.meta.url));
 /** Where the device's files live inside the interpreter (the board's flash). */
 export const FLASH = '/flash';
 /** The framework files a board holds in /lib (and a copy in /safemode). */
@@ -58,12 +56,6 @@ export interface MicroPythonDevice {
   kill(): Promise<void>;
 }
 
-type FromWorker =
-  | { kind: 'line'; line: string }
-  | { kind: 'done'; how: string }
-  | { kind: 'wdt'; timeoutMs: number }
-  | { kind: 'feed' };
-
 export async function startMicroPythonDevice(opts: MicroPythonDeviceOptions): Promise<MicroPythonDevice> {
   const boots: string[] = [];
   let worker: Worker | undefined;
@@ -75,56 +67,27 @@ export async function startMicroPythonDevice(opts: MicroPythonDeviceOptions): Pr
   // What the next boot's `machine.reset_cause()` says.
   let resetCause = 'cold';
 
-  const bootOnce = () =>
-    new Promise<string>((resolve, reject) => {
-      const w = new Worker(WORKER, {
-        workerData: {
-          server: opts.server,
-          port: opts.port,
-          username: opts.username,
-          password: opts.password,
-          root: opts.root,
-          config: { prefix: opts.prefix, ...opts.config },
-          packageDir: PACKAGE_DIR,
-          framework: FRAMEWORK,
-          flash: FLASH,
-          resetCause,
-        },
-      });
-      worker = w;
-      let how: string | undefined;
-      let wdt: ReturnType<typeof setTimeout> | undefined;
-      let wdtMs = 0;
-      const arm = () => {
-        clearTimeout(wdt);
-        wdt = setTimeout(() => {
-          // The chip resets: no goodbye on the wire, the broker publishes the Last Will.
-          how = 'watchdog';
-          opts.echo?.('hardware watchdog: no feed, resetting');
-          void w.terminate();
-        }, wdtMs);
-        wdt.unref?.();
-      };
-      w.on('message', (m: FromWorker) => {
-        if (m.kind === 'line') opts.echo?.(m.line);
-        else if (m.kind === 'wdt') {
-          wdtMs = m.timeoutMs;
-          arm();
-        } else if (m.kind === 'feed') {
-          if (wdtMs > 0) arm();
-        } else {
-          // Its interpreter may still hold timers: the worker is ended, as a reset ends a board's RAM.
-          how = m.how;
-          void w.terminate();
-        }
-      });
-      w.on('error', reject);
-      w.on('exit', () => {
-        clearTimeout(wdt);
-        if (how !== undefined) resolve(how);
-        else reject(new Error('the board worker ended without finishing its boot'));
-      });
-    });
+  const bootOnce = async (): Promise<string> => {
+    const boot = startBoardBoot(
+      {
+        server: opts.server,
+        port: opts.port,
+        username: opts.username,
+        password: opts.password,
+        root: opts.root,
+        config: { prefix: opts.prefix, ...opts.config },
+        packageDir: PACKAGE_DIR,
+        framework: FRAMEWORK,
+        flash: FLASH,
+        resetCause,
+      },
+      { onLine: opts.echo },
+    );
+    worker = boot.worker;
+    const how = await boot.ended;
+    if (how !== undefined) return how;
+    throw boot.error() ?? new Error('the board worker ended without finishing its boot');
+  };
 
   const loop = async () => {
     try {

@@ -7,13 +7,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { startBoardBoot } from '../micropython-wasm/board-boot';
 
 /** The first line of the migration boot.py the installer writes (electron/src/engine/board-install.ts). */
 export const MIGRATION_MARKER = '# MQBoard migration boot: our framework in normal mode, the original safe mode otherwise';
 
 const PACKAGE_DIR = fileURLToPath(new URL('../../micropython/', import.meta.url));
-const WORKER = fileURLToPath(new URL('../micropython-wasm/worker.mjs', import.meta.url));
 /** The WebAssembly port's own modules: the simulated chip, not part of what an ESP32 is sent. */
 const PORT_FILES = ['board_wasm.py', 'board_unix.py', 'stream_js.py'];
 const FLASH = '/flash';
@@ -120,8 +119,6 @@ export interface PackageRun {
   kill(): void;
 }
 
-type FromWorker = { kind: 'line'; line: string } | { kind: 'done'; how: string } | { kind: 'wdt'; timeoutMs: number } | { kind: 'feed' };
-
 /**
  * One boot of the package in a fresh interpreter. The hardware watchdog is the simulated chip's:
  * `bootWdtMs` until the package arms its own (main.py's 70 s on a board), then the package's.
@@ -129,8 +126,8 @@ type FromWorker = { kind: 'line'; line: string } | { kind: 'done'; how: string }
 export function runPackageBoot(opts: { root: string; server: string; port: number; prefix: string; resetCause: 'cold' | 'soft' | 'watchdog'; bootWdtMs: number; onLine?: (l: string) => void }): PackageRun {
   const lib = path.join(opts.root, 'lib');
   for (const f of PORT_FILES) fs.copyFileSync(path.join(PACKAGE_DIR, f), path.join(lib, f));
-  const w = new Worker(WORKER, {
-    workerData: {
+  const boot = startBoardBoot(
+    {
       server: opts.server,
       port: opts.port,
       root: opts.root,
@@ -142,36 +139,12 @@ export function runPackageBoot(opts: { root: string; server: string; port: numbe
       flash: FLASH,
       resetCause: opts.resetCause,
     },
-  });
-  let how: string | undefined;
-  let wdt: ReturnType<typeof setTimeout> | undefined;
-  let wdtMs = opts.bootWdtMs;
-  const arm = () => {
-    clearTimeout(wdt);
-    wdt = setTimeout(() => {
-      how = 'watchdog';
-      opts.onLine?.('hardware watchdog: no feed, resetting');
-      void w.terminate();
-    }, wdtMs);
-  };
-  arm();
-  w.on('message', (m: FromWorker) => {
-    if (m.kind === 'line') opts.onLine?.(m.line);
-    else if (m.kind === 'wdt') {
-      wdtMs = m.timeoutMs;
-      arm();
-    } else if (m.kind === 'feed') arm();
-    else {
-      how = m.how;
-      void w.terminate();
-    }
-  });
-  const ended = new Promise<string>((resolve) => {
-    w.on('error', (e) => opts.onLine?.(`micropython: ${String(e)}`));
-    w.on('exit', () => {
-      clearTimeout(wdt);
-      resolve(how ?? 'failed');
-    });
+    { bootWdtMs: opts.bootWdtMs, onLine: opts.onLine },
+  );
+  const w = boot.worker;
+  const ended = boot.ended.then((how: string | undefined) => {
+    if (boot.error() !== undefined) opts.onLine?.(`micropython: ${String(boot.error())}`);
+    return how ?? 'failed';
   });
   return {
     ended,
@@ -183,9 +156,6 @@ export function runPackageBoot(opts: { root: string; server: string; port: numbe
       clearTimeout(timer);
       await ended;
     },
-    kill() {
-      how ??= 'killed';
-      void w.terminate();
-    },
+    kill: () => boot.kill(),
   };
 }
