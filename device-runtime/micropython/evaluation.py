@@ -9,10 +9,14 @@ import interrupt
 MAX_EVAL_OUTPUT = 2800
 
 
+# The frame of `run` below: the framework's own, not the user's, so a traceback leaves it out.
+_OWN_FRAME = 'evaluation.py", line '
+
+
 def traceback_text(e):
     buf = io.StringIO()
     sys.print_exception(e, buf)
-    return buf.getvalue()
+    return "".join(l + "\n" for l in buf.getvalue().split("\n") if l and not (l.startswith('  File "') and _OWN_FRAME in l))
 
 
 class _Output:

@@ -95,6 +95,9 @@ describe('eval', () => {
     expect(e.code).toBe('device-error');
     expect(e.message).toContain('Traceback');
     expect(e.message).toContain('ValueError: boom from the board');
+    // The user's frames only: the framework's frame that ran the code is left out.
+    expect(e.message).toContain('in f');
+    expect(e.message).not.toContain('evaluation.py');
   });
 
   // On an ESP32 a hardware timer calls device.irq.tick() while an evaluation runs; this port has
